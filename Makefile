@@ -1,0 +1,46 @@
+# The two commands of the README: `make demo` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PLUGIN_DIRS := $(wildcard plugins/*/setup.cfg plugins/*/pyproject.toml)
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint pytest install browser clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python setup.cfg pyproject.toml $(PLUGIN_DIRS)
+	$(BIN)/pip install --quiet -e '.[test]'
+	@for d in $(sort $(dir $(PLUGIN_DIRS))); do echo "installing plugin $$d"; $(BIN)/pip install --quiet -e "$$d" || exit 1; done
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/fengqiao demo
+
+# Headless Chromium + CJK fonts for the browser tests (Debian packages); skipped with a
+# clear message where they cannot be installed, and the browser tests then skip.
+browser:
+	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi 'noto.*cjk'; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium and fonts-noto-cjk (Debian)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
+	    || echo "warning: could not install chromium; browser tests will be skipped"; \
+	else echo "warning: chromium missing and cannot be installed here; browser tests will be skipped"; fi
+
+lint: install
+	$(BIN)/ruff check platform tests bench plugins
+
+pytest: install browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint pytest
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,37 @@
+"""Who may see which accounts: users listed through the one scoping function."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from fengqiao.accounts.roles import ROLE_LABELS
+from fengqiao.db import db
+from fengqiao.models import Membership, OrgUnit, User
+from fengqiao.orgs.scope import Scope
+
+
+def users_in(scope: Scope) -> sa.Select:
+    """Users with at least one membership inside ``scope``."""
+    inside = (
+        sa.select(Membership.user_id)
+        .join(OrgUnit, Membership.org_id == OrgUnit.id)
+        .where(scope.clause(OrgUnit.path))
+    )
+    return sa.select(User).where(User.id.in_(inside))
+
+
+def visible_user(username: str, scope: Scope) -> User | None:
+    return db.scalar(users_in(scope).where(User.username == username))
+
+
+def user_json(user: User) -> dict:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "active": user.active,
+        "memberships": [
+            {"org": m.org.code, "org_name": m.org.name, "role": m.role,
+             "role_label": ROLE_LABELS.get(m.role, m.role)}
+            for m in user.memberships
+        ],
+    }

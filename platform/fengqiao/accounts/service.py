@@ -1,0 +1,111 @@
+"""Account operations shared by the CLI, the web pages and the API (no logic in views)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from fengqiao.accounts.passwords import hash_password, needs_rehash, policy_problem, verify_password
+from fengqiao.accounts.roles import ROLE_LABELS
+from fengqiao.db import db, utcnow
+from fengqiao.errors import ValidationFailed
+from fengqiao.models import ApiToken, Membership, OrgUnit, User
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+TOKEN_LIFETIME = timedelta(days=30)
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
+
+
+class LoginFailed(Exception):
+    """Wrong credentials or a locked account; ``message`` is shown to the user as is."""
+
+    def __init__(self, message: str, code: str = "invalid_credentials"):
+        self.message = message
+        self.code = code
+        super().__init__(message)
+
+
+def create_user(
+    username: str, password: str, role: str, org_code: str, display_name: str = ""
+) -> User:
+    """Create a staff account with one membership; raises ValidationFailed naming each field."""
+    problems: list[tuple[str, str, str]] = []
+    username = (username or "").strip()
+    if not USERNAME_RE.match(username):
+        problems.append(("/username", "用户名须为 3–64 位字母、数字或 _ . -", "pattern"))
+    elif db.scalar(sa.select(User.id).where(sa.func.lower(User.username) == username.lower())):
+        problems.append(("/username", f"用户名 {username} 已存在", "unique"))
+    reason = policy_problem(password or "")
+    if reason:
+        problems.append(("/password", reason, "password_policy"))
+    if role not in ROLE_LABELS:
+        problems.append(("/role", f"角色 {role!r} 不存在，可选：{', '.join(ROLE_LABELS)}", "enum"))
+    org = db.scalar(sa.select(OrgUnit).where(OrgUnit.code == org_code))
+    if org is None:
+        problems.append(("/org", f"组织机构代码 {org_code!r} 不存在", "unknown_org"))
+    elif not org.active:
+        problems.append(("/org", f"组织机构 {org.name} 已停用", "inactive_org"))
+    if len(display_name or "") > 64:
+        problems.append(("/display_name", "姓名不能超过 64 个字符", "maxLength"))
+    if problems:
+        raise ValidationFailed(problems)
+    user = User(username=username, display_name=(display_name or "").strip(),
+                password_hash=hash_password(password))
+    user.memberships.append(Membership(org=org, role=role))
+    db.add(user)
+    db.flush()
+    return user
+
+
+def authenticate(username: str, password: str, now: datetime | None = None) -> User:
+    """Check credentials with lockout after repeated failures. Commits the outcome."""
+    now = now or utcnow()
+    user = db.scalar(sa.select(User).where(sa.func.lower(User.username) == (username or "").strip().lower()))
+    if user is not None and user.locked_until and user.locked_until > now:
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        raise LoginFailed(f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试", "locked")
+    ok = verify_password(user.password_hash if user else None, password or "")
+    if user is None or not ok or not user.active:
+        if user is not None and not ok:
+            user.failed_logins += 1
+            if user.failed_logins >= MAX_FAILED_LOGINS:
+                user.locked_until = now + LOCKOUT
+                user.failed_logins = 0
+            db.commit()
+        raise LoginFailed("用户名或密码错误" if user is None or not ok else "账户已停用")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    db.commit()
+    return user
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User) -> str:
+    token = "fq_" + secrets.token_urlsafe(32)
+    db.add(ApiToken(user=user, digest=token_digest(token), expires_at=utcnow() + TOKEN_LIFETIME))
+    db.commit()
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    row = db.scalar(sa.select(ApiToken).where(ApiToken.digest == token_digest(token)))
+    now = utcnow()
+    if row is None or row.revoked_at or row.expires_at <= now or not row.user.active:
+        return None
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
+        row.last_used_at = now
+        db.commit()
+    return row.user
+
+

@@ -1,0 +1,48 @@
+"""Case lists and details over the API (the case engine adds actions)."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_login import current_user
+
+from fengqiao.access import requires
+from fengqiao.api import api_bp, page_limit
+from fengqiao.cases import queries
+from fengqiao.errors import APIError
+from fengqiao.models import Case
+from fengqiao.orgs.scope import scope_for
+from fengqiao.orgs.service import get_by_code
+from fengqiao.pagination import keyset_page
+
+
+@api_bp.get("/cases")
+@requires("cases.view")
+def list_cases():
+    scope = scope_for(current_user, "cases.view")
+    org = None
+    if request.args.get("org"):
+        org = get_by_code(request.args["org"])
+        if org is None or not scope.contains(org.path):
+            raise APIError(422, [("/org", "组织机构代码不存在或无权查看", "unknown_org")])
+    assignee = current_user if request.args.get("assignee") == "me" else None
+    stmt = queries.filtered(
+        queries.cases_in(scope),
+        type_=request.args.get("type"),
+        state=request.args.get("state"),
+        org=org,
+        assignee=assignee,
+    )
+    page = keyset_page(stmt, Case.id, request.args.get("cursor"), page_limit())
+    return {"items": [c.summary_json() for c in page.items], "next_cursor": page.next_cursor}
+
+
+@api_bp.get("/cases/<number>")
+@requires("cases.view")
+def show_case(number: str):
+    case = queries.visible_case(number, scope_for(current_user, "cases.view"))
+    if case is None:
+        raise APIError(404)
+    body = case.summary_json()
+    body.pop("title")
+    body.update(data=case.data, history=[], allowed_actions=[])
+    return body

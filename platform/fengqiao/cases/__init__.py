@@ -1,0 +1,1 @@
+"""Cases: queues, details and (with the case engine) workflows."""

@@ -1,0 +1,143 @@
+"""Settings from ``FENGQIAO_*`` environment variables, validated once at start.
+
+Every bad value is reported together (one line each) so an admin fixes the environment in
+one pass instead of discovering problems one restart at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "FENGQIAO_"
+DEFAULT_THEME = "default"
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+class ConfigError(Exception):
+    """Raised when the environment cannot run Fengqiao; ``problems`` lists each bad value."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("配置错误 (configuration error):\n" + "\n".join(f"- {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated configuration the app factory works from."""
+
+    instance_path: Path
+    database_url: str
+    secret_key: str
+    redis_url: str | None = None
+    plugins: tuple[str, ...] | None = None  # None means every installed plugin ("*")
+    theme: str = DEFAULT_THEME
+    mode: str = "production"  # production | demo | testing
+    max_content_length: int = 2 * 1024 * 1024
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.mode == "production"
+
+    @property
+    def jobs_backend(self) -> str:
+        return "redis" if self.redis_url else "inline"
+
+
+def _parse_plugins(raw: str, problems: list[str]) -> tuple[str, ...] | None:
+    raw = raw.strip()
+    if raw == "*" or raw == "":
+        return None if raw == "*" else ()
+    names = tuple(n.strip() for n in raw.split(",") if n.strip())
+    for name in names:
+        if not _NAME.match(name):
+            problems.append(
+                f"FENGQIAO_PLUGINS: 插件名 {name!r} 无效 (use lowercase letters, digits and _)"
+            )
+    return names
+
+
+def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Build :class:`Settings` from the environment, with ``overrides`` taking precedence.
+
+    ``overrides`` uses the lower-case field names (``database_url``, ``mode`` …) and is what
+    ``create_app(config=...)`` passes through; tests and the demo use it.
+    """
+    env = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    problems: list[str] = []
+
+    mode = overrides.pop("mode", None) or env.get(ENV_PREFIX + "MODE", "production")
+    if mode not in ("production", "demo", "testing"):
+        problems.append(f"FENGQIAO_MODE: {mode!r} 无效，应为 production、demo 或 testing")
+        mode = "production"
+
+    instance = overrides.pop("instance_path", None) or env.get(ENV_PREFIX + "INSTANCE_PATH") or "instance"
+    instance_path = Path(instance).expanduser().resolve()
+
+    database_url = overrides.pop("database_url", None) or env.get(ENV_PREFIX + "DATABASE_URL")
+    if not database_url:
+        database_url = f"sqlite:///{instance_path / 'fengqiao.db'}"
+    elif not re.match(r"^(sqlite|postgresql)(\+\w+)?://", database_url):
+        problems.append(
+            "FENGQIAO_DATABASE_URL: 仅支持 sqlite:/// 或 postgresql+psycopg:// 地址，"
+            f"收到 {database_url.split('://')[0]!r}"
+        )
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+
+    redis_url = overrides.pop("redis_url", None) or env.get(ENV_PREFIX + "REDIS_URL") or None
+    if redis_url and not re.match(r"^(redis|rediss|unix)://", redis_url):
+        problems.append("FENGQIAO_REDIS_URL: 应以 redis://、rediss:// 或 unix:// 开头")
+
+    if "plugins" in overrides:
+        plugins = overrides.pop("plugins")
+        plugins = None if plugins in (None, "*") else tuple(plugins)
+    else:
+        plugins = _parse_plugins(env.get(ENV_PREFIX + "PLUGINS", "*"), problems)
+
+    theme = overrides.pop("theme", None) or env.get(ENV_PREFIX + "THEME", DEFAULT_THEME)
+    if not _NAME.match(theme):
+        problems.append(f"FENGQIAO_THEME: 主题名 {theme!r} 无效")
+
+    # Commands that serve no sessions (db upgrade, users create …) may run without a key.
+    require_secret = overrides.pop("require_secret_key", True)
+    secret_key = overrides.pop("secret_key", None) or env.get(ENV_PREFIX + "SECRET_KEY")
+    if not secret_key:
+        if mode == "production" and require_secret:
+            problems.append(
+                "FENGQIAO_SECRET_KEY: 生产环境必须设置会话密钥 (set a long random value, "
+                "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        secret_key = secrets.token_urlsafe(48)
+    elif mode == "production" and len(secret_key) < 32:
+        problems.append("FENGQIAO_SECRET_KEY: 密钥太短，至少 32 个字符")
+
+    raw_limit = overrides.pop("max_content_length", None) or env.get(ENV_PREFIX + "MAX_CONTENT_LENGTH")
+    max_content_length = 2 * 1024 * 1024
+    if raw_limit is not None:
+        try:
+            max_content_length = int(raw_limit)
+            if max_content_length <= 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.append("FENGQIAO_MAX_CONTENT_LENGTH: 应为正整数（字节数）")
+
+    if problems:
+        raise ConfigError(problems)
+    return Settings(
+        instance_path=instance_path,
+        database_url=database_url,
+        secret_key=secret_key,
+        redis_url=redis_url,
+        plugins=plugins,
+        theme=theme,
+        mode=mode,
+        max_content_length=max_content_length,
+        extra=overrides,
+    )

@@ -1,0 +1,81 @@
+"""The fictional 云澜县 (339901) of DOMAIN.md §7: units, grids, departments and staff.
+
+Loading is idempotent: existing units and accounts are left as they are.
+"""
+
+from __future__ import annotations
+
+from fengqiao.accounts.service import create_user
+from fengqiao.db import db
+from fengqiao.models import User
+from fengqiao.orgs.service import create_unit, get_by_code
+
+DEMO_PASSWORD = "Fengqiao2026"
+
+# (code, name, level, parent code, kind)
+UNITS: list[tuple[str, str, str, str | None, str]] = [
+    ("339901", "云澜县", "county", None, "territorial"),
+    ("339901001", "澄湖街道", "street", "339901", "territorial"),
+    ("339901001001", "揽月社区", "community", "339901001", "territorial"),
+    ("339901001001001", "揽月花园1–8幢网格", "grid", "339901001001", "territorial"),
+    ("339901001001002", "湖滨路商业网格", "grid", "339901001001", "territorial"),
+    ("339901001002", "桥东社区", "community", "339901001", "territorial"),
+    ("339901001002001", "桥东新村网格", "grid", "339901001002", "territorial"),
+    ("339901001002002", "锦绣苑网格", "grid", "339901001002", "territorial"),
+    ("339901100", "石溪镇", "street", "339901", "territorial"),
+    ("339901100201", "石溪村", "community", "339901100", "territorial"),
+    ("339901100201001", "一、二组网格", "grid", "339901100201", "territorial"),
+    ("339901100201002", "三、四组网格", "grid", "339901100201", "territorial"),
+    ("339901100202", "竹坞村", "community", "339901100", "territorial"),
+    ("339901100202001", "上坞下坞网格", "grid", "339901100202", "territorial"),
+    ("339901100202002", "茶场片网格", "grid", "339901100202", "territorial"),
+    ("339901901", "县指挥中心（12345）", "county", "339901", "department"),
+    ("339901902", "综合行政执法局", "county", "339901", "department"),
+    ("339901903", "住建局", "county", "339901", "department"),
+    ("339901904", "自然资源和规划局", "county", "339901", "department"),
+    ("339901905", "民政局", "county", "339901", "department"),
+    ("339901906", "水务集团", "county", "339901", "department"),
+    ("339901907", "燃气公司", "county", "339901", "department"),
+    ("339901100901", "石溪司法所", "street", "339901100", "department"),
+    ("339901001901", "澄湖派出所", "street", "339901001", "department"),
+]
+
+# (username, display name, role, org code, what they do)
+STAFF: list[tuple[str, str, str, str, str]] = [
+    ("admin", "系统管理员", "admin", "339901", "配置表单、流程、插件和用户"),
+    ("ducha", "县督查员", "supervisor", "339901", "全县督办、统计"),
+    ("lingdao", "县领导（只读）", "viewer", "339901", "查看统计"),
+    ("luojia", "罗佳", "staff", "339901001", "澄湖街道调度员"),
+    ("yuantao", "袁涛", "staff", "339901100", "石溪镇调度员"),
+    ("shenli", "沈丽", "staff", "339901001001", "揽月社区书记"),
+    ("hanzhiming", "韩志明", "staff", "339901001002", "桥东社区书记"),
+    ("fengguoping", "冯国平", "staff", "339901100201", "石溪村书记（一肩挑）"),
+    ("caoxue", "曹雪", "staff", "339901100202", "竹坞村书记"),
+    ("zhangmin", "张敏", "grid_worker", "339901001001001", "揽月花园网格员"),
+    ("liuyang", "刘洋", "grid_worker", "339901001001002", "湖滨路网格员"),
+    ("chenjing", "陈静", "grid_worker", "339901001002001", "桥东新村网格员"),
+    ("xuwen", "许文", "grid_worker", "339901001002002", "锦绣苑网格员"),
+    ("hujianhua", "胡建华", "grid_worker", "339901100201001", "石溪村一二组网格员"),
+    ("yangmei", "杨梅", "grid_worker", "339901100201002", "石溪村三四组网格员"),
+    ("jianglin", "蒋林", "grid_worker", "339901100202001", "竹坞村网格员"),
+    ("zhuhong", "朱红", "grid_worker", "339901100202002", "茶场片网格员"),
+    ("zhifa", "执法局联络员", "department", "339901902", "综合行政执法局"),
+    ("zhujian", "住建局联络员", "department", "339901903", "住建局"),
+    ("shuiwu", "水务集团联络员", "department", "339901906", "水务集团"),
+]
+
+
+def load_demo_data() -> dict[str, int]:
+    """Create what is missing; returns how many units and users were added."""
+    added_units = added_users = 0
+    for code, name, level, parent, kind in UNITS:
+        if get_by_code(code) is None:
+            create_unit(code, name, level, parent, kind)
+            added_units += 1
+    existing = set(db.scalars(User.__table__.select().with_only_columns(User.username)))
+    for username, display_name, role, org, _duty in STAFF:
+        if username not in existing:
+            create_user(username, DEMO_PASSWORD, role, org, display_name)
+            added_users += 1
+    db.commit()
+    return {"units": added_units, "users": added_users}

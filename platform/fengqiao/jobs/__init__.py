@@ -1,0 +1,1 @@
+"""Background jobs: RQ over Redis, or in-process when no Redis is configured."""

@@ -1,0 +1,16 @@
+"""Alembic environment: run with the connection ``fengqiao.migrate`` hands over."""
+
+from alembic import context
+
+import fengqiao.models  # noqa: F401  (register every core table)
+from fengqiao.db import Base
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,55 @@
+"""The case row: what every submission opens and every queue lists.
+
+The form engine and case engine extend it; the columns here are the ones the public
+contract names for a case (number, type, state, org, assignee, version …).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fengqiao.db import Base, UTCDateTime, utcnow
+from fengqiao.models.accounts import User
+from fengqiao.models.orgs import OrgUnit
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    tracking_code: Mapped[str] = mapped_column(sa.String(16))
+    type: Mapped[str] = mapped_column(sa.String(64), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200), default="")
+    state: Mapped[str] = mapped_column(sa.String(32), index=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    form_key: Mapped[str | None] = mapped_column(sa.String(64))
+    form_version: Mapped[int | None]
+    data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sla_status: Mapped[str] = mapped_column(sa.String(16), default="none")
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    org: Mapped[OrgUnit] = relationship(lazy="joined")
+    assignee: Mapped[User | None] = relationship(lazy="joined")
+
+    def summary_json(self) -> dict:
+        """The list form of a case (DESIGN.md §3): no ``data`` and no ``history``."""
+        return {
+            "number": self.number,
+            "type": self.type,
+            "title": self.title,
+            "state": self.state,
+            "org": self.org.code,
+            "assignee": self.assignee.username if self.assignee else None,
+            "form_key": self.form_key,
+            "form_version": self.form_version,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "sla_status": self.sla_status,
+            "version": self.version,
+        }

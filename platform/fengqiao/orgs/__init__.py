@@ -1,0 +1,1 @@
+"""Org hierarchy: units, moves and the one scoping function."""

@@ -1,0 +1,1 @@
+"""Plugin loading (stevedore), registry and reports."""

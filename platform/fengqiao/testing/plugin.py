@@ -1,0 +1,264 @@
+"""pytest fixtures: real databases, an app, clients signed in as a role.
+
+Loaded automatically through the ``pytest11`` entry point once ``fengqiao`` is installed.
+``app`` runs each test on SQLite and on PostgreSQL; narrow it with
+``@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from fengqiao.testing.services import Postgres, Redis, start_postgres, start_redis
+
+TEST_SECRET = "fengqiao-test-secret-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Postgres]:
+    try:
+        server = start_postgres()
+    except (RuntimeError, OSError) as err:
+        pytest.skip(f"PostgreSQL unavailable: {err}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[Redis]:
+    try:
+        server = start_redis()
+    except (RuntimeError, OSError) as err:
+        pytest.skip(f"Redis unavailable: {err}")
+    import redis
+
+    redis.Redis.from_url(server.url).flushdb()
+    yield server
+    redis.Redis.from_url(server.url).flushdb()
+    server.stop()
+
+
+def _migrate(url: str) -> None:
+    from fengqiao.db import make_engine
+    from fengqiao.migrate import upgrade
+
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_migrated(pg_server: Postgres) -> Iterator[str]:
+    name = pg_server.create_database()
+    url = pg_server.url(name)
+    _migrate(url)
+    yield url
+    pg_server.drop_database(name)
+
+
+def _truncate_all(url: str) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            tables = [
+                t for t in sa.inspect(conn).get_table_names() if t != "alembic_version"
+            ]
+            if tables:
+                quoted = ", ".join(f'"{t}"' for t in tables)
+                conn.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> Iterator[str]:
+    """A migrated, empty database: a fresh SQLite file, or PostgreSQL truncated afterwards."""
+    if request.param == "sqlite":
+        path = tmp_path / "fengqiao.db"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("_pg_migrated")
+    yield url
+    _truncate_all(url)
+
+
+@pytest.fixture
+def empty_database_url(request, tmp_path) -> Iterator[str]:
+    """An empty, unmigrated database on the same backend as ``database_url`` would use."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    server: Postgres = request.getfixturevalue("pg_server")
+    name = server.create_database()
+    yield server.url(name)
+    server.drop_database(name)
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Override in a test module to change settings (``plugins``, ``redis_url`` …)."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_config):
+    from fengqiao.app import create_app
+
+    config = {
+        "mode": "testing",
+        "database_url": database_url,
+        "instance_path": str(tmp_path / "instance"),
+        "secret_key": TEST_SECRET,
+        "redis_url": None,
+    }
+    config.update(app_config)
+    app = create_app(config)
+    yield app
+    app.extensions["fengqiao.db"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def demo(app):
+    """The demo jurisdiction (DOMAIN.md §7) loaded into the test database."""
+    from fengqiao.demo_data import load_demo_data
+
+    with app.app_context():
+        load_demo_data()
+    return app
+
+
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token from a page's form (tests post forms the way a browser does)."""
+    html = client.get(path).get_data(as_text=True)
+    match = _CSRF.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def login(client, username: str, password: str | None = None):
+    from fengqiao.demo_data import DEMO_PASSWORD
+
+    token = csrf_token(client, "/login")
+    return client.post(
+        "/login",
+        data={"username": username, "password": password or DEMO_PASSWORD, "csrf_token": token},
+    )
+
+
+def api_token(client, username: str, password: str | None = None) -> str:
+    from fengqiao.demo_data import DEMO_PASSWORD
+
+    response = client.post(
+        "/api/v1/auth/token", json={"username": username, "password": password or DEMO_PASSWORD}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["token"]
+
+
+@pytest.fixture
+def login_as(client, demo):
+    """``login_as("shenli")`` signs the test client in as a demo account."""
+
+    def _login(username: str):
+        response = login(client, username)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def bearer(client, demo):
+    """``bearer("shenli")`` returns headers carrying an API token for a demo account."""
+
+    def _headers(username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {api_token(client, username)}"}
+
+    return _headers
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served on 127.0.0.1 (a free port) in a thread; yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def _chromium():
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("browser tests need the playwright package (pip install playwright)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(_chromium):
+    """A fresh browser page (desktop size); use ``phone_page`` for a phone viewport."""
+    context = _chromium.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def phone_page(_chromium):
+    context = _chromium.new_context(locale="zh-CN", viewport={"width": 390, "height": 844},
+                                    device_scale_factor=2, is_mobile=True, has_touch=True)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def screenshot_dir() -> Path:
+    """Screenshots land in ./test-artifacts so a person can look at what the tests saw."""
+    path = Path("test-artifacts")
+    path.mkdir(exist_ok=True)
+    return path

@@ -1,0 +1,45 @@
+"""HTML pages for staff, admins and residents (Chinese UI)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+from flask_login import current_user
+
+from fengqiao.accounts.roles import ROLE_LABELS
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+# (endpoint, label, permission or None for any signed-in user); plugins append to this.
+CORE_MENU = [
+    ("web.dashboard", "工作台", None),
+    ("web.org_list", "组织机构", "orgs.view"),
+    ("web.user_list", "用户管理", "users.view"),
+]
+
+
+def init_web(app: Flask) -> None:
+    from fengqiao.web import admin_orgs, admin_users, views  # noqa: F401  (routes)
+    from fengqiao.web.blueprint import web_bp
+
+    app.register_blueprint(web_bp)
+    app.extensions.setdefault("fengqiao.menu", list(CORE_MENU))
+
+    @app.context_processor
+    def _layout_context():
+        return {"menu": visible_menu(), "role_labels": ROLE_LABELS, "app_title": "枫桥"}
+
+    @app.template_filter("localtime")
+    def _localtime(value, fmt: str = "%Y-%m-%d %H:%M"):
+        return value.astimezone(LOCAL_TZ).strftime(fmt) if value else ""
+
+
+def visible_menu() -> list[tuple[str, str]]:
+    if not current_user.is_authenticated:
+        return []
+    return [
+        (endpoint, label)
+        for endpoint, label, perm in current_app.extensions.get("fengqiao.menu", [])
+        if perm is None or current_user.can(perm)
+    ]

@@ -1,0 +1,81 @@
+"""Admin pages for staff accounts: list, create, detail, Excel export."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from fengqiao.access import requires
+from fengqiao.accounts import directory
+from fengqiao.accounts.roles import ROLE_LABELS
+from fengqiao.accounts.service import create_user
+from fengqiao.db import db, utcnow
+from fengqiao.errors import ValidationFailed
+from fengqiao.exports import workbook_bytes, xlsx_response
+from fengqiao.models import User
+from fengqiao.orgs import service as orgs
+from fengqiao.orgs.scope import scope_for
+from fengqiao.pagination import keyset_page
+from fengqiao.web.blueprint import web_bp
+from fengqiao.web.forms import UserForm, option_values, options
+from fengqiao.web.validation import apply_problems
+
+PAGE_SIZE = 50
+
+
+@web_bp.get("/admin/users")
+@requires("users.view")
+def user_list():
+    scope = scope_for(current_user, "users.view")
+    page = keyset_page(directory.users_in(scope), User.id, request.args.get("cursor"),
+                       PAGE_SIZE, descending=False)
+    can_manage = not scope_for(current_user, "users.manage").empty
+    return render_template("admin/users.html", page=page, can_manage=can_manage)
+
+
+@web_bp.get("/admin/users/export.xlsx")
+@requires("users.view")
+def user_export():
+    users = db.scalars(directory.users_in(scope_for(current_user, "users.view")).order_by(User.id))
+    rows = (
+        (u.username, u.display_name, m.org.code, m.org.name, ROLE_LABELS.get(m.role, m.role),
+         "启用" if u.active else "停用", u.created_at)
+        for u in users
+        for m in u.memberships
+    )
+    title = f"用户名册（导出于 {utcnow().astimezone().strftime('%Y-%m-%d')}）"
+    data = workbook_bytes(title, ["用户名", "姓名", "单位代码", "单位", "角色", "状态", "创建时间"], rows)
+    return xlsx_response("用户名册.xlsx", data)
+
+
+@web_bp.route("/admin/users/new", methods=["GET", "POST"])
+@requires("users.manage")
+def user_new():
+    form = UserForm()
+    units = db.scalars(orgs.units_in(scope_for(current_user, "users.manage"), include_inactive=False))
+    form.org.choices = options((u.code, f"{'　' * u.depth}{u.name}（{u.code}）") for u in units)
+    if form.validate_on_submit():
+        if form.org.data not in option_values(form.org):
+            form.org.errors = ["请选择有权限管理的单位"]
+        else:
+            try:
+                user = create_user(form.username.data, form.password.data, form.role.data,
+                                   form.org.data, form.display_name.data or "")
+            except ValidationFailed as failed:
+                db.rollback()
+                apply_problems(form, failed)
+            else:
+                db.commit()
+                flash(f"已创建用户：{user.username}", "success")
+                return redirect(url_for("web.user_detail", username=user.username))
+    status = 422 if form.errors else 200
+    return render_template("admin/user_form.html", form=form), status
+
+
+@web_bp.get("/admin/users/<username>")
+@requires("users.view")
+def user_detail(username: str):
+    user = directory.visible_user(username, scope_for(current_user, "users.view"))
+    if user is None:
+        abort(404)
+    return render_template("admin/user_detail.html", user=user)

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+web_bp = Blueprint("web", __name__)

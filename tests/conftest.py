@@ -1,0 +1,1 @@
+"""Core test configuration; the fixtures come from ``fengqiao.testing`` (pytest11)."""

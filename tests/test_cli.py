@@ -1,0 +1,112 @@
+"""The ``fengqiao`` command as an admin runs it: real subprocesses, real databases."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FENGQIAO = str(Path(sys.executable).with_name("fengqiao"))
+
+
+def run(args, env_extra=None, input_text=None, cwd=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")}
+    env.update(env_extra or {})
+    return subprocess.run([FENGQIAO, *args], capture_output=True, text=True, env=env,
+                          input=input_text, cwd=cwd, timeout=120)
+
+
+@pytest.fixture
+def cli_env(empty_database_url, tmp_path):
+    # testing mode: cheap argon2 parameters, so loading 20 demo accounts stays fast
+    return {"FENGQIAO_DATABASE_URL": empty_database_url, "FENGQIAO_INSTANCE_PATH": str(tmp_path / "inst"),
+            "FENGQIAO_MODE": "testing"}
+
+
+@pytest.mark.parametrize("empty_database_url", ["sqlite", "postgresql"], indirect=True)
+def test_db_upgrade_is_idempotent(cli_env):
+    first = run(["db", "upgrade"], cli_env)
+    assert first.returncode == 0, first.stderr
+    assert "0001_core" in first.stdout
+    second = run(["db", "upgrade"], cli_env)
+    assert second.returncode == 0, second.stderr
+    assert "最新" in second.stdout
+
+
+@pytest.mark.parametrize("empty_database_url", ["sqlite", "postgresql"], indirect=True)
+def test_users_create_then_token(cli_env, tmp_path):
+    assert run(["db", "upgrade"], cli_env).returncode == 0
+    assert run(["demo-data", "load"], cli_env).returncode == 0
+    created = run(["users", "create", "--username", "wangwu", "--password", "-", "--role", "staff",
+                   "--org", "339901001001"], cli_env, input_text="Secret123\n")
+    assert created.returncode == 0, created.stderr
+
+    dup = run(["users", "create", "--username", "wangwu", "--password", "Secret123", "--role", "staff",
+               "--org", "339901001001"], cli_env)
+    assert dup.returncode == 1 and "已存在" in dup.stderr
+
+    unknown = run(["users", "create", "--username", "zhao", "--password", "Secret123", "--role", "staff",
+                   "--org", "000000"], cli_env)
+    assert unknown.returncode == 1 and "000000" in unknown.stderr
+
+    from fengqiao.app import create_app
+
+    app = create_app({"mode": "testing", "database_url": cli_env["FENGQIAO_DATABASE_URL"],
+                      "instance_path": str(tmp_path / "inst")})
+    client = app.test_client()
+    ok = client.post("/api/v1/auth/token", json={"username": "wangwu", "password": "Secret123"})
+    assert ok.status_code == 200 and ok.get_json()["token"].startswith("fq_")
+    bad = client.post("/api/v1/auth/token", json={"username": "wangwu", "password": "wrong-1"})
+    assert bad.status_code == 401
+    assert bad.get_json()["errors"][0]["message"] == "用户名或密码错误"
+    app.extensions["fengqiao.db"].dispose()
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert run(["users", "create"], {"FENGQIAO_MODE": "demo"}, cwd=tmp_path).returncode == 2
+    assert run(["no-such-command"], cwd=tmp_path).returncode == 2
+
+
+def test_serving_without_secret_key_is_refused(tmp_path):
+    result = run(["run", "--port", "5999"], {"FENGQIAO_INSTANCE_PATH": str(tmp_path)})
+    assert result.returncode == 1
+    assert "FENGQIAO_SECRET_KEY" in result.stderr
+
+
+def test_bad_environment_exits_1_naming_the_variable(tmp_path):
+    result = run(["db", "upgrade"], {"FENGQIAO_DATABASE_URL": "oracle://x", "FENGQIAO_INSTANCE_PATH": str(tmp_path)})
+    assert result.returncode == 1
+    assert "FENGQIAO_DATABASE_URL" in result.stderr
+
+
+def test_orgs_and_plugins_list_json(cli_env):
+    assert run(["db", "upgrade"], cli_env).returncode == 0
+    first = run(["demo-data", "load"], cli_env)
+    again = run(["demo-data", "load"], cli_env)
+    assert "新增 0 个单位、0 个用户" in again.stdout, (first.stdout, again.stdout)
+    units = json.loads(run(["orgs", "list", "--json"], cli_env).stdout)
+    by_code = {u["code"]: u for u in units}
+    assert by_code["339901"]["level"] == "county" and by_code["339901"]["parent"] is None
+    assert by_code["339901001001"] == {**by_code["339901001001"], "parent": "339901001",
+                                       "level": "community", "name": "揽月社区"}
+    assert sum(u["level"] == "grid" for u in units) == 8
+    assert {"code", "name", "parent", "level"} <= set(units[0])
+    plugins = run(["plugins", "list", "--json"], cli_env)
+    assert plugins.returncode == 0
+    assert isinstance(json.loads(plugins.stdout), list)
+
+
+def test_worker_without_redis_explains(cli_env):
+    result = run(["worker", "--burst"], cli_env)
+    assert result.returncode == 1
+    assert "FENGQIAO_REDIS_URL" in result.stderr
+
+
+def test_worker_burst_on_real_redis(cli_env, redis_server):
+    assert run(["db", "upgrade"], cli_env).returncode == 0
+    result = run(["worker", "--burst"], {**cli_env, "FENGQIAO_REDIS_URL": redis_server.url})
+    assert result.returncode == 0, result.stderr
