@@ -31,7 +31,7 @@ def cli_env(empty_database_url, tmp_path):
 def test_db_upgrade_is_idempotent(cli_env):
     first = run(["db", "upgrade"], cli_env)
     assert first.returncode == 0, first.stderr
-    assert "0001_core" in first.stdout
+    assert "已升级到" in first.stdout
     second = run(["db", "upgrade"], cli_env)
     assert second.returncode == 0, second.stderr
     assert "最新" in second.stdout

@@ -7,16 +7,16 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import Babel
-from flask_wtf.csrf import CSRFProtect
 
 from fengqiao.access import enforce_access
 from fengqiao.accounts.auth import init_auth
 from fengqiao.config import Settings, load_settings
+from fengqiao.csrf import csrf
 from fengqiao.db import Database, make_engine
 from fengqiao.errors import register_error_handlers
+from fengqiao.ratelimit import init_rate_limits
 from fengqiao.themes import init_themes
 
-csrf = CSRFProtect()
 babel = Babel()
 
 
@@ -58,6 +58,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app)
     init_themes(app, settings.theme)
+    init_rate_limits(app)
     register_error_handlers(app)
 
     from fengqiao.api import api_bp

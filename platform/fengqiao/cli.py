@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -192,6 +193,63 @@ def orgs_list(as_json: bool) -> None:
         click.echo(f"{u['code']:<18} {u['level']:<10} {u['name']}" + ("" if u["active"] else "  [停用]"))
 
 
+@main.group("forms")
+def forms_group() -> None:
+    """Form definitions."""
+
+
+@forms_group.command("check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def forms_check(paths: tuple[Path, ...]) -> None:
+    """Validate definition files: exit 0 when all are valid, 1 with one line per problem."""
+    from fengqiao.forms.definition import check_files
+
+    definitions, problems = check_files(paths)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"{len(definitions)} 个表单定义均有效")
+
+
+@forms_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--publish", is_flag=True, help="Publish each imported definition as a new version.")
+@click.option("--allow-breaking", is_flag=True, help="Publish even when fields break old submissions.")
+def forms_import(paths: tuple[Path, ...], publish: bool, allow_breaking: bool) -> None:
+    """Import definitions as drafts, or --publish them (refuses breaking changes)."""
+    from fengqiao.db import db
+    from fengqiao.forms.definition import check_files
+    from fengqiao.forms.store import BreakingChange, import_definition
+
+    definitions, problems = check_files(paths)
+    if problems:
+        _fail("\n".join(str(p) for p in problems))
+    app = make_app()
+    failed = False
+    with app.app_context():
+        for definition in definitions:
+            try:
+                result = import_definition(definition.to_dict(), "core", publish, allow_breaking)
+                db.commit()
+            except BreakingChange as err:
+                db.rollback()
+                failed = True
+                click.echo(f"{err.form_key}: 不兼容的修改，未发布（加 --allow-breaking 确认）:", err=True)
+                for change in err.diff.changes:
+                    if change.breaking:
+                        click.echo(f"  {change.path}: {change.message}", err=True)
+                continue
+            if result.unchanged:
+                click.echo(f"{result.key}: 与已发布版本相同，未改动")
+            elif result.published_version:
+                click.echo(f"{result.key}: 已发布第 {result.published_version} 版")
+            else:
+                click.echo(f"{result.key}: 已保存为草稿")
+    if failed:
+        sys.exit(1)
+
+
 @main.group("demo-data")
 def demo_data_group() -> None:
     """Demo jurisdiction."""
@@ -205,7 +263,8 @@ def demo_data_load() -> None:
     app = make_app()
     with app.app_context():
         added = load_demo_data()
-    click.echo(f"已加载演示数据：新增 {added['units']} 个单位、{added['users']} 个用户")
+    click.echo(f"已加载演示数据：新增 {added['units']} 个单位、{added['users']} 个用户、"
+               f"发布 {added['forms']} 个表单")
 
 
 if __name__ == "__main__":  # pragma: no cover

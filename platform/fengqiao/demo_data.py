@@ -78,4 +78,7 @@ def load_demo_data() -> dict[str, int]:
             create_user(username, DEMO_PASSWORD, role, org, display_name)
             added_users += 1
     db.commit()
-    return {"units": added_units, "users": added_users}
+    from fengqiao.forms.core import import_core_forms
+
+    forms = import_core_forms()
+    return {"units": added_units, "users": added_users, "forms": len(forms)}

@@ -10,7 +10,7 @@ missing field for ``required``/``dependentRequired``, the unknown key for
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -37,7 +37,17 @@ FORMAT_MESSAGES = {
     "date-time": "请输入有效的日期时间",
     "time": "请输入有效的时间",
     "uri": "请输入有效的网址",
+    "cn-id-card": "身份证号码格式不正确",
+    "cn-mobile": "请输入 11 位手机号码",
+    "cn-uscc": "统一社会信用代码不正确",
+    "cn-postcode": "邮政编码应为 6 位数字",
+    "attachment": "附件无效，请重新上传",
 }
+
+# Per-format hooks giving a more specific message for a failing value (None: use
+# FORMAT_MESSAGES). Filled by the modules that register formats (fengqiao.forms.formats),
+# so this module never imports them at load time.
+FORMAT_DETAIL: dict[str, Callable[[Any], str | None]] = {}
 
 
 def escape_pointer_token(token: Any) -> str:
@@ -81,7 +91,9 @@ def _message(error: ValidationError) -> str:
         case "pattern":
             return "格式不正确"
         case "format":
-            return FORMAT_MESSAGES.get(v, "格式不正确")
+            detail = FORMAT_DETAIL.get(v)
+            specific = detail(error.instance) if detail is not None else None
+            return specific or FORMAT_MESSAGES.get(v, "格式不正确")
         case "additionalProperties" | "unevaluatedProperties":
             return "不允许的字段"
         case "multipleOf":
@@ -95,7 +107,7 @@ def _problems_for(error: ValidationError) -> list[Problem]:
     kw = error.validator
     if kw == "required":
         missing = [name for name in error.validator_value if name not in (error.instance or {})]
-        return [(pointer(path + [m]), _message(error), kw) for m in missing[:1]]
+        return [(pointer(path + [m]), _message(error), kw) for m in missing]
     if kw == "dependentRequired":
         missing = [
             dep
@@ -111,12 +123,24 @@ def _problems_for(error: ValidationError) -> list[Problem]:
         return [(pointer(path + [k]), _message(error), kw) for k in extras] or [
             (pointer(path), _message(error), kw)
         ]
+    if _is_choice_list(error):
+        return [(pointer(path), "请从给定选项中选择", "enum")]
     return [(pointer(path), _message(error), kw)]
+
+
+def _is_choice_list(error: ValidationError) -> bool:
+    """``oneOf: [{const, title}, …]`` is a coded choice list: report it like ``enum``."""
+    options = error.validator_value
+    return error.validator == "oneOf" and isinstance(options, list) and all(
+        isinstance(o, dict) and "const" in o for o in options
+    )
 
 
 def _leaves(error: ValidationError) -> Iterable[ValidationError]:
     """Descend into combinators (if/then, allOf …) so messages name concrete fields."""
-    if error.context and error.validator in ("allOf", "if", "then", "else", "anyOf", "oneOf"):
+    if _is_choice_list(error):
+        yield error
+    elif error.context and error.validator in ("allOf", "if", "then", "else", "anyOf", "oneOf"):
         for child in error.context:
             yield from _leaves(child)
     else:
@@ -129,7 +153,13 @@ def _compiled(schema_json: str) -> Draft202012Validator:
 
 
 def validator_for(schema: dict) -> Draft202012Validator:
-    """A cached compiled validator (keyed by the schema's canonical JSON)."""
+    """A cached compiled validator (keyed by the schema's canonical JSON).
+
+    Imports the custom formats first: they register themselves on ``FORMAT_CHECKER`` and
+    import this module, so a top-level import here would be a cycle.
+    """
+    import fengqiao.forms.formats  # noqa: F401
+
     return _compiled(json.dumps(schema, sort_keys=True, ensure_ascii=False))
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, request, session
 
+from fengqiao.csrf import csrf
 from fengqiao.errors import APIError
 from fengqiao.validation import validate
 
@@ -19,8 +20,6 @@ def _csrf_for_cookie_sessions():
         return
     if "_user_id" not in session:
         return
-    from fengqiao.app import csrf
-
     csrf.protect()  # raises CSRFError: answered as 400 with code "csrf"
 
 
@@ -43,4 +42,4 @@ def page_limit(default: int = 50, maximum: int = 200) -> int:
     return int(raw)
 
 
-from fengqiao.api import auth, cases, orgs, system, users  # noqa: E402,F401
+from fengqiao.api import auth, cases, forms, orgs, system, users  # noqa: E402,F401

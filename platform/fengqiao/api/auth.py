@@ -6,6 +6,7 @@ from fengqiao.access import public
 from fengqiao.accounts.service import LoginFailed, authenticate, issue_token
 from fengqiao.api import api_bp, json_body
 from fengqiao.errors import APIError
+from fengqiao.ratelimit import enforce
 
 TOKEN_REQUEST = {
     "type": "object",
@@ -21,6 +22,7 @@ TOKEN_REQUEST = {
 @api_bp.post("/auth/token")
 @public
 def issue_api_token():
+    enforce("login")
     body = json_body(TOKEN_REQUEST)
     try:
         user = authenticate(body["username"], body["password"])

@@ -9,6 +9,8 @@ from fengqiao.access import requires
 from fengqiao.api import api_bp, page_limit
 from fengqiao.cases import queries
 from fengqiao.errors import APIError
+from fengqiao.forms import store
+from fengqiao.masking import mask_data
 from fengqiao.models import Case
 from fengqiao.orgs.scope import scope_for
 from fengqiao.orgs.service import get_by_code
@@ -44,5 +46,7 @@ def show_case(number: str):
         raise APIError(404)
     body = case.summary_json()
     body.pop("title")
-    body.update(data=case.data, history=[], allowed_actions=[])
+    version = store.get_version(case.form_key, case.form_version) if case.form_key else None
+    data = mask_data(version.definition["schema"], case.data) if version else case.data
+    body.update(data=data, history=[], allowed_actions=[])
     return body

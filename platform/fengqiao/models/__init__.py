@@ -3,6 +3,17 @@
 from fengqiao.db import Base
 from fengqiao.models.accounts import ApiToken, Membership, User
 from fengqiao.models.cases import Case
+from fengqiao.models.forms import (
+    Attachment,
+    CaseCounter,
+    Form,
+    FormDraftData,
+    FormVersion,
+    Submission,
+)
 from fengqiao.models.orgs import OrgLevel, OrgUnit
 
-__all__ = ["Base", "ApiToken", "Case", "Membership", "OrgLevel", "OrgUnit", "User"]
+__all__ = [
+    "Base", "ApiToken", "Attachment", "Case", "CaseCounter", "Form", "FormDraftData",
+    "FormVersion", "Membership", "OrgLevel", "OrgUnit", "Submission", "User",
+]

@@ -14,13 +14,15 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # (endpoint, label, permission or None for any signed-in user); plugins append to this.
 CORE_MENU = [
     ("web.dashboard", "工作台", None),
+    ("web.form_index", "办事表单", None),
     ("web.org_list", "组织机构", "orgs.view"),
     ("web.user_list", "用户管理", "users.view"),
+    ("web.form_admin_list", "表单设计", "forms.manage"),
 ]
 
 
 def init_web(app: Flask) -> None:
-    from fengqiao.web import admin_orgs, admin_users, views  # noqa: F401  (routes)
+    from fengqiao.web import admin_forms, admin_orgs, admin_users, fill, form_exports, views  # noqa: F401
     from fengqiao.web.blueprint import web_bp
 
     app.register_blueprint(web_bp)

@@ -15,6 +15,7 @@ from fengqiao.db import db
 from fengqiao.health import health_report
 from fengqiao.models import OrgUnit
 from fengqiao.orgs.scope import scope_for
+from fengqiao.ratelimit import enforce
 from fengqiao.web.blueprint import web_bp
 from fengqiao.web.forms import LoginForm
 
@@ -44,6 +45,7 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
+        enforce("login")
         try:
             user = authenticate(form.username.data, form.password.data)
         except LoginFailed as failed:

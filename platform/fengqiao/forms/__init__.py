@@ -1,0 +1,1 @@
+"""Form engine: definitions, versions, rendering, validation, submissions."""

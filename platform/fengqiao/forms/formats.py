@@ -1,0 +1,128 @@
+"""Custom JSON-Schema formats for Chinese identifiers, registered on the shared checker.
+
+Importing this module registers ``cn-id-card``, ``cn-mobile``, ``cn-uscc``, ``cn-postcode``
+and ``attachment`` on :data:`fengqiao.validation.FORMAT_CHECKER` (``validator_for`` imports
+it lazily, so the formats are always active on the server). The plain predicates are
+exported too, for code that checks a value outside a schema.
+
+All checks are strict about the stored form of a value: ASCII digits and upper-case letters
+only, no surrounding whitespace. Normalisation (NFC, trimming, upper-casing a trailing ``x``
+of an ID-card number) happens before validation, in the submission pipeline, so that what
+is validated is exactly what is stored. As jsonschema expects, a format check passes for
+non-string values; the ``type`` keyword is what rejects those.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fengqiao.validation import FORMAT_CHECKER, FORMAT_DETAIL
+
+# Birth dates are judged against the calendar where the people live, not the server's clock.
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+
+# GB 11643-1999: weights for the first 17 digits; the sum mod 11 indexes the check table.
+ID_CARD_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CARD_CHECK_CHARS = "10X98765432"
+
+# GB 32100-2015: 31 characters (no I, O, S, V, Z) and the weights of the first 17 positions.
+USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+# ``re.fullmatch`` with explicit ASCII classes: ``$`` would accept a trailing newline and
+# ``\d`` would accept full-width and other Unicode digits.
+_ID_CARD_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_USCC_SHAPE = re.compile(f"[{USCC_CHARSET}]{{18}}")
+_POSTCODE = re.compile(r"[0-9]{6}")
+_ATTACHMENT = re.compile(r"att_[A-Za-z0-9_-]{16,64}")
+
+ID_CARD_LENGTH_MESSAGE = "身份证号码应为 18 位"
+ID_CARD_DATE_MESSAGE = "身份证号码中的出生日期无效"
+ID_CARD_CHECKSUM_MESSAGE = "身份证号码校验位不正确"
+
+
+def id_card_check_char(first17: str) -> str:
+    """The GB 11643 check character for the first 17 digits of an ID-card number."""
+    total = sum(int(digit) * weight for digit, weight in zip(first17, ID_CARD_WEIGHTS, strict=True))
+    return ID_CARD_CHECK_CHARS[total % 11]
+
+
+def _birth_date(value: str) -> date | None:
+    """The birth date at positions 7–14, or None when it is not a plausible one."""
+    try:
+        born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return None
+    today = datetime.now(LOCAL_TZ).date()
+    return born if EARLIEST_BIRTH_DATE <= born <= today else None
+
+
+def id_card_problem(value: Any) -> str | None:
+    """The specific Chinese message for an invalid ID-card number, None when it is valid.
+
+    Judged in order: shape (18 characters, 17 ASCII digits then a digit or upper-case X),
+    then the birth date, then the check character, so the message names the first thing
+    the user has to fix. Non-strings are not this format's business (None).
+    """
+    if not isinstance(value, str):
+        return None
+    if not _ID_CARD_SHAPE.fullmatch(value):
+        return ID_CARD_LENGTH_MESSAGE
+    if _birth_date(value) is None:
+        return ID_CARD_DATE_MESSAGE
+    if id_card_check_char(value[:17]) != value[17]:
+        return ID_CARD_CHECKSUM_MESSAGE
+    return None
+
+
+@FORMAT_CHECKER.checks("cn-id-card")
+def is_cn_id_card(value: Any) -> bool:
+    """18-character resident ID-card number (GB 11643) with a real, past birth date."""
+    return id_card_problem(value) is None
+
+
+@FORMAT_CHECKER.checks("cn-mobile")
+def is_cn_mobile(value: Any) -> bool:
+    """Mainland mobile number: 11 digits starting 13–19."""
+    return not isinstance(value, str) or _MOBILE.fullmatch(value) is not None
+
+
+def uscc_check_char(first17: str) -> str:
+    """The GB 32100 check character for the first 17 characters of a credit code."""
+    total = sum(
+        USCC_CHARSET.index(char) * weight
+        for char, weight in zip(first17, USCC_WEIGHTS, strict=True)
+    )
+    return USCC_CHARSET[(31 - total % 31) % 31]
+
+
+@FORMAT_CHECKER.checks("cn-uscc")
+def is_cn_uscc(value: Any) -> bool:
+    """Unified social credit code (统一社会信用代码, GB 32100-2015) with a valid check character."""
+    if not isinstance(value, str):
+        return True
+    return _USCC_SHAPE.fullmatch(value) is not None and uscc_check_char(value[:17]) == value[17]
+
+
+@FORMAT_CHECKER.checks("cn-postcode")
+def is_cn_postcode(value: Any) -> bool:
+    """Postal code: exactly 6 ASCII digits."""
+    return not isinstance(value, str) or _POSTCODE.fullmatch(value) is not None
+
+
+@FORMAT_CHECKER.checks("attachment")
+def is_attachment(value: Any) -> bool:
+    """The id of an uploaded file (``att_`` + 16–64 URL-safe characters).
+
+    Only the shape is checked here; whether the upload exists and belongs to the submitter
+    is the submission pipeline's job, since it needs the database.
+    """
+    return not isinstance(value, str) or _ATTACHMENT.fullmatch(value) is not None
+
+
+FORMAT_DETAIL["cn-id-card"] = id_card_problem

@@ -1,0 +1,159 @@
+"""Form lifecycle: import, edit drafts, publish immutable versions, archive.
+
+Publishing compares the draft with the previous version; a breaking change (field removed,
+retyped, newly required, enum value removed …) needs an explicit confirmation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from fengqiao.db import db, utcnow
+from fengqiao.errors import APIError, ValidationFailed
+from fengqiao.forms.definition import FormDefinition, check_definition
+from fengqiao.forms.diff import FormDiff, diff_definitions
+from fengqiao.models import Form, FormVersion, User
+
+
+class BreakingChange(Exception):
+    """Publishing needs confirmation: ``diff`` names each breaking field."""
+
+    def __init__(self, form_key: str, diff: FormDiff):
+        self.form_key = form_key
+        self.diff = diff
+        fields = ", ".join(c.path for c in diff.changes if c.breaking)
+        super().__init__(f"{form_key}: 不兼容的修改（{fields}），需要确认后发布")
+
+
+@dataclass
+class ImportResult:
+    key: str
+    created: bool
+    published_version: int | None
+    unchanged: bool
+
+
+def get_form(key: str) -> Form | None:
+    return db.scalar(sa.select(Form).where(Form.key == key))
+
+
+def get_version(key: str, number: int | None = None) -> FormVersion | None:
+    """The published version ``number`` of ``key`` (the latest when None)."""
+    form = get_form(key)
+    if form is None or form.latest_version is None:
+        return None
+    wanted = number if number is not None else form.latest_version
+    return db.scalar(
+        sa.select(FormVersion).where(FormVersion.form_id == form.id, FormVersion.number == wanted)
+    )
+
+
+def _validated(definition: dict[str, Any], source: str) -> FormDefinition:
+    problems = check_definition(definition, source)
+    if problems:
+        raise ValidationFailed([(p.pointer or "/", p.message, "definition") for p in problems])
+    return FormDefinition.from_dict(definition)
+
+
+def save_draft(definition: dict[str, Any], source: str = "admin") -> Form:
+    """Create the form or replace its draft; the definition must pass ``forms check``."""
+    checked = _validated(definition, definition.get("key", "<draft>"))
+    form = get_form(checked.key)
+    if form is None:
+        form = Form(key=checked.key, title=checked.title, access=checked.access, source=source)
+        db.add(form)
+    form.draft = checked.to_dict()
+    form.draft_updated_at = utcnow()
+    if form.latest_version is None:
+        form.title, form.access = checked.title, checked.access
+    db.flush()
+    return form
+
+
+def pending_diff(form: Form) -> FormDiff | None:
+    """What publishing the draft would change against the latest version (None: first one)."""
+    if form.draft is None or form.latest_version is None:
+        return None
+    latest = get_version(form.key)
+    return diff_definitions(latest.definition, form.draft)
+
+
+def publish(form: Form, user: User | None = None, allow_breaking: bool = False) -> FormVersion:
+    """Freeze the draft as the next version number."""
+    if form.draft is None:
+        raise ValidationFailed([("/draft", "没有待发布的草稿", "no_draft")])
+    diff = pending_diff(form)
+    if diff is not None and not diff.changes and form.draft == get_version(form.key).definition:
+        raise ValidationFailed([("/draft", "草稿与当前版本相同，无需发布", "unchanged")])
+    if diff is not None and diff.breaking and not allow_breaking:
+        raise BreakingChange(form.key, diff)
+    number = (form.latest_version or 0) + 1
+    version = FormVersion(
+        form=form,
+        number=number,
+        definition=form.draft,
+        breaking=bool(diff and diff.breaking),
+        changes=diff.to_json() if diff else [],
+        published_by=user,
+    )
+    db.add(version)
+    form.latest_version = number
+    form.title = form.draft["title"]
+    form.access = form.draft["access"]
+    form.draft = None
+    form.draft_updated_at = None
+    db.flush()
+    return version
+
+
+def set_archived(form: Form, archived: bool) -> None:
+    form.status = "archived" if archived else "active"
+
+
+def import_definition(
+    definition: dict[str, Any],
+    source: str = "admin",
+    publish_now: bool = False,
+    allow_breaking: bool = False,
+    user: User | None = None,
+) -> ImportResult:
+    """Load a definition file's content as a draft, and publish it when asked.
+
+    Importing what is already the latest version changes nothing (idempotent), so core and
+    plugin definitions can be imported on every start or deploy.
+    """
+    existing = get_form(definition.get("key", ""))
+    latest = get_version(existing.key) if existing else None
+    if latest is not None and latest.definition == _validated(definition, definition.get("key", "")).to_dict():
+        return ImportResult(existing.key, False, None, True)
+    form = save_draft(definition, source)
+    version = publish(form, user, allow_breaking) if publish_now else None
+    return ImportResult(form.key, existing is None, version.number if version else None, False)
+
+
+def usable_forms(user) -> list[Form]:
+    """Published, active forms the caller may fill in: public ones, plus staff ones for staff."""
+    stmt = sa.select(Form).where(Form.latest_version.is_not(None), Form.status == "active")
+    if not (user is not None and user.is_authenticated and user.can("cases.report")):
+        stmt = stmt.where(Form.access == "public")
+    return list(db.scalars(stmt.order_by(Form.key)))
+
+
+def require_usable(key: str, user, number: int | None = None) -> FormVersion:
+    """The version a caller may submit to, or the HTTP error that explains why not."""
+    form = get_form(key)
+    if form is None or form.latest_version is None:
+        raise APIError(404, [("", f"表单 {key} 不存在或尚未发布", "not_found")])
+    if form.access == "staff" and not (user.is_authenticated and user.can("cases.report")):
+        if not user.is_authenticated:
+            raise APIError(401)
+        raise APIError(403, [("", "您没有填写此表单的权限", "forbidden")])
+    if form.status == "archived":
+        raise APIError(410, [("", f"表单「{form.title}」已停用，不再接受提交", "archived")])
+    version = get_version(key, number)
+    if version is None:
+        raise APIError(404, [("/version", f"表单 {key} 没有第 {number} 版", "not_found")])
+    return version

@@ -1,0 +1,128 @@
+"""Validate a submission against its pinned version and open a case, in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from fengqiao import signals
+from fengqiao.cases.case_types import case_type
+from fengqiao.cases.numbering import new_tracking_code, next_case_number
+from fengqiao.db import db
+from fengqiao.errors import ValidationFailed
+from fengqiao.forms.normalise import normalise
+from fengqiao.forms.schema_tools import attachment_pointers
+from fengqiao.models import Attachment, Case, FormVersion, OrgUnit, Submission
+from fengqiao.validation import problems, validator_for
+
+
+@dataclass
+class SubmitResult:
+    case: Case
+    submission: Submission
+    replayed: bool = False  # an Idempotency-Key seen before: the earlier case is returned
+
+
+def clean(version: FormVersion, data: Any) -> dict:
+    """Normalised data, or ValidationFailed with one Chinese message per field."""
+    definition = version.definition
+    schema = definition["schema"]
+    trim = set(definition.get("ui", {}).get("trim", []))
+    cleaned = normalise(data, schema, trim) if isinstance(data, dict) else data
+    found = problems(validator_for(schema), cleaned)
+    if found:
+        raise ValidationFailed(found)
+    return cleaned
+
+
+def _claim_attachments(version: FormVersion, data: dict) -> list[Attachment]:
+    ids = [(ptr, value) for ptr, value in attachment_pointers(version.definition["schema"], data)]
+    if not ids:
+        return []
+    found = {
+        a.id: a
+        for a in db.scalars(sa.select(Attachment).where(Attachment.id.in_([v for _, v in ids])))
+    }
+    bad = [(ptr, "附件无效，请重新上传", "attachment") for ptr, v in ids
+           if v not in found or found[v].submission_id is not None]
+    if bad:
+        raise ValidationFailed(bad)
+    return [found[v] for _, v in ids]
+
+
+def _org_for(org_code: str | None, user) -> OrgUnit:
+    """The unit that owns the case: the one asked for, else the submitter's, else the root."""
+    if org_code:
+        unit = db.scalar(sa.select(OrgUnit).where(OrgUnit.code == org_code))
+        if unit is None or not unit.active or unit.kind != "territorial":
+            raise ValidationFailed([("/org", f"所选地区 {org_code} 不存在或已停用", "unknown_org")])
+        return unit
+    if user is not None and getattr(user, "is_authenticated", False) and user.memberships:
+        return min(user.memberships, key=lambda m: -m.org.depth).org
+    return db.scalar(sa.select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id))
+
+
+def _title(version: FormVersion, data: dict) -> str:
+    definition = version.definition
+    field = definition.get("title_field")
+    value = data.get(field) if field else None
+    return (str(value) if value else definition["title"])[:200]
+
+
+def submit(
+    version: FormVersion,
+    data: Any,
+    user=None,
+    channel: str = "web",
+    org_code: str | None = None,
+    idempotency_key: str | None = None,
+) -> SubmitResult:
+    """Validate, store the submission, open its case, commit, then send the signals."""
+    if idempotency_key:
+        earlier = db.scalar(sa.select(Submission).where(Submission.idempotency_key == idempotency_key))
+        if earlier is not None:
+            return SubmitResult(db.get(Case, earlier.case_id), earlier, replayed=True)
+    cleaned = clean(version, data)
+    attachments = _claim_attachments(version, cleaned)
+    org = _org_for(org_code, user)
+    if org is None:
+        raise ValidationFailed([("/org", "系统尚未配置组织机构，无法受理", "unknown_org")])
+    ctype = case_type(version.definition.get("case_type"))
+    submitter = user if user is not None and getattr(user, "is_authenticated", False) else None
+    case = Case(
+        number=next_case_number(ctype.prefix),
+        tracking_code=new_tracking_code(),
+        type=ctype.key,
+        title=_title(version, cleaned),
+        state=ctype.initial_state,
+        org=org,
+        form_key=version.definition["key"],
+        form_version=version.number,
+        data=cleaned,
+    )
+    submission = Submission(
+        form_version=version, data=cleaned, channel=channel,
+        submitted_by_id=submitter.id if submitter else None, idempotency_key=idempotency_key,
+    )
+    db.add_all([case, submission])
+    try:
+        db.flush()
+        submission.case_id = case.id
+        for attachment in attachments:
+            attachment.submission_id = submission.id
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        if idempotency_key:  # a concurrent request with the same key won the race
+            earlier = db.scalar(sa.select(Submission).where(Submission.idempotency_key == idempotency_key))
+            if earlier is not None:
+                return SubmitResult(db.get(Case, earlier.case_id), earlier, replayed=True)
+        raise
+    signals.send(signals.submission_received, form_key=case.form_key, form_version=version.number,
+                 submission_id=submission.id, case_number=case.number, channel=channel)
+    signals.send(signals.case_created, case_number=case.number, case_type=case.type,
+                 org=org.code, form_key=case.form_key)
+    return SubmitResult(case, submission)

@@ -1,0 +1,147 @@
+"""Residents and staff fill in published forms (works without JavaScript)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from fengqiao.access import public
+from fengqiao.csrf import csrf
+from fengqiao.db import db
+from fengqiao.errors import APIError, ValidationFailed
+from fengqiao.forms import drafts, store
+from fengqiao.forms.render import compiled_form, errors_by_pointer, extract
+from fengqiao.forms.submit import clean, submit
+from fengqiao.forms.uploads import save_upload
+from fengqiao.models import Attachment
+from fengqiao.ratelimit import enforce
+from fengqiao.web.blueprint import web_bp
+
+
+@web_bp.get("/forms")
+@public
+def form_index():
+    return render_template("forms/index.html", forms=store.usable_forms(current_user))
+
+
+def _version_for_request(key: str):
+    requested = request.form.get("fq_version") if request.method == "POST" else request.args.get("version")
+    number = int(requested) if requested and requested.isdigit() else None
+    try:
+        return store.require_usable(key, current_user, number)
+    except APIError as err:
+        if err.status == 401:
+            return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+        raise
+
+
+def _row_action(compiled, form) -> bool:
+    """Add or remove a repeatable-group row without JavaScript; True when one was handled.
+
+    ``_row`` is ``add:<group>`` or ``remove:<group>-<n>`` (the row's field-name prefix).
+    """
+    action = request.form.get("_row")
+    if not action:
+        return False
+    verb, _, target = action.partition(":")
+    name = target.rsplit("-", 1)[0] if verb == "remove" else target
+    group = form._fields.get(name)
+    spec = next((s for s in compiled.specs if s.name == name and s.kind == "group"), None)
+    if group is None or spec is None:
+        return False
+    if verb == "add" and (spec.max_items is None or len(group.entries) < spec.max_items):
+        group.append_entry()
+    elif verb == "remove":
+        group.entries = [e for e in group.entries if e.name != target]
+        while len(group.entries) < max(spec.min_items, 1):
+            group.append_entry()
+    return True
+
+
+def _store_files(extracted, compiled) -> None:
+    """Save new uploads (even when other fields are wrong, so nothing is lost)."""
+    image_fields = {f"/{s.name}" for s in compiled.specs if s.kind == "image"}
+    for pointer, files in extracted.files.items():
+        ids = extracted.data_ref(pointer)
+        for file in files:
+            saved = save_upload(file, pointer, pointer in image_fields, current_user)
+            if isinstance(saved, tuple):
+                extracted.problems.append(saved)
+            else:
+                ids.append(saved.id)
+                extracted.kept.setdefault(pointer, []).append(saved.id)
+
+
+@web_bp.route("/forms/<key>", methods=["GET", "POST"])
+@public
+@csrf.exempt  # the FlaskForm checks the token itself and re-shows the input when it fails
+def form_fill(key: str):
+    version = _version_for_request(key)
+    if not hasattr(version, "definition"):
+        return version  # a redirect to the login page
+    compiled = compiled_form(version)
+    org_code = request.values.get("org") or None
+    if request.method == "GET":
+        saved = drafts.load(version.form_id, current_user) if request.args.get("draft") else None
+        form = compiled.form_class(formdata=saved)
+        form.fq_version.data = str(version.number)
+        return _render(version, compiled, form, {}, {}, org_code)
+    form = compiled.form_class()
+    if not form.validate_on_submit():  # only CSRF is checked by WTForms; rules are the schema's
+        return _render(version, compiled, form,
+                       {"": ["页面已过期，请重新提交（您填写的内容已保留）"]}, {}, org_code, 400)
+    if request.form.get("_action") == "save_draft" and current_user.is_authenticated:
+        drafts.save(version, current_user, request.form)
+        db.commit()
+        flash("草稿已保存，可稍后继续填写", "success")
+        return redirect(url_for("web.form_fill", key=key, draft=1, org=org_code))
+    if version.definition["access"] == "public" and not request.form.get("_row"):
+        enforce("public_submit")
+    extracted = extract(compiled, form, lambda name: request.form.getlist(f"{name}__kept"))
+    _store_files(extracted, compiled)
+    db.commit()  # uploads are kept even when the rest needs fixing
+    if _row_action(compiled, form):
+        return _render(version, compiled, form, {}, extracted.kept, org_code)
+    try:
+        if extracted.problems:  # values that could not be read: report them with the rest
+            raise ValidationFailed(extracted.problems + _schema_problems(version, extracted))
+        result = submit(version, extracted.data, current_user, "web", org_code)
+    except ValidationFailed as failed:
+        db.rollback()
+        return _render(version, compiled, form, errors_by_pointer(failed.problems), extracted.kept,
+                       org_code, 422)
+    if current_user.is_authenticated:
+        drafts.discard(version.form_id, current_user)
+        db.commit()
+    session["last_submission"] = {"number": result.case.number, "code": result.case.tracking_code,
+                                  "title": version.definition["title"]}
+    return redirect(url_for("web.form_done", key=key))
+
+
+def _schema_problems(version, extracted) -> list:
+    unreadable = {p[0] for p in extracted.problems}
+    try:
+        clean(version, extracted.data)
+    except ValidationFailed as failed:
+        return [p for p in failed.problems if p[0] not in unreadable]
+    return []
+
+
+def _render(version, compiled, form, errors, kept, org_code, status=200):
+    ids = [i for values in kept.values() for i in values]
+    names = {}
+    if ids:
+        names = dict(db.execute(
+            sa.select(Attachment.id, Attachment.filename).where(Attachment.id.in_(ids))).all())
+    return render_template("forms/fill.html", version=version, compiled=compiled, form=form,
+                           errors=errors, kept=kept, names=names, org=org_code), status
+
+
+@web_bp.get("/forms/<key>/done")
+@public
+def form_done(key: str):
+    last = session.get("last_submission")
+    if not last:
+        abort(404)
+    return render_template("forms/done.html", key=key, last=last)
