@@ -220,7 +220,7 @@ def forms_import(paths: tuple[Path, ...], publish: bool, allow_breaking: bool) -
     """Import definitions as drafts, or --publish them (refuses breaking changes)."""
     from fengqiao.db import db
     from fengqiao.forms.definition import check_files
-    from fengqiao.forms.store import BreakingChange, import_definition
+    from fengqiao.forms.store import BreakingChange, announce_published, import_definition
 
     definitions, problems = check_files(paths)
     if problems:
@@ -232,6 +232,8 @@ def forms_import(paths: tuple[Path, ...], publish: bool, allow_breaking: bool) -
             try:
                 result = import_definition(definition.to_dict(), "core", publish, allow_breaking)
                 db.commit()
+                if result.version is not None:
+                    announce_published(result.version)
             except BreakingChange as err:
                 db.rollback()
                 failed = True

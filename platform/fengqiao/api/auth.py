@@ -5,6 +5,7 @@ from __future__ import annotations
 from fengqiao.access import public
 from fengqiao.accounts.service import LoginFailed, authenticate, issue_token
 from fengqiao.api import api_bp, json_body
+from fengqiao.api.openapi import document
 from fengqiao.errors import APIError
 from fengqiao.ratelimit import enforce
 
@@ -29,3 +30,8 @@ def issue_api_token():
     except LoginFailed as failed:
         raise APIError(401, [("", failed.message, failed.code)]) from None
     return {"token": issue_token(user), "token_type": "Bearer"}, 200
+
+
+document("/auth/token", "post", "用户名密码换取访问令牌", body=TOKEN_REQUEST, secured=False,
+         responses={200: "{token, token_type}", 401: "用户名或密码错误/账户锁定", 415: "非 JSON",
+                    422: "字段错误", 429: "请求过于频繁"})

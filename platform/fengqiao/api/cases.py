@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from fengqiao.access import requires
 from fengqiao.api import api_bp, page_limit
+from fengqiao.api.openapi import document, query
 from fengqiao.cases import queries
 from fengqiao.errors import APIError
 from fengqiao.forms import store
@@ -46,7 +47,16 @@ def show_case(number: str):
         raise APIError(404)
     body = case.summary_json()
     body.pop("title")
-    version = store.get_version(case.form_key, case.form_version) if case.form_key else None
+    found = store.published(case.form_key, case.form_version) if case.form_key else None
+    version = found[1] if found else None
     data = mask_data(version.definition["schema"], case.data) if version else case.data
     body.update(data=data, history=[], allowed_actions=[])
     return body
+
+
+document("/cases", "get", "可见事项列表（键集分页）", responses={200: "{items, next_cursor}", 401: "未登录", 422: "参数错误"},
+         params=[query("type", "事项类型"), query("state", "状态"), query("org", "单位代码（含下级）"),
+                 query("assignee", "me = 分配给我的"), query("cursor", "上一页返回的 next_cursor"),
+                 query("limit", "每页条数 1–200", {"type": "integer"})])
+document("/cases/{number}", "get", "事项详情（个人信息已脱敏）",
+         responses={200: "事项", 401: "未登录", 404: "不存在或无权查看"})

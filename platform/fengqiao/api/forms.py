@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from fengqiao.access import public
 from fengqiao.api import api_bp, json_body
+from fengqiao.api.openapi import document, query
 from fengqiao.errors import APIError
 from fengqiao.forms import store
 from fengqiao.forms.submit import submit
@@ -60,5 +61,19 @@ def create_submission(key: str):
     if key_header is not None and not (1 <= len(key_header) <= 128):
         raise APIError(422, [("/Idempotency-Key", "Idempotency-Key 长度应为 1–128", "maxLength")])
     result = submit(version, data, current_user, "api", request.args.get("org"), key_header)
-    case = result.case
-    return {"case_number": case.number, "tracking_code": case.tracking_code}, 200 if result.replayed else 201
+    body = {"case_number": result.case_number, "tracking_code": result.tracking_code}
+    return body, 200 if result.replayed else 201
+
+
+document("/forms", "get", "调用方可用的已发布表单", responses={200: "[{key,title,version,access}]"}, secured=False)
+document("/forms/{key}", "get", "表单最新（或指定）版本的定义", secured=False,
+         params=[query("version", "版本号", {"type": "integer"})],
+         responses={200: "{key,title,version,schema,ui}", 401: "工作人员表单需登录", 404: "不存在", 410: "已停用"})
+document("/forms/{key}/submissions", "post", "提交表单并生成事项", secured=False,
+         body={"type": "object", "description": "表单数据，按表单 schema 校验"},
+         params=[query("org", "受理单位代码（默认：提交人所在单位或县级）"),
+                 query("version", "按指定版本校验", {"type": "integer"}),
+                 {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"}}],
+         responses={201: "{case_number, tracking_code}", 200: "同一 Idempotency-Key 的重放", 400: "JSON 格式错误",
+                    401: "需登录", 404: "表单不存在", 410: "表单已停用", 413: "内容过大",
+                    415: "非 JSON", 422: "字段校验失败", 429: "请求过于频繁"})

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from fengqiao.access import requires
 from fengqiao.api import api_bp, json_body, page_limit
+from fengqiao.api.openapi import document, query
 from fengqiao.db import db
 from fengqiao.errors import APIError
 from fengqiao.models import OrgUnit
@@ -62,3 +63,10 @@ def create_org():
     )
     db.commit()
     return unit.to_json(), 201
+
+
+document("/orgs", "get", "可见组织机构（键集分页）", responses={200: "{items, next_cursor}", 401: "未登录"},
+         params=[query("cursor", "翻页"), query("limit", "每页条数", {"type": "integer"})])
+document("/orgs/{code}", "get", "组织机构详情", responses={200: "单位", 401: "未登录", 404: "不存在或无权查看"})
+document("/orgs", "post", "新建组织机构", body=NEW_UNIT,
+         responses={201: "单位", 401: "未登录", 403: "无权限", 422: "字段错误"})

@@ -10,6 +10,7 @@ from fengqiao.accounts import directory
 from fengqiao.accounts.roles import ROLE_LABELS
 from fengqiao.accounts.service import create_user
 from fengqiao.api import api_bp, json_body, page_limit
+from fengqiao.api.openapi import document, query
 from fengqiao.db import db
 from fengqiao.errors import APIError
 from fengqiao.models import User
@@ -61,3 +62,10 @@ def create_user_api():
     db.commit()
     return directory.user_json(user), 201
 
+
+
+document("/users", "get", "可见用户（键集分页）", responses={200: "{items, next_cursor}", 401: "未登录"},
+         params=[query("cursor", "翻页"), query("limit", "每页条数", {"type": "integer"})])
+document("/users/{username}", "get", "用户详情", responses={200: "用户", 401: "未登录", 404: "不存在或无权查看"})
+document("/users", "post", "新建用户", body=NEW_USER,
+         responses={201: "用户", 401: "未登录", 403: "无权限", 422: "字段错误"})

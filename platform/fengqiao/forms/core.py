@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fengqiao.db import db
 from fengqiao.forms.definition import check_files
-from fengqiao.forms.store import BreakingChange, import_definition
+from fengqiao.forms.store import BreakingChange, announce_published, import_definition
 
 log = logging.getLogger(__name__)
 CORE_DEFINITIONS = Path(__file__).resolve().parents[3] / "form_definitions"
@@ -27,6 +27,7 @@ def import_core_forms(folder: Path = CORE_DEFINITIONS) -> list[str]:
             log.error("core form %s not republished: %s", err.form_key, err)
             continue
         db.commit()
-        if result.published_version:
+        if result.version is not None:
+            announce_published(result.version)
             published.append(result.key)
     return published

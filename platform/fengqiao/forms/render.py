@@ -66,7 +66,10 @@ def _choices(spec: FieldSpec, blank: bool) -> list[SelectChoice]:
 
 
 def _make_field(spec: FieldSpec, builder: Callable[[list[FieldSpec]], type[Form]]):
-    kw = {"label": spec.label, "render_kw": _render_kw(spec)}
+    kw: dict[str, Any] = {"label": spec.label, "render_kw": _render_kw(spec)}
+    if "default" in spec.schema and spec.kind not in ("object", "group", "file", "image"):
+        default = spec.schema["default"]
+        kw["default"] = default if isinstance(default, bool | list) else str(default)
     match spec.kind:
         case "textarea":
             return TextAreaField(**kw)

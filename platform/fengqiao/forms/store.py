@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from fengqiao import signals
 from fengqiao.db import db, utcnow
 from fengqiao.errors import APIError, ValidationFailed
 from fengqiao.forms.definition import FormDefinition, check_definition
@@ -34,6 +35,7 @@ class ImportResult:
     created: bool
     published_version: int | None
     unchanged: bool
+    version: FormVersion | None = None
 
 
 def get_form(key: str) -> Form | None:
@@ -49,6 +51,40 @@ def get_version(key: str, number: int | None = None) -> FormVersion | None:
     return db.scalar(
         sa.select(FormVersion).where(FormVersion.form_id == form.id, FormVersion.number == wanted)
     )
+
+
+@dataclass(frozen=True)
+class PublishedVersion:
+    """A published version as the hot paths need it; safe to cache since versions never change."""
+
+    id: int
+    form_id: int
+    number: int
+    definition: dict
+    breaking: bool
+
+
+_PUBLISHED: dict[tuple[int, int], PublishedVersion] = {}
+
+
+def published(key: str, number: int | None = None) -> tuple[Form, PublishedVersion] | None:
+    """The form row and its published version ``number`` (latest when None), from a
+    per-process cache keyed by (form id, number): one small query per request."""
+    form = db.scalar(sa.select(Form).where(Form.key == key))
+    if form is None or form.latest_version is None:
+        return None
+    wanted = number if number is not None else form.latest_version
+    cached = _PUBLISHED.get((form.id, wanted))
+    if cached is None:
+        row = db.scalar(
+            sa.select(FormVersion).where(FormVersion.form_id == form.id, FormVersion.number == wanted)
+        )
+        if row is None:
+            return form, None
+        cached = _PUBLISHED[(form.id, wanted)] = PublishedVersion(
+            row.id, row.form_id, row.number, row.definition, row.breaking
+        )
+    return form, cached
 
 
 def _validated(definition: dict[str, Any], source: str) -> FormDefinition:
@@ -109,6 +145,12 @@ def publish(form: Form, user: User | None = None, allow_breaking: bool = False) 
     return version
 
 
+def announce_published(version: FormVersion) -> None:
+    """Send ``form_published``; call after the publishing transaction committed."""
+    signals.send(signals.form_published, form_key=version.definition["key"],
+                 version=version.number, breaking=version.breaking)
+
+
 def set_archived(form: Form, archived: bool) -> None:
     form.status = "archived" if archived else "active"
 
@@ -131,7 +173,7 @@ def import_definition(
         return ImportResult(existing.key, False, None, True)
     form = save_draft(definition, source)
     version = publish(form, user, allow_breaking) if publish_now else None
-    return ImportResult(form.key, existing is None, version.number if version else None, False)
+    return ImportResult(form.key, existing is None, version.number if version else None, False, version)
 
 
 def usable_forms(user) -> list[Form]:
@@ -142,18 +184,18 @@ def usable_forms(user) -> list[Form]:
     return list(db.scalars(stmt.order_by(Form.key)))
 
 
-def require_usable(key: str, user, number: int | None = None) -> FormVersion:
+def require_usable(key: str, user, number: int | None = None) -> PublishedVersion:
     """The version a caller may submit to, or the HTTP error that explains why not."""
-    form = get_form(key)
-    if form is None or form.latest_version is None:
+    found = published(key, number)
+    if found is None:
         raise APIError(404, [("", f"表单 {key} 不存在或尚未发布", "not_found")])
+    form, version = found
     if form.access == "staff" and not (user.is_authenticated and user.can("cases.report")):
         if not user.is_authenticated:
             raise APIError(401)
         raise APIError(403, [("", "您没有填写此表单的权限", "forbidden")])
     if form.status == "archived":
         raise APIError(410, [("", f"表单「{form.title}」已停用，不再接受提交", "archived")])
-    version = get_version(key, number)
     if version is None:
         raise APIError(404, [("/version", f"表单 {key} 没有第 {number} 版", "not_found")])
     return version

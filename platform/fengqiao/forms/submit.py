@@ -6,33 +6,48 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from jsonschema import Draft202012Validator
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao import signals
 from fengqiao.cases.case_types import case_type
 from fengqiao.cases.numbering import new_tracking_code, next_case_number
-from fengqiao.db import db
+from fengqiao.db import db, utcnow
 from fengqiao.errors import ValidationFailed
 from fengqiao.forms.normalise import normalise
 from fengqiao.forms.schema_tools import attachment_pointers
+from fengqiao.forms.store import PublishedVersion
 from fengqiao.models import Attachment, Case, FormVersion, OrgUnit, Submission
 from fengqiao.validation import problems, validator_for
 
 
 @dataclass
 class SubmitResult:
-    case: Case
-    submission: Submission
+    case_number: str
+    tracking_code: str
+    case_id: int
+    submission_id: int
     replayed: bool = False  # an Idempotency-Key seen before: the earlier case is returned
 
 
-def clean(version: FormVersion, data: Any) -> dict:
+_VALIDATORS: dict[int, Draft202012Validator] = {}
+
+
+def version_validator(version: FormVersion | PublishedVersion) -> Draft202012Validator:
+    """One compiled validator per published version, for the life of the process."""
+    validator = _VALIDATORS.get(version.id)
+    if validator is None:
+        validator = _VALIDATORS[version.id] = validator_for(version.definition["schema"])
+    return validator
+
+
+def clean(version: FormVersion | PublishedVersion, data: Any) -> dict:
     """Normalised data, or ValidationFailed with one Chinese message per field."""
     definition = version.definition
     schema = definition["schema"]
     trim = set(definition.get("ui", {}).get("trim", []))
     cleaned = normalise(data, schema, trim) if isinstance(data, dict) else data
-    found = problems(validator_for(schema), cleaned)
+    found = problems(version_validator(version), cleaned)
     if found:
         raise ValidationFailed(found)
     return cleaned
@@ -72,19 +87,29 @@ def _title(version: FormVersion, data: dict) -> str:
     return (str(value) if value else definition["title"])[:200]
 
 
+def _earlier(idempotency_key: str) -> SubmitResult | None:
+    row = db.execute(
+        sa.select(Case.number, Case.tracking_code, Case.id, Submission.id)
+        .join(Case, Submission.case_id == Case.id)
+        .where(Submission.idempotency_key == idempotency_key)
+    ).first()
+    return SubmitResult(*row, replayed=True) if row else None
+
+
 def submit(
-    version: FormVersion,
+    version: FormVersion | PublishedVersion,
     data: Any,
     user=None,
     channel: str = "web",
     org_code: str | None = None,
     idempotency_key: str | None = None,
 ) -> SubmitResult:
-    """Validate, store the submission, open its case, commit, then send the signals."""
-    if idempotency_key:
-        earlier = db.scalar(sa.select(Submission).where(Submission.idempotency_key == idempotency_key))
-        if earlier is not None:
-            return SubmitResult(db.get(Case, earlier.case_id), earlier, replayed=True)
+    """Validate, store the submission, open its case, commit, then send the signals.
+
+    Writes are Core INSERTs (no unit-of-work bookkeeping): this is the busiest path.
+    """
+    if idempotency_key and (earlier := _earlier(idempotency_key)):
+        return earlier
     cleaned = clean(version, data)
     attachments = _claim_attachments(version, cleaned)
     org = _org_for(org_code, user)
@@ -92,37 +117,35 @@ def submit(
         raise ValidationFailed([("/org", "系统尚未配置组织机构，无法受理", "unknown_org")])
     ctype = case_type(version.definition.get("case_type"))
     submitter = user if user is not None and getattr(user, "is_authenticated", False) else None
-    case = Case(
-        number=next_case_number(ctype.prefix),
-        tracking_code=new_tracking_code(),
-        type=ctype.key,
-        title=_title(version, cleaned),
-        state=ctype.initial_state,
-        org=org,
-        form_key=version.definition["key"],
-        form_version=version.number,
-        data=cleaned,
-    )
-    submission = Submission(
-        form_version=version, data=cleaned, channel=channel,
-        submitted_by_id=submitter.id if submitter else None, idempotency_key=idempotency_key,
-    )
-    db.add_all([case, submission])
+    now = utcnow()
+    number, code = next_case_number(ctype.prefix, now), new_tracking_code()
     try:
-        db.flush()
-        submission.case_id = case.id
-        for attachment in attachments:
-            attachment.submission_id = submission.id
+        case_id = db.execute(
+            sa.insert(Case).returning(Case.id),
+            [dict(number=number, tracking_code=code, type=ctype.key, title=_title(version, cleaned),
+                  state=ctype.initial_state, org_id=org.id, form_key=version.definition["key"],
+                  form_version=version.number, data=cleaned, sla_status="none", version=1,
+                  created_at=now)],
+        ).scalar_one()
+        submission_id = db.execute(
+            sa.insert(Submission).returning(Submission.id),
+            [dict(form_version_id=version.id, case_id=case_id, data=cleaned, channel=channel,
+                  submitted_by_id=submitter.id if submitter else None,
+                  idempotency_key=idempotency_key, created_at=now)],
+        ).scalar_one()
+        if attachments:
+            db.execute(sa.update(Attachment)
+                       .where(Attachment.id.in_([a.id for a in attachments]))
+                       .values(submission_id=submission_id))
         db.commit()
     except IntegrityError:
         db.rollback()
-        if idempotency_key:  # a concurrent request with the same key won the race
-            earlier = db.scalar(sa.select(Submission).where(Submission.idempotency_key == idempotency_key))
-            if earlier is not None:
-                return SubmitResult(db.get(Case, earlier.case_id), earlier, replayed=True)
+        if idempotency_key and (earlier := _earlier(idempotency_key)):
+            return earlier  # a concurrent request with the same key won the race
         raise
-    signals.send(signals.submission_received, form_key=case.form_key, form_version=version.number,
-                 submission_id=submission.id, case_number=case.number, channel=channel)
-    signals.send(signals.case_created, case_number=case.number, case_type=case.type,
-                 org=org.code, form_key=case.form_key)
-    return SubmitResult(case, submission)
+    signals.send(signals.submission_received, form_key=version.definition["key"],
+                 form_version=version.number, submission_id=submission_id, case_number=number,
+                 channel=channel)
+    signals.send(signals.case_created, case_number=number, case_type=ctype.key, org=org.code,
+                 form_key=version.definition["key"])
+    return SubmitResult(number, code, case_id, submission_id)

@@ -27,7 +27,7 @@ class Form(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     versions: Mapped[list[FormVersion]] = relationship(
-        back_populates="form", order_by="FormVersion.number", lazy="selectin"
+        back_populates="form", order_by="FormVersion.number"
     )
 
     __table_args__ = (

@@ -114,7 +114,7 @@ def form_fill(key: str):
     if current_user.is_authenticated:
         drafts.discard(version.form_id, current_user)
         db.commit()
-    session["last_submission"] = {"number": result.case.number, "code": result.case.tracking_code,
+    session["last_submission"] = {"number": result.case_number, "code": result.tracking_code,
                                   "title": version.definition["title"]}
     return redirect(url_for("web.form_done", key=key))
 

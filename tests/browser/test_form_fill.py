@@ -1,0 +1,57 @@
+"""A grid worker reports an incident on a phone: conditional fields, rows and errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from fengqiao.demo_data import DEMO_PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+
+
+def _login(page, base, username):
+    page.goto(f"{base}/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{base}/")
+
+
+def test_grid_worker_reports_on_a_phone(demo, live_server, phone_page, screenshot_dir):
+    page = phone_page
+    _login(page, live_server, "zhangmin")
+    page.goto(f"{live_server}/forms/grid-incident")
+    note = page.locator('[data-pointer="/handling_note"]')
+    assert not note.is_visible()  # shown only once 已自行处置 is ticked
+    page.get_by_label("事件标题").fill("揽月花园3幢楼道堆物堵塞消防通道")
+    page.get_by_label("事件类别").select_option("安全隐患")
+    page.get_by_label("详细描述").fill("3幢2单元楼道堆放纸箱和旧家具。")
+    page.get_by_label("地址").fill("揽月花园3幢2单元")
+    page.get_by_label("涉及人数").fill("两个")
+    page.get_by_text("已自行处置", exact=True).click()
+    assert note.is_visible()
+    page.screenshot(path=str(screenshot_dir / "grid-incident-phone.png"), full_page=True)
+    page.get_by_role("button", name="提交", exact=True).click()
+    page.wait_for_load_state()
+    assert page.get_by_text("应填写整数").is_visible()
+    assert page.locator('[data-pointer="/handling_note"] .error').inner_text() == "此项为必填项"
+    assert page.get_by_label("事件标题").input_value() == "揽月花园3幢楼道堆物堵塞消防通道"
+    page.screenshot(path=str(screenshot_dir / "grid-incident-errors-phone.png"), full_page=True)
+    page.get_by_label("涉及人数").fill("2")
+    page.get_by_text("已自行处置", exact=True).click()  # untick: the note is no longer needed
+    page.get_by_role("button", name="提交", exact=True).click()
+    page.wait_for_url(f"{live_server}/forms/grid-incident/done")
+    assert page.locator(".case-number").inner_text().startswith("WG-")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_rows_are_added_in_the_browser(demo, live_server, page):
+    _login(page, live_server, "fengguoping")
+    page.goto(f"{live_server}/forms/dispute-registration")
+    rows = page.locator("fieldset.group .group-row")
+    assert rows.count() == 2
+    page.get_by_role("button", name="＋ 添加一项").click()
+    assert rows.count() == 3  # added client-side, no reload
+    assert page.locator('input[name="parties-2-name"]').count() == 1
+    rows.nth(2).get_by_role("button", name="删除此项").click()
+    assert rows.count() == 2
