@@ -9,8 +9,6 @@ import io
 import json
 import re
 
-import pytest
-
 from fengqiao.testing.plugin import csrf_token
 
 CORE_KEYS = ["dispute-registration", "grid-incident", "livelihood-request", "proxy-service"]
@@ -156,6 +154,8 @@ def test_the_key_of_an_existing_form_cannot_be_taken_or_changed(client, login_as
     taken = dict(NEW_FORM, key="grid-incident")
     response = _save(client, "/admin/forms/new", taken)
     assert response.status_code == 422 and "表单标识 grid-incident 已被使用" in response.get_data(as_text=True)
+    reserved = _save(client, "/admin/forms/new", dict(NEW_FORM, key="new"))
+    assert reserved.status_code == 422 and "new 是系统保留的标识" in reserved.get_data(as_text=True)
     renamed = dict(NEW_FORM)
     response = _save(client, "/admin/forms/grid-incident/edit", renamed)
     assert response.status_code == 422 and "表单标识不能修改" in response.get_data(as_text=True)
@@ -199,6 +199,10 @@ def test_preview_renders_unsaved_json_or_lists_its_problems(client, login_as):
     as_json = client.post("/admin/forms/preview", headers=headers, data=json.dumps(NEW_FORM),
                           content_type="application/json")
     assert as_json.status_code == 200 and "犬主姓名" in as_json.get_data(as_text=True)
+    clash = copy.deepcopy(NEW_FORM)
+    clash["schema"]["properties"]["meta"] = {"type": "string"}
+    unrenderable = client.post("/admin/forms/preview", headers=headers, data={"definition": json.dumps(clash)})
+    assert unrenderable.status_code == 422 and "字段名 meta 不可用" in unrenderable.get_data(as_text=True)
     assert client.post("/admin/forms/preview", data={"definition": "{}"}).status_code == 400  # no CSRF
 
 

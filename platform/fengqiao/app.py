@@ -71,6 +71,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     from fengqiao.plugins.loader import load_plugins
 
     load_plugins(app)
+    from fengqiao.cases.workflow import init_case_types
+
+    init_case_types(app)
     enforce_access(app)
     return app
 

@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 invalid input (the message names the file or field), 2 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,12 +38,46 @@ def make_app(overrides: dict[str, Any] | None = None, serving: bool = False) -> 
 
 
 def _upgrade(app: Flask) -> list[str]:
+    """Migrate core and plugin tables, then publish changed core/plugin form definitions."""
+    from fengqiao.forms.core import sync_all_forms
     from fengqiao.migrate import upgrade
 
-    return upgrade(app.extensions["fengqiao.db"].engine)
+    applied = upgrade(app.extensions["fengqiao.db"].engine)
+    from fengqiao.cases.workdays import seed_from_chinese_calendar
+
+    seed_from_chinese_calendar()  # library data, so not in a migration; idempotent
+    sync_all_forms(app)
+    return applied
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _plugin_commands() -> dict[str, click.Command]:
+    """``fengqiao <plugin> …``: each installed plugin's own click group, if it has one."""
+    from fengqiao.plugins.discovery import discover
+
+    commands = {}
+    for plugin in discover().plugins:
+        try:
+            group = plugin.cli()
+        except Exception as exc:  # a broken plugin CLI must not break the core's
+            click.echo(f"插件 {plugin.name} 的命令加载失败: {exc}", err=True)
+            continue
+        if group is not None:
+            group.name = plugin.name
+            commands[plugin.name] = group
+    return commands
+
+
+class FengqiaoGroup(click.Group):
+    """The core's commands plus one group per installed plugin."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(_plugin_commands()))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return super().get_command(ctx, name) or _plugin_commands().get(name)
+
+
+@click.group(cls=FengqiaoGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="fengqiao")
 def main() -> None:
     """枫桥 Fengqiao: forms and case management for grassroots governance."""
@@ -69,6 +104,7 @@ def demo(port: int, reset: bool) -> None:
     url = f"http://127.0.0.1:{port}/"
     click.echo(f"\n枫桥演示已就绪 · Fengqiao demo: {url}")
     click.echo(f"登录页 login: {url}login   （所有演示账号密码 password: {DEMO_PASSWORD}）")
+    click.echo(f"居民办事 public forms: {url}forms   接口文档 API: {url}api/v1/openapi.json")
     for username, name, role, _org, duty in STAFF:
         click.echo(f"  {username:<12} {role:<12} {name}（{duty}）")
     click.echo("按 Ctrl+C 停止 · Ctrl+C to stop\n")
@@ -129,7 +165,7 @@ def users_group() -> None:
 @click.option("--name", "display_name", default="", help="Display name.")
 def users_create(username: str, password: str, role: str, org_code: str, display_name: str) -> None:
     """Create a staff account with a role in an org unit."""
-    from fengqiao.accounts.service import create_user
+    from fengqiao.accounts.service import announce_user_created, create_user
     from fengqiao.db import db
     from fengqiao.errors import ValidationFailed
 
@@ -143,6 +179,7 @@ def users_create(username: str, password: str, role: str, org_code: str, display
             db.rollback()
             _fail("\n".join(f"{p.lstrip('/') or 'input'}: {m}" for p, m, _ in failed.problems))
         db.commit()
+        announce_user_created(user)
         click.echo(f"已创建用户 {user.username}（{role} @ {org_code}）")
 
 
@@ -158,7 +195,8 @@ def plugins_list(as_json: bool) -> None:
     from fengqiao.plugins.loader import plugin_report
 
     app = make_app()
-    report = plugin_report(app)
+    with app.app_context():
+        report = plugin_report(app)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
@@ -267,6 +305,86 @@ def demo_data_load() -> None:
         added = load_demo_data()
     click.echo(f"已加载演示数据：新增 {added['units']} 个单位、{added['users']} 个用户、"
                f"发布 {added['forms']} 个表单")
+
+
+@main.group("calendar")
+def calendar_group() -> None:
+    """The working-day calendar (放假/调休)."""
+
+
+@calendar_group.command("due", context_settings={"ignore_unknown_options": True})
+@click.argument("start")
+@click.argument("n")
+@click.option("--org", "org_code", default=None, help="Unit code: use its jurisdiction's calendar.")
+def calendar_due(start: str, n: str, org_code: str | None) -> None:
+    """Print the deadline N working days after START (ISO date or datetime, local time)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from fengqiao.cases.workdays import MAX_DAYS_ARG, add_working_days, jurisdiction_of, parse_start
+
+    try:
+        start_at = parse_start(start)
+    except ValueError:
+        _fail(f"START「{start}」不是有效的日期或时间，应为 ISO 格式，如 2025-09-30 或 2025-09-30T09:00")
+    if not re.fullmatch(r"[0-9]+", n.strip()) or int(n) > MAX_DAYS_ARG:
+        _fail(f"N「{n}」不是有效的工作日数，应为 0–{MAX_DAYS_ARG} 的整数")
+    app = make_app()
+    with app.app_context():
+        codes = None
+        if org_code is not None:
+            codes = jurisdiction_of(org_code)
+            if codes is None:
+                _fail(f"--org：单位 {org_code} 不存在")
+        try:
+            deadline = add_working_days(start_at, int(n), codes)
+        except (OverflowError, ValueError) as err:
+            _fail(f"N「{n}」超出可计算的日期范围：{err}")
+        except SQLAlchemyError as err:
+            _fail(f"无法读取工作日历（请先运行 fengqiao db upgrade）：{err.__class__.__name__}")
+    click.echo(str(deadline))
+
+
+@calendar_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--year", type=int, default=None, help="The arrangement's year (default: the latest in the file).")
+@click.option("--org", "org_code", default=None, help="Unit code for a local arrangement (default: national).")
+def calendar_import(file: Path, year: int | None, org_code: str | None) -> None:
+    """Import a year's 放假/调休 arrangement (CSV/xlsx: 日期, 类型 放假/上班, 名称)."""
+    import getpass
+
+    from fengqiao.cases.workdays import (
+        ArrangementInvalid,
+        announce_calendar_changed,
+        import_arrangement,
+    )
+    from fengqiao.db import db
+
+    app = make_app()
+    with app.app_context():
+        try:
+            result = import_arrangement(file.read_bytes(), file.name, year, org_code,
+                                        actor=f"cli:{getpass.getuser()}"[:64])
+        except ArrangementInvalid as invalid:
+            db.rollback()
+            _fail(f"{file}: 未导入，共 {len(invalid.problems)} 处问题：\n"
+                  + "\n".join(f"  {p}" for p in invalid.problems))
+        db.commit()
+        announce_calendar_changed(result.years, org_code)
+    click.echo(result.summary)
+
+
+@calendar_group.command("years")
+def calendar_years() -> None:
+    """Which years' 放假/调休 arrangements have been entered."""
+    from fengqiao.cases.workdays import year_overview
+
+    app = make_app()
+    with app.app_context():
+        rows = year_overview()
+    for r in rows:
+        state = "已录入" if r.complete else "未录入（按周一至周五暂估）" if r.org_code is None else "未录入"
+        source = f"  {r.source}" if r.source else ""
+        click.echo(f"{r.year}  {r.org_name:<8} {state}  放假 {r.holidays} 天、上班 {r.workdays} 天{source}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -78,7 +78,12 @@ def load_demo_data() -> dict[str, int]:
             create_user(username, DEMO_PASSWORD, role, org, display_name)
             added_users += 1
     db.commit()
-    from fengqiao.forms.core import import_core_forms
+    from fengqiao.cases.workdays import seed_from_chinese_calendar
 
-    forms = import_core_forms()
+    seed_from_chinese_calendar()
+    from flask import current_app
+
+    from fengqiao.forms.core import sync_all_forms
+
+    forms = sync_all_forms(current_app)
     return {"units": added_units, "users": added_users, "forms": len(forms)}

@@ -25,6 +25,7 @@ STATUS_MESSAGES = {
     404: ("not_found", "未找到该页面或记录"),
     405: ("method_not_allowed", "不支持该请求方法"),
     409: ("conflict", "数据已被他人修改，请刷新后重试"),
+    410: ("gone", "该内容已停用"),
     413: ("too_large", "提交内容过大"),
     415: ("unsupported_media_type", "请以 JSON 格式提交 (Content-Type: application/json)"),
     422: ("invalid", "提交的内容有误"),

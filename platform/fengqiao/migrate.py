@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -13,11 +14,26 @@ from sqlalchemy.engine import Engine
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def version_locations() -> list[str]:
+    """The core's versions plus each installed, compatible plugin's own branch.
+
+    Installed plugins are migrated even while disabled: disabling hides, never drops data.
+    """
+    from fengqiao.plugins.discovery import discover
+
+    folders = [str(MIGRATIONS / "versions")]
+    for plugin in discover().plugins:
+        folder = plugin.package_path(plugin.migrations)
+        if folder is not None:
+            folders.append(str(folder))
+    return folders
+
+
 def alembic_config(engine: Engine | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("path_separator", "os")
-    cfg.set_main_option("version_locations", str(MIGRATIONS / "versions"))
+    cfg.set_main_option("version_locations", os.pathsep.join(version_locations()))
     cfg.attributes["engine"] = engine
     return cfg
 

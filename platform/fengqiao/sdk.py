@@ -6,33 +6,68 @@ change only with a new ``API_VERSION`` and a changelog entry.
 
 from __future__ import annotations
 
-from typing import Any
+from flask import render_template as render
+from flask_login import current_user
 
 from fengqiao.access import login_required, public, requires
-
-API_VERSION = "1.0"
-"""The plugin API this core implements. Plugins declare a range, e.g. ``">=1,<2"``."""
+from fengqiao.api import json_body
+from fengqiao.api.openapi import document, query
+from fengqiao.cases.queries import cases_in
+from fengqiao.db import Base as Model
+from fengqiao.db import UTCDateTime, db, utcnow
+from fengqiao.errors import APIError, ValidationFailed
+from fengqiao.exports import safe_cell, workbook_bytes, xlsx_response
+from fengqiao.masking import mask_data, mask_id_card, mask_mobile, mask_name
+from fengqiao.orgs.scope import Scope, scope_for
+from fengqiao.plugins.base import API_VERSION, Plugin
+from fengqiao.plugins.state import is_active
+from fengqiao.signals import (
+    calendar_changed,
+    case_assigned,
+    case_closed,
+    case_created,
+    case_rated,
+    case_transitioned,
+    form_published,
+    submission_received,
+    user_created,
+)
+from fengqiao.validation import validate
 
 API_CHANGELOG = {
-    "1.0": "First plugin API: Plugin, public/login_required/requires decorators.",
+    "1.0": "First plugin API: Plugin (blueprint, api_blueprint, cli, setup(ctx), "
+    "form_definitions, templates, static, migrations, settings_schema), access decorators, "
+    "signals, scoping, db/Model, render, document, masking.",
 }
 
+def cli_app():
+    """The configured app for a plugin's CLI command: ``with cli_app().app_context(): …``."""
+    from fengqiao.cli import make_app
 
-class Plugin:
-    """Base class for plugins found through the ``fengqiao.plugins`` entry-point group."""
-
-    name: str = ""
-    title: str = ""
-    api_version: str = ">=1,<2"
-    form_definitions: str | None = None
-    templates: str | None = None
-
-    def blueprint(self) -> Any | None:
-        """Optionally return a Flask blueprint; it is mounted at ``/p/<name>/``."""
-        return None
-
-    def setup(self, ctx: Any) -> None:
-        """Connect signals, register jobs, menu items and permissions."""
+    return make_app()
 
 
-__all__ = ["API_VERSION", "Plugin", "login_required", "public", "requires"]
+def case_data(case_number: str) -> dict | None:
+    """A case's submitted data (unmasked: for receivers and jobs, never for display)."""
+    from fengqiao.models import Case
+
+    return db.scalar(Case.__table__.select().with_only_columns(Case.data).where(Case.number == case_number))
+
+
+def plugin_settings(name: str) -> dict:
+    """A plugin's saved settings over its schema's defaults (inside an app context)."""
+    from flask import current_app
+
+    return current_app.extensions["fengqiao.plugin_contexts"][name].settings()
+
+
+__all__ = [
+    "calendar_changed", "case_data", "cli_app", "plugin_settings",
+    "API_CHANGELOG", "API_VERSION", "APIError", "Model", "Plugin", "Scope", "UTCDateTime",
+    "ValidationFailed", "case_assigned", "case_closed", "case_created", "case_rated",
+    "case_transitioned", "cases_in", "current_user", "db", "document", "form_published",
+    "is_active", "json_body", "login_required", "mask_data", "mask_id_card", "mask_mobile",
+    "mask_name", "public", "query", "render", "requires", "safe_cell", "scope_for",
+    "submission_received", "user_created", "utcnow", "validate", "workbook_bytes",
+    "xlsx_response",
+]

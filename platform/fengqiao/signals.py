@@ -29,7 +29,41 @@ case_created = _signals.signal(
     doc="A case was opened. kwargs: case_number, case_type, org (unit code), form_key.",
 )
 
-ALL = {s.name: s for s in (form_published, submission_received, case_created)}
+case_transitioned = _signals.signal(
+    "case_transitioned",
+    doc="A case moved along its workflow. kwargs: case_number, action, from_state, to_state, "
+    "actor (username or None).",
+)
+case_assigned = _signals.signal(
+    "case_assigned",
+    doc="A case was claimed, assigned or transferred. kwargs: case_number, assignee (username "
+    "or None), org (unit code), actor.",
+)
+case_closed = _signals.signal(
+    "case_closed",
+    doc="A case reached a final state. kwargs: case_number, case_type, org, state.",
+)
+case_rated = _signals.signal(
+    "case_rated",
+    doc="A resident rated a closed case. kwargs: case_number, rating "
+    "('satisfied' | 'basically_satisfied' | 'dissatisfied').",
+)
+user_created = _signals.signal(
+    "user_created",
+    doc="A staff account was created. kwargs: username, role, org (unit code).",
+)
+calendar_changed = _signals.signal(
+    "calendar_changed",
+    doc="The working-day calendar changed (seeded, a year imported, a day added or removed), "
+    "so open working-day deadlines may need recomputing. kwargs: years (sorted list of ints "
+    "whose days or completeness changed), org (unit code of the jurisdiction, None = national).",
+)
+
+ALL = {
+    s.name: s
+    for s in (form_published, submission_received, case_created, case_transitioned,
+              case_assigned, case_closed, case_rated, user_created, calendar_changed)
+}
 
 
 def send(signal, **kwargs) -> None:

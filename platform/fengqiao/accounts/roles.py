@@ -5,6 +5,8 @@ A permission granted through a membership applies to that unit's whole subtree.
 
 from __future__ import annotations
 
+from flask import current_app, has_app_context
+
 ROLE_LABELS = {
     "admin": "系统管理员",
     "supervisor": "督查/主管",
@@ -40,4 +42,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 
 
 def permissions_for(role: str) -> frozenset[str]:
-    return ROLE_PERMISSIONS.get(role, frozenset())
+    """The role's built-in permissions plus those plugins granted it in this app."""
+    base = ROLE_PERMISSIONS.get(role, frozenset())
+    if has_app_context():
+        registry = current_app.extensions.get("fengqiao.permissions")
+        if registry is not None and role in registry.extra:
+            return base | registry.extra[role]
+    return base

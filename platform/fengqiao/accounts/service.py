@@ -109,3 +109,12 @@ def user_for_token(token: str) -> User | None:
     return row.user
 
 
+
+
+def announce_user_created(user: User) -> None:
+    """Send ``user_created``; call after the creating transaction committed."""
+    from fengqiao import signals
+
+    first = user.memberships[0] if user.memberships else None
+    signals.send(signals.user_created, username=user.username, role=first.role if first else None,
+                 org=first.org.code if first else None)

@@ -6,9 +6,9 @@ from flask import request
 from flask_login import current_user
 
 from fengqiao.access import requires
-from fengqiao.api import api_bp, page_limit
+from fengqiao.api import api_bp, json_body, page_limit
 from fengqiao.api.openapi import document, query
-from fengqiao.cases import queries
+from fengqiao.cases import engine, queries
 from fengqiao.errors import APIError
 from fengqiao.forms import store
 from fengqiao.masking import mask_data
@@ -50,8 +50,33 @@ def show_case(number: str):
     found = store.published(case.form_key, case.form_version) if case.form_key else None
     version = found[1] if found else None
     data = mask_data(version.definition["schema"], case.data) if version else case.data
-    body.update(data=data, history=[], allowed_actions=[])
+    body.update(
+        data=data,
+        history=[e.to_json() for e in engine.history(case)],
+        allowed_actions=[a.name for a in engine.allowed_actions(case, current_user)],
+    )
     return body
+
+
+ACTION_BODY = {
+    "type": "object",
+    "properties": {
+        "version": {"type": "integer"},
+        "comment": {"type": "string", "maxLength": engine.MAX_COMMENT},
+        "fields": {"type": "object"},
+    },
+    "required": ["version"],
+    "additionalProperties": False,
+}
+
+
+@api_bp.post("/cases/<number>/actions/<action>")
+@requires("cases.act")
+def act_on_case(number: str, action: str):
+    payload = json_body(ACTION_BODY)
+    case = engine.perform(number, action, current_user._get_current_object(), payload)
+    return {"number": case.number, "state": case.state, "version": case.version,
+            "assignee": case.assignee.username if case.assignee else None}
 
 
 document("/cases", "get", "可见事项列表（键集分页）", responses={200: "{items, next_cursor}", 401: "未登录", 422: "参数错误"},
@@ -60,3 +85,7 @@ document("/cases", "get", "可见事项列表（键集分页）", responses={200
                  query("limit", "每页条数 1–200", {"type": "integer"})])
 document("/cases/{number}", "get", "事项详情（个人信息已脱敏）",
          responses={200: "事项", 401: "未登录", 404: "不存在或无权查看"})
+document("/cases/{number}/actions/{action}", "post", "办理事项：认领或按流程流转", body=ACTION_BODY,
+         responses={200: "新的状态与版本", 401: "未登录", 403: "当前状态或角色不允许",
+                    404: "不存在或无权查看", 409: "已被他人认领 (claimed) 或版本过期 (stale)",
+                    422: "意见/字段校验失败"})

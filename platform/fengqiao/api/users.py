@@ -8,7 +8,7 @@ from flask_login import current_user
 from fengqiao.access import requires
 from fengqiao.accounts import directory
 from fengqiao.accounts.roles import ROLE_LABELS
-from fengqiao.accounts.service import create_user
+from fengqiao.accounts.service import announce_user_created, create_user
 from fengqiao.api import api_bp, json_body, page_limit
 from fengqiao.api.openapi import document, query
 from fengqiao.db import db
@@ -60,6 +60,7 @@ def create_user_api():
         body["username"], body["password"], body["role"], body["org"], body.get("display_name", "")
     )
     db.commit()
+    announce_user_created(user)
     return directory.user_json(user), 201
 
 

@@ -1,4 +1,8 @@
-"""The core's own form definitions (``form_definitions/`` at the repository top)."""
+"""Publish the form definitions the core and the loaded plugins ship (idempotent).
+
+The core's live in ``form_definitions/`` at the repository top; a plugin's in the folder
+its ``form_definitions`` attribute names, imported with the source ``plugin:<name>``.
+"""
 
 from __future__ import annotations
 
@@ -13,15 +17,15 @@ log = logging.getLogger(__name__)
 CORE_DEFINITIONS = Path(__file__).resolve().parents[3] / "form_definitions"
 
 
-def import_core_forms(folder: Path = CORE_DEFINITIONS) -> list[str]:
-    """Publish every core definition that changed (idempotent); returns the keys published."""
+def import_core_forms(folder: Path = CORE_DEFINITIONS, source: str = "core") -> list[str]:
+    """Publish every definition in ``folder`` that changed; returns the keys published."""
     definitions, problems = check_files([folder])
     for problem in problems:
         log.error("core form definition invalid: %s", problem)
     published = []
     for definition in definitions:
         try:
-            result = import_definition(definition.to_dict(), "core", publish_now=True)
+            result = import_definition(definition.to_dict(), source, publish_now=True)
         except BreakingChange as err:
             db.rollback()
             log.error("core form %s not republished: %s", err.form_key, err)
@@ -30,4 +34,14 @@ def import_core_forms(folder: Path = CORE_DEFINITIONS) -> list[str]:
         if result.version is not None:
             announce_published(result.version)
             published.append(result.key)
+    return published
+
+
+def sync_all_forms(app) -> list[str]:
+    """The core's definitions, then each loaded plugin's."""
+    published = import_core_forms()
+    for name, plugin in app.extensions.get("fengqiao.plugins", {}).items():
+        folder = plugin.package_path(plugin.form_definitions)
+        if folder is not None:
+            published += import_core_forms(folder, f"plugin:{name}")
     return published

@@ -29,6 +29,13 @@ import fengqiao.forms.formats  # noqa: F401  (registers the custom formats check
 from fengqiao.validation import FORMAT_CHECKER, TYPE_NAMES, pointer
 
 KEY_PATTERN = r"^[a-z][a-z0-9-]{1,63}$"
+# Attribute names of WTForms forms (and our own hidden fields): a property with one of these
+# names would shadow the form's machinery when the form class is built.
+RESERVED_FIELD_NAMES = frozenset({
+    "meta", "process", "data", "errors", "validate", "populate_obj", "form_errors",
+    "csrf_token", "fq_version", "hidden_tag", "is_submitted", "validate_on_submit",
+    "extra_validators", "Meta",
+})
 CASE_TYPE_PATTERN = r"^[a-z][a-z0-9_]{1,63}$"
 WIDGETS = ("textarea", "radio", "select", "checkboxes", "image", "file", "hidden")
 SCHEMA_DIALECTS = (
@@ -336,6 +343,11 @@ def _structure_problems(schema: dict[str, Any]) -> Iterator[tuple[str, str]]:
             if "." in name or "[" in name or "]" in name:
                 yield pointer([*path, "properties", name]), (
                     f"字段名 {name} 不能包含 “.”、“[” 或 “]”（这些符号用于表示字段路径）"
+                )
+            elif name in RESERVED_FIELD_NAMES or name.startswith("_") or not name.isidentifier():
+                yield pointer([*path, "properties", name]), (
+                    f"字段名 {name} 不可用：请用字母开头的英文字母、数字或下划线，"
+                    "且不要使用系统保留名（如 data、meta、errors）"
                 )
         required = sub.get("required")
         for i, name in enumerate(required if isinstance(required, list) else ()):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -119,14 +120,15 @@ def _compile(definition: dict) -> CompiledForm:
     return CompiledForm(form_class, sections(definition), specs)
 
 
-_CACHE: dict[int, CompiledForm] = {}
-
-
 def compiled_form(version) -> CompiledForm:
-    """The cached compiled form of a published version (versions never change)."""
-    cached = _CACHE.get(version.id)
+    """The cached compiled form of a published version (versions never change).
+
+    The cache belongs to the app (ids are only unique within its database).
+    """
+    cache = current_app.extensions.setdefault("fengqiao.compiled_forms", {})
+    cached = cache.get(version.id)
     if cached is None:
-        cached = _CACHE[version.id] = _compile(version.definition)
+        cached = cache[version.id] = _compile(version.definition)
     return cached
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from fengqiao import signals
 from fengqiao.db import db, utcnow
@@ -64,24 +65,22 @@ class PublishedVersion:
     breaking: bool
 
 
-_PUBLISHED: dict[tuple[int, int], PublishedVersion] = {}
-
-
 def published(key: str, number: int | None = None) -> tuple[Form, PublishedVersion] | None:
-    """The form row and its published version ``number`` (latest when None), from a
-    per-process cache keyed by (form id, number): one small query per request."""
+    """The form row and its published version ``number`` (latest when None), from the app's
+    cache keyed by (form id, number): one small query per request."""
     form = db.scalar(sa.select(Form).where(Form.key == key))
     if form is None or form.latest_version is None:
         return None
     wanted = number if number is not None else form.latest_version
-    cached = _PUBLISHED.get((form.id, wanted))
+    cache = current_app.extensions.setdefault("fengqiao.published_versions", {})
+    cached = cache.get((form.id, wanted))
     if cached is None:
         row = db.scalar(
             sa.select(FormVersion).where(FormVersion.form_id == form.id, FormVersion.number == wanted)
         )
         if row is None:
             return form, None
-        cached = _PUBLISHED[(form.id, wanted)] = PublishedVersion(
+        cached = cache[(form.id, wanted)] = PublishedVersion(
             row.id, row.form_id, row.number, row.definition, row.breaking
         )
     return form, cached
@@ -176,9 +175,23 @@ def import_definition(
     return ImportResult(form.key, existing is None, version.number if version else None, False, version)
 
 
+def _hidden_sources() -> list[str]:
+    """Forms of plugins that are installed but not active here are hidden, data kept."""
+    from flask import current_app
+
+    from fengqiao.plugins.state import disabled_names
+
+    loaded = set(current_app.extensions.get("fengqiao.plugins", {})) - disabled_names()
+    sources = db.scalars(sa.select(Form.source).where(Form.source.like("plugin:%")).distinct())
+    return [s for s in sources if s.split(":", 1)[1] not in loaded]
+
+
 def usable_forms(user) -> list[Form]:
     """Published, active forms the caller may fill in: public ones, plus staff ones for staff."""
     stmt = sa.select(Form).where(Form.latest_version.is_not(None), Form.status == "active")
+    hidden = _hidden_sources()
+    if hidden:
+        stmt = stmt.where(Form.source.not_in(hidden))
     if not (user is not None and user.is_authenticated and user.can("cases.report")):
         stmt = stmt.where(Form.access == "public")
     return list(db.scalars(stmt.order_by(Form.key)))
@@ -190,6 +203,8 @@ def require_usable(key: str, user, number: int | None = None) -> PublishedVersio
     if found is None:
         raise APIError(404, [("", f"表单 {key} 不存在或尚未发布", "not_found")])
     form, version = found
+    if form.source.startswith("plugin:") and form.source in _hidden_sources():
+        raise APIError(404, [("", f"表单 {key} 不存在或尚未发布", "not_found")])
     if form.access == "staff" and not (user.is_authenticated and user.can("cases.report")):
         if not user.is_authenticated:
             raise APIError(401)

@@ -6,18 +6,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from jsonschema import Draft202012Validator
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao import signals
-from fengqiao.cases.case_types import case_type
 from fengqiao.cases.numbering import new_tracking_code, next_case_number
+from fengqiao.cases.workflow import case_type
 from fengqiao.db import db, utcnow
 from fengqiao.errors import ValidationFailed
 from fengqiao.forms.normalise import normalise
 from fengqiao.forms.schema_tools import attachment_pointers
 from fengqiao.forms.store import PublishedVersion
-from fengqiao.models import Attachment, Case, FormVersion, OrgUnit, Submission
+from fengqiao.models import Attachment, Case, CaseEvent, FormVersion, OrgUnit, Submission
 from fengqiao.validation import problems, validator_for
 
 
@@ -30,14 +31,12 @@ class SubmitResult:
     replayed: bool = False  # an Idempotency-Key seen before: the earlier case is returned
 
 
-_VALIDATORS: dict[int, Draft202012Validator] = {}
-
-
 def version_validator(version: FormVersion | PublishedVersion) -> Draft202012Validator:
-    """One compiled validator per published version, for the life of the process."""
-    validator = _VALIDATORS.get(version.id)
+    """One compiled validator per published version, kept for the life of the app."""
+    cache = current_app.extensions.setdefault("fengqiao.validators", {})
+    validator = cache.get(version.id)
     if validator is None:
-        validator = _VALIDATORS[version.id] = validator_for(version.definition["schema"])
+        validator = cache[version.id] = validator_for(version.definition["schema"])
     return validator
 
 
@@ -68,16 +67,26 @@ def _claim_attachments(version: FormVersion, data: dict) -> list[Attachment]:
     return [found[v] for _, v in ids]
 
 
-def _org_for(org_code: str | None, user) -> OrgUnit:
-    """The unit that owns the case: the one asked for, else the submitter's, else the root."""
+# The busiest path writes through Core tables: no ORM unit-of-work or bulk bookkeeping.
+CASES, SUBMISSIONS, EVENTS = Case.__table__, Submission.__table__, CaseEvent.__table__
+UNITS = OrgUnit.__table__
+
+
+def _org_for(org_code: str | None, user):
+    """The unit (id, code) that owns the case: the one asked for, else the submitter's
+    (their deepest unit), else the root (where the county centre triages)."""
     if org_code:
-        unit = db.scalar(sa.select(OrgUnit).where(OrgUnit.code == org_code))
+        unit = db.execute(
+            sa.select(UNITS.c.id, UNITS.c.code, UNITS.c.active, UNITS.c.kind).where(UNITS.c.code == org_code)
+        ).first()
         if unit is None or not unit.active or unit.kind != "territorial":
             raise ValidationFailed([("/org", f"所选地区 {org_code} 不存在或已停用", "unknown_org")])
         return unit
     if user is not None and getattr(user, "is_authenticated", False) and user.memberships:
         return min(user.memberships, key=lambda m: -m.org.depth).org
-    return db.scalar(sa.select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id))
+    return db.execute(
+        sa.select(UNITS.c.id, UNITS.c.code).where(UNITS.c.parent_id.is_(None)).order_by(UNITS.c.id).limit(1)
+    ).first()
 
 
 def _title(version: FormVersion, data: dict) -> str:
@@ -121,18 +130,22 @@ def submit(
     number, code = next_case_number(ctype.prefix, now), new_tracking_code()
     try:
         case_id = db.execute(
-            sa.insert(Case).returning(Case.id),
-            [dict(number=number, tracking_code=code, type=ctype.key, title=_title(version, cleaned),
-                  state=ctype.initial_state, org_id=org.id, form_key=version.definition["key"],
-                  form_version=version.number, data=cleaned, sla_status="none", version=1,
-                  created_at=now)],
+            CASES.insert().returning(CASES.c.id),
+            dict(number=number, tracking_code=code, type=ctype.key, title=_title(version, cleaned),
+                 state=ctype.initial_state, org_id=org.id, form_key=version.definition["key"],
+                 form_version=version.number, data=cleaned, sla_status="none", version=1,
+                 created_at=now),
         ).scalar_one()
         submission_id = db.execute(
-            sa.insert(Submission).returning(Submission.id),
-            [dict(form_version_id=version.id, case_id=case_id, data=cleaned, channel=channel,
-                  submitted_by_id=submitter.id if submitter else None,
-                  idempotency_key=idempotency_key, created_at=now)],
+            SUBMISSIONS.insert().returning(SUBMISSIONS.c.id),
+            dict(form_version_id=version.id, case_id=case_id, data=cleaned, channel=channel,
+                 submitted_by_id=submitter.id if submitter else None,
+                 idempotency_key=idempotency_key, created_at=now),
         ).scalar_one()
+        db.execute(EVENTS.insert(), dict(
+            case_id=case_id, at=now, actor_id=submitter.id if submitter else None, action="submit",
+            from_state=None, to_state=ctype.initial_state, comment="", changes={}, internal=False,
+        ))
         if attachments:
             db.execute(sa.update(Attachment)
                        .where(Attachment.id.in_([a.id for a in attachments]))

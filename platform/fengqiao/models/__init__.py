@@ -2,6 +2,8 @@
 
 from fengqiao.db import Base
 from fengqiao.models.accounts import ApiToken, Membership, User
+from fengqiao.models.calendar_days import CalendarChange, CalendarDay, CalendarYear
+from fengqiao.models.case_events import CaseEvent
 from fengqiao.models.cases import Case
 from fengqiao.models.forms import (
     Attachment,
@@ -12,8 +14,10 @@ from fengqiao.models.forms import (
     Submission,
 )
 from fengqiao.models.orgs import OrgLevel, OrgUnit
+from fengqiao.models.plugins import PluginState
 
 __all__ = [
-    "Base", "ApiToken", "Attachment", "Case", "CaseCounter", "Form", "FormDraftData",
-    "FormVersion", "Membership", "OrgLevel", "OrgUnit", "Submission", "User",
+    "Base", "ApiToken", "Attachment", "CalendarChange", "CalendarDay", "CalendarYear",
+    "Case", "CaseCounter", "CaseEvent", "Form", "FormDraftData",
+    "FormVersion", "Membership", "OrgLevel", "OrgUnit", "PluginState", "Submission", "User",
 ]

@@ -1,121 +1,150 @@
-"""Find plugins through stevedore, check them, and mount what they contribute.
+"""Mount the plugins this process loads: blueprints, templates, static files, ``setup()``.
 
-stevedore swallows load errors unless told otherwise: every failure is recorded here with
-its reason and shown by ``fengqiao plugins list``; the app always starts without the
-failed plugin.
+Which plugins load is decided once at start (installed, compatible, unique, and named by
+``FENGQIAO_PLUGINS``); the admin's switch is checked per request (see ``state``). A plugin
+that raises in ``setup()`` is recorded as failed and left out; the app starts regardless.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, replace
 
-from flask import Flask, current_app
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import Version
-from stevedore import ExtensionManager
+from flask import Flask, abort, current_app, request, send_from_directory
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-from fengqiao.sdk import API_VERSION, Plugin
+from fengqiao.access import public
+from fengqiao.plugins.context import PluginContext
+from fengqiao.plugins.discovery import PluginRecord, discover
 
 log = logging.getLogger(__name__)
-NAMESPACE = "fengqiao.plugins"
 
 
 @dataclass
-class PluginRecord:
-    name: str
-    version: str | None
-    api_version: str | None
-    state: str  # enabled | disabled | failed | incompatible
-    reason: str | None = None
-    title: str | None = None
+class PermissionRegistry:
+    labels: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, set[str]] = field(default_factory=dict)
 
 
-def _dist_version(ep) -> str | None:
-    dist = getattr(ep, "dist", None)
-    return dist.version if dist is not None else None
+def _mount_static(app: Flask, plugin) -> None:
+    folder = plugin.package_path(plugin.static)
+    if folder is None:
+        return
+
+    @public
+    def plugin_static(filename: str):
+        return send_from_directory(folder, filename, max_age=3600)
+
+    app.add_url_rule(f"/p/{plugin.name}/static/<path:filename>", f"p_{plugin.name}_static", plugin_static)
 
 
-def discover(enabled: tuple[str, ...] | None) -> tuple[list[Plugin], list[PluginRecord]]:
-    """Load every installed plugin; return the enabled instances and a record per plugin."""
-    failures: list[PluginRecord] = []
+def _mount(app: Flask, plugin, ctx: PluginContext, owners: dict[str, str]) -> None:
+    plugin.setup(ctx)
+    page_bp = plugin.blueprint()
+    if page_bp is not None:
+        app.register_blueprint(page_bp, url_prefix=f"/p/{plugin.name}", name=f"p_{plugin.name}")
+        owners[f"p_{plugin.name}"] = plugin.name
+        app.extensions["fengqiao.login_blueprints"].add(f"p_{plugin.name}")  # login by default
+    api = plugin.api_blueprint()
+    if api is not None:
+        from fengqiao.csrf import csrf
 
-    def on_failure(_manager, entrypoint, exc):
-        failures.append(
-            PluginRecord(entrypoint.name, _dist_version(entrypoint), None, "failed",
-                         f"导入失败: {exc.__class__.__name__}: {exc}")
-        )
+        csrf.exempt(api)
+        app.register_blueprint(api, url_prefix=f"/api/v1/p/{plugin.name}", name=f"papi_{plugin.name}")
+        owners[f"papi_{plugin.name}"] = plugin.name
+        app.extensions["fengqiao.login_blueprints"].add(f"papi_{plugin.name}")
+    _mount_static(app, plugin)
 
-    manager = ExtensionManager(
-        NAMESPACE, invoke_on_load=False, on_load_failure_callback=on_failure
-    )
-    records: list[PluginRecord] = list(failures)
-    candidates: dict[str, list[tuple[Plugin, PluginRecord]]] = {}
-    for ext in manager:
-        version = _dist_version(ext.entry_point)
-        cls = ext.plugin
-        if not (isinstance(cls, type) and issubclass(cls, Plugin)):
-            records.append(PluginRecord(ext.name, version, None, "failed",
-                                        "入口点必须指向 fengqiao.sdk.Plugin 的子类"))
-            continue
-        plugin = cls()
-        name = plugin.name or ext.name
-        record = PluginRecord(name, version, plugin.api_version, "enabled", None, plugin.title)
-        try:
-            compatible = Version(API_VERSION) in SpecifierSet(plugin.api_version or "")
-        except InvalidSpecifier:
-            record.state, record.reason = "failed", f"api_version {plugin.api_version!r} 无效"
-            records.append(record)
-            continue
-        if not compatible:
-            record.state = "incompatible"
-            record.reason = f"需要插件接口 {plugin.api_version}，本系统为 {API_VERSION}"
-            records.append(record)
-            continue
-        candidates.setdefault(name, []).append((plugin, record))
 
-    loaded: list[Plugin] = []
-    for name, entries in sorted(candidates.items()):
-        if len(entries) > 1:
-            for _plugin, record in entries:
-                record.state, record.reason = "failed", "duplicate_name: 多个插件使用同一名称"
-                records.append(record)
-            continue
-        plugin, record = entries[0]
-        if enabled is not None and name not in enabled:
-            record.state, record.reason = "disabled", "未在 FENGQIAO_PLUGINS 中启用"
-        else:
-            loaded.append(plugin)
-        records.append(record)
-    return loaded, sorted(records, key=lambda r: r.name)
+def _forget(app: Flask, name: str) -> None:
+    """Undo what a plugin's ``setup()`` registered before it raised: a menu entry pointing at
+    a route that was never mounted would break every page. (Its receivers stay connected
+    but never run: the plugin is not loaded, so ``is_active`` is false.)"""
+    ext = app.extensions
+    owners = ext["fengqiao.menu_owner"]
+    ext["fengqiao.menu"][:] = [m for m in ext["fengqiao.menu"] if owners.get(m[0]) != name]
+    for endpoint in [e for e, owner in owners.items() if owner == name]:
+        del owners[endpoint]
+    ext["fengqiao.widgets"][:] = [w for w in ext["fengqiao.widgets"] if w.plugin != name]
+    prefix = f"{name}."
+    for job in [j for j in ext["fengqiao.jobs"] if j.startswith(prefix)]:
+        del ext["fengqiao.jobs"][job]
+    registry = ext["fengqiao.permissions"]
+    for perm in [p for p in registry.labels if p.startswith(prefix)]:
+        del registry.labels[perm]
+    for perms in registry.extra.values():
+        perms.difference_update({p for p in perms if p.startswith(prefix)})
 
 
 def load_plugins(app: Flask) -> None:
     settings = app.extensions["fengqiao.settings"]
-    plugins, records = discover(settings.plugins)
-    by_name = {r.name: r for r in records}
-    login_blueprints: set[str] = set()
-    active = []
-    for plugin in plugins:
-        record = by_name[plugin.name]
+    found = discover()
+    wanted = settings.plugins  # None = every installed plugin
+    records: list[PluginRecord] = [replace(r) for r in found.records]
+    # Loadable plugins have unique names; failed ones (both duplicates!) stay in the list.
+    loadable: dict[str, PluginRecord] = {r.name: r for r in records if r.state == "enabled"}
+    app.extensions.update({
+        "fengqiao.plugins": {},
+        "fengqiao.plugin_contexts": {},
+        "fengqiao.blueprint_owner": {},
+        "fengqiao.login_blueprints": set(),  # plugin routes: login unless @public (access.py)
+        "fengqiao.menu_owner": {},
+        "fengqiao.widgets": [],
+        "fengqiao.jobs": {},
+        "fengqiao.permissions": PermissionRegistry(),
+    })
+    app.extensions.setdefault("fengqiao.menu", [])
+    templates: dict[str, FileSystemLoader] = {}
+    for plugin in found.plugins:
+        record = loadable[plugin.name]
+        if wanted is not None and plugin.name not in wanted:
+            record.state, record.reason = "disabled", "未在 FENGQIAO_PLUGINS 中启用"
+            continue
+        ctx = PluginContext(app, plugin.name)
+        app.extensions["fengqiao.plugins"][plugin.name] = plugin
         try:
-            plugin.setup(app)
-            bp = plugin.blueprint()
-            if bp is not None:
-                app.register_blueprint(bp, url_prefix=f"/p/{plugin.name}", name=f"p_{plugin.name}")
-                login_blueprints.add(f"p_{plugin.name}")
-            active.append(plugin)
+            _mount(app, plugin, ctx, app.extensions["fengqiao.blueprint_owner"])
         except Exception as exc:  # a broken plugin must never stop the platform
             log.exception("plugin %s failed in setup", plugin.name)
+            del app.extensions["fengqiao.plugins"][plugin.name]
+            _forget(app, plugin.name)
             record.state, record.reason = "failed", f"setup() 出错: {exc.__class__.__name__}: {exc}"
-    app.extensions["fengqiao.plugins"] = active
-    app.extensions["fengqiao.plugin_records"] = records
-    app.extensions["fengqiao.login_blueprints"] = login_blueprints
+            continue
+        app.extensions["fengqiao.plugin_contexts"][plugin.name] = ctx
+        folder = plugin.package_path(plugin.templates)
+        if folder is not None:
+            templates[plugin.name] = FileSystemLoader(str(folder))
+    if templates:
+        # Themes stay first, so a theme may override "<plugin>/<page>.html" too.
+        theme_loader, core_loader = app.jinja_loader.loaders
+        app.jinja_loader = ChoiceLoader([theme_loader, PrefixLoader(templates), core_loader])
+    app.extensions["fengqiao.plugin_records"] = sorted(records, key=lambda r: (r.name, r.version or ""))
+
+    @app.before_request
+    def _hide_disabled_plugins():
+        owner = app.extensions["fengqiao.blueprint_owner"].get(request.blueprint or "")
+        if owner is None and request.endpoint and request.endpoint.startswith("p_"):
+            owner = request.endpoint[2:].rsplit("_static", 1)[0]
+        if owner is not None:
+            from fengqiao.plugins.state import is_active
+
+            if not is_active(owner):
+                abort(404)
 
 
 def plugin_report(app: Flask | None = None) -> list[dict]:
+    """Every installed plugin with its state in this app, the admin switch applied."""
     app = app or current_app
-    return [asdict(r) for r in app.extensions.get("fengqiao.plugin_records", [])]
+    from fengqiao.plugins.state import disabled_names
 
-
-__all__ = ["discover", "load_plugins", "plugin_report"]
+    try:
+        switched_off = disabled_names()
+    except Exception:  # no database yet (e.g. before `db upgrade`): report what we know
+        switched_off = set()
+    report = []
+    for record in app.extensions.get("fengqiao.plugin_records", []):
+        entry = record.to_json()
+        if record.state == "enabled" and record.name in switched_off:
+            entry["state"], entry["reason"] = "disabled", "管理员已停用"
+        report.append(entry)
+    return report

@@ -480,6 +480,13 @@
     return input;
   }
 
+  function nameInput(f) {
+    var input = textInput(f, "name", { spellcheck: "false", autocapitalize: "off", placeholder: "如：name",
+      "aria-describedby": inputId(f, "name") + "-help", "aria-invalid": f.typedName ? "true" : "false" });
+    if (f.typedName) input.value = f.typedName;
+    return input;
+  }
+
   function triggerOptions(f) {
     var select = el("select", { id: inputId(f, "condField"), "data-prop": "condField" },
       [el("option", { value: "", text: "（总是显示）" })]);
@@ -568,8 +575,8 @@
         labelled(f, "title", "字段名称", textInput(f, "title", { placeholder: "如：姓名" })),
         el("div", { "class": "designer-input designer-input-name" }, [
           el("label", { "for": inputId(f, "name"), text: "字段标识" }),
-          textInput(f, "name", { spellcheck: "false", autocapitalize: "off", placeholder: "如：name", "aria-describedby": inputId(f, "name") + "-help" }),
-          el("div", { "class": "error", "data-name-error": true, role: "alert", hidden: true }),
+          nameInput(f),
+          el("div", { "class": "error", "data-name-error": true, role: "alert", hidden: !f.typedName, text: f.typedName ? nameProblem(f, f.typedName.trim()) : "" }),
           el("div", { "class": "help", id: inputId(f, "name") + "-help", text: "英文字母、数字或下划线；发布后不要再改" })
         ])
       ]),
@@ -627,7 +634,7 @@
     var description = el("textarea", { id: "df-form-description", "data-meta": "description", rows: "2" });
     description.value = m.description;
     var access = el("select", { id: "df-form-access", "data-meta": "access" }, [
-      el("option", { value: "public", text: "公开（居民无需登录即可填写）", selected: m.access === "public" }),
+      el("option", { value: "public", text: "公开（无需登录）", selected: m.access === "public" }),
       el("option", { value: "staff", text: "工作人员（需登录）", selected: m.access === "staff" })
     ]);
     var titleField = el("select", { id: "df-form-titleUid", "data-meta": "titleUid" }, [el("option", { value: "", text: "（使用表单名称）" })]);
@@ -765,14 +772,14 @@
     });
   }
 
-  var NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+  var NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
   // Names WTForms uses for its own attributes: a field called so would break the form.
-  var RESERVED = ["data", "errors", "meta", "validate", "process", "populate_obj", "csrf_token",
-    "fq_version", "form_errors", "hidden_tag", "is_submitted", "validate_on_submit", "extra_validators"];
+  var RESERVED = ["data", "errors", "meta", "validate", "process", "post_process", "populate_obj",
+    "csrf_token", "fq_version", "form_errors", "hidden_tag", "is_submitted", "validate_on_submit", "Meta"];
 
   function nameProblem(f, name) {
     if (!name) return "请填写字段标识";
-    if (!NAME_PATTERN.test(name)) return "只能包含英文字母、数字和下划线，且不能以数字开头";
+    if (!NAME_PATTERN.test(name)) return "只能包含英文字母、数字和下划线，且须以字母开头";
     if (RESERVED.indexOf(name) >= 0) return name + " 是系统保留的名称，请换一个";
     for (var i = 0; i < state.fields.length; i++) {
       if (state.fields[i] !== f && state.fields[i].name === name) return "与「" + (state.fields[i].title || name) + "」的标识重复";
@@ -802,7 +809,9 @@
       target.setAttribute("aria-invalid", problem ? "true" : "false");
       note.textContent = problem;
       note.hidden = !problem;
-      if (problem) return; // keep the last good name in the JSON until this one is usable
+      // Keep the last good name in the JSON until this one is usable; show what was typed.
+      f.typedName = problem ? target.value : null;
+      if (problem) return;
       f.name = target.value.trim();
     } else if (prop === "required") {
       f.required = target.checked;
@@ -843,6 +852,7 @@
         help: "", placeholder: "", maxLength: "", min: "", max: "", maxItems: "", section: "",
         cond: null, open: true
       };
+      state.fields.forEach(function (other) { other.open = false; }); // one card open at a time
       state.fields.push(f);
       writeJson();
       render();
@@ -895,4 +905,6 @@
     editor.appendChild(el("p", { "class": "muted", text: "JSON 定义目前无法解析，请先修正后再使用字段编辑器。" }));
   }
   showDirty(); // the server already rendered the preview of this text
+  var refused = document.querySelector("[data-designer-refused]"); // publishing was refused: show why
+  if (refused) refused.scrollIntoView({ block: "center" });
 })();

@@ -1,8 +1,15 @@
 """pytest fixtures: real databases, an app, clients signed in as a role.
 
 Loaded automatically through the ``pytest11`` entry point once ``fengqiao`` is installed.
-``app`` runs each test on SQLite and on PostgreSQL; narrow it with
-``@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)``.
+
+- ``app`` runs each test on SQLite and on PostgreSQL; narrow it with
+  ``@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)``.
+- The app loads no plugins unless a test asks: ``@pytest.mark.plugins("hello", …)`` (or
+  ``pytestmark = pytest.mark.plugins("hello")`` for a module), so core tests never depend
+  on what happens to be installed.
+- ``demo`` loads the demo county and publishes the core's (and enabled plugins') forms;
+  ``login_as("shenli")``/``bearer("shenli")`` act as a demo account;
+  ``submit_form(client, key, data)`` submits through the public API.
 """
 
 from __future__ import annotations
@@ -111,25 +118,38 @@ def empty_database_url(request, tmp_path) -> Iterator[str]:
     server.drop_database(name)
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "plugins(*names): load these installed plugins in `app`")
+    config.addinivalue_line("markers", "browser: drives headless Chromium through Playwright")
+
+
 @pytest.fixture
 def app_config() -> dict:
-    """Override in a test module to change settings (``plugins``, ``redis_url`` …)."""
+    """Override (or parametrize) to change settings (``redis_url``, ``theme`` …)."""
     return {}
 
 
-@pytest.fixture
-def app(database_url, tmp_path, app_config):
-    from fengqiao.app import create_app
-
+def testing_config(database_url: str, tmp_path: Path, **overrides) -> dict:
+    """Settings for a test app: testing mode, no Redis, no plugins unless asked."""
     config = {
         "mode": "testing",
         "database_url": database_url,
         "instance_path": str(tmp_path / "instance"),
         "secret_key": TEST_SECRET,
         "redis_url": None,
+        "plugins": [],
     }
-    config.update(app_config)
-    app = create_app(config)
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture
+def app(request, database_url, tmp_path, app_config):
+    from fengqiao.app import create_app
+
+    marker = request.node.get_closest_marker("plugins")
+    plugins = list(marker.args) if marker else []
+    app = create_app(testing_config(database_url, tmp_path, **{"plugins": plugins, **app_config}))
     yield app
     app.extensions["fengqiao.db"].dispose()
 
@@ -178,6 +198,14 @@ def api_token(client, username: str, password: str | None = None) -> str:
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()["token"]
+
+
+def submit_form(client, key: str, data: dict, headers: dict | None = None, org: str | None = None) -> dict:
+    """Submit ``data`` to form ``key`` through the API; returns ``{case_number, tracking_code}``."""
+    url = f"/api/v1/forms/{key}/submissions" + (f"?org={org}" if org else "")
+    response = client.post(url, json=data, headers=headers or {})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()
 
 
 @pytest.fixture

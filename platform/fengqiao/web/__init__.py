@@ -14,15 +14,28 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # (endpoint, label, permission or None for any signed-in user); plugins append to this.
 CORE_MENU = [
     ("web.dashboard", "工作台", None),
+    ("web.queue", "事项队列", "cases.view"),
     ("web.form_index", "办事表单", None),
     ("web.org_list", "组织机构", "orgs.view"),
     ("web.user_list", "用户管理", "users.view"),
     ("web.form_admin_list", "表单设计", "forms.manage"),
+    ("web.plugin_admin_list", "插件管理", "plugins.manage"),
+    ("web.calendar_admin", "工作日历", "orgs.manage"),
 ]
 
 
 def init_web(app: Flask) -> None:
-    from fengqiao.web import admin_forms, admin_orgs, admin_users, fill, form_exports, views  # noqa: F401
+    from fengqiao.web import (  # noqa: F401  (routes)
+        admin_calendar,
+        admin_forms,
+        admin_orgs,
+        admin_plugins,
+        admin_users,
+        cases,
+        fill,
+        form_exports,
+        views,
+    )
     from fengqiao.web.blueprint import web_bp
 
     app.register_blueprint(web_bp)
@@ -38,10 +51,15 @@ def init_web(app: Flask) -> None:
 
 
 def visible_menu() -> list[tuple[str, str]]:
+    """Menu entries the user may open; entries of switched-off plugins are hidden."""
     if not current_user.is_authenticated:
         return []
+    from fengqiao.plugins.state import disabled_names
+
+    owners = current_app.extensions.get("fengqiao.menu_owner", {})
+    off = disabled_names() if owners else set()
     return [
         (endpoint, label)
         for endpoint, label, perm in current_app.extensions.get("fengqiao.menu", [])
-        if perm is None or current_user.can(perm)
+        if (perm is None or current_user.can(perm)) and owners.get(endpoint) not in off
     ]

@@ -135,9 +135,9 @@ def _preview_context(text: str) -> dict[str, Any]:
         return {"preview_problems": problems}
     try:
         compiled = compile_definition(data)
+        form = compiled.form_class(formdata=None, prefix="preview", meta={"csrf": False})
     except (KeyError, TypeError, ValueError, AttributeError) as exc:  # valid, yet not renderable
-        return {"preview_problems": [("", f"无法生成预览（{exc}）")]}
-    form = compiled.form_class(formdata=None, prefix="preview", meta={"csrf": False})
+        return {"preview_problems": [("", f"无法生成预览：{exc}（字段标识是否用了 meta、process 等系统保留名称？）")]}
     return {"preview_problems": [], "compiled": compiled, "preview_form": form, "preview": data}
 
 
@@ -167,6 +167,8 @@ def _key_problems(form: Form | None, data: Any) -> list[Problem]:
     key = data.get("key") if isinstance(data, dict) else None
     if not isinstance(key, str) or not key:
         return []  # check_definition reports it
+    if form is None and key == "new":
+        return [("/key", "new 是系统保留的标识（用于「新建表单」页面），请换一个")]
     if form is None and store.get_form(key) is not None:
         return [("/key", f"表单标识 {key} 已被使用，请换一个；要修改该表单请到它的编辑页")]
     if form is not None and key != form.key:
@@ -241,6 +243,7 @@ def form_admin_publish(key: str):
         return _edit_page(form, _as_text(_current_definition(form)), status=422,
                           publish_problems=[(p, m) for p, m, _ in failed.problems])
     db.commit()
+    store.announce_published(version)
     flash(f"已发布第 {version.number} 版", "success")
     return redirect(url_for("web.form_admin_detail", key=key))
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 from fengqiao.access import requires
 from fengqiao.accounts import directory
 from fengqiao.accounts.roles import ROLE_LABELS
-from fengqiao.accounts.service import create_user
+from fengqiao.accounts.service import announce_user_created, create_user
 from fengqiao.db import db, utcnow
 from fengqiao.errors import ValidationFailed
 from fengqiao.exports import workbook_bytes, xlsx_response
@@ -66,6 +66,7 @@ def user_new():
                 apply_problems(form, failed)
             else:
                 db.commit()
+                announce_user_created(user)
                 flash(f"已创建用户：{user.username}", "success")
                 return redirect(url_for("web.user_detail", username=user.username))
     status = 422 if form.errors else 200

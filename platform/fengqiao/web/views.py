@@ -5,8 +5,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from markupsafe import Markup
 
 from fengqiao.access import login_required, public
 from fengqiao.accounts.service import LoginFailed, authenticate
@@ -83,5 +84,22 @@ def dashboard():
         sa.select(sa.func.count()).select_from(case_queries.cases_in(case_scope).subquery())
     )
     return render_template(
-        "dashboard.html", unit_counts=unit_counts, case_count=case_count
+        "dashboard.html", unit_counts=unit_counts, case_count=case_count, widgets=_widgets()
     )
+
+
+def _widgets() -> list[tuple[str, Markup]]:
+    """Dashboard cards from active plugins; a failing widget is logged and left out."""
+    from fengqiao.plugins.state import disabled_names
+
+    widgets = current_app.extensions.get("fengqiao.widgets", [])
+    off = disabled_names() if widgets else set()
+    shown = []
+    for widget in widgets:
+        if widget.plugin in off or (widget.permission and not current_user.can(widget.permission)):
+            continue
+        try:
+            shown.append((widget.title, Markup(widget.render())))
+        except Exception:  # one plugin's broken card must not break the dashboard
+            current_app.logger.exception("widget %s.%s failed", widget.plugin, widget.name)
+    return shown

@@ -11,7 +11,7 @@ import fengqiao.db
 
 revision = '0001_core'
 down_revision = None
-branch_labels = None
+branch_labels = ('fengqiao',)
 depends_on = None
 
 

@@ -1,0 +1,234 @@
+"""Case types and their workflows, declared as JSON beside the form definitions.
+
+A file ``<key>.casetype.json`` declares one case type::
+
+    {"key": "grid_incident", "title": "网格事件", "prefix": "WG",
+     "workflow": {
+        "initial": "reported",
+        "states": [{"key": "reported", "title": "已上报"},
+                   {"key": "closed", "title": "已结案", "final": true}],
+        "transitions": [
+          {"name": "close", "title": "结案", "from": ["reported"], "to": "closed",
+           "roles": ["staff"], "guards": ["comment_required"],
+           "fields": {"type": "object", "properties": {...}, "required": [...]},
+           "effects": ["unassign"]}]}}
+
+``roles`` lists the roles that may take a transition (held in a unit whose subtree holds the
+case); the pseudo-role ``assignee`` means the case's current assignee. ``levels`` optionally
+narrows the role to units of those levels. Guards: ``comment_required``,
+``assignee_required`` (someone must have claimed it). ``fields``: a JSON Schema the action's
+extra input must satisfy (validated like every form, Chinese messages). Effects:
+``assign_actor``, ``unassign``. A final state closes the case.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fengqiao.validation import problems, validator_for
+
+log = logging.getLogger(__name__)
+
+GUARDS = ("comment_required", "assignee_required")
+EFFECTS = ("assign_actor", "unassign")
+ROLE_NAMES = ("admin", "supervisor", "staff", "grid_worker", "department", "viewer", "assignee")
+
+CASE_TYPE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["key", "title", "prefix", "workflow"],
+    "additionalProperties": False,
+    "properties": {
+        "key": {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,63}$"},
+        "title": {"type": "string", "minLength": 1, "maxLength": 100},
+        "prefix": {"type": "string", "pattern": "^[A-Z]{2,4}$"},
+        "description": {"type": "string"},
+        "workflow": {
+            "type": "object",
+            "required": ["initial", "states", "transitions"],
+            "additionalProperties": False,
+            "properties": {
+                "initial": {"type": "string"},
+                "states": {"type": "array", "minItems": 1, "items": {
+                    "type": "object", "required": ["key", "title"], "additionalProperties": False,
+                    "properties": {"key": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,31}$"},
+                                   "title": {"type": "string", "minLength": 1},
+                                   "final": {"type": "boolean"}}}},
+                "transitions": {"type": "array", "items": {
+                    "type": "object", "required": ["name", "title", "from", "to", "roles"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,31}$"},
+                        "title": {"type": "string", "minLength": 1},
+                        "from": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                        "to": {"type": "string"},
+                        "roles": {"type": "array", "minItems": 1, "items": {"enum": list(ROLE_NAMES)}},
+                        "levels": {"type": "array", "items": {
+                            "enum": ["county", "street", "community", "grid", "building"]}},
+                        "guards": {"type": "array", "items": {"enum": list(GUARDS)}},
+                        "effects": {"type": "array", "items": {"enum": list(EFFECTS)}},
+                        "fields": {"type": "object"},
+                        "public_note": {"type": "string"},
+                    }}},
+            },
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class State:
+    key: str
+    title: str
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    title: str
+    sources: tuple[str, ...]
+    target: str
+    roles: tuple[str, ...]
+    levels: tuple[str, ...] = ()
+    guards: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()
+    fields: dict | None = None
+
+
+@dataclass(frozen=True)
+class CaseType:
+    key: str
+    title: str
+    prefix: str
+    initial_state: str
+    states: dict[str, State] = field(default_factory=dict)
+    transitions: dict[str, Transition] = field(default_factory=dict)
+
+    def state_title(self, key: str) -> str:
+        state = self.states.get(key)
+        return state.title if state else key
+
+    def is_final(self, key: str) -> bool:
+        state = self.states.get(key)
+        return bool(state and state.final)
+
+    def transitions_from(self, state: str) -> list[Transition]:
+        return [t for t in self.transitions.values() if state in t.sources]
+
+
+def check_case_type(data: Any) -> list[tuple[str, str, str]]:
+    """Problems as (pointer, message, code): the shape, then references between states."""
+    found = problems(validator_for(CASE_TYPE_SCHEMA), data)
+    if found:
+        return found
+    wf = data["workflow"]
+    keys = [s["key"] for s in wf["states"]]
+    if len(set(keys)) != len(keys):
+        found.append(("/workflow/states", "状态 key 重复", "unique"))
+    if wf["initial"] not in keys:
+        found.append(("/workflow/initial", f"初始状态 {wf['initial']} 未定义", "unknown_state"))
+    names = [t["name"] for t in wf["transitions"]]
+    if len(set(names)) != len(names):
+        found.append(("/workflow/transitions", "流转名称重复", "unique"))
+    for i, t in enumerate(wf["transitions"]):
+        for ref in [*t["from"], t["to"]]:
+            if ref not in keys:
+                found.append((f"/workflow/transitions/{i}", f"流转 {t['name']} 引用了未定义的状态 {ref}",
+                              "unknown_state"))
+        if "fields" in t:
+            from jsonschema import Draft202012Validator
+            from jsonschema.exceptions import SchemaError
+
+            try:
+                Draft202012Validator.check_schema(t["fields"])
+            except SchemaError as err:
+                found.append((f"/workflow/transitions/{i}/fields", f"fields 不是有效的 JSON Schema: {err.message}",
+                              "schema"))
+    return found
+
+
+def parse_case_type(data: dict) -> CaseType:
+    wf = data["workflow"]
+    return CaseType(
+        key=data["key"], title=data["title"], prefix=data["prefix"], initial_state=wf["initial"],
+        states={s["key"]: State(s["key"], s["title"], s.get("final", False)) for s in wf["states"]},
+        transitions={
+            t["name"]: Transition(
+                t["name"], t["title"], tuple(t["from"]), t["to"], tuple(t["roles"]),
+                tuple(t.get("levels", ())), tuple(t.get("guards", ())), tuple(t.get("effects", ())),
+                t.get("fields"),
+            )
+            for t in wf["transitions"]
+        },
+    )
+
+
+GENERAL = parse_case_type({
+    "key": "general", "title": "通用事项", "prefix": "TY",
+    "workflow": {
+        "initial": "submitted",
+        "states": [{"key": "submitted", "title": "已提交"}, {"key": "in_progress", "title": "办理中"},
+                   {"key": "closed", "title": "已办结", "final": True}],
+        "transitions": [
+            {"name": "start", "title": "开始办理", "from": ["submitted"], "to": "in_progress",
+             "roles": ["staff", "grid_worker", "department", "supervisor"], "effects": ["assign_actor"]},
+            {"name": "close", "title": "办结", "from": ["submitted", "in_progress"], "to": "closed",
+             "roles": ["staff", "supervisor", "assignee"], "guards": ["comment_required"]},
+        ],
+    },
+})
+
+
+class Registry:
+    """Case types by key, loaded from ``*.casetype.json`` files of the core and plugins."""
+
+    def __init__(self) -> None:
+        self.types: dict[str, CaseType] = {GENERAL.key: GENERAL}
+        self.problems: list[str] = []
+
+    def load_folder(self, folder: Path | None) -> None:
+        if folder is None or not folder.is_dir():
+            return
+        for path in sorted(folder.glob("*.casetype.json")):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as err:
+                self.problems.append(f"{path}: {err}")
+                continue
+            found = check_case_type(data)
+            if found:
+                self.problems += [f"{path}: {p or '/'}: {m}" for p, m, _ in found]
+                continue
+            self.types[data["key"]] = parse_case_type(data)
+
+    def get(self, key: str | None) -> CaseType:
+        """The case type for ``key``; unknown keys fall back to the generic workflow."""
+        if key and key in self.types:
+            return self.types[key]
+        if key:
+            log.warning("unknown case type %s: using the generic workflow", key)
+        return GENERAL
+
+
+def init_case_types(app) -> Registry:
+    """Build the app's registry from the core's folder and each loaded plugin's."""
+    from fengqiao.forms.core import CORE_DEFINITIONS
+
+    registry = Registry()
+    registry.load_folder(CORE_DEFINITIONS)
+    for plugin in app.extensions.get("fengqiao.plugins", {}).values():
+        registry.load_folder(plugin.package_path(plugin.form_definitions))
+    for problem in registry.problems:
+        log.error("case type definition invalid: %s", problem)
+    app.extensions["fengqiao.case_types"] = registry
+    return registry
+
+
+def case_type(key: str | None) -> CaseType:
+    from flask import current_app
+
+    return current_app.extensions["fengqiao.case_types"].get(key)

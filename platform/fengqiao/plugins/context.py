@@ -1,0 +1,109 @@
+"""``ctx``, what ``Plugin.setup(ctx)`` receives: the one way to hook into the core."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+
+from fengqiao.db import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Widget:
+    plugin: str
+    name: str
+    title: str
+    render: Callable[[], str]
+    permission: str | None = None
+
+
+@dataclass
+class ReceiverError:
+    at: datetime
+    signal: str
+    error: str
+
+
+@dataclass
+class PluginContext:
+    """Registered per plugin and app. Everything it adds is owned by ``plugin`` and
+    disappears from menus, routes and signals while the plugin is switched off."""
+
+    app: Flask
+    plugin: str
+    errors: list[ReceiverError] = field(default_factory=list)
+
+    # -- signals ------------------------------------------------------------------------
+    def connect(self, signal, receiver: Callable[..., Any]) -> None:
+        """Run ``receiver(sender, **kwargs)`` when ``signal`` is sent by this app.
+
+        A receiver that raises is logged and shown on the plugin's admin page; the core's
+        request and data are unaffected. Receivers of a disabled plugin do not run.
+        """
+        from fengqiao.plugins.state import is_active
+
+        plugin, errors = self.plugin, self.errors
+
+        @functools.wraps(receiver)
+        def guarded(sender, **kwargs):
+            if not is_active(plugin):
+                return None
+            try:
+                return receiver(sender, **kwargs)
+            except Exception as exc:
+                from fengqiao.db import db
+
+                db.rollback()  # a half-done plugin write must not poison the request's session
+                log.exception("plugin %s: receiver of %s failed", plugin, signal.name)
+                errors.append(ReceiverError(utcnow(), signal.name, f"{exc.__class__.__name__}: {exc}"))
+                del errors[:-20]  # keep the latest few
+                return None
+
+        signal.connect(guarded, sender=self.app, weak=False)
+
+    # -- UI -------------------------------------------------------------------------------
+    def add_menu_item(self, endpoint: str, label: str, permission: str | None = None) -> None:
+        self.app.extensions["fengqiao.menu"].append((endpoint, label, permission))
+        self.app.extensions["fengqiao.menu_owner"][endpoint] = self.plugin
+
+    def add_widget(self, name: str, title: str, render: Callable[[], str],
+                   permission: str | None = None) -> None:
+        """A dashboard card: ``render()`` returns HTML (escape user data; use templates)."""
+        self.app.extensions["fengqiao.widgets"].append(Widget(self.plugin, name, title, render, permission))
+
+    # -- permissions and jobs -----------------------------------------------------------
+    def add_permission(self, name: str, label: str, roles: tuple[str, ...] = ("admin",)) -> str:
+        """Declare ``<plugin>.<name>`` and grant it to ``roles`` (admins always have it)."""
+        full = f"{self.plugin}.{name}"
+        registry = self.app.extensions["fengqiao.permissions"]
+        registry.labels[full] = label
+        for role in {*roles, "admin"}:
+            registry.extra.setdefault(role, set()).add(full)
+        return full
+
+    def register_job(self, name: str, func: Callable[..., Any]) -> str:
+        """Make ``func`` runnable as the job ``<plugin>.<name>`` (pass IDs, stay idempotent)."""
+        full = f"{self.plugin}.{name}"
+        self.app.extensions["fengqiao.jobs"][full] = func
+        return full
+
+    # -- settings -------------------------------------------------------------------------
+    def settings(self) -> dict:
+        """This plugin's settings as saved by an admin, over the schema's defaults."""
+        from fengqiao.plugins.state import settings_of
+
+        plugin = self.app.extensions["fengqiao.plugins"][self.plugin]
+        defaults = {
+            key: prop["default"]
+            for key, prop in (plugin.settings_schema or {}).get("properties", {}).items()
+            if "default" in prop
+        }
+        return {**defaults, **settings_of(self.plugin)}

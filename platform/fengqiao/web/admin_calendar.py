@@ -1,0 +1,156 @@
+"""``/admin/calendar``: the working-day calendar — years entered, a year's upload, single days.
+
+Every change is validated in full before anything is written, recorded in
+``calendar_changes`` (who, when, what; removals included), committed, then announced with
+the ``calendar_changed`` signal so open deadlines can be recomputed.
+
+The national calendar may be changed by whoever manages a top-level unit; a unit's local
+additions by whoever manages that unit.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from fengqiao.access import requires
+from fengqiao.cases import workdays
+from fengqiao.db import db
+from fengqiao.errors import ValidationFailed
+from fengqiao.models import CalendarDay, OrgUnit
+from fengqiao.models.calendar_days import KIND_LABELS
+from fengqiao.orgs.scope import scope_for
+from fengqiao.web.blueprint import web_bp
+
+NATIONAL = ""  # the form value of the national jurisdiction
+JURISDICTION_LEVELS = ("county", "street")
+
+
+def _can_edit_national() -> bool:
+    return any(p.count("/") == 2 for p in scope_for(current_user, "orgs.manage").paths)
+
+
+def _jurisdictions() -> list[tuple[str, str]]:
+    """(value, label) of the jurisdictions the user may change: national, then units."""
+    scope = scope_for(current_user, "orgs.manage")
+    choices = [(NATIONAL, "全国（国务院安排）")] if _can_edit_national() else []
+    units = db.scalars(sa.select(OrgUnit).where(
+        scope.clause(OrgUnit.path), OrgUnit.active, OrgUnit.kind == "territorial",
+        OrgUnit.level.in_(JURISDICTION_LEVELS)).order_by(OrgUnit.path))
+    choices += [(u.code, f"{'　' * (u.depth + 1)}{u.name}（{u.code}，在全国基础上增加）") for u in units]
+    return choices
+
+
+def _may_change(org_code: str | None) -> bool:
+    if org_code is None:
+        return _can_edit_national()
+    path = db.scalar(sa.select(OrgUnit.path).where(OrgUnit.code == org_code))
+    return path is not None and scope_for(current_user, "orgs.manage").contains(path)
+
+
+def _org_of(value: str | None) -> str | None:
+    return value or None
+
+
+def _page(status: int = 200, **context):
+    today = workdays.today_local()
+    try:
+        year = int(context.pop("year", None) or request.args.get("year", "") or today.year + 1)
+    except ValueError:
+        year = today.year + 1
+    if not 1950 <= year <= 9999:
+        year = today.year + 1
+    overview = workdays.year_overview(today)
+    known = sorted({y.year for y in overview} | {year})
+    context.setdefault("upload_year", today.year + 1)
+    return render_template(
+        "admin/calendar.html",
+        today=today, year=year, known_years=known, overview=overview,
+        missing=workdays.missing_years(today),
+        days=workdays.days_of_year(year, all_orgs=True), changes=workdays.recent_changes(),
+        jurisdictions=_jurisdictions(), kind_labels=KIND_LABELS,
+        weekday_names=workdays.WEEKDAY_NAMES, may_change=_may_change, **context,
+    ), status
+
+
+@web_bp.get("/admin/calendar")
+@requires("orgs.manage")
+def calendar_admin():
+    return _page()
+
+
+@web_bp.post("/admin/calendar/import")
+@requires("orgs.manage")
+def calendar_admin_import():
+    """Upload a year's whole arrangement: saved only when every row is valid."""
+    org_code = _org_of(request.form.get("org"))
+    upload = request.files.get("arrangement_file")
+    year_text = (request.form.get("year") or "").strip()
+    form = {"upload_year": year_text, "upload_org": request.form.get("org", "")}
+    if not _may_change(org_code):
+        abort(403)
+    problems: list[str] = []
+    if year_text and not (year_text.isdigit() and 1950 <= int(year_text) <= 9999):
+        problems.append(f"年份「{year_text}」无效")
+    if upload is None or not upload.filename:
+        problems.append("请选择要上传的 .csv 或 .xlsx 文件")
+    if problems:
+        return _page(422, import_problems=problems, **form)
+    try:
+        result = workdays.import_arrangement(
+            upload.read(), upload.filename, int(year_text) if year_text else None, org_code,
+            actor=current_user.username)
+    except workdays.ArrangementInvalid as invalid:
+        db.rollback()
+        return _page(422, import_problems=[str(p) for p in invalid.problems],
+                     filename=upload.filename, **form)
+    db.commit()
+    workdays.announce_calendar_changed(result.years, org_code)
+    flash(result.summary, "success")
+    return redirect(url_for("web.calendar_admin", year=result.year))
+
+
+@web_bp.post("/admin/calendar/days")
+@requires("orgs.manage")
+def calendar_admin_add_day():
+    org_code = _org_of(request.form.get("org"))
+    if not _may_change(org_code):
+        abort(403)
+    text = (request.form.get("day") or "").strip()
+    form = {"add_day": text, "add_kind": request.form.get("kind", ""),
+            "add_name": request.form.get("name", ""), "add_org": request.form.get("org", "")}
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return _page(422, add_problems=[f"日期「{text}」无效，应为 2027-01-01 这样的格式" if text else "请填写日期"],
+                     **form)
+    try:
+        row = workdays.add_day(day, request.form.get("kind", ""), request.form.get("name", ""),
+                               org_code, current_user.username)
+    except ValidationFailed as failed:
+        db.rollback()
+        return _page(422, add_problems=[m for _p, m, _c in failed.problems], year=day.year, **form)
+    db.commit()
+    workdays.announce_calendar_changed([day.year], org_code)
+    flash(f"已添加 {day.isoformat()}（{row.kind_label}{'：' + row.name if row.name else ''}）", "success")
+    return redirect(url_for("web.calendar_admin", year=day.year))
+
+
+@web_bp.post("/admin/calendar/days/<int:day_id>/delete")
+@requires("orgs.manage")
+def calendar_admin_remove_day(day_id: int):
+    row = db.get(CalendarDay, day_id)
+    if row is None:
+        abort(404)
+    if not _may_change(row.org_code):
+        abort(403)
+    label = f"{row.day.isoformat()}（{row.kind_label}{'：' + row.name if row.name else ''}）"
+    org_code = row.org_code
+    year = workdays.remove_day(row, current_user.username, "管理页面删除")
+    db.commit()
+    workdays.announce_calendar_changed([year], org_code)
+    flash(f"已删除 {label}，删除记录已保留在变更历史中", "success")
+    return redirect(url_for("web.calendar_admin", year=year))
