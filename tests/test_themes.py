@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fengqiao.app import create_app
-from fengqiao.testing.plugin import testing_config
+from fengqiao.testing.plugin import app_settings_for_tests
 from fengqiao.themes import REPO_THEMES
 
 # Themes do not depend on the database: the app-building tests run on SQLite only.
@@ -24,7 +24,7 @@ def app_config() -> dict:
 
 
 def _build(database_url: str, tmp_path: Path, **overrides):
-    return create_app(testing_config(database_url, tmp_path, **overrides))
+    return create_app(app_settings_for_tests(database_url, tmp_path, **overrides))
 
 
 @sqlite_only

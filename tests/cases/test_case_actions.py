@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from fengqiao.testing.plugin import api_token, submit_form
+from fengqiao.testing.plugin import api_token, submit_form, walk_case
 
 INCIDENT = {
     "summary": "揽月花园3幢楼道堆物堵塞消防通道",
@@ -63,6 +63,15 @@ def test_walk_an_incident_to_closure_with_full_history(client, bearer, incident)
         ("verify_pass", "reported_back", "closed", "zhangmin"),
     ]
     assert final["history"][-1]["comment"] == "现场核查通过"
+
+
+def test_walk_case_helper_reaches_closure(client, bearer, incident):
+    final = walk_case(client, incident, [
+        ("accept", {}), ("start", {}),
+        ("report_back", {"comment": "已清理", "fields": {"result": "物业已清走杂物"}}),
+        ("verify_pass", {"comment": "核查通过"}),
+    ], bearer("shenli"))
+    assert final["state"] == "closed" and len(final["history"]) == 5
 
 
 def test_stale_version_is_409(client, bearer, incident):

@@ -9,7 +9,8 @@ Loaded automatically through the ``pytest11`` entry point once ``fengqiao`` is i
   on what happens to be installed.
 - ``demo`` loads the demo county and publishes the core's (and enabled plugins') forms;
   ``login_as("shenli")``/``bearer("shenli")`` act as a demo account;
-  ``submit_form(client, key, data)`` submits through the public API.
+  ``submit_form(client, key, data)`` submits through the public API and
+  ``walk_case(client, number, [(action, body), …], headers)`` takes workflow steps.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def app_config() -> dict:
     return {}
 
 
-def testing_config(database_url: str, tmp_path: Path, **overrides) -> dict:
+def app_settings_for_tests(database_url: str, tmp_path: Path, **overrides) -> dict:
     """Settings for a test app: testing mode, no Redis, no plugins unless asked."""
     config = {
         "mode": "testing",
@@ -149,7 +150,7 @@ def app(request, database_url, tmp_path, app_config):
 
     marker = request.node.get_closest_marker("plugins")
     plugins = list(marker.args) if marker else []
-    app = create_app(testing_config(database_url, tmp_path, **{"plugins": plugins, **app_config}))
+    app = create_app(app_settings_for_tests(database_url, tmp_path, **{"plugins": plugins, **app_config}))
     yield app
     app.extensions["fengqiao.db"].dispose()
 
@@ -206,6 +207,17 @@ def submit_form(client, key: str, data: dict, headers: dict | None = None, org: 
     response = client.post(url, json=data, headers=headers or {})
     assert response.status_code == 201, response.get_data(as_text=True)
     return response.get_json()
+
+
+def walk_case(client, number: str, steps: list[tuple[str, dict]], headers: dict) -> dict:
+    """Take workflow ``steps`` (``[(action, {"comment": …, "fields": …}), …]``) on a case in
+    order, each with the case's current version; returns the case JSON after the last one."""
+    for action, body in steps:
+        version = client.get(f"/api/v1/cases/{number}", headers=headers).get_json()["version"]
+        response = client.post(f"/api/v1/cases/{number}/actions/{action}",
+                               json={"version": version, **body}, headers=headers)
+        assert response.status_code == 200, (action, response.get_data(as_text=True))
+    return client.get(f"/api/v1/cases/{number}", headers=headers).get_json()
 
 
 @pytest.fixture
