@@ -60,7 +60,7 @@ def _median_ms(fn, n: int) -> float:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        app = create_app({"mode": "testing", "database_url": url, "instance_path": tmp,
+        app = create_app({"mode": "testing", "database_url": url, "instance_path": tmp, "plugins": [],
                           "rate_limits": {"public_submit": "1000000/minute"}})
         upgrade(app.extensions["fengqiao.db"].engine)
         with app.app_context():

@@ -34,6 +34,7 @@ def init_web(app: Flask) -> None:
         cases,
         fill,
         form_exports,
+        track,
         views,
     )
     from fengqiao.web.blueprint import web_bp

@@ -1,0 +1,44 @@
+"""Residents follow their case with number + code; nothing internal leaks."""
+
+from __future__ import annotations
+
+import json
+
+from fengqiao.testing.plugin import submit_form, walk_case
+
+REQUEST = {"request_type": "help", "summary": "独居老人家中停水", "content": "揽月花园3幢陈德福家停水一天。",
+           "caller_name": "陈德福", "caller_mobile": "13800138000"}
+
+
+def test_resident_tracks_without_staff_names_or_comments(client, bearer):
+    receipt = submit_form(client, "livelihood-request", REQUEST, org="339901001001")
+    number, code = receipt["case_number"], receipt["tracking_code"]
+    walk_case(client, number, [("dispatch", {}), ("acknowledge", {})], bearer("shenli"))
+    walk_case(client, number, [("reply", {"comment": "内部：已联系水务集团张师傅",
+                                          "fields": {"reply": "已恢复供水"}})], bearer("shenli"))
+    response = client.get(f"/api/v1/track/{number}?code={code.lower()}")
+    assert response.status_code == 200
+    view = response.get_json()
+    assert view["state"] == "replied" and view["state_title"] == "已办结反馈"
+    assert [s["state"] for s in view["timeline"]] == ["received", "dispatched", "handling", "replied"]
+    text = json.dumps(view, ensure_ascii=False)
+    assert "shenli" not in text and "沈丽" not in text and "张师傅" not in text
+    assert "13800138000" not in text
+
+
+def test_wrong_code_and_unknown_number_look_the_same(client, demo):
+    receipt = submit_form(client, "livelihood-request", REQUEST)
+    wrong = client.get(f"/api/v1/track/{receipt['case_number']}?code=ZZZZZZZZ")
+    unknown = client.get("/api/v1/track/GD-20990101-000001?code=ZZZZZZZZ")
+    assert wrong.status_code == unknown.status_code == 404
+    assert wrong.get_json() == unknown.get_json()
+
+
+def test_track_page(client, demo):
+    receipt = submit_form(client, "livelihood-request", REQUEST)
+    page = client.get(f"/track?number={receipt['case_number']}&code={receipt['tracking_code']}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "已受理" in html and "独居老人家中停水" in html
+    bad = client.get(f"/track?number={receipt['case_number']}&code=WRONG123")
+    assert bad.status_code == 404 and "请核对事项编号和查询码" in bad.get_data(as_text=True)
+    assert client.get("/track").status_code == 200
