@@ -19,6 +19,10 @@ narrows the role to units of those levels. Guards: ``comment_required``,
 ``assignee_required`` (someone must have claimed it). ``fields``: a JSON Schema the action's
 extra input must satisfy (validated like every form, Chinese messages). Effects:
 ``assign_actor``, ``unassign``. A final state closes the case.
+
+``sla`` sets a new case's deadline: ``{"field": "urgency", "tiers": {"urgent": {"hours": 24},
+"normal": {"working_days": 3}}, "default": {"working_days": 5}}`` — natural hours, or working
+days from the official calendar (starting the next working day, ending at close of the Nth).
 """
 
 from __future__ import annotations
@@ -38,6 +42,10 @@ EFFECTS = ("assign_actor", "unassign")
 ROLE_NAMES = ("admin", "supervisor", "staff", "grid_worker", "department", "viewer", "assignee")
 
 CASE_TYPE_SCHEMA: dict[str, Any] = {
+    "$defs": {"limit": {
+        "type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
+        "properties": {"hours": {"type": "number", "exclusiveMinimum": 0},
+                       "working_days": {"type": "integer", "minimum": 0}}}},
     "type": "object",
     "required": ["key", "title", "prefix", "workflow"],
     "additionalProperties": False,
@@ -46,6 +54,15 @@ CASE_TYPE_SCHEMA: dict[str, Any] = {
         "title": {"type": "string", "minLength": 1, "maxLength": 100},
         "prefix": {"type": "string", "pattern": "^[A-Z]{2,4}$"},
         "description": {"type": "string"},
+        "sla": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "field": {"type": "string"},
+                "tiers": {"type": "object", "additionalProperties": {"$ref": "#/$defs/limit"}},
+                "default": {"$ref": "#/$defs/limit"},
+            },
+        },
         "workflow": {
             "type": "object",
             "required": ["initial", "states", "transitions"],
@@ -107,6 +124,14 @@ class CaseType:
     initial_state: str
     states: dict[str, State] = field(default_factory=dict)
     transitions: dict[str, Transition] = field(default_factory=dict)
+    sla: dict | None = None  # {"field", "tiers": {value: limit}, "default": limit}
+
+    def limit_for(self, data: dict) -> dict | None:
+        """The time limit a new case gets: its tier's (by the SLA field's value) or the default."""
+        if not self.sla:
+            return None
+        tier = data.get(self.sla.get("field", "")) if self.sla.get("field") else None
+        return self.sla.get("tiers", {}).get(str(tier)) or self.sla.get("default")
 
     def state_title(self, key: str) -> str:
         state = self.states.get(key)
@@ -155,6 +180,7 @@ def parse_case_type(data: dict) -> CaseType:
     wf = data["workflow"]
     return CaseType(
         key=data["key"], title=data["title"], prefix=data["prefix"], initial_state=wf["initial"],
+        sla=data.get("sla"),
         states={s["key"]: State(s["key"], s["title"], s.get("final", False)) for s in wf["states"]},
         transitions={
             t["name"]: Transition(

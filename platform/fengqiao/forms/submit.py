@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -89,6 +90,18 @@ def _org_for(org_code: str | None, user):
     ).first()
 
 
+def _deadline(ctype, data: dict, now, org_code: str):
+    """The case's deadline from its type's SLA (None when the type sets no limit)."""
+    limit = ctype.limit_for(data)
+    if limit is None:
+        return None
+    from fengqiao.cases.workdays import Deadline, add_working_days, jurisdiction_of
+
+    if "hours" in limit:
+        return Deadline(now + timedelta(hours=limit["hours"]))
+    return add_working_days(now, limit["working_days"], jurisdiction_of(org_code))
+
+
 def _title(version: FormVersion, data: dict) -> str:
     definition = version.definition
     field = definition.get("title_field")
@@ -128,13 +141,15 @@ def submit(
     submitter = user if user is not None and getattr(user, "is_authenticated", False) else None
     now = utcnow()
     number, code = next_case_number(ctype.prefix, now), new_tracking_code()
+    deadline = _deadline(ctype, cleaned, now, org.code)
     try:
         case_id = db.execute(
             CASES.insert().returning(CASES.c.id),
             dict(number=number, tracking_code=code, type=ctype.key, title=_title(version, cleaned),
                  state=ctype.initial_state, org_id=org.id, form_key=version.definition["key"],
-                 form_version=version.number, data=cleaned, sla_status="none", version=1,
-                 created_at=now),
+                 form_version=version.number, data=cleaned, version=1, created_at=now,
+                 deadline=deadline.at if deadline else None,
+                 sla_status=("provisional" if deadline.provisional else "on_track") if deadline else "none"),
         ).scalar_one()
         submission_id = db.execute(
             SUBMISSIONS.insert().returning(SUBMISSIONS.c.id),
