@@ -78,7 +78,8 @@ def _org_for(org_code: str | None, user):
     (their deepest unit), else the root (where the county centre triages)."""
     if org_code:
         unit = db.execute(
-            sa.select(UNITS.c.id, UNITS.c.code, UNITS.c.active, UNITS.c.kind).where(UNITS.c.code == org_code)
+            sa.select(UNITS.c.id, UNITS.c.code, UNITS.c.path, UNITS.c.active, UNITS.c.kind)
+            .where(UNITS.c.code == org_code)
         ).first()
         if unit is None or not unit.active or unit.kind != "territorial":
             raise ValidationFailed([("/org", f"所选地区 {org_code} 不存在或已停用", "unknown_org")])
@@ -86,20 +87,22 @@ def _org_for(org_code: str | None, user):
     if user is not None and getattr(user, "is_authenticated", False) and user.memberships:
         return min(user.memberships, key=lambda m: -m.org.depth).org
     return db.execute(
-        sa.select(UNITS.c.id, UNITS.c.code).where(UNITS.c.parent_id.is_(None)).order_by(UNITS.c.id).limit(1)
+        sa.select(UNITS.c.id, UNITS.c.code, UNITS.c.path)
+        .where(UNITS.c.parent_id.is_(None)).order_by(UNITS.c.id).limit(1)
     ).first()
 
 
-def _deadline(ctype, data: dict, now, org_code: str):
-    """The case's deadline from its type's SLA (None when the type sets no limit)."""
+def _deadline(ctype, data: dict, now, org_path: str):
+    """The case's deadline from its type's SLA (None when the type sets no limit); the
+    calendar is the unit's jurisdiction's (its path names the units root → leaf)."""
     limit = ctype.limit_for(data)
     if limit is None:
         return None
-    from fengqiao.cases.workdays import Deadline, add_working_days, jurisdiction_of
+    from fengqiao.cases.workdays import Deadline, add_working_days
 
     if "hours" in limit:
         return Deadline(now + timedelta(hours=limit["hours"]))
-    return add_working_days(now, limit["working_days"], jurisdiction_of(org_code))
+    return add_working_days(now, limit["working_days"], org_path)
 
 
 def _title(version: FormVersion, data: dict) -> str:
@@ -141,7 +144,7 @@ def submit(
     submitter = user if user is not None and getattr(user, "is_authenticated", False) else None
     now = utcnow()
     number, code = next_case_number(ctype.prefix, now), new_tracking_code()
-    deadline = _deadline(ctype, cleaned, now, org.code)
+    deadline = _deadline(ctype, cleaned, now, org.path)
     try:
         case_id = db.execute(
             CASES.insert().returning(CASES.c.id),
