@@ -13,7 +13,8 @@ REQUEST = {"request_type": "help", "summary": "独居老人家中停水", "conte
 def test_resident_tracks_without_staff_names_or_comments(client, bearer):
     receipt = submit_form(client, "livelihood-request", REQUEST, org="339901001001")
     number, code = receipt["case_number"], receipt["tracking_code"]
-    walk_case(client, number, [("dispatch", {}), ("acknowledge", {})], bearer("shenli"))
+    walk_case(client, number, [("dispatch", {"fields": {"unit": "339901001001"}}), ("acknowledge", {})],
+              bearer("shenli"))
     walk_case(client, number, [("reply", {"comment": "内部：已联系水务集团张师傅",
                                           "fields": {"reply": "已恢复供水"}})], bearer("shenli"))
     response = client.get(f"/api/v1/track/{number}?code={code.lower()}")

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from fengqiao import signals
 from fengqiao.accounts.roles import permissions_for
 from fengqiao.cases.workflow import CaseType, Transition, case_type
 from fengqiao.db import db, utcnow
 from fengqiao.errors import APIError, ValidationFailed
-from fengqiao.models import Case, CaseEvent, User
+from fengqiao.models import Case, CaseEvent, CaseParticipant, OrgUnit, User
 from fengqiao.orgs.scope import scope_for
 from fengqiao.validation import problems, validator_for
 
@@ -40,11 +41,23 @@ class ActionInfo:
                 "fields": self.fields}
 
 
+def _case_paths(case: Case) -> list[str]:
+    """The owning unit's path and the paths of the units the case was dispatched to."""
+    dispatched = db.scalars(
+        sa.select(OrgUnit.path).join(CaseParticipant, CaseParticipant.org_id == OrgUnit.id)
+        .where(CaseParticipant.case_id == case.id)
+    )
+    return [case.org.path, *dispatched]
+
+
 def _roles_over(user: User, case: Case, levels: tuple[str, ...] = ()) -> set[str]:
-    """Roles ``user`` holds in units whose subtree contains the case's unit."""
+    """Roles ``user`` holds in units whose subtree contains the case's unit or a unit the
+    case was dispatched to."""
+    paths = _case_paths(case)
     return {
         m.role for m in user.memberships
-        if m.org.active and case.org.path.startswith(m.org.path) and (not levels or m.org.level in levels)
+        if m.org.active and any(p.startswith(m.org.path) for p in paths)
+        and (not levels or m.org.level in levels)
     }
 
 
@@ -127,6 +140,22 @@ def _write(case: Case, expected_version: int, values: dict, conflict: APIError) 
         raise conflict
 
 
+def _dispatch_target(code: str) -> OrgUnit:
+    unit = db.scalar(sa.select(OrgUnit).where(OrgUnit.code == code))
+    if unit is None or not unit.active:
+        raise ValidationFailed([("/fields/unit", f"承办单位 {code} 不存在或已停用", "unknown_org")])
+    return unit
+
+
+def dispatch_targets() -> list[OrgUnit]:
+    """Units a case may be dispatched to: departments first, then streets and communities."""
+    order = sa.case((OrgUnit.kind == "department", 0), else_=1)
+    return list(db.scalars(
+        sa.select(OrgUnit).where(OrgUnit.active, OrgUnit.level.in_(("county", "street", "community")))
+        .order_by(order, OrgUnit.path)
+    ))
+
+
 def perform(number: str, action: str, user: User, payload: dict[str, Any]) -> Case:
     """Take ``action`` on case ``number`` for ``user``; returns the updated case."""
     case = visible_case_for_update(number, user)
@@ -163,6 +192,13 @@ def perform(number: str, action: str, user: User, payload: dict[str, Any]) -> Ca
             values["assignee_id"] = user.id
         if "unassign" in transition.effects:
             values["assignee_id"] = None
+        if "dispatch" in transition.effects:
+            unit = _dispatch_target(changes.get("unit", ""))
+            changes = {**changes, "unit_name": unit.name}
+            insert = (postgresql if db.get_bind().dialect.name == "postgresql" else sqlite).insert
+            db.execute(insert(CaseParticipant).values(
+                case_id=case.id, org_id=unit.id, role="handler", added_at=utcnow(), added_by_id=user.id,
+            ).on_conflict_do_nothing(index_elements=["case_id", "org_id"]))
         if changes:
             values["data"] = {**case.data, **{f"_{action}": changes}}
         _write(case, version, values, APIError(409, [("/version", STALE_MESSAGE, "stale")]))

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 
 from fengqiao.db import db
-from fengqiao.models import Case, OrgUnit, User
+from fengqiao.models import Case, CaseParticipant, OrgUnit, User
 from fengqiao.orgs.scope import Scope
 
 
 def cases_in(scope: Scope) -> sa.Select:
-    return sa.select(Case).join(OrgUnit, Case.org_id == OrgUnit.id).where(scope.clause(OrgUnit.path))
+    """Cases owned by a unit in ``scope``, or dispatched to one (a department sees what it
+    was sent, and nothing else of the community's)."""
+    participant_unit = sa.orm.aliased(OrgUnit)
+    dispatched = (
+        sa.select(CaseParticipant.case_id)
+        .join(participant_unit, CaseParticipant.org_id == participant_unit.id)
+        .where(scope.clause(participant_unit.path))
+    )
+    return (
+        sa.select(Case)
+        .join(OrgUnit, Case.org_id == OrgUnit.id)
+        .where(sa.or_(scope.clause(OrgUnit.path), Case.id.in_(dispatched)))
+    )
 
 
 def filtered(stmt: sa.Select, *, type_: str | None = None, state: str | None = None,

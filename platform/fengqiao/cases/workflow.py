@@ -18,7 +18,9 @@ case); the pseudo-role ``assignee`` means the case's current assignee. ``levels`
 narrows the role to units of those levels. Guards: ``comment_required``,
 ``assignee_required`` (someone must have claimed it). ``fields``: a JSON Schema the action's
 extra input must satisfy (validated like every form, Chinese messages). Effects:
-``assign_actor``, ``unassign``. A final state closes the case.
+``assign_actor``, ``unassign``, ``dispatch`` (the transition's ``unit`` field names the unit —
+often a 职能部门 — that becomes the lead handler: its staff then see and act on the case).
+A final state closes the case.
 
 ``sla`` sets a new case's deadline: ``{"field": "urgency", "tiers": {"urgent": {"hours": 24},
 "normal": {"working_days": 3}}, "default": {"working_days": 5}}`` — natural hours, or working
@@ -38,7 +40,7 @@ from fengqiao.validation import problems, validator_for
 log = logging.getLogger(__name__)
 
 GUARDS = ("comment_required", "assignee_required")
-EFFECTS = ("assign_actor", "unassign")
+EFFECTS = ("assign_actor", "unassign", "dispatch")
 ROLE_NAMES = ("admin", "supervisor", "staff", "grid_worker", "department", "viewer", "assignee")
 
 CASE_TYPE_SCHEMA: dict[str, Any] = {
@@ -160,6 +162,9 @@ def check_case_type(data: Any) -> list[tuple[str, str, str]]:
     if len(set(names)) != len(names):
         found.append(("/workflow/transitions", "流转名称重复", "unique"))
     for i, t in enumerate(wf["transitions"]):
+        if "dispatch" in t.get("effects", []) and "unit" not in t.get("fields", {}).get("required", []):
+            found.append((f"/workflow/transitions/{i}/fields", "派单（dispatch）需要必填字段 unit",
+                          "required"))
         for ref in [*t["from"], t["to"]]:
             if ref not in keys:
                 found.append((f"/workflow/transitions/{i}", f"流转 {t['name']} 引用了未定义的状态 {ref}",

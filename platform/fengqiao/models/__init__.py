@@ -3,7 +3,7 @@
 from fengqiao.db import Base
 from fengqiao.models.accounts import ApiToken, Membership, User
 from fengqiao.models.calendar_days import CalendarChange, CalendarDay, CalendarYear
-from fengqiao.models.case_events import CaseEvent
+from fengqiao.models.case_events import CaseEvent, CaseParticipant
 from fengqiao.models.cases import Case
 from fengqiao.models.forms import (
     Attachment,
@@ -18,6 +18,6 @@ from fengqiao.models.plugins import PluginState
 
 __all__ = [
     "Base", "ApiToken", "Attachment", "CalendarChange", "CalendarDay", "CalendarYear",
-    "Case", "CaseCounter", "CaseEvent", "Form", "FormDraftData",
+    "Case", "CaseCounter", "CaseEvent", "CaseParticipant", "Form", "FormDraftData",
     "FormVersion", "Membership", "OrgLevel", "OrgUnit", "PluginState", "Submission", "User",
 ]

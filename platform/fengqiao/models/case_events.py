@@ -36,3 +36,22 @@ class CaseEvent(Base):
             "to_state": self.to_state,
             "comment": self.comment,
         }
+
+
+class CaseParticipant(Base):
+    """A unit a case was dispatched to (lead handler or assisting unit).
+
+    Participating units see and act on the case besides the unit that owns it; the owning
+    unit stays the same (cases keep their original grid).
+    """
+
+    __tablename__ = "case_participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(16), default="handler")  # handler | assist
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    __table_args__ = (sa.UniqueConstraint("case_id", "org_id", name="case_org"),)

@@ -61,5 +61,6 @@ def case_detail(number: str):
     return render_template(
         "cases/detail.html", case=case, ctype=case_type(case.type), sections=sections,
         actions=engine.allowed_actions(case, current_user), history=engine.history(case),
+        targets=engine.dispatch_targets(),
         errors=errors, posted=request.form if errors else {},
     ), 422 if errors else 200
