@@ -43,3 +43,32 @@ def test_track_page(client, demo):
     bad = client.get(f"/track?number={receipt['case_number']}&code=WRONG123")
     assert bad.status_code == 404 and "请核对事项编号和查询码" in bad.get_data(as_text=True)
     assert client.get("/track").status_code == 200
+
+
+def test_rating_once_after_closure(client, bearer):
+    from fengqiao import signals
+
+    receipt = submit_form(client, "livelihood-request", REQUEST, org="339901001001")
+    number, code = receipt["case_number"], receipt["tracking_code"]
+    url = f"/api/v1/track/{number}/rating?code={code}"
+    early = client.post(url, json={"rating": "satisfied"})
+    assert early.status_code == 422 and early.get_json()["errors"][0]["code"] == "not_closed"
+    walk_case(client, number, [("answer", {"comment": "已电话答复"})], bearer("shenli"))
+    assert client.post(url, json={"rating": "great"}).status_code == 422
+    heard = []
+
+    def listen(sender, **kw):
+        heard.append(kw)
+
+    signals.case_rated.connect(listen)
+    try:
+        rated = client.post(url, json={"rating": "basically_satisfied"})
+    finally:
+        signals.case_rated.disconnect(listen)
+    assert rated.status_code == 200 and rated.get_json()["rating"] == "basically_satisfied"
+    assert heard == [{"case_number": number, "rating": "basically_satisfied"}]
+    again = client.post(url, json={"rating": "dissatisfied"})
+    assert again.status_code == 409 and again.get_json()["errors"][0]["code"] == "already_rated"
+    history = client.get(f"/api/v1/cases/{number}", headers=bearer("shenli")).get_json()["history"]
+    assert history[-1]["action"] == "rate" and history[-1]["comment"] == "基本满意"
+    assert client.post(f"/api/v1/track/{number}/rating?code=WRONG123", json={"rating": "satisfied"}).status_code == 404

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import request
 
 from fengqiao.access import public
-from fengqiao.api import api_bp
+from fengqiao.api import api_bp, json_body
 from fengqiao.api.openapi import document, query
-from fengqiao.cases.tracking import find_for_resident, public_view
+from fengqiao.cases.tracking import RATINGS, find_for_resident, public_view, rate
 from fengqiao.ratelimit import enforce
 
 
@@ -21,3 +21,22 @@ def track_case(number: str):
 document("/track/{number}", "get", "居民凭查询码查看办理进度（不含工作人员姓名与内部意见）", secured=False,
          params=[query("code", "提交时获得的查询码")],
          responses={200: "状态与公开时间线", 404: "编号或查询码不正确", 429: "请求过于频繁"})
+
+
+RATING_BODY = {"type": "object", "properties": {"rating": {"enum": list(RATINGS)}},
+               "required": ["rating"], "additionalProperties": False}
+
+
+@api_bp.post("/track/<number>/rating")
+@public
+def rate_case(number: str):
+    enforce("track")
+    case = find_for_resident(number, request.args.get("code", ""))
+    body = json_body(RATING_BODY)
+    return public_view(rate(case, body["rating"]))
+
+
+document("/track/{number}/rating", "post", "居民对已办结事项评价（满意/基本满意/不满意，仅一次）", secured=False,
+         body=RATING_BODY, params=[query("code", "查询码")],
+         responses={200: "评价后的进度", 404: "编号或查询码不正确", 409: "已评价",
+                    422: "未办结或选项无效", 429: "请求过于频繁"})

@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from fengqiao import signals
 from fengqiao.cases.workflow import case_type
-from fengqiao.db import db
-from fengqiao.errors import APIError
+from fengqiao.db import db, utcnow
+from fengqiao.errors import APIError, ValidationFailed
 from fengqiao.models import Case, CaseEvent
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -51,5 +52,34 @@ def public_view(case: Case) -> dict:
         "closed": ctype.is_final(case.state),
         "submitted_at": case.created_at.isoformat(),
         "deadline": case.deadline.isoformat() if case.deadline else None,
+        "rating": case.rating,
+        "can_rate": ctype.is_final(case.state) and case.rating is None,
         "timeline": timeline,
     }
+
+
+RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+
+
+def rate(case: Case, rating: str) -> Case:
+    """The resident's satisfaction, once, after closure; recorded in the history."""
+    if rating not in RATINGS:
+        raise ValidationFailed([("/rating", "请从给定选项中选择", "enum")])
+    if not case_type(case.type).is_final(case.state):
+        raise ValidationFailed([("/rating", "事项办结后才能评价", "not_closed")])
+    done = db.execute(
+        sa.update(Case).where(Case.id == case.id, Case.rating.is_(None))
+        .values(rating=rating, rated_at=utcnow(), version=Case.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
+        db.rollback()
+        raise APIError(409, [("/rating", "该事项已评价，感谢您的反馈", "already_rated")])
+    db.execute(sa.insert(CaseEvent).values(
+        case_id=case.id, at=utcnow(), actor_id=None, action="rate", from_state=case.state,
+        to_state=case.state, comment=RATINGS[rating], changes={"rating": rating}, internal=False,
+    ))
+    db.commit()
+    signals.send(signals.case_rated, case_number=case.number, rating=rating)
+    db.refresh(case)
+    return case

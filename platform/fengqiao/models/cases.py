@@ -33,6 +33,8 @@ class Case(Base):
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sla_status: Mapped[str] = mapped_column(sa.String(16), default="none")
     version: Mapped[int] = mapped_column(default=1)
+    rating: Mapped[str | None] = mapped_column(sa.String(24))  # the resident's, after closure
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     org: Mapped[OrgUnit] = relationship(lazy="joined")
