@@ -50,10 +50,9 @@ def _case_paths(case: Case) -> list[str]:
     return [case.org.path, *dispatched]
 
 
-def _roles_over(user: User, case: Case, levels: tuple[str, ...] = ()) -> set[str]:
-    """Roles ``user`` holds in units whose subtree contains the case's unit or a unit the
-    case was dispatched to."""
-    paths = _case_paths(case)
+def _roles_over(user: User, paths: list[str], levels: tuple[str, ...] = ()) -> set[str]:
+    """Roles ``user`` holds in units whose subtree contains one of ``paths`` (the case's
+    unit and the units it was dispatched to)."""
     return {
         m.role for m in user.memberships
         if m.org.active and any(p.startswith(m.org.path) for p in paths)
@@ -61,10 +60,10 @@ def _roles_over(user: User, case: Case, levels: tuple[str, ...] = ()) -> set[str
     }
 
 
-def _may_take(user: User, case: Case, transition: Transition) -> bool:
+def _may_take(user: User, case: Case, paths: list[str], transition: Transition) -> bool:
     if "assignee" in transition.roles and case.assignee_id == user.id:
         return True
-    roles = _roles_over(user, case, transition.levels)
+    roles = _roles_over(user, paths, transition.levels)
     return bool(roles & set(transition.roles)) and any("cases.act" in permissions_for(r) for r in roles)
 
 
@@ -75,13 +74,16 @@ def allowed_actions(case: Case, user: User) -> list[ActionInfo]:
     ctype = case_type(case.type)
     if ctype.is_final(case.state):
         return []
+    paths = _case_paths(case)
     actions = []
     if case.assignee_id is None and any(
-        "cases.act" in permissions_for(r) for r in _roles_over(user, case)
+        "cases.act" in permissions_for(r) for r in _roles_over(user, paths)
     ):
         actions.append(ActionInfo(CLAIM, "认领"))
     for t in ctype.transitions_from(case.state):
-        if _may_take(user, case, t) and not ("assignee_required" in t.guards and case.assignee_id is None):
+        if _may_take(user, case, paths, t) and not (
+            "assignee_required" in t.guards and case.assignee_id is None
+        ):
             actions.append(ActionInfo(t.name, t.title, "comment_required" in t.guards, t.fields))
     return actions
 
