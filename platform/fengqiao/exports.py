@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -30,7 +31,7 @@ def safe_cell(value: Any) -> Any:
 def workbook_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     wb = Workbook(write_only=False)
     ws = wb.active
-    ws.title = title[:31]
+    ws.title = re.sub(r"[\\/?*:\[\]：]", " ", title)[:31]  # characters Excel forbids in sheet names
     ws.append([title])
     ws["A1"].font = Font(bold=True, size=14)
     ws.append(list(headers))

@@ -9,7 +9,9 @@ from fengqiao.access import requires
 from fengqiao.api import api_bp, json_body, page_limit
 from fengqiao.api.openapi import document, query
 from fengqiao.cases import engine, queries
+from fengqiao.cases.export import cases_workbook
 from fengqiao.errors import APIError
+from fengqiao.exports import xlsx_response
 from fengqiao.forms import store
 from fengqiao.masking import mask_data
 from fengqiao.models import Case
@@ -18,9 +20,8 @@ from fengqiao.orgs.service import get_by_code
 from fengqiao.pagination import keyset_page
 
 
-@api_bp.get("/cases")
-@requires("cases.view")
-def list_cases():
+def _filtered_cases():
+    """The caller's scoped case query with the list's filters (shared by list and export)."""
     scope = scope_for(current_user, "cases.view")
     org = None
     if request.args.get("org"):
@@ -28,15 +29,26 @@ def list_cases():
         if org is None or not scope.contains(org.path):
             raise APIError(422, [("/org", "组织机构代码不存在或无权查看", "unknown_org")])
     assignee = current_user if request.args.get("assignee") == "me" else None
-    stmt = queries.filtered(
+    return queries.filtered(
         queries.cases_in(scope),
         type_=request.args.get("type"),
         state=request.args.get("state"),
         org=org,
         assignee=assignee,
     )
-    page = keyset_page(stmt, Case.id, request.args.get("cursor"), page_limit())
+
+
+@api_bp.get("/cases")
+@requires("cases.view")
+def list_cases():
+    page = keyset_page(_filtered_cases(), Case.id, request.args.get("cursor"), page_limit())
     return {"items": [c.summary_json() for c in page.items], "next_cursor": page.next_cursor}
+
+
+@api_bp.get("/cases/export.xlsx")
+@requires("cases.view")
+def export_cases():
+    return xlsx_response("事项台账.xlsx", cases_workbook(_filtered_cases(), "事项台账"))
 
 
 @api_bp.get("/cases/<number>")
@@ -83,6 +95,10 @@ document("/cases", "get", "可见事项列表（键集分页）", responses={200
          params=[query("type", "事项类型"), query("state", "状态"), query("org", "单位代码（含下级）"),
                  query("assignee", "me = 分配给我的"), query("cursor", "上一页返回的 next_cursor"),
                  query("limit", "每页条数 1–200", {"type": "integer"})])
+document("/cases/export.xlsx", "get", "按列表相同筛选导出 Excel（个人信息不导出）",
+         responses={200: "xlsx 文件", 401: "未登录", 422: "参数错误"},
+         params=[query("type", "事项类型"), query("state", "状态"), query("org", "单位代码（含下级）"),
+                 query("assignee", "me = 分配给我的")])
 document("/cases/{number}", "get", "事项详情（个人信息已脱敏）",
          responses={200: "事项", 401: "未登录", 404: "不存在或无权查看"})
 document("/cases/{number}/actions/{action}", "post", "办理事项：认领或按流程流转", body=ACTION_BODY,
