@@ -621,6 +621,11 @@
       summary, el("div", { "class": "designer-field-body" }, body)
     ]);
     card.addEventListener("toggle", function () { f.open = card.open; });
+    // "toggle" fires asynchronously: a re-render triggered right after opening a card (e.g.
+    // choosing a condition) must not close it again, so record the intent on click too.
+    summary.addEventListener("click", function (event) {
+      if (!event.target.closest("button")) f.open = !card.open;
+    });
     return card;
   }
 
