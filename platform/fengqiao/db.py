@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -28,6 +29,10 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+"""Where every user is: deadlines, case numbers and displayed times use local time."""
 
 
 def utcnow() -> datetime:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from fengqiao.cases.tracking import RATINGS
 from fengqiao.cases.workflow import case_type
-from fengqiao.db import db, utcnow
-from fengqiao.exports import LOCAL_TZ, workbook_bytes
+from fengqiao.db import LOCAL_TZ, db, utcnow
+from fengqiao.exports import workbook_bytes
 from fengqiao.models import Case
 
 HEADERS = ["事项编号", "标题", "类型", "状态", "所属单位", "办理人", "办理期限", "提交时间", "满意度"]
-RATING_TEXT = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
 MAX_ROWS = 50_000  # larger ledgers go through a background job (case engine, later)
 
 
@@ -22,7 +22,7 @@ def cases_workbook(stmt: sa.Select, title: str) -> bytes:
         rows.append([
             case.number, case.title, ctype.title, ctype.state_title(case.state), case.org.name,
             case.assignee.label if case.assignee else "", case.deadline, case.created_at,
-            RATING_TEXT.get(case.rating or "", ""),
+            RATINGS.get(case.rating or "", ""),
         ])
     stamp = utcnow().astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
     return workbook_bytes(f"{title}（导出于 {stamp}）", HEADERS, rows)

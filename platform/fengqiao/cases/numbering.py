@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.dialects import postgresql, sqlite
 
-from fengqiao.db import db, utcnow
+from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.models import CaseCounter
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # Letters and digits a resident cannot confuse when reading a code aloud (no 0/O, 1/I/L).
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TRACKING_LENGTH = 8

@@ -7,17 +7,15 @@ a case number exists. Lookups are rate-limited per client address.
 from __future__ import annotations
 
 import hmac
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from fengqiao import signals
 from fengqiao.cases.workflow import case_type
-from fengqiao.db import db, utcnow
+from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.errors import APIError, ValidationFailed
 from fengqiao.models import Case, CaseEvent
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 NOT_FOUND = APIError(404, [("", "未找到该事项，请核对事项编号和查询码", "not_found")])
 
 

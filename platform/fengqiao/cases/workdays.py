@@ -39,16 +39,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import PurePath
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from fengqiao.db import db, utcnow
+from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.errors import ValidationFailed
 from fengqiao.models import CalendarChange, CalendarDay, CalendarYear, OrgUnit
 from fengqiao.models.calendar_days import KIND_LABELS
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 CLOSE_OF_DAY = time(17, 30)
 OFFICE_HOURS: tuple[tuple[time, time], ...] = ((time(8, 30), time(12, 0)), (time(14, 0), time(17, 30)))
 

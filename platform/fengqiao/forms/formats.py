@@ -17,12 +17,11 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from fengqiao.db import LOCAL_TZ
 from fengqiao.validation import FORMAT_CHECKER, FORMAT_DETAIL
 
 # Birth dates are judged against the calendar where the people live, not the server's clock.
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 
 # GB 11643-1999: weights for the first 17 digits; the sum mod 11 indexes the check table.

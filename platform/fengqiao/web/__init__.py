@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import Flask, current_app
 from flask_login import current_user
 
 from fengqiao.accounts.roles import ROLE_LABELS
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+from fengqiao.db import LOCAL_TZ
 
 # (endpoint, label, permission or None for any signed-in user); plugins append to this.
 CORE_MENU = [
