@@ -16,15 +16,23 @@ A file ``<key>.casetype.json`` declares one case type::
 ``roles`` lists the roles that may take a transition (held in a unit whose subtree holds the
 case); the pseudo-role ``assignee`` means the case's current assignee. ``levels`` optionally
 narrows the role to units of those levels. Guards: ``comment_required``,
-``assignee_required`` (someone must have claimed it). ``fields``: a JSON Schema the action's
-extra input must satisfy (validated like every form, Chinese messages). Effects:
-``assign_actor``, ``unassign``, ``dispatch`` (the transition's ``unit`` field names the unit —
-often a 职能部门 — that becomes the lead handler: its staff then see and act on the case).
-A final state closes the case.
+``assignee_required`` (someone must have claimed it), ``attachment_required`` (the case holds
+at least one attachment), ``all_checked_in`` (every unit summoned by 吹哨 has checked in).
+``fields``: a JSON Schema the action's extra input must satisfy (validated like every form,
+Chinese messages). Effects: ``assign_actor``, ``unassign``, ``dispatch`` (the transition's
+``unit`` field names the unit — often a 职能部门 — that becomes the lead handler: its staff
+then see and act on the case), ``summon`` (吹哨: the ``units`` field lists departments that
+must each check in within ``checkin_minutes``, default 30), ``pause_sla`` / ``resume_sla``
+(挂账 stops the clock; resuming credits the paused time back), ``notify`` (a notification
+job for the reporter). A final state closes the case. ``reopen_to`` names the state a
+reopened case returns to (default: the initial state).
 
 ``sla`` sets a new case's deadline: ``{"field": "urgency", "tiers": {"urgent": {"hours": 24},
 "normal": {"working_days": 3}}, "default": {"working_days": 5}}`` — natural hours, or working
 days from the official calendar (starting the next working day, ending at close of the Nth).
+``due_soon`` (default one working day) marks a case 临期 that long before its deadline;
+``escalation`` is the ladder overdue cases climb automatically, e.g. ``[{"after": {"hours": 0},
+"level": "street"}, {"after": {"working_days": 2}, "level": "county"}]``.
 """
 
 from __future__ import annotations
@@ -39,8 +47,8 @@ from fengqiao.validation import problems, validator_for
 
 log = logging.getLogger(__name__)
 
-GUARDS = ("comment_required", "assignee_required")
-EFFECTS = ("assign_actor", "unassign", "dispatch")
+GUARDS = ("comment_required", "assignee_required", "attachment_required", "all_checked_in")
+EFFECTS = ("assign_actor", "unassign", "dispatch", "summon", "pause_sla", "resume_sla", "notify")
 ROLE_NAMES = ("admin", "supervisor", "staff", "grid_worker", "department", "viewer", "assignee")
 
 CASE_TYPE_SCHEMA: dict[str, Any] = {
@@ -63,8 +71,15 @@ CASE_TYPE_SCHEMA: dict[str, Any] = {
                 "field": {"type": "string"},
                 "tiers": {"type": "object", "additionalProperties": {"$ref": "#/$defs/limit"}},
                 "default": {"$ref": "#/$defs/limit"},
+                "due_soon": {"$ref": "#/$defs/limit"},
+                "escalation": {"type": "array", "maxItems": 4, "items": {
+                    "type": "object", "required": ["after", "level"], "additionalProperties": False,
+                    "properties": {"after": {"$ref": "#/$defs/limit"},
+                                   "level": {"enum": ["community", "street", "county"]}}}},
             },
         },
+        "checkin_minutes": {"type": "integer", "minimum": 1, "maximum": 10080},
+        "reopen_to": {"type": "string"},
         "workflow": {
             "type": "object",
             "required": ["initial", "states", "transitions"],

@@ -4,6 +4,7 @@ from fengqiao.db import Base
 from fengqiao.models.accounts import ApiToken, Membership, User
 from fengqiao.models.calendar_days import CalendarChange, CalendarDay, CalendarYear
 from fengqiao.models.case_events import CaseEvent, CaseParticipant
+from fengqiao.models.case_types import CaseTypeVersion
 from fengqiao.models.cases import Case
 from fengqiao.models.forms import (
     Attachment,
@@ -13,11 +14,12 @@ from fengqiao.models.forms import (
     FormVersion,
     Submission,
 )
+from fengqiao.models.jobs import JobRecord
 from fengqiao.models.orgs import OrgLevel, OrgUnit
 from fengqiao.models.plugins import PluginState
 
 __all__ = [
     "Base", "ApiToken", "Attachment", "CalendarChange", "CalendarDay", "CalendarYear",
-    "Case", "CaseCounter", "CaseEvent", "CaseParticipant", "Form", "FormDraftData",
-    "FormVersion", "Membership", "OrgLevel", "OrgUnit", "PluginState", "Submission", "User",
+    "Case", "CaseCounter", "CaseEvent", "CaseParticipant", "CaseTypeVersion", "Form",
+    "FormDraftData", "FormVersion", "JobRecord", "Membership", "OrgLevel", "OrgUnit", "PluginState", "Submission", "User",
 ]

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fengqiao.db import Base, UTCDateTime, utcnow
 from fengqiao.models.accounts import User
+from fengqiao.models.orgs import OrgUnit
 
 
 class CaseEvent(Base):
@@ -50,8 +51,16 @@ class CaseParticipant(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     org_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
-    role: Mapped[str] = mapped_column(sa.String(16), default="handler")  # handler | assist
+    role: Mapped[str] = mapped_column(sa.String(16), default="handler")  # handler | assist | summoned
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # 吹哨报到: a summoned unit must check in by ``checkin_due``; the initiator rates it after.
+    checkin_due: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    checked_in_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    rating: Mapped[str | None] = mapped_column(sa.String(24))
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    org: Mapped[OrgUnit] = relationship(lazy="joined")
 
     __table_args__ = (sa.UniqueConstraint("case_id", "org_id", name="case_org"),)

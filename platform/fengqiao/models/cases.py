@@ -24,21 +24,41 @@ class Case(Base):
     tracking_code: Mapped[str] = mapped_column(sa.String(16))
     type: Mapped[str] = mapped_column(sa.String(64), index=True)
     title: Mapped[str] = mapped_column(sa.String(200), default="")
+    phone_tail: Mapped[str] = mapped_column(sa.String(4), default="", index=True)  # for search
     state: Mapped[str] = mapped_column(sa.String(32), index=True)
     org_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     form_key: Mapped[str | None] = mapped_column(sa.String(64))
     form_version: Mapped[int | None]
     data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
-    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    workflow_version: Mapped[int] = mapped_column(default=1)  # the case type version it follows
+    priority: Mapped[str] = mapped_column(sa.String(24), default="")  # the SLA tier it fell in
+    # The clock (cases/sla.py): deadline = start + limit + credit (pauses and extensions),
+    # in the limit's unit, so a calendar change can recompute it.
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    deadline_provisional: Mapped[bool] = mapped_column(default=False)
     sla_status: Mapped[str] = mapped_column(sa.String(16), default="none")
+    sla_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sla_limit: Mapped[dict | None] = mapped_column(sa.JSON)  # {"working_days": n} | {"hours": h}
+    sla_credit: Mapped[float] = mapped_column(sa.Float, default=0)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pending_extension: Mapped[dict | None] = mapped_column(sa.JSON)  # {"amount", "reason", "by"}
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    escalated_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id"))
+    urge_count: Mapped[int] = mapped_column(default=0)
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"))
+    on_board: Mapped[bool] = mapped_column(default=False)  # published on the 回音壁
     version: Mapped[int] = mapped_column(default=1)
     rating: Mapped[str | None] = mapped_column(sa.String(24))  # the resident's, after closure
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # first claim/sign-in
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
-    org: Mapped[OrgUnit] = relationship(lazy="joined")
+    org: Mapped[OrgUnit] = relationship(lazy="joined", foreign_keys=[org_id])
     assignee: Mapped[User | None] = relationship(lazy="joined")
+    escalated_to: Mapped[OrgUnit | None] = relationship(foreign_keys=[escalated_to_id])
 
     def summary_json(self) -> dict:
         """The list form of a case (DESIGN.md §3): no ``data`` and no ``history``."""
@@ -52,6 +72,8 @@ class Case(Base):
             "form_key": self.form_key,
             "form_version": self.form_version,
             "deadline": self.deadline.isoformat() if self.deadline else None,
+            "deadline_provisional": self.deadline_provisional,
             "sla_status": self.sla_status,
+            "priority": self.priority,
             "version": self.version,
         }
