@@ -11,7 +11,7 @@ import re
 
 from fengqiao.testing.plugin import csrf_token
 
-CORE_KEYS = ["dispute-registration", "grid-incident", "livelihood-request", "proxy-service"]
+CORE_KEYS = ["dispute-registration", "grid-incident", "livelihood-request", "proxy-service", "whistle-request"]
 TEXTAREA = re.compile(r'<textarea[^>]*name="definition"[^>]*>\n?(.*?)</textarea>', re.S)
 
 NEW_FORM = {
@@ -88,7 +88,7 @@ def test_list_shows_the_core_forms_with_submission_counts(app, client, login_as)
     assert "网格事件上报" in rows["grid-incident"] and "工作人员" in rows["grid-incident"]
     counts = {key: re.search(r'data-submissions="(\d+)"', row).group(1) for key, row in rows.items()}
     assert counts == {"dispute-registration": "0", "grid-incident": "0",
-                      "livelihood-request": "1", "proxy-service": "0"}
+                      "livelihood-request": "1", "proxy-service": "0", "whistle-request": "0"}
     for row in rows.values():
         assert "第 1 版" in row and "启用" in row
     assert 'href="/admin/forms/grid-incident/edit"' in text

@@ -14,6 +14,7 @@ from fengqiao.config import Settings, load_settings
 from fengqiao.csrf import csrf
 from fengqiao.db import Database, make_engine
 from fengqiao.errors import register_error_handlers
+from fengqiao.jobs.setup import init_jobs
 from fengqiao.ratelimit import init_rate_limits
 from fengqiao.themes import init_themes
 
@@ -53,7 +54,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
         use_fast_hashing()
 
-    Database(make_engine(settings.database_url)).init_app(app)
+    database = Database(make_engine(settings.database_url))
+    database.init_app(app)
+    init_jobs(app, database)
     init_auth(app)
     csrf.init_app(app)
     babel.init_app(app)
@@ -74,6 +77,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     from fengqiao.cases.workflow import init_case_types
 
     init_case_types(app)
+    from fengqiao.cases.jobs import init_case_jobs
+
+    init_case_jobs(app)
     enforce_access(app)
     return app
 

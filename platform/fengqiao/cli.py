@@ -108,7 +108,15 @@ def demo(port: int, reset: bool) -> None:
     for username, name, role, _org, duty in STAFF:
         click.echo(f"  {username:<12} {role:<12} {name}（{duty}）")
     click.echo("按 Ctrl+C 停止 · Ctrl+C to stop\n")
-    app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False, threaded=True)
+    _serve(app, "127.0.0.1", port)
+
+
+def _serve(app, host: str, port: int) -> None:
+    """Serve with Werkzeug; without Redis, this process also ticks the job sweeps."""
+    from fengqiao.jobs.sweep import start_inline_ticker
+
+    start_inline_ticker(app)
+    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
 
 
 @main.command()
@@ -117,7 +125,7 @@ def demo(port: int, reset: bool) -> None:
 def run(host: str, port: int) -> None:
     """Serve the configured app (production: gunicorn fengqiao.wsgi:app)."""
     app = make_app(serving=True)
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    _serve(app, host, port)
 
 
 @main.command()
@@ -385,6 +393,50 @@ def calendar_years() -> None:
         state = "已录入" if r.complete else "未录入（按周一至周五暂估）" if r.org_code is None else "未录入"
         source = f"  {r.source}" if r.source else ""
         click.echo(f"{r.year}  {r.org_name:<8} {state}  放假 {r.holidays} 天、上班 {r.workdays} 天{source}")
+
+
+@main.group("cases")
+def cases_group() -> None:
+    """Cases."""
+
+
+MAX_SYNTHETIC = 10_000_000
+
+
+@cases_group.command("generate")
+@click.argument("n")
+@click.option("--seed", default=2026, show_default=True, type=int, help="Same seed, same cases.")
+@click.option("--allow-production", is_flag=True, help="Write into a production-mode database anyway.")
+def cases_generate(n: str, seed: int, allow_production: bool) -> None:
+    """Insert N synthetic cases spread over the last year (benchmarks and load tests)."""
+    import time
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from fengqiao.cases.synthetic import NoUnits, generate_cases
+
+    if not re.fullmatch(r"[0-9]+", n.strip()) or not 1 <= int(n) <= MAX_SYNTHETIC:
+        _fail(f"N「{n}」不是有效的数量，应为 1–{MAX_SYNTHETIC} 的整数")
+    app = make_app()
+    if app.extensions["fengqiao.settings"].mode == "production" and not allow_production:
+        _fail("当前为生产模式（FENGQIAO_MODE 未设置或为 production）：合成事项只应写入测试或基准数据库；"
+              "确需写入请加 --allow-production")
+    began, shown = time.perf_counter(), [0]
+
+    def progress(done: int, total: int) -> None:
+        if done - shown[0] >= total / 20 or done == total:  # about twenty lines, whatever N is
+            shown[0] = done
+            click.echo(f"已生成 {done}/{total} 件（{done / (time.perf_counter() - began):,.0f} 件/秒）")
+
+    with app.app_context():
+        try:
+            result = generate_cases(int(n), seed=seed, progress=progress)
+        except NoUnits as err:
+            _fail(str(err))
+        except SQLAlchemyError as err:
+            _fail(f"无法写入数据库（请先运行 fengqiao db upgrade）：{err.__class__.__name__}")
+    click.echo(f"完成：{result.cases} 件事项、{result.events} 条办理记录、{result.participants} 个派单单位，"
+               f"共 {result.rows} 行，用时 {result.seconds:.1f} 秒（{result.rows / result.seconds:,.0f} 行/秒）")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,7 @@ and ``cn-mobile`` formats always are.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 SENSITIVE_FORMATS = {"cn-id-card", "cn-mobile"}
@@ -45,3 +46,28 @@ def mask_data(schema: dict, data: Any) -> Any:
         items = schema.get("items", {}) if isinstance(schema.get("items"), dict) else {}
         return [mask_data(items, v) for v in data]
     return mask_value(schema, data)
+
+
+# Free text (titles, replies shown publicly): digit runs that look like an ID number, a
+# mobile (optionally +86 and spaced/dashed) or a landline with its area code.
+_PERSONAL_NUMBER = re.compile(
+    r"(?<![0-9A-Za-z])(?:"
+    r"(?P<id>\d{17}[\dXx]|\d{15})"
+    r"|(?P<mobile>(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4})"
+    r"|(?P<landline>0\d{2,3}[- ]?\d{7,8})"
+    r")(?![0-9A-Za-z])"
+)
+
+
+def _mask_match(match: re.Match) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    if match.group("id"):
+        return mask_id_card(match.group(0))
+    if match.group("mobile"):
+        return mask_mobile(digits[-11:])
+    return digits[:4] + "*" * (len(digits) - 6) + digits[-2:]
+
+
+def mask_text(text: str | None) -> str:
+    """``text`` with phone and ID numbers inside it masked (``138****8000``)."""
+    return _PERSONAL_NUMBER.sub(_mask_match, text or "")

@@ -1,10 +1,19 @@
-"""Keyset pagination: pages cost the same at page 1 and page 10,000 (no OFFSET, no count)."""
+"""Keyset pagination: pages cost the same at page 1 and page 10,000 (no OFFSET, no count).
+
+A page is ordered by one unique column (``Case.id``) or by several columns whose last one
+is unique (``(Case.deadline, Case.id)``: queues sorted by deadline). The cursor carries the
+last row's key values, so the next page starts right after it; sort columns must be NOT
+NULL in the rows selected (filter NULLs out first), because NULL never compares.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +21,12 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from fengqiao.db import db
 from fengqiao.errors import APIError
+
+BAD_CURSOR = "翻页参数无效，请从第一页重新开始"
+
+
+def _bad_cursor(pointer: str = "/cursor") -> APIError:
+    return APIError(422, [(pointer, BAD_CURSOR, "cursor")])
 
 
 def encode_cursor(value: Any) -> str:
@@ -24,7 +39,7 @@ def decode_cursor(cursor: str | None, pointer: str = "/cursor") -> str | None:
     try:
         return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise APIError(422, [(pointer, "翻页参数无效，请从第一页重新开始", "cursor")]) from None
+        raise _bad_cursor(pointer) from None
 
 
 @dataclass
@@ -33,20 +48,72 @@ class Page:
     next_cursor: str | None
 
 
+def _as_text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _parse(raw: str, key: InstrumentedAttribute) -> Any:
+    """A cursor value back in the column's Python type (422 when it cannot be)."""
+    column_type = key.type.impl_instance if isinstance(key.type, sa.TypeDecorator) else key.type
+    kind = column_type.python_type
+    if kind is int:
+        if not raw.lstrip("-").isdigit():
+            raise _bad_cursor()
+        return int(raw)
+    if kind is datetime:
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError:
+            raise _bad_cursor() from None
+        if value.tzinfo is None:
+            raise _bad_cursor()
+        return value
+    return raw
+
+
+def _after(keys: Sequence[InstrumentedAttribute], values: Sequence[Any], descending: bool):
+    """Rows strictly past ``values`` in the order of ``keys``: ``k1 > v1 OR (k1 = v1 AND
+    (k2 > v2 OR …))`` — spelled out rather than a row-value comparison, which not every
+    backend turns into an index range."""
+    key, value = keys[0], values[0]
+    past = key < value if descending else key > value
+    if len(keys) == 1:
+        return past
+    return sa.or_(past, sa.and_(key == value, _after(keys[1:], values[1:], descending)))
+
+
 def keyset_page(
-    stmt: sa.Select, key: InstrumentedAttribute, cursor: str | None, limit: int, descending: bool = True
+    stmt: sa.Select,
+    key: InstrumentedAttribute | Sequence[InstrumentedAttribute],
+    cursor: str | None,
+    limit: int,
+    descending: bool = True,
 ) -> Page:
-    """One page of ``stmt`` ordered by the unique column ``key`` (integer or string)."""
-    after: Any = decode_cursor(cursor)
-    if after is not None:
-        if key.type.python_type is int:
-            if not after.lstrip("-").isdigit():
-                raise APIError(422, [("/cursor", "翻页参数无效，请从第一页重新开始", "cursor")])
-            after = int(after)
-        stmt = stmt.where(key < after if descending else key > after)
-    stmt = stmt.order_by(key.desc() if descending else key.asc()).limit(limit + 1)
+    """One page of ``stmt`` ordered by ``key``: a unique column (integer, string or
+    datetime), or a sequence of columns whose last one is unique."""
+    keys = list(key) if isinstance(key, list | tuple) else [key]
+    raw = decode_cursor(cursor)
+    if raw is not None:
+        if len(keys) == 1:
+            values = [_parse(raw, keys[0])]
+        else:
+            try:
+                texts = json.loads(raw)
+            except ValueError:
+                raise _bad_cursor() from None
+            if not isinstance(texts, list) or len(texts) != len(keys) or not all(
+                isinstance(t, str) for t in texts
+            ):
+                raise _bad_cursor()
+            values = [_parse(t, k) for t, k in zip(texts, keys, strict=True)]
+        stmt = stmt.where(_after(keys, values, descending))
+    stmt = stmt.order_by(*(k.desc() if descending else k.asc() for k in keys)).limit(limit + 1)
     rows = list(db.scalars(stmt).unique())
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor(getattr(rows[-1], key.key)) if more and rows else None
+    next_cursor = None
+    if more and rows:
+        last = [getattr(rows[-1], k.key) for k in keys]
+        text = _as_text(last[0]) if len(keys) == 1 else json.dumps([_as_text(v) for v in last])
+        next_cursor = encode_cursor(text)
     return Page(rows, next_cursor)

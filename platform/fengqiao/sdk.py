@@ -17,6 +17,7 @@ from fengqiao.db import Base as Model
 from fengqiao.db import UTCDateTime, db, utcnow
 from fengqiao.errors import APIError, ValidationFailed
 from fengqiao.exports import safe_cell, workbook_bytes, xlsx_response
+from fengqiao.jobs import current_job_id, enqueue, files_dir, set_progress
 from fengqiao.masking import mask_data, mask_id_card, mask_mobile, mask_name
 from fengqiao.orgs.scope import Scope, scope_for
 from fengqiao.plugins.base import API_VERSION, Plugin
@@ -26,6 +27,8 @@ from fengqiao.signals import (
     case_assigned,
     case_closed,
     case_created,
+    case_escalated,
+    case_notification,
     case_rated,
     case_transitioned,
     form_published,
@@ -38,6 +41,8 @@ API_CHANGELOG = {
     "1.0": "First plugin API: Plugin (blueprint, api_blueprint, cli, setup(ctx), "
     "form_definitions, templates, static, migrations, settings_schema), access decorators, "
     "signals, scoping, db/Model, render, document, masking.",
+    "1.1": "Jobs through the transactional outbox (enqueue, set_progress, current_job_id, "
+    "files_dir); signals case_escalated and case_notification.",
 }
 
 def cli_app():
@@ -64,7 +69,8 @@ def plugin_settings(name: str) -> dict:
 __all__ = [
     "calendar_changed", "case_data", "cli_app", "plugin_settings",
     "API_CHANGELOG", "API_VERSION", "APIError", "Model", "Plugin", "Scope", "UTCDateTime",
-    "ValidationFailed", "case_assigned", "case_closed", "case_created", "case_rated",
+    "ValidationFailed", "case_assigned", "case_closed", "case_created", "case_escalated",
+    "case_notification", "case_rated", "current_job_id", "enqueue", "files_dir", "set_progress",
     "case_transitioned", "cases_in", "current_user", "db", "document", "form_published",
     "is_active", "json_body", "login_required", "mask_data", "mask_id_card", "mask_mobile",
     "mask_name", "public", "query", "render", "requires", "safe_cell", "scope_for",

@@ -48,6 +48,18 @@ case_rated = _signals.signal(
     doc="A resident rated a closed case. kwargs: case_number, rating "
     "('satisfied' | 'basically_satisfied' | 'dissatisfied').",
 )
+case_escalated = _signals.signal(
+    "case_escalated",
+    doc="A case climbed the escalation ladder (网格 → 社区 → 街道 → 区县), by hand or because it "
+    "was overdue. kwargs: case_number, org (code of the unit it escalated to), automatic (bool).",
+)
+case_notification = _signals.signal(
+    "case_notification",
+    doc="Someone should be told about a case (sent from the notification job, in a worker when "
+    "Redis is configured; delivery — SMS, 政务微信 — is for plugins). kwargs: case_number, event "
+    "(the action, e.g. 'urge', 'assign', 'summon'), message (Chinese text, no personal data), "
+    "recipients (usernames; 'reporter' for the resident).",
+)
 user_created = _signals.signal(
     "user_created",
     doc="A staff account was created. kwargs: username, role, org (unit code).",
@@ -62,7 +74,8 @@ calendar_changed = _signals.signal(
 ALL = {
     s.name: s
     for s in (form_published, submission_received, case_created, case_transitioned,
-              case_assigned, case_closed, case_rated, user_created, calendar_changed)
+              case_assigned, case_closed, case_rated, case_escalated, case_notification,
+              user_created, calendar_changed)
 }
 
 

@@ -48,7 +48,8 @@ def test_anonymous_sees_public_forms_only(client, demo, bearer):
     assert anonymous["livelihood-request"] == {
         "key": "livelihood-request", "title": "民生诉求", "version": 1, "access": "public"}
     staff = {f["key"] for f in client.get("/api/v1/forms", headers=bearer("zhangmin")).get_json()}
-    assert staff == {"livelihood-request", "proxy-service", "grid-incident", "dispute-registration"}
+    assert staff == {"livelihood-request", "proxy-service", "grid-incident", "dispute-registration",
+                     "whistle-request"}
 
 
 def test_form_detail_and_versions(client, demo):

@@ -34,7 +34,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "supervisor": frozenset(
         {"orgs.view", "users.view", "cases.view", "cases.act", "metrics.view"}
     ),
-    "staff": frozenset({"orgs.view", "users.view", "cases.view", "cases.act", "cases.report"}),
+    "staff": frozenset({"orgs.view", "users.view", "cases.view", "cases.act", "cases.report", "metrics.view"}),
     "grid_worker": frozenset({"orgs.view", "cases.view", "cases.act", "cases.report"}),
     "department": frozenset({"orgs.view", "cases.view", "cases.act"}),
     "viewer": frozenset({"orgs.view", "cases.view", "metrics.view"}),

@@ -42,4 +42,4 @@ def page_limit(default: int = 50, maximum: int = 200) -> int:
     return int(raw)
 
 
-from fengqiao.api import auth, cases, forms, openapi, orgs, system, track, users  # noqa: E402,F401
+from fengqiao.api import auth, cases, forms, jobs, metrics, openapi, orgs, system, track, users  # noqa: E402,F401

@@ -8,40 +8,30 @@ from flask_login import current_user
 from fengqiao.access import requires
 from fengqiao.api import api_bp, json_body, page_limit
 from fengqiao.api.openapi import document, query
-from fengqiao.cases import engine, queries
+from fengqiao.cases import bulk, engine, queries
 from fengqiao.cases.export import cases_workbook
+from fengqiao.cases.facts import case_facts
 from fengqiao.errors import APIError
 from fengqiao.exports import xlsx_response
 from fengqiao.forms import store
 from fengqiao.masking import mask_data
-from fengqiao.models import Case
 from fengqiao.orgs.scope import scope_for
-from fengqiao.orgs.service import get_by_code
-from fengqiao.pagination import keyset_page
+
+
+def _filters() -> queries.Filters:
+    return queries.parse_filters(request.args, current_user._get_current_object())
 
 
 def _filtered_cases():
     """The caller's scoped case query with the list's filters (shared by list and export)."""
-    scope = scope_for(current_user, "cases.view")
-    org = None
-    if request.args.get("org"):
-        org = get_by_code(request.args["org"])
-        if org is None or not scope.contains(org.path):
-            raise APIError(422, [("/org", "组织机构代码不存在或无权查看", "unknown_org")])
-    assignee = current_user if request.args.get("assignee") == "me" else None
-    return queries.filtered(
-        queries.cases_in(scope),
-        type_=request.args.get("type"),
-        state=request.args.get("state"),
-        org=org,
-        assignee=assignee,
-    )
+    return queries.queue_query(current_user._get_current_object(), _filters())
 
 
 @api_bp.get("/cases")
 @requires("cases.view")
 def list_cases():
-    page = keyset_page(_filtered_cases(), Case.id, request.args.get("cursor"), page_limit())
+    page = queries.queue_page(current_user._get_current_object(), _filters(),
+                              request.args.get("cursor"), page_limit())
     return {"items": [c.summary_json() for c in page.items], "next_cursor": page.next_cursor}
 
 
@@ -66,6 +56,7 @@ def show_case(number: str):
         data=data,
         history=[e.to_json() for e in engine.history(case)],
         allowed_actions=[a.name for a in engine.allowed_actions(case, current_user)],
+        **case_facts(case),
     )
     return body
 
@@ -77,7 +68,6 @@ ACTION_BODY = {
         "comment": {"type": "string", "maxLength": engine.MAX_COMMENT},
         "fields": {"type": "object"},
     },
-    "required": ["version"],
     "additionalProperties": False,
 }
 
@@ -91,17 +81,57 @@ def act_on_case(number: str, action: str):
             "assignee": case.assignee.username if case.assignee else None}
 
 
-document("/cases", "get", "可见事项列表（键集分页）", responses={200: "{items, next_cursor}", 401: "未登录", 422: "参数错误"},
-         params=[query("type", "事项类型"), query("state", "状态"), query("org", "单位代码（含下级）"),
-                 query("assignee", "me = 分配给我的"), query("cursor", "上一页返回的 next_cursor"),
+LIST_PARAMS = [
+    query("view", "队列：all 全部（默认）、mine 我的、unclaimed 待认领、overdue 已超期、due_soon 临期、"
+                  "escalated 上级督办（升级到本人所在单位）、closed 已办结",
+          {"type": "string", "enum": list(queries.VIEWS)}),
+    query("q", "搜索：事项编号（完整或前缀）、4 位数字 = 反映人手机尾号、其他 = 标题关键词"),
+    query("type", "事项类型"), query("state", "状态"), query("org", "单位代码（含下级）"),
+    query("priority", "紧急程度/诉求类别（时限档位）"), query("assignee", "me = 分配给我的"),
+]
+document("/cases", "get", "可见事项列表（键集分页，排序随队列：临期/超期按期限先后）",
+         responses={200: "{items, next_cursor}", 401: "未登录", 422: "参数错误"},
+         params=[*LIST_PARAMS, query("cursor", "上一页返回的 next_cursor"),
                  query("limit", "每页条数 1–200", {"type": "integer"})])
 document("/cases/export.xlsx", "get", "按列表相同筛选导出 Excel（个人信息不导出）",
-         responses={200: "xlsx 文件", 401: "未登录", 422: "参数错误"},
-         params=[query("type", "事项类型"), query("state", "状态"), query("org", "单位代码（含下级）"),
-                 query("assignee", "me = 分配给我的")])
+         responses={200: "xlsx 文件", 401: "未登录", 422: "参数错误"}, params=LIST_PARAMS)
 document("/cases/{number}", "get", "事项详情（个人信息已脱敏）",
          responses={200: "事项", 401: "未登录", 404: "不存在或无权查看"})
 document("/cases/{number}/actions/{action}", "post", "办理事项：认领或按流程流转", body=ACTION_BODY,
          responses={200: "新的状态与版本", 401: "未登录", 403: "当前状态或角色不允许",
                     404: "不存在或无权查看", 409: "已被他人认领 (claimed) 或版本过期 (stale)",
                     422: "意见/字段校验失败"})
+
+
+BULK_BODY = {
+    "type": "object",
+    "properties": {
+        "cases": {"type": "array", "items": {
+            "type": "object",
+            "properties": {"number": {"type": "string", "minLength": 1, "maxLength": 40},
+                           "version": {"type": "integer"}},
+            "required": ["number", "version"],
+            "additionalProperties": False,
+        }},
+        "comment": {"type": "string", "maxLength": engine.MAX_COMMENT},
+        "fields": {"type": "object"},
+    },
+    "required": ["cases"],
+    "additionalProperties": False,
+}
+
+
+@api_bp.post("/cases/bulk/<action>")
+@requires("cases.act")
+def bulk_act(action: str):
+    body = json_body(BULK_BODY)
+    results = bulk.bulk_perform([(c["number"], c["version"]) for c in body["cases"]], action,
+                                current_user._get_current_object(), body)
+    return {"results": [r.to_json() for r in results]}
+
+
+document("/cases/bulk/{action}", "post",
+         f"批量办理：认领 (claim)、指派 (assign) 或流程操作，逐件校验、逐件成败（每次最多 {bulk.MAX_BATCH} 件）",
+         body=BULK_BODY,
+         responses={200: "{results: [{number, ok, state, version} | {number, ok: false, error: {code, message}}]}",
+                    401: "未登录", 403: "无办理权限", 422: f"未选择事项、超过 {bulk.MAX_BATCH} 件或请求体不合法"})

@@ -1,91 +1,68 @@
-"""Act on a case: claim it, or take a workflow transition — one transaction per action.
+"""Act on a case: a built-in action or a workflow transition — one transaction per action.
 
 Every action checks the caller's scope and role, the optimistic-lock ``version`` and the
-transition's guards, writes the change with a conditional ``UPDATE … WHERE version = N``
-(so two people acting at once cannot both win, on SQLite and PostgreSQL alike), appends a
-history row, commits, and only then sends the signals.
+guards, writes the change with a conditional ``UPDATE … WHERE version = N`` (so two people
+acting at once cannot both win, on SQLite and PostgreSQL alike), appends a history row,
+enqueues its jobs in the same transaction (the outbox), commits, and only then sends the
+signals. The built-in actions (claim, assign, urge, 延期, escalate, merge, comment, 报到 …)
+live in ``cases/actions.py``; transitions come from the case type's declared workflow.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from fengqiao import signals
-from fengqiao.accounts.roles import permissions_for
-from fengqiao.cases.workflow import CaseType, Transition, case_type
+from fengqiao.cases.actions import (
+    BUILTIN,
+    CLAIMED_MESSAGE,
+    STALE_MESSAGE,
+    ActionInfo,
+    Outcome,
+    Situation,
+    TransitionAction,
+    conflict_claimed,
+)
 from fengqiao.db import db, utcnow
 from fengqiao.errors import APIError, ValidationFailed
-from fengqiao.models import Case, CaseEvent, CaseParticipant, OrgUnit, User
+from fengqiao.models import Case, CaseEvent, OrgUnit, User
 from fengqiao.orgs.scope import scope_for
 from fengqiao.validation import problems, validator_for
 
+__all__ = ["CLAIMED_MESSAGE", "STALE_MESSAGE", "ActionInfo", "allowed_actions", "perform"]
 CLAIM = "claim"
-CLAIMED_MESSAGE = "已被他人认领"
-STALE_MESSAGE = "该事项已被他人修改，请刷新后重试"
 MAX_COMMENT = 2000
 
-
-@dataclass(frozen=True)
-class ActionInfo:
-    name: str
-    title: str
-    needs_comment: bool = False
-    fields: dict | None = None
-
-    def to_json(self) -> dict:
-        return {"name": self.name, "title": self.title, "comment_required": self.needs_comment,
-                "fields": self.fields}
+SYSTEM_TITLES = {
+    "submit": "提交", "rate": "居民评价", "reopen": "重办", "sla_overdue": "超期",
+    "checkin_overdue": "报到超时", "deadline_recomputed": "期限重算", "merged_from": "合并重复件",
+    "migrate_workflow": "流程版本迁移", "board_publish": "发布至回音壁", "board_unpublish": "撤下回音壁",
+}
 
 
-def _case_paths(case: Case) -> list[str]:
-    """The owning unit's path and the paths of the units the case was dispatched to."""
-    dispatched = db.scalars(
-        sa.select(OrgUnit.path).join(CaseParticipant, CaseParticipant.org_id == OrgUnit.id)
-        .where(CaseParticipant.case_id == case.id)
-    )
-    return [case.org.path, *dispatched]
+def action_title(ctype, action: str) -> str:
+    """The Chinese name of a history row's action."""
+    if action in BUILTIN:
+        return BUILTIN[action].title
+    if action in ctype.transitions:
+        return ctype.transitions[action].title
+    return SYSTEM_TITLES.get(action, action)
 
 
-def _roles_over(user: User, paths: list[str], levels: tuple[str, ...] = ()) -> set[str]:
-    """Roles ``user`` holds in units whose subtree contains one of ``paths`` (the case's
-    unit and the units it was dispatched to)."""
-    return {
-        m.role for m in user.memberships
-        if m.org.active and any(p.startswith(m.org.path) for p in paths)
-        and (not levels or m.org.level in levels)
-    }
-
-
-def _may_take(user: User, case: Case, paths: list[str], transition: Transition) -> bool:
-    if "assignee" in transition.roles and case.assignee_id == user.id:
-        return True
-    roles = _roles_over(user, paths, transition.levels)
-    return bool(roles & set(transition.roles)) and any("cases.act" in permissions_for(r) for r in roles)
+def _candidates(situation: Situation):
+    yield from (BUILTIN[name] for name in BUILTIN)
+    for t in situation.ctype.transitions_from(situation.case.state):
+        yield TransitionAction(t)
 
 
 def allowed_actions(case: Case, user: User) -> list[ActionInfo]:
     """What ``user`` may do to ``case`` now (shown as buttons and in the API)."""
     if not getattr(user, "is_authenticated", False):
         return []
-    ctype = case_type(case.type)
-    if ctype.is_final(case.state):
-        return []
-    paths = _case_paths(case)
-    actions = []
-    if case.assignee_id is None and any(
-        "cases.act" in permissions_for(r) for r in _roles_over(user, paths)
-    ):
-        actions.append(ActionInfo(CLAIM, "认领"))
-    for t in ctype.transitions_from(case.state):
-        if _may_take(user, case, paths, t) and not (
-            "assignee_required" in t.guards and case.assignee_id is None
-        ):
-            actions.append(ActionInfo(t.name, t.title, "comment_required" in t.guards, t.fields))
-    return actions
+    situation = Situation.of(case, user)
+    return [info for action in _candidates(situation) if (info := action.offer(situation))]
 
 
 def visible_case_for_update(number: str, user: User) -> Case:
@@ -119,34 +96,29 @@ def _comment(payload: dict, required: bool) -> str:
     return comment
 
 
-def _fields(transition: Transition, payload: dict) -> dict:
-    if not transition.fields:
-        return {}
+def _fields(info: ActionInfo, payload: dict) -> dict:
     values = payload.get("fields") or {}
-    found = problems(validator_for(transition.fields), values)
+    if not isinstance(values, dict):
+        raise ValidationFailed([("/fields", "应为对象", "type")])
+    if not info.fields:
+        return {}
+    found = problems(validator_for(info.fields), values)
     if found:
         raise ValidationFailed([("/fields" + p, m, c) for p, m, c in found])
     return values
 
 
-def _write(case: Case, expected_version: int, values: dict, conflict: APIError) -> None:
+def _write(case: Case, expected_version: int, outcome: Outcome) -> None:
     """The conditional UPDATE: it changes nothing unless nobody else acted first."""
     stmt = (
         sa.update(Case)
-        .where(Case.id == case.id, Case.version == expected_version)
-        .values(version=Case.version + 1, **values)
+        .where(Case.id == case.id, Case.version == expected_version, *outcome.where)
+        .values(version=Case.version + 1, **outcome.values)
         .execution_options(synchronize_session=False)
     )
     if db.execute(stmt).rowcount != 1:
         db.rollback()
-        raise conflict
-
-
-def _dispatch_target(code: str) -> OrgUnit:
-    unit = db.scalar(sa.select(OrgUnit).where(OrgUnit.code == code))
-    if unit is None or not unit.active:
-        raise ValidationFailed([("/fields/unit", f"承办单位 {code} 不存在或已停用", "unknown_org")])
-    return unit
+        raise outcome.conflict or APIError(409, [("/version", STALE_MESSAGE, "stale")])
 
 
 def dispatch_targets() -> list[OrgUnit]:
@@ -161,68 +133,54 @@ def dispatch_targets() -> list[OrgUnit]:
 def perform(number: str, action: str, user: User, payload: dict[str, Any]) -> Case:
     """Take ``action`` on case ``number`` for ``user``; returns the updated case."""
     case = visible_case_for_update(number, user)
-    ctype: CaseType = case_type(case.type)
-    offered = {a.name: a for a in allowed_actions(case, user)}
-    if action not in offered:
+    situation = Situation.of(case, user)
+    actions = {a.name: a for a in _candidates(situation)}
+    chosen = actions.get(action)
+    info = chosen.offer(situation) if chosen else None
+    if info is None:
         if action == CLAIM and case.assignee_id is not None:
-            raise APIError(409, [("", CLAIMED_MESSAGE, "claimed")])
-        known = action == CLAIM or action in ctype.transitions
+            raise conflict_claimed()
+        known = action in BUILTIN or action in situation.ctype.transitions
         message = "当前状态下不能执行此操作" if known else f"未知操作 {action}"
         raise APIError(403 if known else 404, [("", message, "forbidden_transition")])
-    version = _check_version(case, payload)
-    from_state, values, changes = case.state, {}, {}
-    if action == CLAIM:
-        comment = _comment(payload, False)
-        stmt = (
-            sa.update(Case)
-            .where(Case.id == case.id, Case.assignee_id.is_(None), Case.version == version)
-            .values(assignee_id=user.id, version=Case.version + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if db.execute(stmt).rowcount != 1:
-            db.rollback()
-            raise APIError(409, [("", CLAIMED_MESSAGE, "claimed")])
-        changes = {"assignee": user.username}
-        to_state = from_state
-    else:
-        transition = ctype.transitions[action]
-        comment = _comment(payload, "comment_required" in transition.guards)
-        changes = _fields(transition, payload)
-        to_state = transition.target
-        values["state"] = to_state
-        if "assign_actor" in transition.effects:
-            values["assignee_id"] = user.id
-        if "unassign" in transition.effects:
-            values["assignee_id"] = None
-        if "dispatch" in transition.effects:
-            unit = _dispatch_target(changes.get("unit", ""))
-            changes = {**changes, "unit_name": unit.name}
-            insert = (postgresql if db.get_bind().dialect.name == "postgresql" else sqlite).insert
-            db.execute(insert(CaseParticipant).values(
-                case_id=case.id, org_id=unit.id, role="handler", added_at=utcnow(), added_by_id=user.id,
-            ).on_conflict_do_nothing(index_elements=["case_id", "org_id"]))
-        if changes:
-            values["data"] = {**case.data, **{f"_{action}": changes}}
-        _write(case, version, values, APIError(409, [("/version", STALE_MESSAGE, "stale")]))
-    db.execute(sa.insert(CaseEvent).values(
-        case_id=case.id, at=utcnow(), actor_id=user.id, action=action, from_state=from_state,
-        to_state=to_state, comment=comment, changes=changes, internal=False,
-    ))
+    version = _check_version(case, payload) if info.needs_version else case.version
+    comment = _comment(payload, info.needs_comment)
+    fields = _fields(info, payload)
+    now = utcnow()
+    outcome = chosen.apply(situation, fields, comment, now)
+    if outcome.takes_over:  # the action ran its own transaction (reopen)
+        db.expire_all()
+        return db.get(Case, case.id)
+    from_state = case.state
+    to_state = outcome.values.get("state", from_state)
+    if outcome.values or info.needs_version:
+        _write(case, version, outcome)
+    event_id = db.execute(sa.insert(CaseEvent).returning(CaseEvent.id).values(
+        case_id=case.id, at=now, actor_id=user.id, action=action, from_state=from_state,
+        to_state=to_state, comment=comment, changes=outcome.changes, internal=outcome.internal,
+    )).scalar_one()
+    for later in outcome.in_transaction:
+        later(event_id)
     db.commit()
     db.expire(case)
     case = db.get(Case, case.id)
-    _announce(case, ctype, action, from_state, to_state, user)
+    _announce(case, situation.ctype, action, from_state, to_state, user, outcome)
     return case
 
 
-def _announce(case: Case, ctype: CaseType, action: str, from_state: str, to_state: str, user: User) -> None:
-    if action == CLAIM:
-        signals.send(signals.case_assigned, case_number=case.number, assignee=user.username,
+def _announce(case: Case, ctype, action: str, from_state: str, to_state: str, user: User,
+              outcome: Outcome) -> None:
+    if outcome.assigned is not None or action == CLAIM:
+        signals.send(signals.case_assigned, case_number=case.number,
+                     assignee=case.assignee.username if case.assignee else None,
                      org=case.org.code, actor=user.username)
-        return
-    signals.send(signals.case_transitioned, case_number=case.number, action=action,
-                 from_state=from_state, to_state=to_state, actor=user.username)
-    if ctype.is_final(to_state):
+    if outcome.escalated_to:
+        signals.send(signals.case_escalated, case_number=case.number, org=outcome.escalated_to,
+                     automatic=False)
+    if to_state != from_state or action in ctype.transitions:
+        signals.send(signals.case_transitioned, case_number=case.number, action=action,
+                     from_state=from_state, to_state=to_state, actor=user.username)
+    if ctype.is_final(to_state) and not ctype.is_final(from_state):
         signals.send(signals.case_closed, case_number=case.number, case_type=case.type,
                      org=case.org.code, state=to_state)
 

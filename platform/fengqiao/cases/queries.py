@@ -1,13 +1,48 @@
-"""Case queries, always through the one scoping function."""
+"""Case queries, always through the one scoping function: queue views, filters, search.
+
+The web queue, the API list and the Excel export all build their query with
+:func:`queue_query`, so a filter means the same thing everywhere and no path can show a
+case outside the caller's scope. Every predicate is one a b-tree can serve where that is
+possible (the case's unit path range, ``phone_tail``, ``deadline``, ``closed_at``, the
+number), and no page counts all rows: tab badges count at most :data:`COUNT_CAP`.
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm
 
-from fengqiao.db import db
+from fengqiao.accounts.roles import permissions_for
+from fengqiao.db import db, utcnow
+from fengqiao.errors import ValidationFailed
 from fengqiao.models import Case, CaseParticipant, OrgUnit, User
-from fengqiao.orgs.scope import Scope
+from fengqiao.orgs.scope import Scope, scope_for
+from fengqiao.orgs.service import get_by_code, units_in
+from fengqiao.pagination import Page, keyset_page
+
+# view key → tab label, in the order the tabs show
+VIEWS: dict[str, str] = {
+    "all": "全部可见",
+    "mine": "我的事项",
+    "unclaimed": "待认领",
+    "due_soon": "临期",
+    "overdue": "已超期",
+    "escalated": "上级督办",
+    "closed": "已办结",
+}
+COUNTED_VIEWS = ("mine", "unclaimed", "due_soon", "overdue", "escalated")
+COUNT_CAP = 999  # badges show "999+" beyond this: counting stops there
+DUE_SOON_WINDOW = timedelta(hours=24)
+MAX_QUERY = 100
+
+FULL_NUMBER = re.compile(r"^[A-Z]{1,10}-\d{8}-\d{6}$")
+NUMBER_PREFIX = re.compile(r"^[A-Z]{1,10}-[0-9-]*$")
+PHONE_TAIL = re.compile(r"^\d{4}$")
 
 
 def cases_in(scope: Scope) -> sa.Select:
@@ -27,7 +62,8 @@ def cases_in(scope: Scope) -> sa.Select:
 
 
 def filtered(stmt: sa.Select, *, type_: str | None = None, state: str | None = None,
-             org: OrgUnit | None = None, assignee: User | None = None) -> sa.Select:
+             org: OrgUnit | None = None, assignee: User | None = None,
+             priority: str | None = None) -> sa.Select:
     if type_:
         stmt = stmt.where(Case.type == type_)
     if state:
@@ -36,8 +72,205 @@ def filtered(stmt: sa.Select, *, type_: str | None = None, state: str | None = N
         stmt = stmt.where(Scope((org.path,)).clause(OrgUnit.path))
     if assignee is not None:
         stmt = stmt.where(Case.assignee_id == assignee.id)
+    if priority:
+        stmt = stmt.where(Case.priority == priority)
     return stmt
 
 
 def visible_case(number: str, scope: Scope) -> Case | None:
     return db.scalar(cases_in(scope).where(Case.number == number))
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a queue shows: one view plus optional filters and a search text."""
+
+    view: str = "all"
+    type_: str | None = None
+    state: str | None = None
+    org: OrgUnit | None = None
+    priority: str | None = None
+    q: str | None = None
+    assigned_to_me: bool = False
+
+    def args(self) -> dict[str, str]:
+        """The filters as query-string arguments (links keep them when paging or switching)."""
+        found = {"type": self.type_, "state": self.state, "org": self.org.code if self.org else None,
+                 "priority": self.priority, "q": self.q}
+        return {k: v for k, v in found.items() if v}
+
+
+def parse_filters(args: Mapping[str, str], user: User) -> Filters:
+    """Filters from query arguments; every bad value is one Chinese problem (422)."""
+    problems = []
+    view = (args.get("view") or "all").strip()
+    if view not in VIEWS:
+        problems.append(("/view", f"未知的队列：{view}（可选 {'、'.join(VIEWS)}）", "enum"))
+    org = None
+    code = (args.get("org") or "").strip()
+    if code:
+        org = get_by_code(code)
+        if org is None or not scope_for(user, "cases.view").contains(org.path):
+            problems.append(("/org", "组织机构代码不存在或无权查看", "unknown_org"))
+    q = (args.get("q") or "").strip()
+    if len(q) > MAX_QUERY:
+        problems.append(("/q", f"搜索内容最多 {MAX_QUERY} 个字符", "maxLength"))
+    assignee = (args.get("assignee") or "").strip()
+    if assignee not in ("", "me"):
+        problems.append(("/assignee", "assignee 只能为 me（分配给我的）", "enum"))
+    if problems:
+        raise ValidationFailed(problems)
+    return Filters(view=view, type_=(args.get("type") or "").strip() or None,
+                   state=(args.get("state") or "").strip() or None, org=org,
+                   priority=(args.get("priority") or "").strip() or None, q=q or None,
+                   assigned_to_me=assignee == "me")
+
+
+def _open():
+    return Case.closed_at.is_(None)
+
+
+def _running():
+    """Open and on the clock: a paused case (挂账) is neither overdue nor due soon."""
+    return sa.and_(Case.closed_at.is_(None), Case.paused_at.is_(None), Case.deadline.is_not(None))
+
+
+def _both(a: Scope, b: Scope) -> Scope:
+    """Subtrees in both scopes (of two nested roots, the deeper one)."""
+    return Scope(tuple(sorted({
+        p if p.startswith(q) else q for p in a.paths for q in b.paths
+        if p.startswith(q) or q.startswith(p)
+    })))
+
+
+def _my_unit_ids(user: User, permission: str) -> list[int]:
+    return [m.org_id for m in user.memberships if m.org.active and permission in permissions_for(m.role)]
+
+
+def _search(q: str):
+    """A number (exact, or a prefix such as ``WG-2026``), four digits (the reporter's phone
+    tail, exact), or a piece of the title."""
+    upper = q.upper()
+    if FULL_NUMBER.match(upper):
+        return Case.number == upper  # the unique index
+    if NUMBER_PREFIX.match(upper):
+        # The lower bound lets a b-tree start at the prefix; LIKE keeps it exact under any
+        # collation (PostgreSQL serves LIKE 'x%' from the index only under collation "C").
+        return sa.and_(Case.number >= upper, Case.number.startswith(upper, autoescape=True))
+    if PHONE_TAIL.match(q):
+        return Case.phone_tail == q
+    if q.isdigit():  # part of a number's date or sequence, or of the title
+        return sa.or_(Case.number.contains(q, autoescape=True), Case.title.contains(q, autoescape=True))
+    return Case.title.icontains(q, autoescape=True)
+
+
+def _view_clause(view: str, user: User, now: datetime):
+    if view == "mine":
+        return sa.and_(Case.assignee_id == user.id, _open())
+    if view == "unclaimed":
+        return sa.and_(Case.assignee_id.is_(None), _open())
+    if view == "overdue":
+        return sa.and_(_running(), Case.deadline < now)
+    if view == "due_soon":
+        return sa.and_(_running(), Case.deadline >= now,
+                       sa.or_(Case.deadline < now + DUE_SOON_WINDOW, Case.sla_status == "due_soon"))
+    if view == "escalated":
+        return sa.and_(_open(), Case.escalated_to_id.in_(_my_unit_ids(user, "cases.view")))
+    if view == "closed":
+        return Case.closed_at.is_not(None)
+    return sa.true()
+
+
+def queue_query(user: User, filters: Filters, now: datetime | None = None, view: str | None = None) -> sa.Select:
+    """The caller's scoped cases in ``view`` (default: the filters' view) with the filters.
+
+    ``unclaimed`` lists only cases in units where the caller may act (they could claim them).
+    """
+    view = view or filters.view
+    scope = scope_for(user, "cases.view")
+    if view == "unclaimed":
+        scope = _both(scope, scope_for(user, "cases.act"))
+    stmt = filtered(cases_in(scope), type_=filters.type_, state=filters.state, org=filters.org,
+                    priority=filters.priority, assignee=user if filters.assigned_to_me else None)
+    stmt = stmt.where(_view_clause(view, user, now or utcnow()))
+    if filters.q:
+        stmt = stmt.where(_search(filters.q))
+    return stmt
+
+
+def order_of(view: str) -> tuple[tuple, bool]:
+    """Sort keys (last one unique) and direction for ``view``: deadlines first in the
+    deadline views, oldest first among the unclaimed, newest first elsewhere."""
+    if view in ("overdue", "due_soon"):
+        return (Case.deadline, Case.id), False
+    if view == "unclaimed":
+        return (Case.id,), False
+    if view == "closed":
+        return (Case.closed_at, Case.id), True
+    return (Case.id,), True
+
+
+def queue_page(user: User, filters: Filters, cursor: str | None, limit: int) -> Page:
+    keys, descending = order_of(filters.view)
+    return keyset_page(queue_query(user, filters), keys, cursor, limit, descending)
+
+
+def view_counts(user: User, filters: Filters, views=COUNTED_VIEWS) -> dict[str, str]:
+    """Badge text per view under the same filters: an exact number up to the cap, then
+    "999+" (a LIMITed subquery: the cost does not grow with the table)."""
+    now = utcnow()
+    counts = {}
+    for view in views:
+        ids = queue_query(user, filters, now, view).with_only_columns(Case.id).limit(COUNT_CAP + 1)
+        n = db.scalar(sa.select(sa.func.count()).select_from(ids.subquery()))
+        counts[view] = f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
+    return counts
+
+
+def deadline_flag(case: Case, now: datetime | None = None) -> str | None:
+    """``overdue`` (已超期) or ``due_soon`` (临期) for an open case, else None — the same
+    rule as the two views."""
+    if case.closed_at is not None or case.paused_at is not None or case.deadline is None:
+        return None
+    now = now or utcnow()
+    if case.deadline < now:
+        return "overdue"
+    if case.deadline < now + DUE_SOON_WINDOW or case.sla_status == "due_soon":
+        return "due_soon"
+    return None
+
+
+# SLA tier keys of the core's case types (a case's ``priority``) in Chinese, for the filter.
+PRIORITY_LABELS = {
+    "urgent": "紧急", "normal": "一般", "complex": "复杂", "difficult": "疑难",
+    "consult": "咨询", "help": "求助", "complaint": "投诉", "report": "举报", "suggestion": "建议",
+}
+MAX_ORG_CHOICES = 300
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    types: list[tuple[str, str]]  # (key, title)
+    states: list[tuple[str, list[tuple[str, str]]]]  # (type title, [(state key, title)])
+    priorities: list[tuple[str, str]]
+    orgs: list[OrgUnit]
+
+
+def filter_options(user: User, registry) -> FilterOptions:
+    """Choices for the queue's filter bar: the case types ``registry`` knows, their states
+    and SLA tiers, and the units down to communities in the caller's scope."""
+    types = sorted(registry.types.values(), key=lambda t: t.key)
+    priorities: dict[str, str] = {}
+    for t in types:
+        for tier in (t.sla or {}).get("tiers", {}):
+            priorities.setdefault(tier, PRIORITY_LABELS.get(tier, tier))
+    orgs = db.scalars(
+        units_in(scope_for(user, "cases.view"), include_inactive=False)
+        .where(OrgUnit.level.in_(("county", "street", "community"))).limit(MAX_ORG_CHOICES)
+    )
+    return FilterOptions(
+        types=[(t.key, t.title) for t in types],
+        states=[(t.title, [(s.key, s.title) for s in t.states.values()]) for t in types],
+        priorities=list(priorities.items()),
+        orgs=list(orgs),
+    )

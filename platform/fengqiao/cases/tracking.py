@@ -7,13 +7,16 @@ a case number exists. Lookups are rate-limited per client address.
 from __future__ import annotations
 
 import hmac
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from fengqiao import signals
+from fengqiao.cases.reopen import closed_time, reopen, resident_may_reopen, window_days
 from fengqiao.cases.workflow import case_type
 from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.errors import APIError, ValidationFailed
+from fengqiao.masking import mask_text
 from fengqiao.models import Case, CaseEvent
 
 NOT_FOUND = APIError(404, [("", "未找到该事项，请核对事项编号和查询码", "not_found")])
@@ -22,36 +25,90 @@ NOT_FOUND = APIError(404, [("", "未找到该事项，请核对事项编号和�
 def find_for_resident(number: str, code: str) -> Case:
     number, code = (number or "").strip().upper(), (code or "").strip().upper()
     case = db.scalar(sa.select(Case).where(Case.number == number)) if number and code else None
-    if case is None or not hmac.compare_digest(case.tracking_code, code):
+    if case is None or not hmac.compare_digest(case.tracking_code.encode(), code.encode()):
         raise NOT_FOUND
     return case
 
 
+# Where a step's public reply lives: a staff comment marked public, or the reply field a
+# transition asks for (民生诉求 办结反馈 ``reply``, 网格事件 反馈 ``result``). Transition
+# comments themselves are working notes and never shown.
+REPLY_FIELDS = ("reply", "result")
+
+
+def public_reply(event: CaseEvent) -> str | None:
+    """The text a resident may read from ``event`` (phones and ID numbers masked), if any."""
+    if event.internal:
+        return None
+    if event.action == "comment":
+        text = event.comment
+    else:
+        changes = event.changes or {}
+        text = next((changes[k] for k in REPLY_FIELDS if isinstance(changes.get(k), str)), None)
+    return mask_text(text.strip()) if text and text.strip() else None
+
+
+def _step(event: CaseEvent, ctype) -> dict | None:
+    """One line of the public timeline, or None for events residents need not see."""
+    reply = public_reply(event)
+    moved = bool(event.to_state) and event.from_state != event.to_state
+    if not (moved or reply or event.action == "reopen"):
+        return None
+    by_resident = (event.changes or {}).get("by") == "resident"
+    if event.action == "reopen":
+        label = "居民申请重办" if by_resident else "重新办理"
+    elif event.action == "comment":
+        label = "回复"
+    else:
+        label = ctype.state_title(event.to_state)
+    return {
+        "at": event.at.isoformat(),
+        "at_local": event.at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
+        "kind": "reopen" if event.action == "reopen" else ("state" if moved else "reply"),
+        "label": label,
+        "state": event.to_state,
+        "state_title": ctype.state_title(event.to_state),
+        "reply": reply,
+        # the resident's own words when they asked to reopen; staff reasons stay internal
+        "reason": mask_text(event.comment) if event.action == "reopen" and by_resident else None,
+    }
+
+
+def public_timeline(events, ctype) -> list[dict]:
+    return [step for e in events if (step := _step(e, ctype)) is not None]
+
+
 def public_view(case: Case) -> dict:
     """The resident's view: no actor names, no internal events, no comments of staff."""
-    ctype = case_type(case.type)
+    ctype = case_type(case.type, case.workflow_version)
     events = db.scalars(
         sa.select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.internal.is_(False))
         .order_by(CaseEvent.id)
     )
-    timeline = [
-        {"at": e.at.isoformat(), "at_local": e.at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
-         "state": e.to_state, "state_title": ctype.state_title(e.to_state)}
-        for e in events
-        if e.to_state and (e.from_state != e.to_state)
-    ]
+    timeline = public_timeline(events, ctype)
+    closed = ctype.is_final(case.state)
+    closed_at = closed_time(case) if closed else None
+    can_reopen = closed and resident_may_reopen(case)
+    until = closed_at + timedelta(days=window_days()) if can_reopen and closed_at else None
     return {
         "number": case.number,
         "type": case.type,
         "type_title": ctype.title,
-        "title": case.title,
+        "title": mask_text(case.title),
         "state": case.state,
         "state_title": ctype.state_title(case.state),
-        "closed": ctype.is_final(case.state),
+        "closed": closed,
         "submitted_at": case.created_at.isoformat(),
+        "closed_at": closed_at.isoformat() if closed_at else None,
         "deadline": case.deadline.isoformat() if case.deadline else None,
         "rating": case.rating,
-        "can_rate": ctype.is_final(case.state) and case.rating is None,
+        "can_rate": closed and case.rating is None,
+        "reopen_count": case.reopen_count,
+        "can_reopen": can_reopen,
+        "reopen_until": until.isoformat() if until else None,
+        "reopen_until_local": until.astimezone(LOCAL_TZ).strftime("%Y-%m-%d") if until else None,
+        "replies": [{"at": s["at"], "at_local": s["at_local"], "text": s["reply"]}
+                    for s in timeline if s["reply"]],
         "timeline": timeline,
     }
 
@@ -63,7 +120,7 @@ def rate(case: Case, rating: str) -> Case:
     """The resident's satisfaction, once, after closure; recorded in the history."""
     if rating not in RATINGS:
         raise ValidationFailed([("/rating", "请从给定选项中选择", "enum")])
-    if not case_type(case.type).is_final(case.state):
+    if not case_type(case.type, case.workflow_version).is_final(case.state):
         raise ValidationFailed([("/rating", "事项办结后才能评价", "not_closed")])
     done = db.execute(
         sa.update(Case).where(Case.id == case.id, Case.rating.is_(None))
@@ -79,5 +136,12 @@ def rate(case: Case, rating: str) -> Case:
     ))
     db.commit()
     signals.send(signals.case_rated, case_number=case.number, rating=rating)
+    db.refresh(case)
+    return case
+
+
+def ask_reopen(case: Case, reason: str) -> Case:
+    """The resident asks to reopen their closed case (once, within the window after closure)."""
+    reopen(case.id, reason=reason, by_resident=True)
     db.refresh(case)
     return case

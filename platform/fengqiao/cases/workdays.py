@@ -716,3 +716,16 @@ def parse_start(text: str) -> datetime:
     if not re.match(r"^\d{4}-\d{2}-\d{2}", text):
         raise ValueError(text)
     return to_local(datetime.fromisoformat(text))
+
+
+# ---- elapsed time -----------------------------------------------------------------------
+
+
+def working_days_between(start: datetime | date, end: datetime | date, org_codes: OrgCodes = None,
+                         calendar: WorkCalendar | None = None) -> int:
+    """Working days after ``start``'s local day up to and including ``end``'s (the way limits
+    count: a case closed the day it came in took 0); 0 when ``end`` is not after ``start``.
+    Pass a loaded ``calendar`` to count many spans without a query each."""
+    calendar = calendar or load_calendar(org_codes)
+    first, last = to_local(start).date(), to_local(end).date()
+    return sum(1 for i in range(1, (last - first).days + 1) if calendar.is_working_day(first + timedelta(days=i)))

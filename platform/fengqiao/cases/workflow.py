@@ -17,7 +17,8 @@ A file ``<key>.casetype.json`` declares one case type::
 case); the pseudo-role ``assignee`` means the case's current assignee. ``levels`` optionally
 narrows the role to units of those levels. Guards: ``comment_required``,
 ``assignee_required`` (someone must have claimed it), ``attachment_required`` (the case holds
-at least one attachment), ``all_checked_in`` (every unit summoned by 吹哨 has checked in).
+at least one attachment), ``all_checked_in`` (every unit summoned by 吹哨 has checked in), ``all_rated`` (each of them
+has been rated by the initiating side).
 ``fields``: a JSON Schema the action's extra input must satisfy (validated like every form,
 Chinese messages). Effects: ``assign_actor``, ``unassign``, ``dispatch`` (the transition's
 ``unit`` field names the unit — often a 职能部门 — that becomes the lead handler: its staff
@@ -47,7 +48,7 @@ from fengqiao.validation import problems, validator_for
 
 log = logging.getLogger(__name__)
 
-GUARDS = ("comment_required", "assignee_required", "attachment_required", "all_checked_in")
+GUARDS = ("comment_required", "assignee_required", "attachment_required", "all_checked_in", "all_rated")
 EFFECTS = ("assign_actor", "unassign", "dispatch", "summon", "pause_sla", "resume_sla", "notify")
 ROLE_NAMES = ("admin", "supervisor", "staff", "grid_worker", "department", "viewer", "assignee")
 
@@ -55,6 +56,10 @@ CASE_TYPE_SCHEMA: dict[str, Any] = {
     "$defs": {"limit": {
         "type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
         "properties": {"hours": {"type": "number", "exclusiveMinimum": 0},
+                       "working_days": {"type": "integer", "minimum": 0}}},
+        "wait": {
+        "type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
+        "properties": {"hours": {"type": "number", "minimum": 0},
                        "working_days": {"type": "integer", "minimum": 0}}}},
     "type": "object",
     "required": ["key", "title", "prefix", "workflow"],
@@ -74,7 +79,7 @@ CASE_TYPE_SCHEMA: dict[str, Any] = {
                 "due_soon": {"$ref": "#/$defs/limit"},
                 "escalation": {"type": "array", "maxItems": 4, "items": {
                     "type": "object", "required": ["after", "level"], "additionalProperties": False,
-                    "properties": {"after": {"$ref": "#/$defs/limit"},
+                    "properties": {"after": {"$ref": "#/$defs/wait"},
                                    "level": {"enum": ["community", "street", "county"]}}}},
             },
         },
@@ -120,6 +125,10 @@ class State:
     final: bool = False
 
 
+MERGED = "merged"
+CORE_STATES = {MERGED: State(MERGED, "已合并", True)}  # states every type has (merging is core)
+
+
 @dataclass(frozen=True)
 class Transition:
     name: str
@@ -142,6 +151,23 @@ class CaseType:
     states: dict[str, State] = field(default_factory=dict)
     transitions: dict[str, Transition] = field(default_factory=dict)
     sla: dict | None = None  # {"field", "tiers": {value: limit}, "default": limit}
+    version: int = 1  # the row of case_type_versions it came from (1: the file, before a sync)
+    reopen_to: str | None = None  # where a reopened case resumes (None: the initial state)
+    checkin_minutes: int = 30  # 吹哨报到: how long a summoned unit has to check in
+
+    @property
+    def due_soon(self) -> dict | None:
+        return (self.sla or {}).get("due_soon")
+
+    @property
+    def escalation(self) -> list[dict]:
+        return (self.sla or {}).get("escalation", [])
+
+    def tier_for(self, data: dict) -> str:
+        """The SLA tier's value a new case falls in (its priority), or ""."""
+        field_name = (self.sla or {}).get("field")
+        value = data.get(field_name) if field_name else None
+        return str(value) if value is not None and str(value) in self.sla.get("tiers", {}) else ""
 
     def limit_for(self, data: dict) -> dict | None:
         """The time limit a new case gets: its tier's (by the SLA field's value) or the default."""
@@ -151,11 +177,11 @@ class CaseType:
         return self.sla.get("tiers", {}).get(str(tier)) or self.sla.get("default")
 
     def state_title(self, key: str) -> str:
-        state = self.states.get(key)
+        state = self.states.get(key) or CORE_STATES.get(key)
         return state.title if state else key
 
     def is_final(self, key: str) -> bool:
-        state = self.states.get(key)
+        state = self.states.get(key) or CORE_STATES.get(key)
         return bool(state and state.final)
 
     def transitions_from(self, state: str) -> list[Transition]:
@@ -200,7 +226,8 @@ def parse_case_type(data: dict) -> CaseType:
     wf = data["workflow"]
     return CaseType(
         key=data["key"], title=data["title"], prefix=data["prefix"], initial_state=wf["initial"],
-        sla=data.get("sla"),
+        sla=data.get("sla"), reopen_to=data.get("reopen_to"),
+        checkin_minutes=data.get("checkin_minutes", 30),
         states={s["key"]: State(s["key"], s["title"], s.get("final", False)) for s in wf["states"]},
         transitions={
             t["name"]: Transition(
@@ -230,13 +257,18 @@ GENERAL = parse_case_type({
 
 
 class Registry:
-    """Case types by key, loaded from ``*.casetype.json`` files of the core and plugins."""
+    """Case types by key, loaded from ``*.casetype.json`` files of the core and plugins.
+
+    These are the files as shipped; what cases follow is versioned in the database
+    (``fengqiao.cases.case_types``), where the files are synced as file-sourced versions.
+    """
 
     def __init__(self) -> None:
         self.types: dict[str, CaseType] = {GENERAL.key: GENERAL}
+        self.definitions: dict[str, tuple[dict, str]] = {}  # key -> (JSON, "core" | plugin name)
         self.problems: list[str] = []
 
-    def load_folder(self, folder: Path | None) -> None:
+    def load_folder(self, folder: Path | None, source: str = "core") -> None:
         if folder is None or not folder.is_dir():
             return
         for path in sorted(folder.glob("*.casetype.json")):
@@ -250,6 +282,7 @@ class Registry:
                 self.problems += [f"{path}: {p or '/'}: {m}" for p, m, _ in found]
                 continue
             self.types[data["key"]] = parse_case_type(data)
+            self.definitions[data["key"]] = (data, source)
 
     def get(self, key: str | None) -> CaseType:
         """The case type for ``key``; unknown keys fall back to the generic workflow."""
@@ -266,15 +299,20 @@ def init_case_types(app) -> Registry:
 
     registry = Registry()
     registry.load_folder(CORE_DEFINITIONS)
-    for plugin in app.extensions.get("fengqiao.plugins", {}).values():
-        registry.load_folder(plugin.package_path(plugin.form_definitions))
+    for name, plugin in app.extensions.get("fengqiao.plugins", {}).items():
+        registry.load_folder(plugin.package_path(plugin.form_definitions), name)
     for problem in registry.problems:
         log.error("case type definition invalid: %s", problem)
     app.extensions["fengqiao.case_types"] = registry
+    app.extensions.pop("fengqiao.case_type_versions", None)  # its cache read the old registry
     return registry
 
 
-def case_type(key: str | None) -> CaseType:
+def case_type(key: str | None, version: int | None = None) -> CaseType:
+    """Case type ``key`` as of ``version`` (None: the latest), from the versions table with a
+    per-app cache; unknown keys give the generic workflow (see ``fengqiao.cases.case_types``)."""
     from flask import current_app
 
-    return current_app.extensions["fengqiao.case_types"].get(key)
+    from fengqiao.cases.case_types import store_of
+
+    return store_of(current_app).get(key, version)

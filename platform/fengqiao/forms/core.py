@@ -44,4 +44,7 @@ def sync_all_forms(app) -> list[str]:
         folder = plugin.package_path(plugin.form_definitions)
         if folder is not None:
             published += import_core_forms(folder, f"plugin:{name}")
+    from fengqiao.cases.case_types import sync_files
+
+    sync_files(app)  # the case types beside them, as versions (an unchanged file adds none)
     return published

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +11,7 @@ from jsonschema import Draft202012Validator
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao import signals
+from fengqiao.cases import sla
 from fengqiao.cases.numbering import new_tracking_code, next_case_number
 from fengqiao.cases.workflow import case_type
 from fengqiao.db import db, utcnow
@@ -96,13 +96,33 @@ def _deadline(ctype, data: dict, now, org_path: str):
     """The case's deadline from its type's SLA (None when the type sets no limit); the
     calendar is the unit's jurisdiction's (its path names the units root → leaf)."""
     limit = ctype.limit_for(data)
-    if limit is None:
-        return None
-    from fengqiao.cases.workdays import Deadline, add_working_days
+    return None if limit is None else sla.deadline_for(now, limit, 0, org_path)
 
-    if "hours" in limit:
-        return Deadline(now + timedelta(hours=limit["hours"]))
-    return add_working_days(now, limit["working_days"], org_path)
+
+def mobile_paths(schema: dict, path: tuple = ()) -> list[tuple]:
+    """Where a schema holds ``cn-mobile`` fields (top level and nested objects)."""
+    found = []
+    for name, prop in (schema.get("properties") or {}).items():
+        if prop.get("format") == "cn-mobile":
+            found.append((*path, name))
+        elif prop.get("type") == "object":
+            found += mobile_paths(prop, (*path, name))
+    return found
+
+
+def phone_tail(version, data: dict) -> str:
+    """The last four digits of the first mobile number given (staff search by them)."""
+    cache = current_app.extensions.setdefault("fengqiao.mobile_paths", {})
+    paths = cache.get(version.id)
+    if paths is None:
+        paths = cache[version.id] = mobile_paths(version.definition["schema"])
+    for path in paths:
+        value: Any = data
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str) and len(value) >= 4:
+            return value[-4:]
+    return ""
 
 
 def _title(version: FormVersion, data: dict) -> str:
@@ -144,15 +164,15 @@ def submit(
     submitter = user if user is not None and getattr(user, "is_authenticated", False) else None
     now = utcnow()
     number, code = next_case_number(ctype.prefix, now), new_tracking_code()
-    deadline = _deadline(ctype, cleaned, now, org.path)
+    clock = sla.start(ctype.limit_for(cleaned), now, org.path, ctype.due_soon)
     try:
         case_id = db.execute(
             CASES.insert().returning(CASES.c.id),
             dict(number=number, tracking_code=code, type=ctype.key, title=_title(version, cleaned),
                  state=ctype.initial_state, org_id=org.id, form_key=version.definition["key"],
                  form_version=version.number, data=cleaned, version=1, created_at=now,
-                 deadline=deadline.at if deadline else None,
-                 sla_status=("provisional" if deadline.provisional else "on_track") if deadline else "none"),
+                 workflow_version=ctype.version, priority=ctype.tier_for(cleaned),
+                 phone_tail=phone_tail(version, cleaned), **clock),
         ).scalar_one()
         submission_id = db.execute(
             SUBMISSIONS.insert().returning(SUBMISSIONS.c.id),

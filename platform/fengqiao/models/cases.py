@@ -52,7 +52,7 @@ class Case(Base):
     version: Mapped[int] = mapped_column(default=1)
     rating: Mapped[str | None] = mapped_column(sa.String(24))  # the resident's, after closure
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # first claim/sign-in
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 

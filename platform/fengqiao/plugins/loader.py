@@ -90,7 +90,6 @@ def load_plugins(app: Flask) -> None:
         "fengqiao.login_blueprints": set(),  # plugin routes: login unless @public (access.py)
         "fengqiao.menu_owner": {},
         "fengqiao.widgets": [],
-        "fengqiao.jobs": {},
         "fengqiao.permissions": PermissionRegistry(),
     })
     app.extensions.setdefault("fengqiao.menu", [])

@@ -12,10 +12,12 @@ from fengqiao.db import LOCAL_TZ
 CORE_MENU = [
     ("web.dashboard", "工作台", None),
     ("web.queue", "事项队列", "cases.view"),
+    ("web.metrics_page", "统计分析", "metrics.view"),
     ("web.form_index", "办事表单", None),
     ("web.org_list", "组织机构", "orgs.view"),
     ("web.user_list", "用户管理", "users.view"),
     ("web.form_admin_list", "表单设计", "forms.manage"),
+    ("web.workflow_admin_list", "流程设计", "forms.manage"),
     ("web.plugin_admin_list", "插件管理", "plugins.manage"),
     ("web.calendar_admin", "工作日历", "orgs.manage"),
 ]
@@ -28,9 +30,14 @@ def init_web(app: Flask) -> None:
         admin_orgs,
         admin_plugins,
         admin_users,
+        admin_workflows,
+        board,
         cases,
         fill,
         form_exports,
+        jobs,
+        metrics,
+        queues,
         track,
         views,
     )

@@ -1,0 +1,508 @@
+"""The actions the engine offers on every case, besides its workflow's transitions.
+
+Each action answers two questions: ``offer`` — may this user take it on this case now (and
+with which fields)? — and ``apply`` — which column values, history changes and in-transaction
+effects does it produce? ``engine.perform`` does the rest (version check, conditional write,
+history row, commit, signals), so every action is one transaction with one history row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from fengqiao.accounts.roles import permissions_for
+from fengqiao.cases import sla
+from fengqiao.cases.escalation import LEVEL_TITLES, next_unit
+from fengqiao.cases.workflow import MERGED, CaseType, Transition, case_type
+from fengqiao.db import db
+from fengqiao.errors import APIError, ValidationFailed
+from fengqiao.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseParticipant,
+    Membership,
+    OrgUnit,
+    Submission,
+    User,
+)
+
+CLAIMED_MESSAGE = "已被他人认领"
+STALE_MESSAGE = "该事项已被他人修改，请刷新后重试"
+SUPERVISING = ("admin", "supervisor", "staff")
+
+
+def conflict_claimed() -> APIError:
+    return APIError(409, [("", CLAIMED_MESSAGE, "claimed")])
+
+
+@dataclass(frozen=True)
+class ActionInfo:
+    name: str
+    title: str
+    needs_comment: bool = False
+    fields: dict | None = None
+    needs_version: bool = True
+    builtin: bool = False
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "title": self.title, "comment_required": self.needs_comment,
+                "fields": self.fields}
+
+
+@dataclass
+class Outcome:
+    """What an action changes; the engine writes it in one transaction."""
+
+    values: dict = field(default_factory=dict)  # columns of the case row
+    changes: dict = field(default_factory=dict)  # recorded in the history row
+    internal: bool = True  # hidden from the resident's timeline
+    where: tuple = ()  # extra conditions of the conditional UPDATE
+    conflict: APIError | None = None  # raised when the UPDATE matches no row
+    in_transaction: list[Callable[[int], None]] = field(default_factory=list)  # get the event id
+    assigned: str | None = None
+    escalated_to: str | None = None
+    takes_over: bool = False  # the action committed on its own (the engine only reloads)
+
+
+@dataclass
+class Situation:
+    """A case as one user stands to it: the units it belongs to and the roles held over them."""
+
+    case: Case
+    ctype: CaseType
+    user: User
+    participants: list[CaseParticipant]
+
+    @classmethod
+    def of(cls, case: Case, user: User) -> Situation:
+        participants = list(db.scalars(sa.select(CaseParticipant).where(CaseParticipant.case_id == case.id)
+                                       .order_by(CaseParticipant.id)))
+        return cls(case, case_type(case.type, case.workflow_version), user, participants)
+
+    @property
+    def paths(self) -> list[str]:
+        return [self.case.org.path, *(p.org.path for p in self.participants)]
+
+    @property
+    def handling_paths(self) -> list[str]:
+        """The case's own unit and the units it was dispatched to (not the summoned ones)."""
+        return [self.case.org.path, *(p.org.path for p in self.participants if p.role != "summoned")]
+
+    @property
+    def open(self) -> bool:
+        return not self.ctype.is_final(self.case.state)
+
+    def roles(self, levels: tuple[str, ...] = (), paths: list[str] | None = None) -> set[str]:
+        """Roles the user holds in units whose subtree contains one of the case's units."""
+        paths = self.paths if paths is None else paths
+        return {
+            m.role for m in self.user.memberships
+            if m.org.active and any(p.startswith(m.org.path) for p in paths)
+            and (not levels or m.org.level in levels)
+        }
+
+    def may_act(self, paths: list[str] | None = None) -> bool:
+        return any("cases.act" in permissions_for(r) for r in self.roles(paths=paths))
+
+    def supervises(self) -> bool:
+        """Holds a supervising role in a unit strictly above the case's own unit."""
+        own = self.case.org.path
+        return any(m.role in SUPERVISING and m.org.active and own.startswith(m.org.path) and own != m.org.path
+                   for m in self.user.memberships) or "supervisor" in self.roles()
+
+    def is_assignee(self) -> bool:
+        return self.case.assignee_id == self.user.id
+
+    def summoned(self) -> list[CaseParticipant]:
+        return [p for p in self.participants if p.role == "summoned"]
+
+
+def _insert():
+    return (postgresql if db.get_bind().dialect.name == "postgresql" else sqlite).insert
+
+
+def add_participant(case: Case, unit: OrgUnit, role: str, user: User, now: datetime,
+                    checkin_due: datetime | None = None) -> None:
+    db.execute(_insert()(CaseParticipant).values(
+        case_id=case.id, org_id=unit.id, role=role, added_at=now, added_by_id=user.id,
+        checkin_due=checkin_due,
+    ).on_conflict_do_nothing(index_elements=["case_id", "org_id"]))
+
+
+def active_unit(code: str, pointer: str) -> OrgUnit:
+    unit = db.scalar(sa.select(OrgUnit).where(OrgUnit.code == code)) if isinstance(code, str) else None
+    if unit is None or not unit.active:
+        raise ValidationFailed([(pointer, f"单位 {code} 不存在或已停用", "unknown_org")])
+    return unit
+
+
+def _notify(case: Case, event: str, message: str, recipients: list[str]) -> Callable[[int], None]:
+    def enqueue(event_id: int) -> None:
+        from fengqiao.cases.jobs import notify_later
+
+        notify_later(case, event_id, event, message, recipients)
+    return enqueue
+
+
+def _unit_staff(unit_ids: list[int]) -> list[str]:
+    """Usernames of those who act for the given units (for notifications)."""
+    if not unit_ids:
+        return []
+    return list(db.scalars(sa.select(User.username).join(Membership, Membership.user_id == User.id)
+                           .where(Membership.org_id.in_(unit_ids), User.active)))
+
+
+# ---- workflow transitions -------------------------------------------------------------
+
+
+class TransitionAction:
+    """A transition of the case type's workflow, with its guards and effects."""
+
+    def __init__(self, transition: Transition):
+        self.t = transition
+        self.name = transition.name
+
+    def offer(self, s: Situation) -> ActionInfo | None:
+        t = self.t
+        if not s.open or s.case.state not in t.sources:
+            return None
+        if "assignee_required" in t.guards and s.case.assignee_id is None:
+            return None
+        allowed = ("assignee" in t.roles and s.is_assignee()) or (
+            bool(s.roles(t.levels) & set(t.roles)) and any("cases.act" in permissions_for(r) for r in s.roles(t.levels)))
+        if not allowed:
+            return None
+        return ActionInfo(t.name, t.title, "comment_required" in t.guards, t.fields)
+
+    def _check_guards(self, s: Situation) -> None:
+        guards = self.t.guards
+        if "attachment_required" in guards and not db.scalar(
+                sa.select(sa.func.count()).select_from(Attachment).join(Submission, Attachment.submission_id == Submission.id)
+                .where(Submission.case_id == s.case.id)):
+            raise ValidationFailed([("", "此操作需要事项附有至少一个附件（照片或材料）", "attachment_required")])
+        if "all_checked_in" in guards:
+            missing = [p.org.name for p in s.summoned() if p.checked_in_at is None]
+            if missing or not s.summoned():
+                raise ValidationFailed([("", "尚有部门未报到：" + "、".join(missing) if missing else "尚未吹哨通知任何部门",
+                                         "all_checked_in")])
+        if "all_rated" in guards:
+            missing = [p.org.name for p in s.summoned() if p.rating is None]
+            if missing:
+                raise ValidationFailed([("", "请先逐一评价报到部门：" + "、".join(missing), "all_rated")])
+
+    def apply(self, s: Situation, fields: dict, comment: str, now: datetime) -> Outcome:
+        t, case = self.t, s.case
+        self._check_guards(s)
+        out = Outcome(values={"state": t.target}, changes=dict(fields), internal=False)
+        if "assign_actor" in t.effects:
+            out.values["assignee_id"] = s.user.id
+            out.assigned = s.user.username
+            if case.responded_at is None:
+                out.values["responded_at"] = now
+        if "unassign" in t.effects:
+            out.values["assignee_id"] = None
+        if "dispatch" in t.effects:
+            unit = active_unit(fields.get("unit", ""), "/fields/unit")
+            out.changes["unit_name"] = unit.name
+            add_participant(case, unit, "handler", s.user, now)
+            out.in_transaction.append(_notify(case, "dispatch", f"事项 {case.number} 已派至{unit.name}，请签收办理",
+                                              _unit_staff([unit.id])))
+        if "summon" in t.effects:
+            units = [active_unit(code, f"/fields/units/{i}") for i, code in enumerate(fields.get("units", []))]
+            due = now + timedelta(minutes=s.ctype.checkin_minutes)
+            for unit in units:
+                add_participant(case, unit, "summoned", s.user, now, checkin_due=due)
+            out.changes["unit_names"] = [u.name for u in units]
+            out.changes["checkin_due"] = due.isoformat()
+            out.in_transaction.append(_notify(
+                case, "summon", f"吹哨报到：请于{s.ctype.checkin_minutes}分钟内就事项 {case.number} 报到",
+                _unit_staff([u.id for u in units])))
+        if "pause_sla" in t.effects:
+            out.values.update(sla.pause(case, now))
+        if "resume_sla" in t.effects:
+            out.values.update(sla.resume(case, now, s.ctype.due_soon))
+        if "notify" in t.effects:
+            out.in_transaction.append(_notify(case, t.name, f"您的事项 {case.number} 有新进展：{t.title}", ["reporter"]))
+        if s.ctype.is_final(t.target):
+            out.values.update(sla.close(case, now))
+        if out.changes:
+            out.values["data"] = {**case.data, f"_{t.name}": out.changes}
+        return out
+
+
+# ---- built-in actions -------------------------------------------------------------------
+
+
+class Builtin:
+    name = ""
+    title = ""
+    needs_comment = False
+    needs_version = True
+
+    def info(self, fields: dict | None = None) -> ActionInfo:
+        return ActionInfo(self.name, self.title, self.needs_comment, fields, self.needs_version, True)
+
+
+class Claim(Builtin):
+    name, title = "claim", "认领"
+
+    def offer(self, s):
+        if s.open and s.case.assignee_id is None and s.may_act(s.handling_paths):
+            return self.info()
+        return None
+
+    def apply(self, s, fields, comment, now):
+        values = {"assignee_id": s.user.id}
+        if s.case.responded_at is None:
+            values["responded_at"] = now
+        return Outcome(values=values, changes={"assignee": s.user.username}, where=(Case.assignee_id.is_(None),),
+                       conflict=conflict_claimed(), assigned=s.user.username)
+
+
+def assignable_users(s: Situation) -> list[User]:
+    """People who may act on the case: members of its units or of the units above them."""
+    paths = s.paths
+    covering = sa.or_(*(sa.literal(p).startswith(OrgUnit.path) for p in paths))
+    users = db.scalars(
+        sa.select(User).join(Membership, Membership.user_id == User.id)
+        .join(OrgUnit, Membership.org_id == OrgUnit.id)
+        .where(User.active, OrgUnit.active, covering,
+               Membership.role.in_(("staff", "grid_worker", "department", "supervisor")))
+        .order_by(User.username).distinct().limit(200)
+    )
+    return list(users)
+
+
+class Assign(Builtin):
+    name, title = "assign", "指派 / 转办"
+
+    def offer(self, s):
+        if not s.open or not (s.is_assignee() or s.roles() & {"staff", "supervisor", "admin"}):
+            return None
+        options = [{"const": u.username, "title": u.label} for u in assignable_users(s) if u.id != s.case.assignee_id]
+        return self.info({"type": "object", "additionalProperties": False, "properties": {
+            "assignee": {"type": "string", "title": "指派给（办理人）", "oneOf": options} if options
+            else {"type": "string", "title": "指派给（办理人）"},
+            "unit": {"type": "string", "title": "或转办至单位", "minLength": 1, "maxLength": 32}}})
+
+    def apply(self, s, fields, comment, now):
+        case = s.case
+        if fields.get("assignee"):
+            user = db.scalar(sa.select(User).where(User.username == fields["assignee"], User.active))
+            if user is None or user.id not in {u.id for u in assignable_users(s)}:
+                raise ValidationFailed([("/fields/assignee", "该人员不能办理此事项（不在事项所属单位或其上级单位）", "enum")])
+            return Outcome(values={"assignee_id": user.id}, changes={"assignee": user.username},
+                           assigned=user.username,
+                           in_transaction=[_notify(case, "assign", f"事项 {case.number} 已指派给您办理", [user.username])])
+        if fields.get("unit"):
+            unit = active_unit(fields["unit"], "/fields/unit")
+            add_participant(case, unit, "handler", s.user, now)
+            return Outcome(values={"assignee_id": None}, changes={"unit": unit.code, "unit_name": unit.name},
+                           assigned="", in_transaction=[_notify(case, "assign", f"事项 {case.number} 已转办至{unit.name}",
+                                                                 _unit_staff([unit.id]))])
+        raise ValidationFailed([("/fields/assignee", "请选择办理人，或填写转办单位", "required")])
+
+
+class Urge(Builtin):
+    name, title, needs_comment = "urge", "催办", True
+
+    def offer(self, s):
+        return self.info() if s.open and not s.is_assignee() and s.supervises() else None
+
+    def apply(self, s, fields, comment, now):
+        case = s.case
+        recipients = [case.assignee.username] if case.assignee else _unit_staff([case.org_id])
+        return Outcome(values={"urge_count": Case.urge_count + 1}, changes={"urge_count": case.urge_count + 1},
+                       in_transaction=[_notify(case, "urge", f"请加快办理事项 {case.number}（第{case.urge_count + 1}次催办）",
+                                               recipients)])
+
+
+def _extension_fields(limit: dict) -> dict:
+    amount = ({"type": "number", "title": "延长小时数", "exclusiveMinimum": 0, "maximum": 720}
+              if sla.unit_of(limit) == "hours" else
+              {"type": "integer", "title": "延长工作日数", "minimum": 1, "maximum": 60})
+    return {"type": "object", "required": ["amount"], "additionalProperties": False,
+            "properties": {"amount": amount}}
+
+
+class RequestExtension(Builtin):
+    name, title, needs_comment = "request_extension", "申请延期", True
+
+    def offer(self, s):
+        case = s.case
+        if not s.open or case.sla_limit is None or case.pending_extension or case.paused_at:
+            return None
+        if not (s.is_assignee() or s.may_act()):
+            return None
+        return self.info(_extension_fields(case.sla_limit))
+
+    def apply(self, s, fields, comment, now):
+        pending = {"amount": fields["amount"], "unit": sla.unit_of(s.case.sla_limit), "by": s.user.username,
+                   "by_id": s.user.id, "reason": comment, "at": now.isoformat()}
+        return Outcome(values={"pending_extension": pending}, changes={"amount": fields["amount"],
+                                                                        "unit": pending["unit"]})
+
+
+class DecideExtension(Builtin):
+    needs_comment = False
+    approve = True
+
+    def offer(self, s):
+        pending = s.case.pending_extension
+        if not s.open or not pending or pending.get("by_id") == s.user.id or not s.supervises():
+            return None
+        return self.info()
+
+    def apply(self, s, fields, comment, now):
+        pending = s.case.pending_extension
+        values: dict = {"pending_extension": None}
+        if self.approve:
+            values.update(sla.extend(s.case, pending["amount"], now, s.ctype.due_soon))
+        return Outcome(values=values, changes={"amount": pending["amount"], "unit": pending["unit"],
+                                               "approved": self.approve},
+                       in_transaction=[_notify(s.case, self.name, f"事项 {s.case.number} 的延期申请{self.title[:2]}",
+                                               [pending["by"]])])
+
+
+class ApproveExtension(DecideExtension):
+    name, title, approve = "approve_extension", "同意延期", True
+
+
+class RejectExtension(DecideExtension):
+    name, title, approve, needs_comment = "reject_extension", "驳回延期", False, True
+
+
+class Escalate(Builtin):
+    name, title, needs_comment = "escalate", "上报上级", True
+
+    def offer(self, s):
+        own = [s.case.org.path]
+        return self.info() if s.open and s.may_act(own) and next_unit(s.case) is not None else None
+
+    def apply(self, s, fields, comment, now):
+        unit = next_unit(s.case)
+        return Outcome(values={"escalated_to_id": unit.id, "escalation_level": s.case.escalation_level + 1},
+                       changes={"unit": unit.code, "unit_name": unit.name, "level": LEVEL_TITLES[unit.level]},
+                       escalated_to=unit.code,
+                       in_transaction=[_notify(s.case, "escalate", f"事项 {s.case.number} 已上报至{unit.name}",
+                                               _unit_staff([unit.id]))])
+
+
+class Merge(Builtin):
+    name, title, needs_comment = "merge", "合并重复件", True
+
+    def offer(self, s):
+        if not s.open or not (s.roles() & {"staff", "supervisor", "admin"}):
+            return None
+        return self.info({"type": "object", "required": ["into"], "additionalProperties": False,
+                          "properties": {"into": {"type": "string", "title": "并入事项编号", "minLength": 3,
+                                                  "maxLength": 40}}})
+
+    def apply(self, s, fields, comment, now):
+        from fengqiao.cases.queries import visible_case
+        from fengqiao.orgs.scope import scope_for
+
+        target = visible_case(fields["into"].strip(), scope_for(s.user, "cases.view"))
+        if target is None or target.id == s.case.id:
+            raise ValidationFailed([("/fields/into", "找不到可并入的事项（编号有误或无权查看）", "unknown_case")])
+        if target.type != s.case.type or case_type(target.type, target.workflow_version).is_final(target.state):
+            raise ValidationFailed([("/fields/into", "只能并入同类型、尚未办结的事项", "merge_target")])
+
+        def note_on_target(_event_id: int) -> None:
+            db.execute(sa.insert(CaseEvent).values(
+                case_id=target.id, at=now, actor_id=s.user.id, action="merged_from", from_state=target.state,
+                to_state=target.state, comment=comment, changes={"case": s.case.number}, internal=True))
+
+        values = {"state": MERGED, "merged_into_id": target.id, "assignee_id": None, **sla.close(s.case, now)}
+        return Outcome(values=values, changes={"into": target.number}, internal=False,
+                       in_transaction=[note_on_target])
+
+
+class Comment(Builtin):
+    name, title, needs_comment, needs_version = "comment", "批注 / 答复群众", True, False
+
+    def offer(self, s):
+        return self.info({"type": "object", "additionalProperties": False, "properties": {
+            "public": {"type": "boolean", "title": "作为答复对群众公开"}}}) if s.may_act() else None
+
+    def apply(self, s, fields, comment, now):
+        public = bool(fields.get("public"))
+        out = Outcome(changes={"public": public}, internal=not public)
+        if public:
+            out.in_transaction.append(_notify(s.case, "reply", f"您的事项 {s.case.number} 有新的答复", ["reporter"]))
+        return out
+
+
+class Reopen(Builtin):
+    name, title, needs_comment = "reopen", "重办", True
+
+    def offer(self, s):
+        closed = not s.open and s.case.state != MERGED
+        return self.info() if closed and s.roles() & {"staff", "supervisor", "admin"} else None
+
+    def apply(self, s, fields, comment, now):
+        from fengqiao.cases.reopen import reopen
+
+        reopen(s.case.id, reason=comment, actor=s.user, by_resident=False)
+        return Outcome(takes_over=True)
+
+
+class ReportIn(Builtin):
+    """吹哨报到: a summoned unit's member checks in for the unit."""
+
+    name, title = "report_in", "报到"
+
+    def _mine(self, s) -> list[CaseParticipant]:
+        return [p for p in s.summoned() if p.checked_in_at is None and any(
+            m.org.active and p.org.path.startswith(m.org.path) and "cases.act" in permissions_for(m.role)
+            for m in s.user.memberships)]
+
+    def offer(self, s):
+        return self.info() if s.open and self._mine(s) else None
+
+    def apply(self, s, fields, comment, now):
+        units = self._mine(s)
+        late = [p.org.name for p in units if p.checkin_due and now > p.checkin_due]
+        for p in units:
+            db.execute(sa.update(CaseParticipant).where(CaseParticipant.id == p.id,
+                                                        CaseParticipant.checked_in_at.is_(None))
+                       .values(checked_in_at=now, checked_in_by_id=s.user.id))
+        values = {"responded_at": now} if s.case.responded_at is None else {}
+        return Outcome(values=values, changes={"units": [p.org.code for p in units],
+                                               "unit_names": [p.org.name for p in units], "late": late})
+
+
+class RateUnit(Builtin):
+    """吹哨报到: the initiating side rates each unit that checked in."""
+
+    name, title = "rate_unit", "评价报到部门"
+    RATINGS = ("满意", "基本满意", "不满意")
+
+    def offer(self, s):
+        todo = [p for p in s.summoned() if p.checked_in_at is not None and p.rating is None]
+        own = s.roles(paths=[s.case.org.path]) & {"staff", "supervisor", "admin"}
+        if not s.open or not todo or not own or s.case.state == s.ctype.initial_state:
+            return None
+        return self.info({"type": "object", "required": ["unit", "rating"], "additionalProperties": False,
+                          "properties": {
+                              "unit": {"type": "string", "title": "报到部门",
+                                       "oneOf": [{"const": p.org.code, "title": p.org.name} for p in todo]},
+                              "rating": {"type": "string", "title": "评价", "enum": list(self.RATINGS)}}})
+
+    def apply(self, s, fields, comment, now):
+        participant = next(p for p in s.summoned() if p.org.code == fields["unit"])
+        db.execute(sa.update(CaseParticipant).where(CaseParticipant.id == participant.id)
+                   .values(rating=fields["rating"], rated_at=now))
+        return Outcome(changes={"unit": participant.org.code, "unit_name": participant.org.name,
+                                "rating": fields["rating"]})
+
+
+BUILTIN: dict[str, Builtin] = {a.name: a for a in (
+    Claim(), Assign(), ReportIn(), RequestExtension(), ApproveExtension(), RejectExtension(),
+    Urge(), Escalate(), Merge(), RateUnit(), Comment(), Reopen())}

@@ -1,0 +1,183 @@
+"""The case engine's background jobs: deadline sweeps, automatic escalation, recomputing
+deadlines after a calendar change, check-in deadlines of 吹哨报到, and notifications.
+
+Each is idempotent: it looks at the state in the database and changes only what still needs
+changing, so running it twice (RQ redelivery, the outbox sweep) does no harm.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import Flask
+
+from fengqiao import signals
+from fengqiao.cases import sla
+from fengqiao.cases.escalation import LEVEL_TITLES, next_unit
+from fengqiao.cases.workflow import case_type
+from fengqiao.db import LOCAL_TZ, db, utcnow
+from fengqiao.jobs import enqueue, job, periodic, set_progress
+from fengqiao.models import Case, CaseEvent, CaseParticipant
+
+log = logging.getLogger(__name__)
+BATCH = 500
+SWEEP_SECONDS = 60
+
+
+def _open_with_deadline() -> sa.Select:
+    return sa.select(Case).where(Case.closed_at.is_(None), Case.paused_at.is_(None),
+                                 Case.deadline.is_not(None))
+
+
+def _system_event(case: Case, action: str, comment: str, changes: dict, internal: bool = True) -> None:
+    db.add(CaseEvent(case_id=case.id, at=utcnow(), actor_id=None, action=action,
+                     from_state=case.state, to_state=case.state, comment=comment,
+                     changes=changes, internal=internal))
+
+
+def _mark_status(now) -> tuple[int, int]:
+    """临期 and 超期 as time passes; returns (due soon, overdue) newly marked."""
+    soon = overdue = 0
+    for case in db.scalars(_open_with_deadline().where(
+            Case.sla_status.in_((sla.ON_TRACK, sla.DUE_SOON)), Case.deadline < now + timedelta(days=45))
+            .order_by(Case.deadline).limit(5000)):
+        status = sla.status_at(case.deadline, now, case_type(case.type, case.workflow_version).due_soon,
+                               case.org.path)
+        if status == case.sla_status:
+            continue
+        case.sla_status = status
+        if status == sla.OVERDUE:
+            overdue += 1
+            _system_event(case, "sla_overdue", "已超过办理期限", {"deadline": case.deadline.isoformat()})
+        else:
+            soon += 1
+    db.commit()
+    return soon, overdue
+
+
+def _escalate_overdue(now) -> list[tuple[str, str]]:
+    """Climb the type's escalation ladder for overdue cases; returns (number, unit code)."""
+    done = []
+    for case in db.scalars(_open_with_deadline().where(Case.sla_status == sla.OVERDUE)
+                           .order_by(Case.deadline).limit(2000)):
+        ladder = case_type(case.type, case.workflow_version).escalation
+        if case.escalation_level >= len(ladder):
+            continue
+        rung = ladder[case.escalation_level]
+        waited = rung["after"]
+        due = case.deadline if not any(waited.values()) else \
+            sla.deadline_for(case.deadline, waited, 0, case.org.path).at
+        if now < due:
+            continue
+        unit = next_unit(case, rung["level"])
+        case.escalation_level += 1
+        if unit is None:
+            continue
+        case.escalated_to_id = unit.id
+        _system_event(case, "escalate", f"超期自动升级至{LEVEL_TITLES[unit.level]}：{unit.name}",
+                      {"unit": unit.code, "level": case.escalation_level, "automatic": True})
+        done.append((case.number, unit.code))
+    db.commit()
+    for number, code in done:
+        signals.send(signals.case_escalated, case_number=number, org=code, automatic=True)
+    return done
+
+
+def _late_check_ins(now) -> int:
+    """Summoned units that missed their 报到 time get one history row each."""
+    late = db.execute(
+        sa.select(CaseParticipant, Case).join(Case, Case.id == CaseParticipant.case_id)
+        .where(CaseParticipant.role == "summoned", CaseParticipant.checked_in_at.is_(None),
+               CaseParticipant.checkin_due < now, Case.closed_at.is_(None))
+    ).all()
+    marked = 0
+    for participant, case in late:
+        already = db.scalar(sa.select(sa.func.count()).select_from(CaseEvent).where(
+            CaseEvent.case_id == case.id, CaseEvent.action == "checkin_overdue",
+            CaseEvent.changes["unit"].as_string() == participant.org.code))
+        if already:
+            continue
+        _system_event(case, "checkin_overdue", f"{participant.org.name}未在规定时间内报到",
+                      {"unit": participant.org.code})
+        marked += 1
+    db.commit()
+    return marked
+
+
+@job("cases.sla_sweep", queue="fengqiao-high")
+def sla_sweep() -> dict:
+    now = utcnow()
+    soon, overdue = _mark_status(now)
+    escalated = _escalate_overdue(now)
+    late = _late_check_ins(now)
+    return {"due_soon": soon, "overdue": overdue, "escalated": len(escalated), "late_check_ins": late}
+
+
+periodic("cases.sla_sweep", every=SWEEP_SECONDS)
+
+
+@job("cases.recompute_deadlines", queue="fengqiao-low")
+def recompute_deadlines(years: list[int], org: str | None = None) -> dict:
+    """After the calendar changed: recompute open working-day deadlines the years touch."""
+    now, last_id, changed, seen = utcnow(), 0, 0, 0
+    first = min(years)
+    stmt = (sa.select(Case).where(Case.closed_at.is_(None), Case.sla_start.is_not(None),
+                                  sa.or_(Case.deadline_provisional.is_(True),
+                                         Case.deadline >= sa.literal(_year_start(first)))))
+    total = db.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    while True:
+        batch = list(db.scalars(stmt.where(Case.id > last_id).order_by(Case.id).limit(BATCH)))
+        if not batch:
+            break
+        for case in batch:
+            last_id, seen = case.id, seen + 1
+            if "working_days" not in (case.sla_limit or {}):
+                continue
+            if org and f"/{org}/" not in case.org.path:
+                continue
+            values = sla.recomputed(case, now, case_type(case.type, case.workflow_version).due_soon)
+            if values["deadline"] == case.deadline and values["deadline_provisional"] == case.deadline_provisional:
+                continue
+            _system_event(case, "deadline_recomputed", "放假调休安排变更，办理期限已重新计算",
+                          {"from": case.deadline.isoformat() if case.deadline else None,
+                           "to": values["deadline"].isoformat()})
+            for key, value in values.items():
+                setattr(case, key, value)
+            changed += 1
+        db.commit()
+        set_progress(seen, total)
+    return {"changed": changed, "checked": seen}
+
+
+def _year_start(year: int) -> datetime:
+    return datetime(year, 1, 1, tzinfo=LOCAL_TZ)
+
+
+@job("cases.notify")
+def notify(case_number: str, event: str, message: str, recipients: list[str]) -> dict:
+    """Hand a notification to whoever delivers them (SMS, 政务微信 … are plugins listening to
+    ``case_notification``); the core itself only logs it."""
+    log.info("notify %s about %s (%s): %s", recipients, case_number, event, message)
+    signals.send(signals.case_notification, case_number=case_number, event=event,
+                 message=message, recipients=recipients)
+    return {"recipients": len(recipients)}
+
+
+def notify_later(case: Case, event_id: int, event: str, message: str, recipients: list[str]) -> None:
+    """Enqueue a notification in the current transaction (once per history row)."""
+    if recipients:
+        enqueue("cases.notify", dedupe_key=f"notify:{event_id}", case_number=case.number,
+                event=event, message=message, recipients=sorted(set(recipients)))
+
+
+def init_case_jobs(app: Flask) -> None:
+    """Recompute deadlines whenever the calendar changes (a job, after the change commits)."""
+
+    def _on_calendar_changed(sender, years, org=None, **_kw):
+        enqueue("cases.recompute_deadlines", years=list(years), org=org)
+        db.commit()
+
+    signals.calendar_changed.connect(_on_calendar_changed, sender=app, weak=False)
+    app.extensions["fengqiao.case_jobs_receiver"] = _on_calendar_changed

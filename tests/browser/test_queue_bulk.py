@@ -1,0 +1,66 @@
+"""Bulk claim from the queue in real Chromium: staff ticks cases, the bar counts them and
+offers what every ticked case allows, and the result page lists each case's outcome — here
+one case a colleague claimed meanwhile fails, the others succeed."""
+
+from __future__ import annotations
+
+import pytest
+
+from fengqiao.demo_data import DEMO_PASSWORD
+from fengqiao.testing.plugin import api_token, submit_form
+
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+
+REQUEST = {"request_type": "help", "summary": "独居老人家中水管漏水", "content": "请社区帮忙联系维修。",
+           "caller_name": "王秀英", "caller_mobile": "13912345678"}
+
+
+def test_bulk_claim_two_cases(demo, client, live_server, page, screenshot_dir):
+    numbers = [submit_form(client, "livelihood-request", {**REQUEST, "summary": f"{REQUEST['summary']}{i}"},
+                           org="339901001001")["case_number"] for i in range(3)]
+    first, second, third = numbers
+    page.goto(f"{live_server}/login")
+    page.get_by_label("用户名").fill("shenli")
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_server}/")
+
+    page.goto(f"{live_server}/queues?view=unclaimed")
+    claim = page.get_by_role("button", name="批量认领")
+    assert claim.is_disabled()  # nothing ticked yet
+    page.get_by_label(f"选择 {first}").check()
+    page.get_by_label(f"选择 {second}").check()
+    assert page.locator("#picked-count").inner_text() == "2"
+    assert claim.is_enabled()
+
+    # Searching by the reporter's phone tail finds them too (the page keeps the view).
+    page.get_by_label("搜索").fill("5678")
+    page.get_by_role("button", name="筛选").click()
+    page.wait_for_url(f"{live_server}/queues?view=unclaimed&q=5678*")
+    assert page.locator("tbody tr").count() == 3
+    page.get_by_label(f"选择 {first}").check()
+    page.get_by_label(f"选择 {second}").check()
+    page.get_by_label(f"选择 {third}").check()
+
+    # A colleague claims the third case meanwhile.
+    taken = client.post(f"/api/v1/cases/{third}/actions/claim", json={"version": 1},
+                        headers={"Authorization": f"Bearer {api_token(client, 'luojia')}"})
+    assert taken.status_code == 200
+
+    claim.click()
+    page.wait_for_url(f"{live_server}/queues/bulk")
+    assert page.get_by_role("heading", name="批量办理结果").is_visible()
+    assert page.get_by_text("成功 2 件，失败 1 件").is_visible()
+    for number in (first, second):
+        assert page.locator(f'tr[data-number="{number}"]').get_by_text("成功").is_visible()
+    failed = page.locator(f'tr[data-number="{third}"]')
+    assert failed.get_by_text("失败").is_visible() and failed.get_by_text("已被他人认领").is_visible()
+    page.screenshot(path=str(screenshot_dir / "queue-bulk-result.png"), full_page=True)
+
+    page.get_by_role("link", name="返回队列").click()
+    page.wait_for_url(f"{live_server}/queues?view=unclaimed&q=5678*")
+    page.goto(f"{live_server}/queues?view=mine")
+    assert page.get_by_role("link", name=first).is_visible()
+    assert page.get_by_role("link", name=second).is_visible()
+    assert page.get_by_role("link", name=third).count() == 0
+    page.screenshot(path=str(screenshot_dir / "queue-mine.png"), full_page=True)

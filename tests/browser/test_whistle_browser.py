@@ -1,0 +1,51 @@
+"""吹哨报到 in real Chromium: the street picks the departments to summon on the case page, a
+department checks in from its own browser, and the page shows who has checked in; a bad
+merge target shows its Chinese field error and keeps what was typed."""
+
+from __future__ import annotations
+
+import pytest
+
+from fengqiao.testing.plugin import api_token, submit_form
+from tests.browser.test_case_flow import _person
+
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+
+RAISE = {"summary": "澄湖老街违章搭建阻塞消防通道", "address": "澄湖老街12号",
+         "description": "商户在消防通道搭建雨棚，社区多次劝说无效，需执法与住建部门联合处置。"}
+
+
+def test_summon_departments_and_check_in(demo, client, live_server, _chromium, screenshot_dir):
+    base = live_server
+    token = api_token(client, "shenli")
+    number = submit_form(client, "whistle-request", RAISE, headers={"Authorization": f"Bearer {token}"})["case_number"]
+
+    street = _person(_chromium, base, "luojia")
+    street.goto(f"{base}/cases/{number}")
+    form = street.locator("form.case-action[data-action=approve]")
+    form.get_by_label("综合行政执法局").check()
+    form.get_by_label("住建局").check()
+    form.get_by_role("button", name="审批同意并吹哨").click()
+    street.wait_for_url(f"{base}/cases/{number}")
+    assert street.get_by_text("已办理，当前状态：已吹哨，待报到").is_visible()
+    assert street.locator("tr[data-unit='339901902']").get_by_text("未报到").is_visible()
+
+    department = _person(_chromium, base, "zhifa")
+    department.goto(f"{base}/cases/{number}")
+    department.locator("details.more-action", has_text="报到").locator("summary").click()
+    report = department.locator("form.case-action[data-action=report_in]")
+    report.locator("textarea[name=comment]").fill("执法中队二十分钟内到场")
+    report.get_by_role("button", name="报到").click()
+    department.wait_for_url(f"{base}/cases/{number}")
+    assert "未报到" not in department.locator("tr[data-unit='339901902']").inner_text()
+    department.screenshot(path=str(screenshot_dir / "whistle-checked-in.png"), full_page=True)
+
+    street.goto(f"{base}/cases/{number}")
+    street.locator("details.more-action", has_text="合并重复件").locator("summary").click()
+    merge = street.locator("form.case-action[data-action=merge]")
+    merge.locator("[name=field_into]").fill("CS-19990101-000001")
+    merge.locator("textarea[name=comment]").fill("与老街消防通道一案重复")
+    merge.get_by_role("button", name="合并重复件").click()
+    error = street.locator("form.case-action[data-action=merge] .error")
+    assert error.is_visible() and "找不到可并入的事项" in error.inner_text()
+    assert merge.locator("textarea[name=comment]").input_value() == "与老街消防通道一案重复"

@@ -1,0 +1,69 @@
+"""An admin opens a workflow as a diagram, fixes a refused edit in the browser editor and
+saves it as a new version, in real Chromium."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fengqiao.demo_data import DEMO_PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+
+
+def _login(page, base: str, username: str = "admin") -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{base}/")
+
+
+def test_admin_views_the_diagram_and_saves_an_edit(demo, live_server, page, screenshot_dir):
+    _login(page, live_server)
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="流程设计").click()
+    page.wait_for_url(f"{live_server}/admin/workflows")
+    page.get_by_role("link", name="网格事件").click()
+    page.wait_for_url(f"{live_server}/admin/workflows/grid_incident")
+
+    diagram = page.locator("svg.wf-diagram")
+    assert diagram.is_visible()
+    titles = diagram.locator(".wf-state text").all_text_contents()
+    assert {"已上报", "已受理", "已分派", "处置中", "已反馈", "挂账", "已结案", "不予受理"} == set(titles)
+    assert diagram.locator(".wf-final").count() == 2
+    assert "受理" in diagram.locator('.wf-arrow[data-from="reported"][data-to="accepted"] text').text_content()
+    box = diagram.bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 300  # drawn, not collapsed
+    page.screenshot(path=str(screenshot_dir / "workflow-diagram.png"), full_page=True)
+
+    page.get_by_role("link", name="编辑流程").click()
+    page.wait_for_url(f"{live_server}/admin/workflows/grid_incident/edit")
+    editor = page.get_by_label("JSON 定义")
+    definition = json.loads(editor.input_value())
+    for state in definition["workflow"]["states"]:
+        if state["key"] == "parked":
+            state["title"] = "挂账督办"
+    definition["workflow"]["transitions"][0]["to"] = "nowhere"
+    broken = json.dumps(definition, ensure_ascii=False, indent=2)
+    editor.fill(broken)
+    page.get_by_label("修改说明").fill("挂账改称挂账督办")
+    page.get_by_role("button", name="保存为新版本").click()
+    alert = page.get_by_role("alert")
+    assert "流转 accept 引用了未定义的状态 nowhere" in alert.inner_text()
+    assert json.loads(editor.input_value()) == definition  # nothing typed is lost
+    assert page.get_by_label("修改说明").input_value() == "挂账改称挂账督办"
+
+    definition["workflow"]["transitions"][0]["to"] = "accepted"
+    editor.fill(json.dumps(definition, ensure_ascii=False, indent=2))
+    page.get_by_role("button", name="保存为新版本").click()
+    page.wait_for_url(f"{live_server}/admin/workflows/grid_incident")
+    assert page.get_by_text("已保存为第 2 版").is_visible()
+    assert page.locator("svg.wf-diagram .wf-state", has_text="挂账督办").is_visible()
+
+    page.get_by_role("link", name="版本历史").first.click()
+    page.wait_for_url(f"{live_server}/admin/workflows/grid_incident/versions")
+    assert page.locator("tr[data-version='2']", has_text="挂账改称挂账督办").is_visible()
+    page.locator("tr[data-version='1']").get_by_role("link", name="查看").click()
+    page.wait_for_url(f"{live_server}/admin/workflows/grid_incident/versions/1")
+    assert page.locator("svg.wf-diagram .wf-state", has_text="挂账").first.text_content() == "挂账"

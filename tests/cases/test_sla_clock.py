@@ -1,0 +1,172 @@
+"""The SLA clock: pause (挂账) credits time back, extensions need a higher level's approval,
+the sweep marks 临期/超期 and climbs the escalation ladder, and entering a year's 放假/调休
+arrangement recomputes the open cases' provisional deadlines."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from fengqiao import signals
+from fengqiao.cases import workdays
+from fengqiao.cases.jobs import sla_sweep
+from fengqiao.db import db, utcnow
+from fengqiao.models import Case, CaseEvent, JobRecord
+from fengqiao.testing.plugin import submit_form
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+INCIDENT = {"summary": "湖滨路路灯不亮", "category": "安全隐患", "description": "湖滨路东段三盏路灯夜间不亮。",
+            "location": {"address": "湖滨路东段"}, "urgency": "normal"}
+
+
+@pytest.fixture
+def incident(client, bearer):
+    return submit_form(client, "grid-incident", INCIDENT, headers=bearer("zhangmin"))["case_number"]
+
+
+def _case(client, headers, number):
+    return client.get(f"/api/v1/cases/{number}", headers=headers).get_json()
+
+
+def _act(client, headers, number, action, **body):
+    if "version" not in body:
+        body["version"] = _case(client, headers, number)["version"]
+    return client.post(f"/api/v1/cases/{number}/actions/{action}", json=body, headers=headers)
+
+
+def _set(app, number, **values):
+    with app.app_context():
+        db.execute(sa.update(Case).where(Case.number == number).values(**values))
+        db.commit()
+
+
+def _row(app, number) -> Case:
+    with app.app_context():
+        case = db.scalar(sa.select(Case).where(Case.number == number))
+        db.expunge(case)
+        return case
+
+
+def _events(app, number, action):
+    with app.app_context():
+        return list(db.scalars(sa.select(CaseEvent).join(Case).where(Case.number == number, CaseEvent.action == action)))
+
+
+def test_a_new_case_records_what_its_deadline_is_made_of(app, client, bearer, incident):
+    case = _row(app, incident)
+    assert case.sla_limit == {"working_days": 3} and case.priority == "normal" and case.sla_credit == 0
+    with app.app_context():
+        expected = workdays.add_working_days(case.sla_start, 3, case.org.path)
+    assert case.deadline == expected.at
+
+
+def test_parking_stops_the_clock_and_resuming_credits_the_working_days(app, client, bearer, incident):
+    staff = bearer("shenli")
+    assert _act(client, staff, incident, "accept").status_code == 200
+    parked = _act(client, staff, incident, "park", comment="等待居民补充现场照片")
+    assert parked.status_code == 200
+    case = _row(app, incident)
+    assert case.paused_at is not None and case.sla_status == "paused"
+    # Pretend the case waited a week: from one Monday to the next (5 working days in between)
+    monday = datetime(2026, 11, 16, 10, 0, tzinfo=SHANGHAI)
+    _set(app, incident, paused_at=monday - timedelta(days=7))
+    with app.app_context():
+        from fengqiao.cases import sla
+
+        credit = sla.paused_credit(_row(app, incident), monday)
+    assert credit == 5
+    resumed = _act(client, staff, incident, "unpark", comment="照片已补齐")
+    assert resumed.status_code == 200
+    case = _row(app, incident)
+    assert case.paused_at is None and case.sla_credit >= 5
+    with app.app_context():
+        expected = workdays.add_working_days(case.sla_start, 3 + int(case.sla_credit))
+    assert case.deadline == expected.at and case.sla_status in ("on_track", "due_soon", "overdue")
+    history = [e["action"] for e in _case(client, staff, incident)["history"]]
+    assert history[-2:] == ["park", "unpark"]
+
+
+def test_an_extension_is_requested_by_the_handler_and_approved_above(app, client, bearer, incident):
+    staff, supervisor = bearer("shenli"), bearer("ducha")
+    before = _row(app, incident).deadline
+    no_reason = _act(client, staff, incident, "request_extension", fields={"amount": 2})
+    assert no_reason.status_code == 422 and no_reason.get_json()["errors"][0]["pointer"] == "/comment"
+    too_long = _act(client, staff, incident, "request_extension", comment="需协调物业", fields={"amount": 99})
+    assert too_long.status_code == 422 and too_long.get_json()["errors"][0]["pointer"] == "/fields/amount"
+    asked = _act(client, staff, incident, "request_extension", comment="需协调供电公司", fields={"amount": 2})
+    assert asked.status_code == 200
+    body = _case(client, staff, incident)
+    assert body["pending_extension"]["amount"] == 2
+    assert "approve_extension" not in body["allowed_actions"]  # not by the one who asked
+    assert "approve_extension" in _case(client, supervisor, incident)["allowed_actions"]
+    approved = _act(client, supervisor, incident, "approve_extension")
+    assert approved.status_code == 200
+    case = _row(app, incident)
+    assert case.pending_extension is None and case.sla_credit == 2
+    with app.app_context():
+        assert case.deadline == workdays.add_working_days(case.sla_start, 5).at
+    assert case.deadline > before
+
+
+def test_the_sweep_marks_overdue_once_and_climbs_the_ladder(app, client, bearer, incident):
+    escalations = []
+    signals.case_escalated.connect(lambda sender, **kw: escalations.append(kw), sender=app, weak=False)
+    _set(app, incident, deadline=utcnow() - timedelta(hours=2))
+    with app.app_context():
+        first = sla_sweep()
+        again = sla_sweep()  # idempotent: nothing more happens on a second run
+    assert first["overdue"] == 1 and first["escalated"] == 1
+    assert again["overdue"] == 0 and again["escalated"] == 0
+    case = _row(app, incident)
+    assert case.sla_status == "overdue" and case.escalation_level == 1
+    with app.app_context():
+        community = db.get(type(case.org), case.escalated_to_id)
+        assert community.level == "community" and case.org.path.startswith(community.path)
+    assert len(_events(app, incident, "sla_overdue")) == 1 and len(_events(app, incident, "escalate")) == 1
+    assert escalations == [{"case_number": incident, "org": community.code, "automatic": True}]
+    # the next rung (street) waits one more working day past the deadline
+    _set(app, incident, deadline=utcnow() - timedelta(days=10))
+    with app.app_context():
+        assert sla_sweep()["escalated"] == 1
+    assert _row(app, incident).escalation_level == 2
+
+
+def test_a_case_near_its_deadline_is_due_soon(app, client, bearer, incident):
+    _set(app, incident, deadline=utcnow() + timedelta(hours=1))
+    with app.app_context():
+        assert sla_sweep()["due_soon"] == 1
+    assert _row(app, incident).sla_status == "due_soon"
+    listed = client.get("/api/v1/cases?view=due_soon", headers=bearer("shenli")).get_json()
+    assert incident in [c["number"] for c in listed["items"]]
+
+
+def test_closing_records_whether_the_deadline_was_met(app, client, bearer, incident):
+    grid = bearer("zhangmin")
+    assert _act(client, grid, incident, "self_handle", comment="已联系供电所修复").status_code == 200
+    case = _row(app, incident)
+    assert case.closed_at is not None and case.sla_status == "met"
+
+
+def test_importing_next_years_arrangement_recomputes_provisional_deadlines(app, client, bearer, incident):
+    """Opened on 2026-12-24 with 15 working days: provisional (2027 unknown) until entered."""
+    christmas_eve = datetime(2026, 12, 24, 9, 0, tzinfo=SHANGHAI)
+    with app.app_context():
+        guessed = workdays.add_working_days(christmas_eve, 15)
+    assert guessed.provisional and guessed.at.date().isoformat() == "2027-01-15"
+    _set(app, incident, sla_start=christmas_eve, sla_limit={"working_days": 15}, deadline=guessed.at,
+         deadline_provisional=True)
+    with app.app_context():
+        result = workdays.import_arrangement(
+            "日期,类型,名称\n2027-01-01,放假,元旦\n2027-01-04,放假,元旦\n".encode(), "2027.csv")
+        db.commit()
+        workdays.announce_calendar_changed(result.years)  # → a job, run after that commit
+        jobs = list(db.scalars(sa.select(JobRecord).where(JobRecord.name == "cases.recompute_deadlines")))
+        assert jobs and {j.status for j in jobs} == {"done"}  # the seeding at start had one too
+    case = _row(app, incident)
+    assert not case.deadline_provisional
+    assert case.deadline.astimezone(SHANGHAI) == datetime(2027, 1, 18, 17, 30, tzinfo=SHANGHAI)
+    [event] = _events(app, incident, "deadline_recomputed")
+    assert event.changes["to"].startswith("2027-01-18")
