@@ -81,7 +81,11 @@ def make_engine(url: str) -> Engine:
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # No server-side prepared statements: after five runs psycopg would prepare one and
+    # PostgreSQL may then switch to a generic plan that ignores the scope's path range.
+    psycopg3 = url.startswith("postgresql+psycopg:") or url.startswith("postgresql+psycopg_async:")
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                            connect_args={"prepare_threshold": None} if psycopg3 else {})
 
 
 class Database:

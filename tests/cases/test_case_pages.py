@@ -40,3 +40,15 @@ def test_actions_from_the_case_page(client, demo):
     stale = client.post(f"/cases/{number}", data={
         "csrf_token": token, "action": "answer", "version": "1", "comment": "again"})
     assert stale.status_code == 422 and re.search("不能执行此操作|已被他人修改", stale.get_data(as_text=True))
+
+
+def test_the_start_page_counts_my_queues_in_my_scope_only(client, demo):
+    submit_form(client, "livelihood-request", REQUEST, org="339901001001")
+    login(client, "shenli")
+    page = client.get("/").get_data(as_text=True)
+    unclaimed = re.search(r'href="/queues\?view=unclaimed"><b>(\d+)</b><span>待认领', page)
+    assert unclaimed and unclaimed.group(1) == "1"
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, "hanzhiming")  # 桥东社区: the case is not theirs
+    page = client.get("/").get_data(as_text=True)
+    assert re.search(r'href="/queues\?view=unclaimed"><b>0</b>', page)

@@ -170,3 +170,23 @@ def test_importing_next_years_arrangement_recomputes_provisional_deadlines(app, 
     assert case.deadline.astimezone(SHANGHAI) == datetime(2027, 1, 18, 17, 30, tzinfo=SHANGHAI)
     [event] = _events(app, incident, "deadline_recomputed")
     assert event.changes["to"].startswith("2027-01-18")
+
+
+def test_sending_back_for_redo_restarts_the_clock(app, client, bearer):
+    """民生诉求 审核退回重办 sets a fresh 3-working-day deadline from the moment of return."""
+    request = {"request_type": "report", "summary": "湖滨路烧烤店夜间油烟扰民", "content": "每晚十点后油烟很大。",
+               "caller_name": "王先生", "caller_mobile": "13800138000"}
+    number = submit_form(client, "livelihood-request", request, org="339901001001")["case_number"]
+    staff = bearer("shenli")
+    steps = [("dispatch", {"fields": {"unit": "339901001001"}}), ("acknowledge", {}),
+             ("reply", {"comment": "已约谈店主", "fields": {"reply": "已要求加装油烟净化器"}})]
+    for action, body in steps:
+        assert _act(client, staff, number, action, **body).status_code == 200, action
+    first = _row(app, number)
+    assert first.sla_limit == {"working_days": 15}
+    redo = _act(client, staff, number, "redo", comment="居民反映仍有油烟")
+    assert redo.status_code == 200
+    case = _row(app, number)
+    assert case.sla_limit == {"working_days": 3} and case.sla_start > first.sla_start
+    with app.app_context():
+        assert case.deadline == workdays.add_working_days(case.sla_start, 3, case.org.path).at

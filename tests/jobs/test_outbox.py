@@ -163,6 +163,7 @@ def test_an_rq_worker_runs_outbox_jobs(database_url, tmp_path, redis_server):
             job_id = enqueue("jobs.prune")
             db.commit()
             assert _row(job_id).status == "pending"  # on Redis, waiting for a worker
+            app.extensions["fengqiao.dispatcher"].flush()  # the push runs on its own thread
             assert queue.llen("rq:queue:fengqiao-low") == 1
         env = {"FENGQIAO_DATABASE_URL": database_url, "FENGQIAO_REDIS_URL": redis_url,
                "FENGQIAO_PLUGINS": "", "FENGQIAO_SECRET_KEY": "x" * 32,

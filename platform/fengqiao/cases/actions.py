@@ -223,6 +223,9 @@ class TransitionAction:
             out.in_transaction.append(_notify(
                 case, "summon", f"吹哨报到：请于{s.ctype.checkin_minutes}分钟内就事项 {case.number} 报到",
                 _unit_staff([u.id for u in units])))
+        if t.deadline:
+            out.values.update(sla.start(t.deadline, now, case.org.path, s.ctype.due_soon))
+            out.changes["deadline_limit"] = t.deadline
         if "pause_sla" in t.effects:
             out.values.update(sla.pause(case, now))
         if "resume_sla" in t.effects:

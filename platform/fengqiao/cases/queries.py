@@ -45,19 +45,36 @@ NUMBER_PREFIX = re.compile(r"^[A-Z]{1,10}-[0-9-]*$")
 PHONE_TAIL = re.compile(r"^\d{4}$")
 
 
+_PARTICIPANT_UNIT = sa.orm.aliased(OrgUnit, name="participant_unit")
+_OWNER_UNIT = sa.orm.aliased(OrgUnit, name="owner_unit")
+
+
+def _territorial(scope: Scope) -> bool:
+    """Whether the scope holds a unit that owns cases in numbers (not only departments)."""
+    return db.scalar(sa.select(OrgUnit.id).where(scope.clause(OrgUnit.path), OrgUnit.kind != "department")
+                     .limit(1)) is not None
+
+
 def cases_in(scope: Scope) -> sa.Select:
     """Cases owned by a unit in ``scope``, or dispatched to one (a department sees what it
-    was sent, and nothing else of the community's)."""
-    participant_unit = sa.orm.aliased(OrgUnit)
+    was sent, and nothing else of the community's).
+
+    A scope of departments only is served from ``case_participants`` (the few cases sent
+    there) instead of walking the cases table for owners it will not find.
+    """
     dispatched = (
         sa.select(CaseParticipant.case_id)
-        .join(participant_unit, CaseParticipant.org_id == participant_unit.id)
-        .where(scope.clause(participant_unit.path))
+        .join(_PARTICIPANT_UNIT, CaseParticipant.org_id == _PARTICIPANT_UNIT.id)
+        .where(scope.clause(_PARTICIPANT_UNIT.path))
     )
+    if scope.paths and not _territorial(scope):
+        owned = Case.org_id.in_(sa.select(_OWNER_UNIT.id).where(scope.clause(_OWNER_UNIT.path)))
+    else:
+        owned = scope.clause(OrgUnit.path)
     return (
         sa.select(Case)
         .join(OrgUnit, Case.org_id == OrgUnit.id)
-        .where(sa.or_(scope.clause(OrgUnit.path), Case.id.in_(dispatched)))
+        .where(sa.or_(owned, Case.id.in_(dispatched)))
     )
 
 
@@ -211,8 +228,12 @@ def order_of(view: str) -> tuple[tuple, bool]:
 
 
 def queue_page(user: User, filters: Filters, cursor: str | None, limit: int) -> Page:
+    """One page of the queue; form data and assignees' memberships stay unloaded (a list
+    shows neither)."""
     keys, descending = order_of(filters.view)
-    return keyset_page(queue_query(user, filters), keys, cursor, limit, descending)
+    stmt = queue_query(user, filters).options(
+        sa.orm.defer(Case.data), sa.orm.joinedload(Case.assignee).lazyload(User.memberships))
+    return keyset_page(stmt, keys, cursor, limit, descending)
 
 
 def view_counts(user: User, filters: Filters, views=COUNTED_VIEWS) -> dict[str, str]:

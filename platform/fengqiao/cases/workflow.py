@@ -25,7 +25,9 @@ Chinese messages). Effects: ``assign_actor``, ``unassign``, ``dispatch`` (the tr
 then see and act on the case), ``summon`` (吹哨: the ``units`` field lists departments that
 must each check in within ``checkin_minutes``, default 30), ``pause_sla`` / ``resume_sla``
 (挂账 stops the clock; resuming credits the paused time back), ``notify`` (a notification
-job for the reporter). A final state closes the case. ``reopen_to`` names the state a
+job for the reporter). ``deadline`` (a limit like the SLA's) restarts the clock from now with
+that limit — the "set deadline" effect, e.g. a case sent back for redoing. A final state
+closes the case. ``reopen_to`` names the state a
 reopened case returns to (default: the initial state).
 
 ``sla`` sets a new case's deadline: ``{"field": "urgency", "tiers": {"urgent": {"hours": 24},
@@ -111,6 +113,7 @@ CASE_TYPE_SCHEMA: dict[str, Any] = {
                         "effects": {"type": "array", "items": {"enum": list(EFFECTS)}},
                         "fields": {"type": "object"},
                         "public_note": {"type": "string"},
+                        "deadline": {"$ref": "#/$defs/limit"},
                     }}},
             },
         },
@@ -140,6 +143,7 @@ class Transition:
     guards: tuple[str, ...] = ()
     effects: tuple[str, ...] = ()
     fields: dict | None = None
+    deadline: dict | None = None  # a new limit from now (e.g. 退回重办 gets 3 working days)
 
 
 @dataclass(frozen=True)
@@ -233,7 +237,7 @@ def parse_case_type(data: dict) -> CaseType:
             t["name"]: Transition(
                 t["name"], t["title"], tuple(t["from"]), t["to"], tuple(t["roles"]),
                 tuple(t.get("levels", ())), tuple(t.get("guards", ())), tuple(t.get("effects", ())),
-                t.get("fields"),
+                t.get("fields"), t.get("deadline"),
             )
             for t in wf["transitions"]
         },

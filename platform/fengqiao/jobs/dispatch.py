@@ -12,10 +12,15 @@ from flask import Flask
 
 log = logging.getLogger(__name__)
 RQ_FUNC = "fengqiao.jobs.runner.run_from_rq"
+FLUSH = -1  # a marker in the inline queue: everything before it has run
 
 
 class RQDispatcher:
-    """Push ids to RQ; a Redis failure only delays the job: the sweep re-dispatches it."""
+    """Push ids to RQ from a background thread, so a request never waits on Redis.
+
+    A push that fails (Redis down) or never happens (the process died first) only delays the
+    job: its row stays pending and the sweep dispatches it again.
+    """
 
     backend = "redis"
 
@@ -24,6 +29,9 @@ class RQDispatcher:
 
         self.connection = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
         self._queues: dict = {}
+        self._pending: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
 
     def _queue(self, name: str):
         if name not in self._queues:
@@ -33,19 +41,50 @@ class RQDispatcher:
         return self._queues[name]
 
     def dispatch(self, pending: Iterable[tuple[int, str]]) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="fengqiao-rq-push", daemon=True)
+                self._thread.start()
+        self._pending.put(list(pending))
+
+    def _loop(self) -> None:
+        while True:
+            batch = self._pending.get()
+            if batch is None:
+                self._pending.task_done()
+                return
+            while not self._pending.empty():  # push whatever piled up in one round trip
+                more = self._pending.get_nowait()
+                self._pending.task_done()
+                if more is None:
+                    self._pending.put(None)
+                    break
+                batch += more
+            self.push(batch)
+            self._pending.task_done()
+
+    def push(self, pending: list[tuple[int, str]]) -> None:
         from redis.exceptions import RedisError
 
         try:
             with self.connection.pipeline() as pipe:
                 for job_id, queue_name in pending:
-                    q = self._queue(queue_name)
-                    q.enqueue_call(RQ_FUNC, args=(job_id,), job_id=f"fq-{job_id}", pipeline=pipe,
-                                   result_ttl=600, failure_ttl=86400)
+                    self._queue(queue_name).enqueue_call(
+                        RQ_FUNC, args=(job_id,), job_id=f"fq-{job_id}", pipeline=pipe,
+                        result_ttl=600, failure_ttl=86400)
                 pipe.execute()
         except RedisError as err:  # the rows stay pending: the sweep will try again
             log.warning("could not enqueue jobs on Redis (%s); the outbox sweep will retry", err)
 
+    def flush(self, timeout: float = 10) -> None:
+        """Wait until everything handed over so far was pushed (tests, shutdown)."""
+        if self._thread is not None and self._thread.is_alive():
+            done = threading.Event()
+            threading.Thread(target=lambda: (self._pending.join(), done.set()), daemon=True).start()
+            done.wait(timeout)
+
     def close(self) -> None:
+        self.flush()
         self.connection.close()
 
 
@@ -79,6 +118,9 @@ class InlineDispatcher:
             if job_id is None:
                 done.set()
                 return
+            if job_id == FLUSH:
+                done.set()
+                continue
             try:
                 with self.app.app_context():
                     run_record(job_id)
@@ -97,6 +139,13 @@ class InlineDispatcher:
         if self.wait and threading.current_thread() is not self._thread:
             for done in events:
                 done.wait(timeout=120)
+
+    def flush(self, timeout: float = 10) -> None:
+        """Wait until the jobs handed over so far have run."""
+        if self._thread is not None and self._thread.is_alive():
+            marker = threading.Event()
+            self._queue.put((FLUSH, marker))
+            marker.wait(timeout)
 
     def close(self) -> None:
         if self._thread is not None and self._thread.is_alive():

@@ -43,6 +43,7 @@ def run_worker(app: Flask, burst: bool = False) -> bool:
 
         with app.app_context():
             redispatch_stale(grace=timedelta(0))
+        app.extensions["fengqiao.dispatcher"].flush()
         app.extensions["fengqiao.db"].dispose()
         return worker.work(burst=True, with_scheduler=False)
     app.extensions["fengqiao.db"].dispose()

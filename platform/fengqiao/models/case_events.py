@@ -50,7 +50,7 @@ class CaseParticipant(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
-    org_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"))
     role: Mapped[str] = mapped_column(sa.String(16), default="handler")  # handler | assist | summoned
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -63,4 +63,7 @@ class CaseParticipant(Base):
 
     org: Mapped[OrgUnit] = relationship(lazy="joined")
 
-    __table_args__ = (sa.UniqueConstraint("case_id", "org_id", name="case_org"),)
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "org_id", name="case_org"),
+        sa.Index("ix_case_participants_org_case", "org_id", "case_id"),  # a unit's cases
+    )

@@ -35,7 +35,7 @@ class Case(Base):
     priority: Mapped[str] = mapped_column(sa.String(24), default="")  # the SLA tier it fell in
     # The clock (cases/sla.py): deadline = start + limit + credit (pauses and extensions),
     # in the limit's unit, so a calendar change can recompute it.
-    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deadline_provisional: Mapped[bool] = mapped_column(default=False)
     sla_status: Mapped[str] = mapped_column(sa.String(16), default="none")
     sla_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -44,7 +44,7 @@ class Case(Base):
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     pending_extension: Mapped[dict | None] = mapped_column(sa.JSON)  # {"amount", "reason", "by"}
     escalation_level: Mapped[int] = mapped_column(default=0)
-    escalated_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id"))
+    escalated_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
     urge_count: Mapped[int] = mapped_column(default=0)
     reopen_count: Mapped[int] = mapped_column(default=0)
     merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"))
@@ -54,11 +54,17 @@ class Case(Base):
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # first claim/sign-in
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     org: Mapped[OrgUnit] = relationship(lazy="joined", foreign_keys=[org_id])
     assignee: Mapped[User | None] = relationship(lazy="joined")
     escalated_to: Mapped[OrgUnit | None] = relationship(foreign_keys=[escalated_to_id])
+
+    # Open cases are ``closed_at IS NULL``: the queues' views and the sweeps start there.
+    __table_args__ = (
+        sa.Index("ix_cases_open_deadline", "closed_at", "deadline"),
+        sa.Index("ix_cases_open_assignee", "closed_at", "assignee_id"),
+    )
 
     def summary_json(self) -> dict:
         """The list form of a case (DESIGN.md §3): no ``data`` and no ``history``."""

@@ -79,12 +79,12 @@ def dashboard():
             .group_by(OrgUnit.level)
         ).all()
     )
-    case_scope = scope_for(current_user, "cases.view")
-    case_count = db.scalar(
-        sa.select(sa.func.count()).select_from(case_queries.cases_in(case_scope).subquery())
-    )
+    queue_counts = {}
+    if current_user.can("cases.view"):  # capped counts, as the queue's tabs (no full count(*))
+        queue_counts = case_queries.view_counts(current_user, case_queries.Filters())
     return render_template(
-        "dashboard.html", unit_counts=unit_counts, case_count=case_count, widgets=_widgets()
+        "dashboard.html", unit_counts=unit_counts, queue_counts=queue_counts,
+        queue_views=case_queries.VIEWS, widgets=_widgets()
     )
 
 

@@ -64,6 +64,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('rating', sa.String(length=24), nullable=True))
         batch_op.add_column(sa.Column('rated_at', fengqiao.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_case_participants_checked_in_by_id_users'), 'users', ['checked_in_by_id'], ['id'])
+        batch_op.drop_index(batch_op.f('ix_case_participants_org_id'))  # the composite serves it
+        batch_op.create_index('ix_case_participants_org_case', ['org_id', 'case_id'], unique=False)
 
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('phone_tail', sa.String(length=4), nullable=False, server_default=''))
@@ -83,9 +85,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('on_board', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('responded_at', fengqiao.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('closed_at', fengqiao.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.create_index(batch_op.f('ix_cases_closed_at'), ['closed_at'], unique=False)
+        batch_op.create_index('ix_cases_open_deadline', ['closed_at', 'deadline'], unique=False)
+        batch_op.create_index('ix_cases_open_assignee', ['closed_at', 'assignee_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_escalated_to_id'), ['escalated_to_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_created_at'), ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_cases_deadline'), ['deadline'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_phone_tail'), ['phone_tail'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_cases_escalated_to_id_org_units'), 'org_units', ['escalated_to_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_cases_merged_into_id_cases'), 'cases', ['merged_into_id'], ['id'])
@@ -96,9 +99,10 @@ def downgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_cases_merged_into_id_cases'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_cases_escalated_to_id_org_units'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_cases_deadline'))
-        batch_op.drop_index(batch_op.f('ix_cases_closed_at'))
         batch_op.drop_index(batch_op.f('ix_cases_created_at'))
+        batch_op.drop_index(batch_op.f('ix_cases_escalated_to_id'))
+        batch_op.drop_index('ix_cases_open_assignee')
+        batch_op.drop_index('ix_cases_open_deadline')
         batch_op.drop_index(batch_op.f('ix_cases_phone_tail'))
         batch_op.drop_column('phone_tail')
         batch_op.drop_column('closed_at')
@@ -119,6 +123,8 @@ def downgrade() -> None:
         batch_op.drop_column('workflow_version')
 
     with op.batch_alter_table('case_participants', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_participants_org_case')
+        batch_op.create_index(batch_op.f('ix_case_participants_org_id'), ['org_id'], unique=False)
         batch_op.drop_constraint(batch_op.f('fk_case_participants_checked_in_by_id_users'), type_='foreignkey')
         batch_op.drop_column('rated_at')
         batch_op.drop_column('rating')
