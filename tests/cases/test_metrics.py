@@ -218,3 +218,18 @@ def test_charts_escape_text():
     assert bars.count("<rect") >= 4 + 2  # four bars and two legend keys
     assert "受理合计 7" in bars and "办结合计 1" in bars
     assert nice_scale(2) == (2, 1) and nice_scale(0) == (1, 1) and nice_scale(130) == (150, 50)  # whole cases
+
+
+def test_the_dashboard_reuses_its_figures_for_a_minute(app, demo):
+    """Supervisors reopen the dashboard often: within a minute the figures are reused."""
+    from fengqiao.cases import metrics as service
+    from fengqiao.models import User
+    from fengqiao.orgs.scope import scope_for
+
+    with app.test_request_context():
+        user = db.scalar(sa.select(User).where(User.username == "ducha"))
+        scope = scope_for(user, "metrics.view")
+        filters = service.resolve_filters(scope)
+        first = service.cached(scope, filters)
+        assert service.cached(scope, filters) is first
+        assert service.compute(scope, filters) is not first  # the uncached path recomputes

@@ -20,7 +20,7 @@ def get_metrics():
     filters = metrics.resolve_filters(
         scope, org=request.args.get("org", ""), type_=request.args.get("type", ""),
         start=request.args.get("from", ""), end=request.args.get("to", ""))
-    return metrics.compute(scope, filters)
+    return metrics.cached(scope, filters)
 
 
 LEDGER_BODY = {

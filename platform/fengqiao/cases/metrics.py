@@ -17,9 +17,11 @@ denominator. The period is ``[start, end)`` in local (Asia/Shanghai) dates.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 
 import sqlalchemy as sa
@@ -473,6 +475,30 @@ def compute(scope: Scope, filters: Filters, now: datetime | None = None) -> dict
     result["units"] = _units(units, root, groups, overdue)
     result["generated_at"] = now.isoformat()
     return result
+
+
+CACHE_SECONDS = 60
+CACHE_SIZE = 256
+_cache_lock = threading.Lock()
+
+
+def cached(scope: Scope, filters: Filters) -> dict[str, Any]:
+    """``compute``, reused for a minute per (scope, filters) in this app: a dashboard
+    aggregates a whole period of cases, and supervisors reopen it often; the page shows
+    ``generated_at``. Callers that need this instant's figures call ``compute``."""
+    cache = current_app.extensions.setdefault("fengqiao.metrics_cache", {})
+    key = (scope.paths, filters.period.start, filters.period.end,
+           filters.org.code if filters.org else None, filters.type)
+    now = monotonic()
+    hit = cache.get(key)
+    if hit is not None and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    figures = compute(scope, filters)
+    with _cache_lock:
+        if len(cache) >= CACHE_SIZE:
+            cache.clear()
+        cache[key] = (now, figures)
+    return figures
 
 
 def type_choices() -> Iterable[tuple[str, str]]:

@@ -35,7 +35,7 @@ class Case(Base):
     priority: Mapped[str] = mapped_column(sa.String(24), default="")  # the SLA tier it fell in
     # The clock (cases/sla.py): deadline = start + limit + credit (pauses and extensions),
     # in the limit's unit, so a calendar change can recompute it.
-    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)  # 按期办结率
     deadline_provisional: Mapped[bool] = mapped_column(default=False)
     sla_status: Mapped[str] = mapped_column(sa.String(16), default="none")
     sla_start: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -87,7 +87,7 @@ def metrics_page():
     except ValidationFailed as failed:
         errors = {p: m for p, m, _c in failed.problems}
         return render_template("metrics.html", m=None, charts=None, **_context(scope, None, errors)), 422
-    figures = metrics.compute(scope, filters)
+    figures = metrics.cached(scope, filters)
     return render_template("metrics.html", m=figures, charts=_charts(figures), **_context(scope, filters, {}))
 
 

@@ -89,6 +89,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_cases_open_assignee', ['closed_at', 'assignee_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_escalated_to_id'), ['escalated_to_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_deadline'), ['deadline'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_phone_tail'), ['phone_tail'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_cases_escalated_to_id_org_units'), 'org_units', ['escalated_to_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_cases_merged_into_id_cases'), 'cases', ['merged_into_id'], ['id'])
@@ -99,6 +100,7 @@ def downgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_cases_merged_into_id_cases'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_cases_escalated_to_id_org_units'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_cases_deadline'))
         batch_op.drop_index(batch_op.f('ix_cases_created_at'))
         batch_op.drop_index(batch_op.f('ix_cases_escalated_to_id'))
         batch_op.drop_index('ix_cases_open_assignee')
