@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PLUGIN_DIRS := $(wildcard plugins/*/setup.cfg plugins/*/pyproject.toml)
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint pytest install browser clean bench
+.PHONY: demo test lint pytest install browser clean bench stack-up stack-down
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ test: lint pytest
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# 2 web (one gunicorn, -w 2) + 2 RQ workers on the local PostgreSQL and Redis; see docs/deploy.md.
+stack-up: install
+	$(BIN)/python -m fengqiao.stack up
+
+stack-down:
+	$(BIN)/python -m fengqiao.stack down
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

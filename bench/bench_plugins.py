@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import report
+
 from fengqiao.app import create_app
 from fengqiao.demo_data import load_demo_data
 from fengqiao.migrate import upgrade
@@ -69,6 +71,8 @@ def main() -> None:
         bare_ms, ours_ms = _cold_ms(BARE), _cold_ms(OURS)
         print(f"(a) start-up (cold): load_plugins {ours_ms:.2f} ms vs bare stevedore "
               f"{bare_ms:.2f} ms -> {ours_ms / bare_ms:.2f}x (target <= 2x)")
+        report.record("plugins", "cold start-up vs bare stevedore", ours_ms, bare_ms, ours_ms / bare_ms,
+                      "≤ 2×", report.at_most(ours_ms / bare_ms, 2.0), unit=" ms")
 
         clients = {}
         for label, app in apps.items():
@@ -88,6 +92,9 @@ def main() -> None:
             ratio = timings["all"] / timings["none"]
             print(f"(b) GET {path}: all plugins {timings['all']:.2f} ms vs none "
                   f"{timings['none']:.2f} ms -> {ratio:.2f}x{target}")
+            report.record("plugins", f"GET {path} all plugins vs none", timings["all"], timings["none"], ratio,
+                          "≤ 1.1×" if path == "/queues" else "(information)",
+                          report.at_most(ratio, 1.1) if path == "/queues" else None, unit=" ms")
         for app in apps.values():
             app.extensions["fengqiao.db"].dispose()
 

@@ -34,6 +34,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import report as summary
 import sqlalchemy as sa
 from sqlalchemy import event
 
@@ -108,6 +109,7 @@ def postgres_url() -> Iterator[str | None]:
     user = _pg_user()
     if user is None:
         print(f"PostgreSQL: skipped — no server accepting trust connections on {PG_HOST}:{PG_PORT}")
+        summary.skipped("queues", f"no PostgreSQL on {PG_HOST}:{PG_PORT}", "PostgreSQL figures")
         yield None
         return
     name = f"fq_bench_{os.getpid()}"
@@ -263,11 +265,15 @@ def queue_pages(app, backend: str, username: str, label: str, capture: Capture, 
                    service[first], note=label)
         report.add(name, username, f"{deep} queue_page", service[deep], f"≤ {RATIO_TARGET}× page 1",
                    ratio <= RATIO_TARGET, f"{ratio:.2f}×")
+        summary.record("queues", f"{name} {username} page {DEEP} vs page 1 (p95)", pct(service[deep], 95),
+                       pct(service[first], 95), ratio, f"≤ {RATIO_TARGET}×", ratio <= RATIO_TARGET, unit=" ms")
         report.add(name, username, f"tab counts ({len(queries.COUNTED_VIEWS)} views, capped)", counts)
         for page_name in (first, deep):
             ok = pct(driver[page_name], 95) <= limit
             note = f"{db_ratio:.2f}× page 1" if page_name == deep else ""
             report.add(name, username, f"{page_name} DB time", driver[page_name], f"p95 ≤ {limit:g} ms", ok, note)
+            summary.record("queues", f"{name} {username} {page_name} DB time (p95)", pct(driver[page_name], 95),
+                           target=f"≤ {limit:g} ms", met=ok, unit=" ms")
             if not ok or EXPLAIN_ALWAYS or (page_name == deep and ratio > RATIO_TARGET):
                 print(f"  plan of {name} {username} {page_name}:")
                 for line in explain(raw, backend, sql[page_name]):
@@ -301,6 +307,8 @@ def http_pages(app, backend: str, username: str, cursor: str, report: Report) ->
     report.add(backend, username, first, times[first])
     report.add(backend, username, deep, times[deep], f"≤ {RATIO_TARGET}× page 1", ratio <= RATIO_TARGET,
                f"{ratio:.2f}×")
+    summary.record("queues", f"{backend} {username} {deep} vs page 1 (p95)", pct(times[deep], 95),
+                   pct(times[first], 95), ratio, f"≤ {RATIO_TARGET}×", ratio <= RATIO_TARGET, unit=" ms")
 
 
 # ---- enqueue --------------------------------------------------------------------------------
@@ -347,6 +355,9 @@ def enqueue_cost(app, backend: str, dispatcher: str, report: Report) -> None:
     report.add(name, "-", f"enqueue() call alone ({dispatcher})", calls)
     report.add(name, "-", f"enqueue cost on the request ({dispatcher})", None, f"≤ {ENQUEUE_TARGET_MS} ms (p50 Δ)",
                cost50 <= ENQUEUE_TARGET_MS, f"Δp50 {cost50:.3f} ms, Δp95 {cost95:.3f} ms")
+    summary.record("queues", f"{name} enqueue cost on the request ({dispatcher}, Δp50)", cost50,
+                   pct(runs["plain"], 50), pct(runs["job"], 50) / pct(runs["plain"], 50),
+                   f"≤ {ENQUEUE_TARGET_MS} ms", cost50 <= ENQUEUE_TARGET_MS, unit=" ms")
 
 
 def redis_available() -> bool:
@@ -359,7 +370,7 @@ def redis_available() -> bool:
         return False
 
 
-def empty_bench_queues() -> None:
+def drop_bench_queues() -> None:
     import redis
     from rq import Queue
 
@@ -367,7 +378,7 @@ def empty_bench_queues() -> None:
 
     connection = redis.Redis.from_url(REDIS_URL)
     for name in QUEUES:
-        Queue(name, connection=connection).empty()
+        Queue(name, connection=connection).delete(delete_jobs=True)  # jobs, registries, the name
 
 
 # ---- main -----------------------------------------------------------------------------------
@@ -390,10 +401,11 @@ def run_backend(backend: str, url: str, report: Report) -> None:
             try:
                 enqueue_cost(app, backend, "RQ", report)
             finally:
-                empty_bench_queues()
+                drop_bench_queues()
                 app.extensions["fengqiao.db"].dispose()
         else:
             print(f"RQ: skipped — no Redis at {REDIS_URL}")
+            summary.skipped("queues", f"no Redis at {REDIS_URL}", "enqueue cost (RQ)")
 
 
 def main() -> None:

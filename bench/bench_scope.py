@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import report
 import sqlalchemy as sa
 
 from fengqiao.db import make_engine
@@ -60,6 +61,8 @@ def main() -> None:
         engine.dispose()
     s, b = _p95(timings["scoped"]), _p95(timings["baseline"])
     print(f"subtree rows: {n}; p95 scoped {s:.3f} ms vs primary-key range {b:.3f} ms; ratio {s / b:.2f}x")
+    report.record("scope", f"subtree p95 ({n} rows) vs primary-key range", s, b, s / b,
+                  "(information)", unit=" ms")
 
 
 if __name__ == "__main__":

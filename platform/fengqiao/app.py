@@ -53,7 +53,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         from fengqiao.accounts.passwords import use_fast_hashing
 
         use_fast_hashing()
+    from fengqiao.logs import init_logging
 
+    init_logging(app)  # first, so its request id exists before any other hook logs
     database = Database(make_engine(settings.database_url))
     database.init_app(app)
     init_jobs(app, database)

@@ -160,6 +160,44 @@ def db_upgrade() -> None:
     click.echo(f"已升级到 {', '.join(applied)}" if applied else "数据库已是最新版本 (up to date)")
 
 
+def _database_url() -> str:
+    """The configured database URL, without starting the app (restore may target a new file)."""
+    from fengqiao.config import load_settings
+
+    try:
+        return load_settings({"require_secret_key": False}).database_url
+    except ConfigError as err:
+        _fail(str(err))
+        raise  # unreachable
+
+
+@db_group.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(path: Path) -> None:
+    """Back up the database to PATH (SQLite: online backup; PostgreSQL: pg_dump -Fc)."""
+    from fengqiao.backup import BackupError, backup
+
+    try:
+        done = backup(_database_url(), path)
+    except BackupError as err:
+        _fail(str(err))
+    click.echo(f"已备份到 {done.path}（{done.bytes / 1024 / 1024:.1f} MB）")
+
+
+@db_group.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite a database that already holds data.")
+def db_restore(path: Path, force: bool) -> None:
+    """Restore a backup made by `fengqiao db backup` into the configured database."""
+    from fengqiao.backup import BackupError, restore
+
+    try:
+        done = restore(_database_url(), path, force)
+    except BackupError as err:
+        _fail(str(err))
+    click.echo(f"已从 {path} 恢复（{done.backend}）；如版本较旧，请再运行 fengqiao db upgrade")
+
+
 @main.group("users")
 def users_group() -> None:
     """Staff accounts."""
@@ -437,6 +475,39 @@ def cases_generate(n: str, seed: int, allow_production: bool) -> None:
             _fail(f"无法写入数据库（请先运行 fengqiao db upgrade）：{err.__class__.__name__}")
     click.echo(f"完成：{result.cases} 件事项、{result.events} 条办理记录、{result.participants} 个派单单位，"
                f"共 {result.rows} 行，用时 {result.seconds:.1f} 秒（{result.rows / result.seconds:,.0f} 行/秒）")
+
+
+@cases_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--form", "form_key", required=True, help="Form key, e.g. grid-incident.")
+@click.option("--org", "org_code", default=None, help="Unit code for rows without a 所属单位 column/cell.")
+@click.option("--check-only", is_flag=True, help="Validate every row and report; write nothing.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where the rejected rows go (default: beside FILE, *.问题行.xlsx).")
+def cases_import(file: Path, form_key: str, org_code: str | None, check_only: bool, report: Path | None) -> None:
+    """Import cases from .xlsx/.csv (header: the form's field titles or keys): all rows or none."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from fengqiao.cases.importer import ImportFailed, ImportRejected, import_cases
+
+    app = make_app()
+    with app.app_context():
+        try:
+            result = import_cases(file, form_key, org_code, report, check_only)
+        except ImportFailed as err:
+            _fail(f"{file}: 未导入：{err}")
+        except ImportRejected as rejected:
+            shown = "\n".join(f"  {p}" for p in rejected.problems[:20])
+            more = f"\n  …… 另有 {len(rejected.problems) - 20} 处" if len(rejected.problems) > 20 else ""
+            _fail(f"{file}: 未导入任何行：共 {rejected.rows} 行，其中 {rejected.rejected} 行有问题：\n{shown}{more}\n"
+                  f"问题行清单：{rejected.report}")
+        except SQLAlchemyError as err:
+            _fail(f"无法写入数据库（请先运行 fengqiao db upgrade）：{err.__class__.__name__}")
+    if result.checked_only:
+        click.echo(f"检查通过：{result.cases} 行均可导入（未写入）")
+        return
+    click.echo(f"已导入 {result.cases} 件事项（{result.numbers[0]} 至 {result.numbers[-1]}），"
+               f"用时 {result.seconds:.1f} 秒（{result.rows_per_second:,.0f} 行/秒）")
 
 
 if __name__ == "__main__":  # pragma: no cover

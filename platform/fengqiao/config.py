@@ -15,6 +15,7 @@ from typing import Any
 
 ENV_PREFIX = "FENGQIAO_"
 DEFAULT_THEME = "default"
+LOG_FORMATS = ("text", "json")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
@@ -38,6 +39,7 @@ class Settings:
     theme: str = DEFAULT_THEME
     mode: str = "production"  # production | demo | testing
     max_content_length: int = 2 * 1024 * 1024
+    log_format: str = "text"  # text | json (one JSON object per line, for log collectors)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -128,6 +130,10 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
         except (TypeError, ValueError):
             problems.append("FENGQIAO_MAX_CONTENT_LENGTH: 应为正整数（字节数）")
 
+    log_format = str(overrides.pop("log_format", None) or env.get(ENV_PREFIX + "LOG_FORMAT") or "text").strip().lower()
+    if log_format not in LOG_FORMATS:
+        problems.append(f"FENGQIAO_LOG_FORMAT: {log_format!r} 无效，应为 text 或 json")
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -139,5 +145,6 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
         theme=theme,
         mode=mode,
         max_content_length=max_content_length,
+        log_format=log_format,
         extra=overrides,
     )

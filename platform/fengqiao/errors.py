@@ -67,7 +67,7 @@ def json_error(status: int, problems: Iterable[Problem] | None = None) -> Respon
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    return request.path.startswith("/api/") or request.path in ("/healthz", "/readyz")
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -104,6 +104,10 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return json_error(500)
         return _html_error(500)
+
+    from fengqiao.outage import register_outage_handler
+
+    register_outage_handler(app)  # a database outage: 503, never 500
 
 
 def _html_error(status: int, message: str | None = None):

@@ -5,36 +5,52 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from fengqiao.db import LOCAL_TZ, db, utcnow
-from fengqiao.models import CaseCounter
+from fengqiao.models import Case, CaseCounter
 
 # Letters and digits a resident cannot confuse when reading a code aloud (no 0/O, 1/I/L).
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TRACKING_LENGTH = 8
 
 
-def next_case_number(prefix: str, now: datetime | None = None) -> str:
-    """Atomically take the next number for ``prefix`` today (Asia/Shanghai), gap-free per day.
+def reserve_serials(conn: sa.Connection | Session, prefix: str, day: str, count: int = 1) -> int:
+    """Take ``count`` consecutive serials for ``prefix`` on ``day`` (YYYYMMDD); returns the first.
 
-    One ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` statement: concurrent submissions
-    on SQLite or PostgreSQL never get the same number.
+    One ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` statement: concurrent submissions,
+    imports and generators on SQLite or PostgreSQL never get the same number.
     """
-    day = (now or utcnow()).astimezone(LOCAL_TZ).strftime("%Y%m%d")
-    dialect = db.get_bind().dialect.name
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert
+    dialect = conn.dialect if isinstance(conn, sa.Connection) else conn.get_bind().dialect
+    insert = (postgresql if dialect.name == "postgresql" else sqlite).insert
     stmt = (
         insert(CaseCounter)
-        .values(prefix=prefix, day=day, last=1)
+        .values(prefix=prefix, day=day, last=count)
         .on_conflict_do_update(
             index_elements=[CaseCounter.prefix, CaseCounter.day],
-            set_={"last": CaseCounter.last + 1},
+            set_={"last": CaseCounter.last + count},
         )
         .returning(CaseCounter.last)
     )
-    number = db.execute(stmt).scalar_one()
-    return f"{prefix}-{day}-{number:06d}"
+    return conn.execute(stmt).scalar_one() - count + 1
+
+
+def take_case_ids(conn: sa.Connection, count: int) -> list[int]:
+    """Ids for ``count`` new cases inserted in bulk: from the sequence on PostgreSQL; on SQLite
+    the ones after the largest (the caller's transaction already holds the write lock)."""
+    if conn.dialect.name == "postgresql":
+        return conn.execute(sa.text("SELECT nextval(pg_get_serial_sequence('cases', 'id')) "
+                                    "FROM generate_series(1, :n)"), {"n": count}).scalars().all()
+    last = conn.execute(sa.select(sa.func.coalesce(sa.func.max(Case.id), 0))).scalar_one()
+    return list(range(last + 1, last + 1 + count))
+
+
+def next_case_number(prefix: str, now: datetime | None = None) -> str:
+    """Atomically take the next number for ``prefix`` today (Asia/Shanghai), gap-free per day."""
+    day = (now or utcnow()).astimezone(LOCAL_TZ).strftime("%Y%m%d")
+    return f"{prefix}-{day}-{reserve_serials(db, prefix, day):06d}"
 
 
 def new_tracking_code() -> str:

@@ -28,16 +28,19 @@ from operator import itemgetter
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
-from fengqiao.cases.numbering import TRACKING_ALPHABET, TRACKING_LENGTH
+from fengqiao.cases.numbering import (
+    TRACKING_ALPHABET,
+    TRACKING_LENGTH,
+    reserve_serials,
+    take_case_ids,
+)
 from fengqiao.cases.synthetic_content import BUILDERS, generic
 from fengqiao.cases.workdays import WorkCalendar, load_calendar
 from fengqiao.cases.workflow import CaseType, case_type
 from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.models import (
     Case,
-    CaseCounter,
     CaseEvent,
     CaseParticipant,
     Form,
@@ -195,19 +198,6 @@ def _plan(rng: random.Random) -> _Plan:
     return _Plan(plan_units, weights, types, type_weights, [u.id for u in units if u.kind == "department"])
 
 
-def _reserve(conn: sa.Connection, prefix: str, day: str, count: int) -> int:
-    """Take ``count`` consecutive serials for ``prefix`` on ``day`` (the numbering's
-    counter, atomically); returns the first."""
-    insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert
-    stmt = (
-        insert(CaseCounter).values(prefix=prefix, day=day, last=count)
-        .on_conflict_do_update(index_elements=[CaseCounter.prefix, CaseCounter.day],
-                               set_={"last": CaseCounter.last + count})
-        .returning(CaseCounter.last)
-    )
-    return conn.execute(stmt).scalar_one() - count + 1
-
-
 def _deadline(plan: _Plan, unit: _Unit, limit: dict | None, created: datetime):
     """(deadline, provisional) as a submission computes it; working days cached per day."""
     if limit is None:
@@ -316,16 +306,6 @@ class _Writer:
                 copy.write_row(row)
 
 
-def _take_ids(conn: sa.Connection, count: int) -> list[int]:
-    """Ids for ``count`` new cases: from the sequence on PostgreSQL; on SQLite the ones after
-    the largest (this transaction already holds the write lock, so nobody else takes them)."""
-    if conn.dialect.name == "postgresql":
-        return conn.execute(sa.text("SELECT nextval(pg_get_serial_sequence('cases', 'id')) "
-                                    "FROM generate_series(1, :n)"), {"n": count}).scalars().all()
-    last = conn.execute(sa.select(sa.func.coalesce(sa.func.max(Case.id), 0))).scalar_one()
-    return list(range(last + 1, last + 1 + count))
-
-
 def _batch(conn: sa.Connection, plan: _Plan, rng: random.Random, first: int, count: int, n: int,
            start: datetime, span: float, now: datetime) -> tuple[int, int]:
     """Insert cases ``first … first+count-1`` of ``n`` with their events; (events, participants)."""
@@ -334,8 +314,8 @@ def _batch(conn: sa.Connection, plan: _Plan, rng: random.Random, first: int, cou
     kinds = rng.choices(plan.types, plan.type_weights, k=count)
     days = [c.astimezone(LOCAL_TZ).strftime("%Y%m%d") for c in created]
     groups = Counter((k.ctype.prefix, d) for k, d in zip(kinds, days, strict=True))
-    serial = {key: _reserve(conn, *key, size) for key, size in groups.items()}
-    ids = _take_ids(conn, count)
+    serial = {key: reserve_serials(conn, *key, size) for key, size in groups.items()}
+    ids = take_case_ids(conn, count)
     write = _Writer(conn)
     cases, events, participants = [], [], []
     for case_id, c, unit, kind, day in zip(ids, created, units, kinds, days, strict=True):

@@ -41,6 +41,7 @@ from pathlib import PurePath
 from typing import Any
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 
 from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.errors import ValidationFailed
@@ -207,11 +208,18 @@ _CACHE_SIZE = 256
 
 
 def _stamp() -> tuple:
-    """The database and its newest calendar change: changes whenever the calendar does."""
+    """The database and its newest calendar change: changes whenever the calendar does.
+
+    Looked up once per request (a submission computes a deadline and its 临期 moment)."""
+    if has_request_context() and "fengqiao_calendar_stamp" in g:
+        return g.fengqiao_calendar_stamp
     last = db.execute(
         sa.select(CalendarChange.id, CalendarChange.at).order_by(CalendarChange.id.desc()).limit(1)
     ).first()
-    return (str(db.get_bind().url), tuple(last) if last else None)
+    stamp = (str(db.get_bind().url), tuple(last) if last else None)
+    if has_request_context():
+        g.fengqiao_calendar_stamp = stamp
+    return stamp
 
 
 def _org_is(column, org_code: str | None):
@@ -253,6 +261,8 @@ def invalidate_cache() -> None:
     """Forget every cached snapshot (changes are detected anyway; this frees memory)."""
     with _cache_lock:
         _cache.clear()
+    if has_request_context():
+        g.pop("fengqiao_calendar_stamp", None)
 
 
 def is_working_day(day: date | datetime, org_codes: OrgCodes = None) -> bool:

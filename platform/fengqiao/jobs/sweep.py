@@ -52,8 +52,9 @@ def tick() -> None:
 class Ticker:
     """A daemon thread that ticks every ``every`` seconds inside an app context."""
 
-    def __init__(self, app: Flask, every: float = TICK_SECONDS):
-        self.app, self.every = app, every
+    def __init__(self, app: Flask, every: float | None = None):
+        self.app = app  # JOBS_TICK_SECONDS shortens the tick (fault tests)
+        self.every = every or float(app.config.get("JOBS_TICK_SECONDS", TICK_SECONDS))
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="fengqiao-ticker", daemon=True)
 
