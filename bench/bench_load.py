@@ -29,11 +29,11 @@ import httpx
 import load
 import report
 import sqlalchemy as sa
+from servers import PG_HOST, PG_PORT, pg_user
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 CASES = int(os.environ.get("FENGQIAO_BENCH_CASES", "1000000"))
-PG_HOST, PG_PORT = "127.0.0.1", 5432
 REDIS_URL = os.environ.get("FENGQIAO_LOAD_REDIS", "redis://127.0.0.1:6379/14")
 REUSE = os.environ.get("FENGQIAO_LOAD_DATABASE", "")
 SECRET = "load-test-secret-key-0123456789abcdefghijklmnop"
@@ -55,18 +55,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def pg_user() -> str | None:
-    import psycopg
-
-    for user in filter(None, [os.environ.get("PGUSER"), "postgres", os.environ.get("USER")]):
-        try:
-            with psycopg.connect(host=PG_HOST, port=PG_PORT, user=user, dbname="postgres", connect_timeout=3):
-                return user
-        except psycopg.Error:
-            continue
-    return None
 
 
 def redis_ok() -> bool:

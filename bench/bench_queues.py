@@ -36,6 +36,7 @@ from pathlib import Path
 
 import report as summary
 import sqlalchemy as sa
+from servers import PG_HOST, PG_PORT, pg_user
 from sqlalchemy import event
 
 CASES = int(os.environ.get("FENGQIAO_BENCH_CASES", "1000000"))
@@ -44,7 +45,6 @@ SLOW_SAMPLES = max(10, SAMPLES // 3)  # whole pages and tab counts take tenths o
 EXPLAIN_ALWAYS = os.environ.get("FENGQIAO_BENCH_EXPLAIN") == "1"
 PAGE = 50
 DEEP = 200  # the page compared with the first
-PG_HOST, PG_PORT = "127.0.0.1", 5432
 REDIS_URL = os.environ.get("FENGQIAO_BENCH_REDIS", "redis://127.0.0.1:6379/15")
 USERS = (("shenli", "社区工作人员"), ("ducha", "县督查员"), ("shuiwu", "部门联络员：只见派给本单位的"))
 DB_TARGET_MS = {"sqlite": 2.0, "postgresql": 3.0}
@@ -89,24 +89,12 @@ def sqlite_url() -> Iterator[str]:
         yield f"sqlite:///{Path(tmp) / 'bench.db'}"
 
 
-def _pg_user() -> str | None:
-    import psycopg
-
-    for user in filter(None, [os.environ.get("PGUSER"), "postgres", os.environ.get("USER")]):
-        try:
-            with psycopg.connect(host=PG_HOST, port=PG_PORT, user=user, dbname="postgres", connect_timeout=3):
-                return user
-        except psycopg.Error:
-            continue
-    return None
-
-
 @contextlib.contextmanager
 def postgres_url() -> Iterator[str | None]:
     """A throwaway database, or None (with the reason printed) when no server answers."""
     import psycopg
 
-    user = _pg_user()
+    user = pg_user()
     if user is None:
         print(f"PostgreSQL: skipped — no server accepting trust connections on {PG_HOST}:{PG_PORT}")
         summary.skipped("queues", f"no PostgreSQL on {PG_HOST}:{PG_PORT}", "PostgreSQL figures")

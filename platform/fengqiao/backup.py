@@ -101,14 +101,19 @@ def _sqlite_backup(url: URL, path: Path) -> Done:
     return Done(path, path.stat().st_size, "sqlite")
 
 
-def _check_sqlite_file(path: Path) -> None:
+def _check_magic(path: Path, magic: bytes, wrong_kind: str) -> None:
+    """The file starts the way this kind of backup does (else ``wrong_kind`` is the message)."""
     try:
         with open(path, "rb") as f:
-            magic = f.read(16)
+            found = f.read(len(magic))
     except OSError as err:
         raise BackupError(f"无法读取备份文件 {path}：{err.strerror or err}") from err
-    if magic != b"SQLite format 3\x00":
-        raise BackupError(f"{path} 不是 SQLite 备份文件（PostgreSQL 的备份请恢复到 PostgreSQL）")
+    if found != magic:
+        raise BackupError(f"{path} {wrong_kind}")
+
+
+def _check_sqlite_file(path: Path) -> None:
+    _check_magic(path, b"SQLite format 3\x00", "不是 SQLite 备份文件（PostgreSQL 的备份请恢复到 PostgreSQL）")
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         result = conn.execute("PRAGMA quick_check").fetchone()[0]
@@ -198,13 +203,7 @@ def _pg_backup(url: URL, path: Path) -> Done:
 
 
 def _check_pg_file(path: Path) -> None:
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(5)
-    except OSError as err:
-        raise BackupError(f"无法读取备份文件 {path}：{err.strerror or err}") from err
-    if magic != b"PGDMP":
-        raise BackupError(f"{path} 不是 pg_dump -Fc 备份文件（SQLite 的备份请恢复到 SQLite）")
+    _check_magic(path, b"PGDMP", "不是 pg_dump -Fc 备份文件（SQLite 的备份请恢复到 SQLite）")
 
 
 def _pg_restore(url: URL, path: Path) -> Done:
