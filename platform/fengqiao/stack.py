@@ -46,7 +46,7 @@ def _alive(pid: int) -> bool:
     return stat[0] != "Z" and any(mark in cmdline for mark in (b"gunicorn", b"fengqiao", b"rq:"))
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
     """Processes below ``pid``; RQ puts each work horse in a session of its own."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -154,7 +154,7 @@ def stop_process(pid: int, wait: float = STOP_WAIT_SECONDS) -> str:
     """SIGTERM (gunicorn finishes requests, RQ finishes the job), wait, then SIGKILL the tree."""
     if not _alive(pid):
         return "未运行"
-    below = _descendants(pid)
+    below = descendants(pid)
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline and _alive(pid):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from fengqiao.stack import descendants
 from fengqiao.testing.services import _pg_bin, _try_connect, free_port
 
 HERE = Path(__file__).parent
@@ -137,24 +138,6 @@ def redis_proc() -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (RQ puts its work horse in a session of its own, so a
-    group signal alone would miss it)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 class Processes:
