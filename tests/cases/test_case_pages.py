@@ -52,3 +52,13 @@ def test_the_start_page_counts_my_queues_in_my_scope_only(client, demo):
     login(client, "hanzhiming")  # 桥东社区: the case is not theirs
     page = client.get("/").get_data(as_text=True)
     assert re.search(r'href="/queues\?view=unclaimed"><b>0</b>', page)
+
+
+def test_the_assign_form_offers_the_people_of_the_case_units_by_name(client, demo):
+    number = submit_form(client, "livelihood-request", REQUEST, org="339901001001")["case_number"]
+    login(client, "shenli")
+    page = client.get(f"/cases/{number}").get_data(as_text=True)
+    form = page[page.index('data-action="assign"'):]
+    form = form[:form.index("</form>")]
+    assert '<option value="zhangmin"' in form and "张敏" in form  # 揽月社区's grid worker
+    assert 'value="chenjing"' not in form  # 桥东社区's grid worker may not take it

@@ -78,12 +78,13 @@ class Situation:
     ctype: CaseType
     user: User
     participants: list[CaseParticipant]
+    choices: bool = False  # fill option lists of fields (the case page's selects)
 
     @classmethod
-    def of(cls, case: Case, user: User) -> Situation:
+    def of(cls, case: Case, user: User, choices: bool = False) -> Situation:
         participants = list(db.scalars(sa.select(CaseParticipant).where(CaseParticipant.case_id == case.id)
                                        .order_by(CaseParticipant.id)))
-        return cls(case, case_type(case.type, case.workflow_version), user, participants)
+        return cls(case, case_type(case.type, case.workflow_version), user, participants, choices)
 
     @property
     def paths(self) -> list[str]:
@@ -269,9 +270,13 @@ class Claim(Builtin):
 
 
 def assignable_users(s: Situation) -> list[User]:
-    """People who may act on the case: members of its units or of the units above them."""
+    """People who may act on the case: members of its units, of the units above them, and of
+    the units below them (a community assigns its grid workers)."""
+    from fengqiao.orgs.scope import Scope
+
     paths = s.paths
-    covering = sa.or_(*(sa.literal(p).startswith(OrgUnit.path) for p in paths))
+    covering = sa.or_(*(sa.literal(p).startswith(OrgUnit.path) for p in paths),
+                      Scope(tuple(paths)).clause(OrgUnit.path))
     users = db.scalars(
         sa.select(User).join(Membership, Membership.user_id == User.id)
         .join(OrgUnit, Membership.org_id == OrgUnit.id)
@@ -288,7 +293,8 @@ class Assign(Builtin):
     def offer(self, s):
         if not s.open or not (s.is_assignee() or s.roles() & {"staff", "supervisor", "admin"}):
             return None
-        options = [{"const": u.username, "title": u.label} for u in assignable_users(s) if u.id != s.case.assignee_id]
+        options = [{"const": u.username, "title": u.label} for u in assignable_users(s)
+                   if u.id != s.case.assignee_id] if s.choices else []
         return self.info({"type": "object", "additionalProperties": False, "properties": {
             "assignee": {"type": "string", "title": "指派给（办理人）", "oneOf": options} if options
             else {"type": "string", "title": "指派给（办理人）"},

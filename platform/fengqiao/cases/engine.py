@@ -57,11 +57,14 @@ def _candidates(situation: Situation):
         yield TransitionAction(t)
 
 
-def allowed_actions(case: Case, user: User) -> list[ActionInfo]:
-    """What ``user`` may do to ``case`` now (shown as buttons and in the API)."""
+def allowed_actions(case: Case, user: User, choices: bool = False) -> list[ActionInfo]:
+    """What ``user`` may do to ``case`` now (shown as buttons and in the API).
+
+    ``choices`` fills the fields' option lists (who a case may be assigned to): the case page
+    needs them for its selects; the API and bulk actions need only the names."""
     if not getattr(user, "is_authenticated", False):
         return []
-    situation = Situation.of(case, user)
+    situation = Situation.of(case, user, choices)
     return [info for action in _candidates(situation) if (info := action.offer(situation))]
 
 

@@ -67,7 +67,7 @@ def case_detail(number: str):
     found = store.published(case.form_key, case.form_version) if case.form_key else None
     sections = display_sections(found[1].definition, case.data) if found and found[1] else []
     ctype = case_type(case.type, case.workflow_version)
-    actions = engine.allowed_actions(case, user)
+    actions = engine.allowed_actions(case, user, choices=True)
     return render_template(
         "cases/detail.html", case=case, ctype=ctype, sections=sections,
         actions=[a for a in actions if not a.builtin or a.name == "claim"],
