@@ -29,7 +29,7 @@ import httpx
 import load
 import report
 import sqlalchemy as sa
-from servers import PG_HOST, PG_PORT, pg_user
+from servers import PG_HOST, PG_PORT, pg_user, scratch_database
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -75,21 +75,11 @@ def flush_redis() -> None:
 @contextlib.contextmanager
 def database(user: str) -> Iterator[str]:
     """The load database's name: a new one dropped afterwards, or the one to reuse."""
-    import psycopg
-
     if REUSE:
         yield REUSE
         return
-    name = f"fq_load_{os.getpid()}"
-    admin = {"host": PG_HOST, "port": PG_PORT, "user": user, "dbname": "postgres", "autocommit": True}
-    with psycopg.connect(**admin) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
+    with scratch_database(user, "fq_load") as name:
         yield name
-    finally:
-        with psycopg.connect(**admin) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def prepare(url: str, instance: str) -> dict[str, str]:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import report as summary
 import sqlalchemy as sa
-from servers import PG_HOST, PG_PORT, pg_user
+from servers import PG_HOST, PG_PORT, pg_user, scratch_database
 from sqlalchemy import event
 
 CASES = int(os.environ.get("FENGQIAO_BENCH_CASES", "1000000"))
@@ -92,24 +92,14 @@ def sqlite_url() -> Iterator[str]:
 @contextlib.contextmanager
 def postgres_url() -> Iterator[str | None]:
     """A throwaway database, or None (with the reason printed) when no server answers."""
-    import psycopg
-
     user = pg_user()
     if user is None:
         print(f"PostgreSQL: skipped — no server accepting trust connections on {PG_HOST}:{PG_PORT}")
         summary.skipped("queues", f"no PostgreSQL on {PG_HOST}:{PG_PORT}", "PostgreSQL figures")
         yield None
         return
-    name = f"fq_bench_{os.getpid()}"
-    admin = {"host": PG_HOST, "port": PG_PORT, "user": user, "dbname": "postgres", "autocommit": True}
-    with psycopg.connect(**admin) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
+    with scratch_database(user, "fq_bench") as name:
         yield f"postgresql+psycopg://{user}@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        with psycopg.connect(**admin) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def make_bench_app(url: str, instance: Path, redis_url: str | None):

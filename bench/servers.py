@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 
@@ -18,3 +20,20 @@ def pg_user() -> str | None:
         except psycopg.Error:
             continue
     return None
+
+
+@contextlib.contextmanager
+def scratch_database(user: str, prefix: str) -> Iterator[str]:
+    """A new, empty database ``<prefix>_<pid>`` on the local server, dropped afterwards."""
+    import psycopg
+
+    name = f"{prefix}_{os.getpid()}"
+    admin = {"host": PG_HOST, "port": PG_PORT, "user": user, "dbname": "postgres", "autocommit": True}
+    with psycopg.connect(**admin) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        with psycopg.connect(**admin) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

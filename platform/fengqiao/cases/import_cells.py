@@ -179,6 +179,18 @@ def _scalar(value: Any, schema: dict) -> Any:
     return _choice(text(value), schema)
 
 
+def _json_cell(value: Any, shape: type, message: str) -> Any:
+    """A cell holding JSON of ``shape`` (list or dict); ``message`` says what to write instead."""
+    try:
+        parsed = json.loads(text(value))
+    except ValueError as err:
+        raise CellProblem(message) from err
+    if not isinstance(parsed, shape):
+        raise CellProblem(message)
+    return parsed
+
+
+
 def convert(value: Any, schema: dict) -> Any:
     """A cell's value in the field's type; ``None`` for an empty cell."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -189,20 +201,8 @@ def convert(value: Any, schema: dict) -> Any:
         if items.get("format") == "attachment":
             raise CellProblem("批量导入不支持附件，请留空，导入后在事项中补充")
         if _type(items) == "object":
-            try:
-                parsed = json.loads(text(value))
-            except ValueError as err:
-                raise CellProblem("应填写 JSON 数组，如 [{\"name\": \"张三\"}]") from err
-            if not isinstance(parsed, list):
-                raise CellProblem("应填写 JSON 数组，如 [{\"name\": \"张三\"}]")
-            return parsed
+            return _json_cell(value, list, "应填写 JSON 数组，如 [{\"name\": \"张三\"}]")
         return [_scalar(part, items) for part in _SPLIT.split(text(value)) if part.strip()]
     if kind == "object":
-        try:
-            parsed = json.loads(text(value))
-        except ValueError as err:
-            raise CellProblem("应按子项分列填写（如「地点.详细地址」），或填写 JSON 对象") from err
-        if not isinstance(parsed, dict):
-            raise CellProblem("应按子项分列填写（如「地点.详细地址」），或填写 JSON 对象")
-        return parsed
+        return _json_cell(value, dict, "应按子项分列填写（如「地点.详细地址」），或填写 JSON 对象")
     return _scalar(value, schema)
