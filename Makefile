@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PLUGIN_DIRS := $(wildcard plugins/*/setup.cfg plugins/*/pyproject.toml)
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint pytest install browser clean bench stack-up stack-down
+.PHONY: demo test lint pytest install browser fonts clean bench stack-up stack-down
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(STAMP): $(BIN)/python setup.cfg pyproject.toml $(PLUGIN_DIRS)
 
 install: $(STAMP)
 
-demo: install
+demo: install fonts
 	$(BIN)/fengqiao demo
 
 # Headless Chromium + CJK fonts for the browser tests (Debian packages); skipped with a
@@ -30,6 +30,15 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
 	    || echo "warning: could not install chromium; browser tests will be skipped"; \
 	else echo "warning: chromium missing and cannot be installed here; browser tests will be skipped"; fi
+
+# A CJK font for certificate PDFs (embedded in each PDF, so readers need none).
+fonts:
+	@if fc-list 2>/dev/null | grep -qi 'noto.*cjk'; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing fonts-noto-cjk (Debian)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null) \
+	    || echo "warning: could not install fonts-noto-cjk; certificate PDFs need FENGQIAO_PDF_FONT"; \
+	else echo "warning: no CJK font; set FENGQIAO_PDF_FONT for certificate PDFs"; fi
 
 lint: install
 	$(BIN)/ruff check platform tests bench plugins

@@ -6,6 +6,12 @@ change only with a new ``API_VERSION`` and a changelog entry.
 
 from __future__ import annotations
 
+import os
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from blinker import NamedSignal
+from blinker import signal as blinker_signal
 from flask import render_template as render
 from flask_login import current_user
 
@@ -13,12 +19,14 @@ from fengqiao.access import login_required, public, requires
 from fengqiao.api import json_body
 from fengqiao.api.openapi import document, query
 from fengqiao.cases.queries import cases_in
+from fengqiao.db import LOCAL_TZ, UTCDateTime, db, utcnow
 from fengqiao.db import Base as Model
-from fengqiao.db import UTCDateTime, db, utcnow
+from fengqiao.documents import Certificate, FontMissing, certificate_pdf, qr_data_uri, qr_png
 from fengqiao.errors import APIError, ValidationFailed
 from fengqiao.exports import safe_cell, workbook_bytes, xlsx_response
 from fengqiao.jobs import current_job_id, enqueue, files_dir, set_progress
 from fengqiao.masking import mask_data, mask_id_card, mask_mobile, mask_name
+from fengqiao.orgs.info import OrgInfo, org_ancestors, org_unit, org_units
 from fengqiao.orgs.scope import Scope, scope_for
 from fengqiao.plugins.base import API_VERSION, Plugin
 from fengqiao.plugins.state import is_active
@@ -43,6 +51,10 @@ API_CHANGELOG = {
     "signals, scoping, db/Model, render, document, masking.",
     "1.1": "Jobs through the transactional outbox (enqueue, set_progress, current_job_id, "
     "files_dir); signals case_escalated and case_notification.",
+    "1.2": "perform_action, case_info, submit_form; working days (add_working_days, "
+    "working_days_between, is_working_day, today_local); org_unit, org_ancestors, org_units; "
+    "certificate_pdf, qr_png, qr_data_uri; external_url; plugin_signal, send_signal; write_lock; "
+    "ctx.register_job(..., every=seconds) for periodic jobs.",
 }
 
 def cli_app():
@@ -66,7 +78,136 @@ def plugin_settings(name: str) -> dict:
     return current_app.extensions["fengqiao.plugin_contexts"][name].settings()
 
 
+def case_info(case_number: str) -> dict | None:
+    """A case's summary: number, type, state, org (code), assignee, deadline, created_at,
+    closed_at, version, title (no data: use ``case_data``). None for an unknown number."""
+    from fengqiao.models import Case
+
+    case = db.scalar(sa.select(Case).where(Case.number == case_number))
+    if case is None:
+        return None
+    return {"number": case.number, "type": case.type, "state": case.state, "org": case.org.code,
+            "assignee": case.assignee.username if case.assignee else None, "deadline": case.deadline,
+            "created_at": case.created_at, "closed_at": case.closed_at, "version": case.version,
+            "title": case.title}
+
+
+def perform_action(case_number: str, action: str, *, actor: str | None = None, comment: str = "",
+                   fields: dict | None = None, deadline_days: int | None = None) -> dict:
+    """Act on a case and return its ``case_info``.
+
+    With ``actor`` (a username) the action runs exactly as if that person clicked it: their
+    scope, role and guards apply. Without, the workflow transition ``action`` is taken by the
+    system (history shows no person); ``deadline_days`` then restarts the clock with that many
+    working days. Raises ``APIError`` (404 unknown, 403/409 not allowed now, 422 guards).
+    """
+    from fengqiao.models import Case, User
+
+    if actor is None:
+        from fengqiao.cases.system import perform_as_system
+
+        perform_as_system(case_number, action, comment, fields, deadline_days)
+    else:
+        from fengqiao.cases.engine import perform
+
+        user = db.scalar(sa.select(User).where(User.username == actor, User.active))
+        if user is None:
+            raise APIError(404, [("/actor", f"用户 {actor} 不存在或已停用", "unknown_user")])
+        version = db.scalar(sa.select(Case.version).where(Case.number == case_number))
+        perform(case_number, action, user, {"version": version, "comment": comment, "fields": fields or {}})
+    return case_info(case_number)  # type: ignore[return-value]
+
+
+def submit_form(form_key: str, data: dict, *, org: str | None = None, actor: str | None = None,
+                channel: str = "api") -> dict:
+    """Submit ``data`` to the latest published version of ``form_key`` as the core's own
+    routes do (validation, case, history, signals); returns ``{"case_number","tracking_code"}``.
+    Raises ``ValidationFailed`` with Chinese messages, ``APIError`` 404 for an unknown form."""
+    from fengqiao.forms.store import published
+    from fengqiao.forms.submit import submit
+    from fengqiao.models import User
+
+    found = published(form_key)
+    if found is None:
+        raise APIError(404, [("", f"表单 {form_key} 不存在或未发布", "unknown_form")])
+    user = db.scalar(sa.select(User).where(User.username == actor)) if actor else None
+    result = submit(found[1], data, user=user, channel=channel, org_code=org)
+    return {"case_number": result.case_number, "tracking_code": result.tracking_code}
+
+
+def _calendar_org(org: str | None):
+    from fengqiao.cases.workdays import jurisdiction_of
+
+    return jurisdiction_of(org) if org else None
+
+
+def add_working_days(start: datetime | date, n: int, org: str | None = None) -> datetime:
+    """The close of the Nth working day after ``start`` on the official calendar (with 调休),
+    as the unit ``org`` sees it (its local arrangements; national when None)."""
+    from fengqiao.cases.workdays import add_working_days as add
+
+    return add(start, n, _calendar_org(org)).at
+
+
+def working_days_between(start: datetime | date, end: datetime | date, org: str | None = None) -> int:
+    """Working days after ``start``'s day up to and including ``end``'s (same day: 0)."""
+    from fengqiao.cases.workdays import working_days_between as between
+
+    return between(start, end, _calendar_org(org))
+
+
+def is_working_day(day: date | datetime, org: str | None = None) -> bool:
+    from fengqiao.cases.workdays import is_working_day as working
+
+    return working(day, _calendar_org(org))
+
+
+def today_local() -> date:
+    """Today in 北京时间 (periods, notice windows and ``YYYY-MM`` months count in local time)."""
+    from fengqiao.cases.workdays import today_local as today
+
+    return today()
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute URL for ``endpoint`` (QR codes, PDFs): the request's host inside a request,
+    else ``FENGQIAO_PUBLIC_URL`` (default ``http://127.0.0.1:5000``) in jobs and commands."""
+    from flask import current_app, has_request_context, url_for
+
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    base = current_app.config.get("PUBLIC_URL") or os.environ.get("FENGQIAO_PUBLIC_URL") or "http://127.0.0.1:5000"
+    with current_app.test_request_context(base_url=base):
+        return url_for(endpoint, _external=True, **values)
+
+
+def plugin_signal(name: str) -> NamedSignal:
+    """A signal one plugin sends and others may receive, shared by name alone (plugins never
+    import each other). Name it ``<plugin>.<event>``; document its kwargs in your README."""
+    return blinker_signal(name)
+
+
+def send_signal(signal: NamedSignal, **kwargs) -> None:
+    """Send a plugin signal to receivers connected with ``ctx.connect`` (after your commit)."""
+    from fengqiao.signals import send
+
+    send(signal, **kwargs)
+
+
+def write_lock() -> None:
+    """Take the database's write lock before a read-then-write (SQLite: ``BEGIN IMMEDIATE``,
+    so concurrent writers queue instead of failing). On PostgreSQL it does nothing: use
+    conditional ``UPDATE … WHERE`` or ``SELECT … FOR UPDATE``. Call it first in the transaction."""
+    connection = db.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 __all__ = [
+    "LOCAL_TZ", "Certificate", "FontMissing", "OrgInfo", "add_working_days", "case_info", "certificate_pdf",
+    "external_url", "is_working_day", "org_ancestors", "org_unit", "org_units", "perform_action",
+    "plugin_signal", "qr_data_uri", "qr_png", "send_signal", "submit_form", "today_local",
+    "working_days_between", "write_lock",
     "calendar_changed", "case_data", "cli_app", "plugin_settings",
     "API_CHANGELOG", "API_VERSION", "APIError", "Model", "Plugin", "Scope", "UTCDateTime",
     "ValidationFailed", "case_assigned", "case_closed", "case_created", "case_escalated",

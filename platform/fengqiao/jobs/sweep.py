@@ -36,10 +36,20 @@ def redispatch_stale(now=None, grace: timedelta = GRACE) -> int:
     return len(rows)
 
 
+def periodic_jobs() -> list:
+    """The core's periodic jobs and those of plugins that are switched on."""
+    from flask import current_app
+
+    from fengqiao.plugins.state import is_active
+
+    plugins = current_app.extensions.get("fengqiao.periodic", {}).values()
+    return [*PERIODIC.values(), *(p for plugin, p in plugins if is_active(plugin))]
+
+
 def enqueue_periodic(now=None) -> list[int]:
     """Enqueue each periodic job for the current slot (a dedupe key makes it once per slot)."""
     stamp = int((now or utcnow()).timestamp())
-    ids = [enqueue(p.name, dedupe_key=f"{p.name}@{stamp // p.every}") for p in PERIODIC.values()]
+    ids = [enqueue(p.name, dedupe_key=f"{p.name}@{stamp // p.every}") for p in periodic_jobs()]
     db.commit()
     return ids
 

@@ -89,10 +89,19 @@ class PluginContext:
             registry.extra.setdefault(role, set()).add(full)
         return full
 
-    def register_job(self, name: str, func: Callable[..., Any]) -> str:
-        """Make ``func`` runnable as the job ``<plugin>.<name>`` (pass IDs, stay idempotent)."""
+    def register_job(self, name: str, func: Callable[..., Any], every: int | None = None) -> str:
+        """Make ``func`` runnable as the job ``<plugin>.<name>`` (pass IDs, stay idempotent).
+
+        With ``every`` (seconds) it also runs periodically, with no arguments, once per slot
+        across all workers, while the plugin is on."""
         full = f"{self.plugin}.{name}"
         self.app.extensions["fengqiao.jobs"][full] = func
+        if every is not None:
+            if not isinstance(every, int) or every < 10:
+                raise ValueError("every: at least 10 seconds")
+            from fengqiao.jobs.registry import Periodic
+
+            self.app.extensions.setdefault("fengqiao.periodic", {})[full] = (self.plugin, Periodic(full, every))
         return full
 
     # -- settings -------------------------------------------------------------------------
