@@ -92,6 +92,18 @@ def case_info(case_number: str) -> dict | None:
             "title": case.title}
 
 
+def tracking_matches(case_number: str, code: str) -> bool:
+    """Whether ``code`` is the resident's 查询码 of the case (constant-time; residents have no
+    account, so number + code is what lets one download their own certificate)."""
+    from fengqiao.cases.tracking import find_for_resident
+
+    try:
+        find_for_resident(case_number, code)
+    except APIError:
+        return False
+    return True
+
+
 def perform_action(case_number: str, action: str, *, actor: str | None = None, comment: str = "",
                    fields: dict | None = None, deadline_days: int | None = None) -> dict:
     """Act on a case and return its ``case_info``.
@@ -206,7 +218,7 @@ def write_lock() -> None:
 __all__ = [
     "LOCAL_TZ", "Certificate", "FontMissing", "OrgInfo", "add_working_days", "case_info", "certificate_pdf",
     "external_url", "is_working_day", "org_ancestors", "org_unit", "org_units", "perform_action",
-    "plugin_signal", "qr_data_uri", "qr_png", "send_signal", "submit_form", "today_local",
+    "plugin_signal", "qr_data_uri", "qr_png", "send_signal", "submit_form", "today_local", "tracking_matches",
     "working_days_between", "write_lock",
     "calendar_changed", "case_data", "cli_app", "plugin_settings",
     "API_CHANGELOG", "API_VERSION", "APIError", "Model", "Plugin", "Scope", "UTCDateTime",

@@ -134,3 +134,12 @@ def test_write_lock_serialises_read_then_write_on_sqlite(app):
         t.join()
     with app.app_context():
         assert db.scalar(sa.select(PluginState.settings).where(PluginState.name == "counter"))["n"] == 40
+
+
+def test_tracking_codes_are_checked(app, demo):
+    with app.app_context():
+        made = sdk.submit_form("grid-incident", INCIDENT, org="339901001001001", actor="zhangmin")
+        assert sdk.tracking_matches(made["case_number"], made["tracking_code"])
+        assert sdk.tracking_matches(made["case_number"], made["tracking_code"].lower())
+        assert not sdk.tracking_matches(made["case_number"], "WRONG")
+        assert not sdk.tracking_matches("NOPE", made["tracking_code"])
