@@ -98,9 +98,10 @@ def demo(port: int, reset: bool) -> None:
     app = make_app({"mode": "demo", "database_url": f"sqlite:///{db_file}", "redis_url": None})
     with app.app_context():
         _upgrade(app)
-        from fengqiao.demo_data import DEMO_PASSWORD, STAFF, load_demo_data
+        from fengqiao.demo_data import DEMO_PASSWORD, STAFF, load_demo_data, load_plugin_demo_data
 
         load_demo_data()
+        load_plugin_demo_data()
     url = f"http://127.0.0.1:{port}/"
     click.echo(f"\n枫桥演示已就绪 · Fengqiao demo: {url}")
     click.echo(f"登录页 login: {url}login   （所有演示账号密码 password: {DEMO_PASSWORD}）")
@@ -344,11 +345,12 @@ def demo_data_group() -> None:
 @demo_data_group.command("load")
 def demo_data_load() -> None:
     """Load the demo jurisdiction into the configured database."""
-    from fengqiao.demo_data import load_demo_data
+    from fengqiao.demo_data import load_demo_data, load_plugin_demo_data
 
     app = make_app()
     with app.app_context():
         added = load_demo_data()
+        load_plugin_demo_data()
     click.echo(f"已加载演示数据：新增 {added['units']} 个单位、{added['users']} 个用户、"
                f"发布 {added['forms']} 个表单")
 

@@ -87,3 +87,28 @@ def load_demo_data() -> dict[str, int]:
 
     forms = sync_all_forms(current_app)
     return {"units": added_units, "users": added_users, "forms": len(forms)}
+
+
+def load_plugin_demo_data() -> list[str]:
+    """Run each active plugin's demo loader (``ctx.add_demo_data``); returns their names.
+
+    Separate from ``load_demo_data`` so that tests get the bare demo jurisdiction; a loader
+    that fails is logged and the demo starts without its rows."""
+    import logging
+
+    from flask import current_app
+
+    from fengqiao.plugins.state import is_active
+
+    loaded = []
+    for plugin, load in current_app.extensions.get("fengqiao.demo_loaders", []):
+        if not is_active(plugin):
+            continue
+        try:
+            load()
+            db.commit()
+            loaded.append(plugin)
+        except Exception:
+            db.rollback()
+            logging.getLogger(__name__).exception("plugin %s: demo data failed", plugin)
+    return loaded

@@ -104,6 +104,11 @@ class PluginContext:
             self.app.extensions.setdefault("fengqiao.periodic", {})[full] = (self.plugin, Periodic(full, every))
         return full
 
+    def add_demo_data(self, load: Callable[[], Any]) -> None:
+        """``load()`` adds the plugin's sample rows to the demo (``fengqiao demo`` and
+        ``fengqiao demo-data load``) after the core's; it must be idempotent (skip what exists)."""
+        self.app.extensions.setdefault("fengqiao.demo_loaders", []).append((self.plugin, load))
+
     # -- settings -------------------------------------------------------------------------
     def settings(self) -> dict:
         """This plugin's settings as saved by an admin, over the schema's defaults."""

@@ -302,3 +302,12 @@ def screenshot_dir() -> Path:
     path = Path("test-artifacts")
     path.mkdir(exist_ok=True)
     return path
+
+
+def load_plugin_demo(app) -> list[str]:
+    """Run the enabled plugins' demo loaders (``ctx.add_demo_data``) as ``fengqiao demo`` does;
+    returns the names of the plugins whose loader ran."""
+    from fengqiao.demo_data import load_plugin_demo_data
+
+    with app.app_context():
+        return load_plugin_demo_data()

@@ -6,7 +6,7 @@ Imports only ``fengqiao.sdk`` from the core (plus Flask, SQLAlchemy and click).
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import Plugin, case_data, db, render, submission_received
+from fengqiao.sdk import Plugin, case_data, db, render, submission_received, submit_form
 from sqlalchemy.exc import IntegrityError
 
 # Importing the model registers ``hello_greetings`` on the shared metadata, so that
@@ -30,6 +30,12 @@ def on_submission(sender, **kwargs) -> None:
         db.commit()
     except IntegrityError:  # a concurrent delivery of the same signal stored it first
         db.rollback()
+
+
+def demo_greeting() -> None:
+    """Demo data (``fengqiao demo``): one greeting, so /p/hello/ is not empty. Idempotent."""
+    if not db.scalar(sa.select(sa.func.count()).select_from(HelloGreeting)):
+        submit_form(FORM_KEY, {"name": "王阿姨", "message": "社区工作人员辛苦了！"}, channel="web")
 
 
 def render_widget() -> str:
@@ -75,3 +81,4 @@ class HelloPlugin(Plugin):
         ctx.add_permission("view", "查看问候", roles=("staff",))
         ctx.add_menu_item("p_hello.index", "问候")
         ctx.add_widget("count", "收到的问候", render_widget, permission="hello.view")
+        ctx.add_demo_data(demo_greeting)

@@ -174,3 +174,12 @@ def test_imports_only_the_sdk_from_the_core():
             for name in names:
                 if name == "fengqiao" or name.startswith("fengqiao."):
                     assert name == "fengqiao.sdk", f"{path.name} imports {name}"
+
+
+def test_demo_data_adds_one_greeting_once(app, demo):
+    from fengqiao.testing.plugin import load_plugin_demo
+
+    assert load_plugin_demo(app) == ["hello"]
+    load_plugin_demo(app)
+    with app.app_context():
+        assert [g.name for g in db.scalars(sa.select(HelloGreeting))] == ["王阿姨"]
