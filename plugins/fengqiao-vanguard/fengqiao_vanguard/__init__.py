@@ -1,0 +1,74 @@
+"""fengqiao-vanguard (党员先锋指数): party members scored against published indicator sets,
+reviewed by their branch, publicly noticed each quarter and rated with stars each year.
+
+Imports only ``fengqiao.sdk`` from the core. Receives ``volunteer.hours_confirmed`` from the
+volunteer plugin by name (never imports it) and works without it.
+"""
+
+from __future__ import annotations
+
+from fengqiao.sdk import Plugin
+
+# Importing the models registers the ``vanguard_`` tables on the shared metadata.
+from fengqiao_vanguard.models import (
+    EventHistory,
+    Indicator,
+    IndicatorSet,
+    Member,
+    Notice,
+    Objection,
+    Rating,
+    ScoreEvent,
+)
+from fengqiao_vanguard.receivers import hours_confirmed, on_hours_confirmed
+
+__all__ = ["EventHistory", "Indicator", "IndicatorSet", "Member", "Notice", "Objection", "Rating",
+           "ScoreEvent", "VanguardPlugin"]
+
+
+class VanguardPlugin(Plugin):
+    name = "vanguard"
+    title = "党员先锋指数"
+    description = "按指标体系为党员记分，支部审核，季度公示，年度评星。"
+    api_version = ">=1.2,<2"
+    templates = "templates"
+    static = "static"
+    migrations = "migrations"
+    settings_schema = {
+        "type": "object",
+        "properties": {
+            "volunteer_rate": {"type": "number", "title": "双报到志愿服务每小时折算分值", "default": 0.5,
+                               "minimum": 0, "maximum": 10},
+            "volunteer_year_cap": {"type": "number", "title": "志愿服务每年最多折算分值", "default": 10,
+                                   "minimum": 0, "maximum": 100},
+            "volunteer_indicator": {"type": "string", "title": "志愿服务计入的指标代码",
+                                    "default": "double_report", "minLength": 1, "maxLength": 40},
+            "objection_days": {"type": "integer", "title": "公示异议期（工作日）", "default": 5,
+                               "minimum": 1, "maximum": 30},
+        },
+        "additionalProperties": False,
+    }
+
+    def blueprint(self):
+        from fengqiao_vanguard.views import pages
+
+        return pages
+
+    def api_blueprint(self):
+        from fengqiao_vanguard.api import api
+
+        return api
+
+    def cli(self):
+        from fengqiao_vanguard.cli import vanguard
+
+        return vanguard
+
+    def setup(self, ctx) -> None:
+        ctx.connect(hours_confirmed, on_hours_confirmed)
+        ctx.add_permission("review", "党员先锋指数：登记党员、审核积分、公示评星", roles=("staff",))
+        ctx.add_permission("manage", "党员先锋指数：编辑和发布指标体系", roles=("admin",))
+        ctx.add_menu_item("p_vanguard.index", "先锋指数")
+        from fengqiao_vanguard.demo import load_demo
+
+        ctx.add_demo_data(load_demo)
