@@ -13,7 +13,9 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python setup.cfg pyproject.toml $(PLUGIN_DIRS)
 	$(BIN)/pip install --quiet -e '.[test]'
-	@for d in $(sort $(dir $(PLUGIN_DIRS))); do echo "installing plugin $$d"; $(BIN)/pip install --quiet -e "$$d" || exit 1; done
+	@for d in $(sort $(dir $(PLUGIN_DIRS))); do echo "installing plugin $$d"; \
+	  extra=$$(grep -qs '^test *=' "$$d/pyproject.toml" && echo '[test]'); \
+	  $(BIN)/pip install --quiet -e "$$d$$extra" || exit 1; done
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -1,0 +1,79 @@
+"""Lists as Excel: export a version, import a sheet into a draft (all rows valid or none)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from fengqiao.sdk import ValidationFailed, db, workbook_bytes
+from openpyxl import load_workbook
+
+from fengqiao_certificates.lists import MAX_ITEMS, clean_item, normalise
+from fengqiao_certificates.models import KINDS, CertificateItem, CertificateList
+
+HEADERS = ("类别", "证明名称", "申请人", "所需材料", "办理时限（工作日，0=当场）", "出具模板", "不应出具原因", "替代办理途径")
+KEYS = ("kind", "name", "applicants", "materials", "time_limit_days", "template", "reason", "referral")
+KIND_BY_LABEL = {label: key for key, label in KINDS.items()}
+
+
+def export_list(listing: CertificateList) -> bytes:
+    rows = [[KINDS[i.kind], i.name, i.applicants, i.materials,
+             "" if i.time_limit_days is None else i.time_limit_days, i.template, i.reason, i.referral]
+            for i in listing.items]
+    return workbook_bytes(f"{listing.title or '证明事项清单'} 第{listing.version}版", HEADERS, rows)
+
+
+def _header_row(rows: list[tuple]) -> int:
+    for index, row in enumerate(rows[:5]):
+        if row and "证明名称" in [str(c or "").strip() for c in row]:
+            return index
+    raise ValidationFailed([("/file", "未找到表头：第一行或第二行应包含“类别”“证明名称”等列（可先导出一份作为模板）", "format")])
+
+
+def read_items(content: bytes) -> list[dict]:
+    """Rows of the first sheet as cleaned items; every bad cell is reported by row and column."""
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise ValidationFailed([("/file", "无法读取该文件，请上传 .xlsx 格式的 Excel 文件", "format")]) from None
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    head = _header_row(rows)
+    columns = {str(c or "").strip(): i for i, c in enumerate(rows[head])}
+    index = {key: columns.get(label) for key, label in zip(KEYS, HEADERS, strict=True)}
+    if index["kind"] is None:
+        raise ValidationFailed([("/file", "缺少“类别”列", "format")])
+    items, errors, seen = [], [], set()
+    for number, row in enumerate(rows[head + 1:], start=head + 2):
+        if not row or all(c in (None, "") for c in row):
+            continue
+        data = {k: (row[i] if i is not None and i < len(row) and row[i] is not None else "") for k, i in index.items()}
+        label = str(data["kind"]).strip()
+        data["kind"] = KIND_BY_LABEL.get(label, label)
+        if isinstance(data["time_limit_days"], float) and data["time_limit_days"].is_integer():
+            data["time_limit_days"] = int(data["time_limit_days"])
+        try:
+            item = clean_item(data)
+        except ValidationFailed as exc:
+            errors += [(f"/rows/{number}{p}", f"第 {number} 行：{m}", c) for p, m, c in exc.problems]
+            continue
+        if normalise(item["name"]) in seen:
+            errors.append((f"/rows/{number}/name", f"第 {number} 行：证明名称与前面的行重复", "duplicate"))
+        seen.add(normalise(item["name"]))
+        items.append(item)
+    if not items and not errors:
+        errors.append(("/file", "表格中没有证明事项", "minItems"))
+    if len(items) > MAX_ITEMS:
+        errors.append(("/file", f"一份清单最多 {MAX_ITEMS} 项", "maxItems"))
+    if errors:
+        raise ValidationFailed(errors[:50])
+    return items
+
+
+def import_items(draft: CertificateList, content: bytes) -> int:
+    """Replace the draft's items with the sheet's (nothing changes when any row is invalid)."""
+    items = read_items(content)
+    draft.items.clear()
+    db.flush()
+    draft.items.extend(CertificateItem(position=i, **item) for i, item in enumerate(items))
+    db.flush()
+    return len(items)

@@ -1,0 +1,149 @@
+"""Issuing, rendering, verifying and revoking certificates.
+
+Serials read ``ZM<unit code>-<year>-<sequence>``: gap-free per issuing unit and year, unique
+under concurrency (the ``(org_code, year, sequence)`` key decides; a loser retries with the
+next number). One certificate per case: issuing twice returns the first.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from fengqiao.sdk import (
+    APIError,
+    Certificate,
+    case_data,
+    case_info,
+    certificate_pdf,
+    db,
+    external_url,
+    mask_id_card,
+    mask_name,
+    org_unit,
+    plugin_signal,
+    send_signal,
+    today_local,
+    utcnow,
+    write_lock,
+)
+from sqlalchemy.exc import IntegrityError
+
+from fengqiao_certificates.models import CertificateItem, CertificateRequest, IssuedCertificate
+
+DEFAULT_TEMPLATE = "经核查，{姓名}申请开具的「{证明}」所述情况属实。\n特此证明。"
+ATTEMPTS = 20
+issued_signal = plugin_signal("certificates.issued")  # kwargs: serial, case_number, org, item
+
+
+def by_serial(serial: str) -> IssuedCertificate | None:
+    return db.scalar(sa.select(IssuedCertificate).where(IssuedCertificate.serial == (serial or "").strip()))
+
+
+def by_case(case_number: str) -> IssuedCertificate | None:
+    return db.scalar(sa.select(IssuedCertificate).where(IssuedCertificate.case_number == case_number))
+
+
+def fill_template(template: str, values: dict[str, str]) -> str:
+    """Replace ``{姓名}``-style placeholders; unknown ones stay as typed (never an error)."""
+    text = template or DEFAULT_TEMPLATE
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+def issue(case_number: str, actor: str | None = None) -> IssuedCertificate:
+    """Issue the certificate of an approved request (idempotent per case)."""
+    existing = by_case(case_number)
+    if existing is not None:
+        return existing
+    info = case_info(case_number)
+    if info is None:
+        raise APIError(404, [("", "未找到该申请", "not_found")])
+    data = case_data(case_number) or {}
+    request = db.scalar(sa.select(CertificateRequest).where(CertificateRequest.case_number == case_number))
+    item = db.get(CertificateItem, request.item_id) if request and request.item_id else None
+    unit = org_unit(info["org"])
+    title = (item.name if item else None) or str(data.get("certificate") or "证明")
+    name = str(data.get("applicant_name") or "")
+    purpose = str(data.get("purpose") or "")
+    issuer = unit.name if unit else info["org"]
+    body = fill_template(item.template if item else "", {"姓名": name, "证明": title, "用途": purpose,
+                                                         "单位": issuer})
+    db.commit()  # end the read transaction so the write lock comes first in the next one
+    for _ in range(ATTEMPTS):
+        write_lock()
+        year = today_local().year
+        last = db.scalar(sa.select(sa.func.max(IssuedCertificate.sequence))
+                         .where(IssuedCertificate.org_code == info["org"], IssuedCertificate.year == year)) or 0
+        cert = IssuedCertificate(
+            serial=f"ZM{info['org']}-{year}-{last + 1:06d}", case_number=case_number, org_code=info["org"],
+            year=year, sequence=last + 1, issuer_name=issuer[:100], item_name=title[:100], holder_name=name[:50],
+            holder_id_card=str(data.get("applicant_id_card") or "")[:18], purpose=purpose[:200], body=body,
+            issued_on=today_local(), issued_at=utcnow(), issued_by=actor)
+        db.add(cert)
+        try:
+            db.commit()
+        except IntegrityError:
+            db.rollback()
+            existing = by_case(case_number)
+            if existing is not None:  # a second delivery of the same approval won the race
+                return existing
+            continue
+        send_signal(issued_signal, serial=cert.serial, case_number=case_number, org=cert.org_code,
+                    item=cert.item_name)
+        return cert
+    raise APIError(409, [("", "证明编号分配冲突，请稍后重试", "serial_conflict")])
+
+
+def verify_url(serial: str) -> str:
+    return external_url("p_certificates.verify_page", serial=serial)
+
+
+def pdf_bytes(cert: IssuedCertificate) -> bytes:
+    return certificate_pdf(Certificate(
+        title=cert.item_name, serial=cert.serial, issuer=cert.issuer_name, issued_on=cert.issued_on,
+        verify_url=verify_url(cert.serial),
+        rows=[("姓名", cert.holder_name), ("身份证号", mask_id_card(cert.holder_id_card) if cert.holder_id_card else "—"),
+              ("用途", cert.purpose or "—")],
+        body=cert.body, revoked=cert.revoked_at is not None))
+
+
+def public_view(cert: IssuedCertificate) -> dict:
+    """What anyone holding the serial may learn: validity, type, date, issuer, masked holder."""
+    return {
+        "valid": cert.revoked_at is None,
+        "name": cert.item_name,
+        "holder": mask_name(cert.holder_name),
+        "serial": cert.serial,
+        "issued_at": cert.issued_at.isoformat(),
+        "issued_on": cert.issued_on.isoformat(),
+        "issuer": cert.issuer_name,
+        "revoked_at": cert.revoked_at.isoformat() if cert.revoked_at else None,
+        "revoke_reason": cert.revoke_reason,
+    }
+
+
+def revoke(cert: IssuedCertificate, reason: str, actor: str | None) -> IssuedCertificate:
+    """Revoke once, with a reason (recorded with who and when)."""
+    from fengqiao.sdk import ValidationFailed
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed([("/reason", "请填写撤销原因", "required")])
+    if len(reason) > 200:
+        raise ValidationFailed([("/reason", "撤销原因不能超过 200 个字", "maxLength")])
+    done = db.execute(sa.update(IssuedCertificate)
+                      .where(IssuedCertificate.id == cert.id, IssuedCertificate.revoked_at.is_(None))
+                      .values(revoked_at=utcnow(), revoked_by=actor, revoke_reason=reason)
+                      .execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        db.rollback()
+        raise APIError(409, [("", "该证明已撤销", "already_revoked")])
+    db.commit()
+    db.refresh(cert)
+    return cert
+
+
+def issued_on_label(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
