@@ -12,7 +12,17 @@ from fengqiao.db import db
 from fengqiao.models import Attachment, Case
 from fengqiao.testing.plugin import csrf_token
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+def _png() -> bytes:
+    """A real picture: uploads are decoded and re-encoded, so a bare PNG signature is refused."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(out, "PNG")
+    return out.getvalue()
+
+
+PNG = _png()
 
 
 def _errors(html: str) -> list[str]:
@@ -125,3 +135,14 @@ def test_expired_csrf_keeps_input(client, demo):
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "页面已过期" in html and "我的诉求" in html
+
+
+def test_links_may_prefill_text_and_choice_fields(client, demo):
+    """A poster or a plugin page links to a form with values filled in (still editable)."""
+    html = client.get("/forms/livelihood-request?request_type=help&summary=<b>路灯</b>&fq_version=9"
+                      "&csrf_token=x").get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*name="request_type"[^>]*value="help"', html)
+    assert 'value="&lt;b&gt;路灯&lt;/b&gt;"' in html  # escaped, never markup
+    assert re.search(r'name="fq_version" type="hidden" value="1"', html)  # not from the query
+    plain = client.get("/forms/livelihood-request").get_data(as_text=True)
+    assert not re.search(r'<input checked[^>]*name="request_type"', plain)

@@ -84,7 +84,7 @@ def form_fill(key: str):
     org_code = request.values.get("org") or None
     if request.method == "GET":
         saved = drafts.load(version.form_id, current_user) if request.args.get("draft") else None
-        form = compiled.form_class(formdata=saved)
+        form = compiled.form_class(formdata=saved, data=None if saved else _prefill(compiled))
         form.fq_version.data = str(version.number)
         return _render(version, compiled, form, {}, {}, org_code)
     form = compiled.form_class()
@@ -117,6 +117,17 @@ def form_fill(key: str):
     session["last_submission"] = {"number": result.case_number, "code": result.tracking_code,
                                   "title": version.definition["title"]}
     return redirect(url_for("web.form_done", key=key))
+
+
+PREFILLABLE = ("text", "textarea", "select", "radio")
+
+
+def _prefill(compiled) -> dict:
+    """Top-level text and choice fields named in the query string (``?certificate=居住证明``):
+    links from a plugin's page or a poster open the form already filled in. Only a start:
+    the resident sees and may change every value, and the server validates on submit."""
+    return {spec.name: request.args[spec.name][:500] for spec in compiled.specs
+            if spec.kind in PREFILLABLE and spec.name in request.args and spec.condition is None}
 
 
 def _schema_problems(version, extracted) -> list:
