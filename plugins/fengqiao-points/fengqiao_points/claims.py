@@ -1,0 +1,165 @@
+"""Claims (积分申报) as ``points_claim`` cases: the case engine runs review, history and SLA;
+this module keeps the points facts beside each case, opens and ends the 公示, records
+objections and credits the ledger exactly once.
+
+Crediting happens in one transaction: ledger entry (unique ``ref`` = ``claim:<number>``)
+and the system transition ``credit`` commit together, so a claim credited twice, or one
+objected to while being credited, is impossible.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from fengqiao.sdk import (
+    APIError,
+    add_working_days,
+    case_data,
+    db,
+    perform_action,
+    plugin_settings,
+    utcnow,
+    write_lock,
+)
+from sqlalchemy.exc import IntegrityError
+
+from fengqiao_points import ledger
+from fengqiao_points.models import PointsAccount, PointsClaim, PointsObjection, PointsRule
+from fengqiao_points.rules import applies, cap_problem
+
+log = logging.getLogger(__name__)
+
+FORM_KEY = "points-claim"
+STATE_LABELS = {"proposed": "待初审", "second_review": "待复审", "notice": "公示中",
+                "objected": "有异议·待复核", "credited": "已入账", "rejected": "未通过"}
+
+
+def proposal_problem(account: PointsAccount | None, rule: PointsRule | None, *,
+                     has_evidence: bool = False) -> str | None:
+    """Why a claim for ``account`` under ``rule`` cannot be made (Chinese), or None."""
+    if account is None or not account.active:
+        return "积分账户不存在或已停用"
+    if not applies(rule, account):
+        return "该积分规则不存在、已停用或不适用于该账户所在地区"
+    if rule.evidence_required and not has_evidence:
+        return f"规则「{rule.name}」需要佐证照片，请通过“积分申报”表单上传照片后提交"
+    return cap_problem(rule, account.id, rule.points, pending=True)
+
+
+def on_submission(sender, **kwargs) -> None:
+    """``submission_received``: keep the claim's facts; refuse at once (as the system) a
+    claim whose account or rule is unknown or that would exceed the rule's cap."""
+    if kwargs.get("form_key") != FORM_KEY:
+        return
+    number = kwargs["case_number"]
+    if db.scalar(sa.select(PointsClaim.id).where(PointsClaim.case_number == number)):
+        return
+    data = case_data(number) or {}
+    account = db.scalar(sa.select(PointsAccount).where(PointsAccount.number == str(data.get("account", ""))))
+    rule = db.get(PointsRule, data["rule"]) if isinstance(data.get("rule"), int) else None
+    problem = proposal_problem(account, rule, has_evidence=bool(data.get("photos")))
+    db.add(PointsClaim(case_number=number, account_id=account.id if account else None,
+                       rule_id=rule.id if rule else None, points=rule.points if rule else 0,
+                       state="proposed"))
+    try:
+        db.commit()
+    except IntegrityError:  # a repeated signal stored it first
+        db.rollback()
+        return
+    if problem:
+        perform_action(number, "reject", comment=problem, fields={"reply": problem})
+
+
+SELF_REVIEW = "初审人不能是申报人本人：已自动退回待初审，请由其他工作人员审核"
+SAME_REVIEWER = "复审人不能与初审人是同一人：已自动退回待复审，请由另一位工作人员复审"
+
+
+def on_transition(sender, **kwargs) -> None:
+    """``case_transitioned``: mirror the state; entering 公示 starts the notice period.
+
+    Four eyes: a first review by the claim's own proposer, or a second review by the first
+    reviewer, is sent straight back by the system (the workflow vocabulary has no such guard,
+    so the step is undone, visibly in the history)."""
+    claim = db.scalar(sa.select(PointsClaim).where(PointsClaim.case_number == kwargs.get("case_number")))
+    if claim is None:
+        return
+    to_state = kwargs.get("to_state")
+    action, actor = kwargs.get("action"), kwargs.get("actor")
+    undo = None
+    if action == "first_approve":
+        if claim.proposer is not None and actor == claim.proposer:
+            undo = ("return_first", SELF_REVIEW)
+        else:
+            claim.first_reviewer = actor
+    elif action == "second_approve" and actor is not None and actor == claim.first_reviewer:
+        undo = ("recheck", SAME_REVIEWER)
+    claim.state = to_state
+    if to_state == "notice" and undo is None:
+        account = db.get(PointsAccount, claim.account_id)
+        now = utcnow()
+        claim.notice_starts_at = now
+        claim.notice_ends_at = add_working_days(now, int(plugin_settings("points")["notice_days"]),
+                                                account.org_code if account else None)
+    elif to_state != "credited":
+        claim.notice_starts_at = claim.notice_ends_at = None
+    db.commit()
+    if undo is not None:
+        perform_action(claim.case_number, undo[0], comment=undo[1])
+
+
+def object_to(case_number: str, reason: str) -> None:
+    """Anyone's objection during 公示: recorded, and the claim goes back to review.
+    409 ``notice_over`` when the claim is not (or no longer) in its notice period."""
+    claim = db.scalar(sa.select(PointsClaim).where(PointsClaim.case_number == case_number))
+    if claim is None:
+        raise APIError(404, [("", "公示事项不存在", "not_found")])
+    if claim.state != "notice":
+        raise APIError(409, [("", "该事项不在公示期内，不能提出异议", "notice_over")])
+    db.add(PointsObjection(claim_id=claim.id, reason=reason))
+    try:
+        perform_action(case_number, "object", comment=f"公示期收到异议：{reason}")  # commits both
+    except APIError:
+        db.rollback()
+        raise APIError(409, [("", "该事项不在公示期内，不能提出异议", "notice_over")]) from None
+
+
+def credit(claim_id: int) -> bool:
+    """Credit one claim whose notice has ended: True when it was credited now. Running it
+    again (or concurrently) does nothing: the entry's ``ref`` is unique and the ``credit``
+    transition leaves only from ``notice``."""
+    claim = db.get(PointsClaim, claim_id)
+    if claim is None or claim.state != "notice" or claim.notice_ends_at is None or claim.notice_ends_at > utcnow():
+        db.rollback()
+        return False
+    number, account_id, points = claim.case_number, claim.account_id, claim.points
+    rule = db.get(PointsRule, claim.rule_id)
+    problem = cap_problem(rule, account_id, points, pending=False)
+    if problem:
+        db.rollback()
+        try:
+            perform_action(number, "reject", comment=problem, fields={"reply": problem})
+        except APIError:
+            db.rollback()
+        return False
+    try:
+        write_lock()
+        if points < 0:  # a deduction takes what is there, never more
+            balance = db.scalar(sa.select(PointsAccount.balance).where(PointsAccount.id == account_id)) or 0
+            points = max(points, -balance)
+        ledger.post(account_id, points, kind="claim", reason=f"{rule.name}（{number}）", ref=f"claim:{number}",
+                    claim_number=number, rule_id=rule.id)
+        perform_action(number, "credit", comment=f"公示期满无异议，{'入账' if points >= 0 else '扣减'} {abs(points)} 分")
+    except (IntegrityError, APIError) as err:
+        db.rollback()
+        log.info("claim %s not credited: %s", number, err)
+        return False
+    return True
+
+
+def end_notices() -> int:
+    """Periodic job: credit every claim whose 公示 has ended without objection."""
+    ids = list(db.scalars(sa.select(PointsClaim.id).where(
+        PointsClaim.state == "notice", PointsClaim.notice_ends_at <= utcnow()).order_by(PointsClaim.id)))
+    db.rollback()
+    return sum(credit(claim_id) for claim_id in ids)

@@ -1,0 +1,119 @@
+"""Pages under ``/p/points/``: the blueprint and the staff's account screens. The other
+screens register on the same blueprint from their own modules (imported at the bottom)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from fengqiao.sdk import (
+    APIError,
+    current_user,
+    db,
+    mask_name,
+    org_unit,
+    org_units,
+    render,
+    requires,
+    scope_for,
+)
+from flask import Blueprint, abort, flash, redirect, request, url_for
+
+from fengqiao_points.accounts import KIND_LABELS, open_account, reset_pin
+from fengqiao_points.inputs import Fields
+from fengqiao_points.ledger import KIND_LABELS as ENTRY_LABELS
+from fengqiao_points.models import PointsAccount, PointsLedger, PointsRedemption
+from fengqiao_points.redemptions import STATUS_LABELS
+
+pages = Blueprint("points", __name__)
+PAGE = 30
+
+
+def page_number() -> int:
+    raw = request.args.get("page", "1")
+    return max(int(raw), 1) if raw.isdigit() else 1
+
+
+def paginate(stmt, page: int):
+    """(rows, has_next) for an offset page of PAGE rows."""
+    rows = list(db.scalars(stmt.offset((page - 1) * PAGE).limit(PAGE + 1)))
+    return rows[:PAGE], len(rows) > PAGE
+
+
+def account_or_404(account_id: int, permission: str = "points.view") -> PointsAccount:
+    account = db.get(PointsAccount, account_id)
+    if account is None or not scope_for(current_user, permission).contains(account.org_path):
+        abort(404)
+    return account
+
+
+def managed_units() -> list:
+    """Communities and villages where the user may open accounts (pickers)."""
+    scope = scope_for(current_user, "points.manage")
+    return [u for u in org_units(level="community") if scope.contains(u.path)]
+
+
+@pages.app_template_filter("points_mask")
+def _mask(value: str) -> str:
+    return mask_name(value or "")
+
+
+@pages.get("/")
+@requires("points.view")
+def index():
+    scope = scope_for(current_user, "points.view")
+    q = (request.args.get("q") or "").strip()[:50]
+    stmt = sa.select(PointsAccount).where(scope.clause(PointsAccount.org_path))
+    if q:
+        stmt = stmt.where(sa.or_(PointsAccount.number == q, PointsAccount.name.contains(q)))
+    page = page_number()
+    accounts, has_next = paginate(stmt.order_by(PointsAccount.id.desc()), page)
+    units = {u.code: u.name for u in org_units(level="community", active_only=False)}
+    return render("points/index.html", accounts=accounts, has_next=has_next, page=page, q=q, units=units,
+                  kinds=KIND_LABELS, can_manage=current_user.can("points.manage"))
+
+
+@pages.route("/accounts/new", methods=["GET", "POST"])
+@requires("points.manage")
+def new_account():
+    units = managed_units()
+    fields, card = Fields({}), None
+    if request.method == "POST":
+        fields = Fields()
+        name = fields.text("name", "户主/姓名", max_len=100)
+        org = fields.choice("org", "所属社区/村", {u.code: u for u in units})
+        kind = fields.choice("kind", "账户类型", KIND_LABELS)
+        if fields.ok:
+            account, pin = open_account(name, org, kind)
+            db.commit()
+            card = {"account": account, "pin": pin, "unit": org_unit(org)}
+    return render("points/account_new.html", units=units, kinds=KIND_LABELS, fields=fields, card=card)
+
+
+@pages.get("/accounts/<int:account_id>")
+@requires("points.view")
+def statement(account_id: int):
+    account = account_or_404(account_id)
+    page = page_number()
+    entries, has_next = paginate(sa.select(PointsLedger).where(PointsLedger.account_id == account.id)
+                                 .order_by(PointsLedger.id.desc()), page)
+    reserved = list(db.scalars(sa.select(PointsRedemption).where(
+        PointsRedemption.account_id == account.id, PointsRedemption.status == "reserved")))
+    return render("points/statement.html", account=account, entries=entries, has_next=has_next, page=page,
+                  labels=ENTRY_LABELS, reserved=reserved, statuses=STATUS_LABELS, kinds=KIND_LABELS,
+                  unit=org_unit(account.org_code), can_manage=current_user.can("points.manage"))
+
+
+@pages.post("/accounts/<int:account_id>/pin")
+@requires("points.manage")
+def new_pin(account_id: int):
+    account = account_or_404(account_id, "points.manage")
+    pin = reset_pin(account)
+    db.commit()
+    flash(f"新查询码：{pin}（只显示一次，请抄写在积分卡上交给住户）", "success")
+    return redirect(url_for(".statement", account_id=account.id))
+
+
+def flash_error(err: APIError) -> None:
+    flash("；".join(m for _, m, _ in err.problems), "error")
+
+
+from fengqiao_points import board, catalog, counter, reports, shelf  # noqa: E402,F401
