@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -188,6 +189,9 @@ def test_posting_page_is_public_with_picker_qr_and_print_css(demo_lists, client)
     assert page.status_code == 200
     assert "实际居住证明" in text and "亲属关系证明" in text and "data:image/png;base64," in text
     assert "/forms/certificate-request?org=339901001001" in text
+    link = re.search(r'href="(/forms/certificate-request\?org=339901001001&amp;certificate=[^"]+)"', text)
+    form = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="certificate"[^>]*value="[^"]+"', form)  # each item's link fills it in
     css = client.get("/p/certificates/static/certificates.css")
     assert css.status_code == 200 and b"@media print" in css.data
     assert client.get("/p/certificates/?org=nowhere").status_code == 404
