@@ -162,6 +162,16 @@ def _unit_staff(unit_ids: list[int]) -> list[str]:
 # ---- workflow transitions -------------------------------------------------------------
 
 
+def earlier_hands(case: Case) -> set[int]:
+    """Who submitted the case and who took the step into its current state (``four_eyes``)."""
+    entered = (sa.select(sa.func.max(CaseEvent.id)).where(
+        CaseEvent.case_id == case.id, CaseEvent.to_state == case.state,
+        sa.or_(CaseEvent.from_state.is_(None), CaseEvent.from_state != CaseEvent.to_state)).scalar_subquery())
+    rows = db.scalars(sa.select(CaseEvent.actor_id).where(
+        CaseEvent.case_id == case.id, sa.or_(CaseEvent.action == "submit", CaseEvent.id == entered)))
+    return {actor for actor in rows if actor is not None}
+
+
 class TransitionAction:
     """A transition of the case type's workflow, with its guards and effects."""
 
@@ -174,6 +184,8 @@ class TransitionAction:
         if not s.open or s.case.state not in t.sources:
             return None
         if "assignee_required" in t.guards and s.case.assignee_id is None:
+            return None
+        if "four_eyes" in t.guards and s.user.id is not None and s.user.id in earlier_hands(s.case):
             return None
         allowed = ("assignee" in t.roles and s.is_assignee()) or (
             bool(s.roles(t.levels) & set(t.roles)) and any("cases.act" in permissions_for(r) for r in s.roles(t.levels)))

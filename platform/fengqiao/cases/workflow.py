@@ -18,7 +18,8 @@ case); the pseudo-role ``assignee`` means the case's current assignee. ``levels`
 narrows the role to units of those levels. Guards: ``comment_required``,
 ``assignee_required`` (someone must have claimed it), ``attachment_required`` (the case holds
 at least one attachment), ``all_checked_in`` (every unit summoned by 吹哨 has checked in), ``all_rated`` (each of them
-has been rated by the initiating side).
+has been rated by the initiating side), ``four_eyes`` (not the person who submitted the case
+nor the one who took the step into the current state: 初审/复审 by different people).
 ``fields``: a JSON Schema the action's extra input must satisfy (validated like every form,
 Chinese messages). Effects: ``assign_actor``, ``unassign``, ``dispatch`` (the transition's
 ``unit`` field names the unit — often a 职能部门 — that becomes the lead handler: its staff
@@ -50,7 +51,8 @@ from fengqiao.validation import problems, validator_for
 
 log = logging.getLogger(__name__)
 
-GUARDS = ("comment_required", "assignee_required", "attachment_required", "all_checked_in", "all_rated")
+GUARDS = ("comment_required", "assignee_required", "attachment_required", "all_checked_in", "all_rated",
+          "four_eyes")
 EFFECTS = ("assign_actor", "unassign", "dispatch", "summon", "pause_sla", "resume_sla", "notify")
 ROLE_NAMES = ("admin", "supervisor", "staff", "grid_worker", "department", "viewer", "assignee")
 

@@ -25,6 +25,7 @@ GUARD_LABELS = {
     "assignee_required": "须已认领",
     "attachment_required": "须有附件",
     "all_checked_in": "被召集部门均已报到",
+    "four_eyes": "须由提交人、上一步办理人以外的人办理",
 }
 EFFECT_LABELS = {
     "assign_actor": "操作人成为承办人",

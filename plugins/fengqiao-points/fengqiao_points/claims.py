@@ -71,31 +71,19 @@ def on_submission(sender, **kwargs) -> None:
         perform_action(number, "reject", comment=problem, fields={"reply": problem})
 
 
-SELF_REVIEW = "初审人不能是申报人本人：已自动退回待初审，请由其他工作人员审核"
-SAME_REVIEWER = "复审人不能与初审人是同一人：已自动退回待复审，请由另一位工作人员复审"
-
-
 def on_transition(sender, **kwargs) -> None:
     """``case_transitioned``: mirror the state; entering 公示 starts the notice period.
 
-    Four eyes: a first review by the claim's own proposer, or a second review by the first
-    reviewer, is sent straight back by the system (the workflow vocabulary has no such guard,
-    so the step is undone, visibly in the history)."""
+    Four eyes (the proposer does not review, the first reviewer does not review again) is the
+    workflow's ``four_eyes`` guard on both review steps: the engine never offers them."""
     claim = db.scalar(sa.select(PointsClaim).where(PointsClaim.case_number == kwargs.get("case_number")))
     if claim is None:
         return
     to_state = kwargs.get("to_state")
-    action, actor = kwargs.get("action"), kwargs.get("actor")
-    undo = None
-    if action == "first_approve":
-        if claim.proposer is not None and actor == claim.proposer:
-            undo = ("return_first", SELF_REVIEW)
-        else:
-            claim.first_reviewer = actor
-    elif action == "second_approve" and actor is not None and actor == claim.first_reviewer:
-        undo = ("recheck", SAME_REVIEWER)
+    if kwargs.get("action") == "first_approve":
+        claim.first_reviewer = kwargs.get("actor")
     claim.state = to_state
-    if to_state == "notice" and undo is None:
+    if to_state == "notice":
         account = db.get(PointsAccount, claim.account_id)
         now = utcnow()
         claim.notice_starts_at = now
@@ -104,8 +92,6 @@ def on_transition(sender, **kwargs) -> None:
     elif to_state != "credited":
         claim.notice_starts_at = claim.notice_ends_at = None
     db.commit()
-    if undo is not None:
-        perform_action(claim.case_number, undo[0], comment=undo[1])
 
 
 def object_to(case_number: str, reason: str) -> None:
