@@ -91,5 +91,4 @@ class VolunteerPlugin(Plugin):
         ctx.add_widget("summary", "志愿服务", render_widget, permission="volunteer.view")
         ctx.register_job("finalise_stars", finalise_star_awards, every=3600)
         ctx.connect(case_transitioned, on_wish_transition)
-        if hasattr(ctx, "add_demo_data"):  # core hook for `fengqiao demo` (newer cores)
-            ctx.add_demo_data(load_demo)
+        ctx.add_demo_data(load_demo)
