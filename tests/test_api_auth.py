@@ -96,11 +96,11 @@ def test_api_create_user_validates_each_field(client, bearer):
     pointers = {e["pointer"]: e["code"] for e in _errors(response)}
     assert pointers == {"/username": "unique", "/password": "password_policy"}
     bad_role = client.post("/api/v1/users", headers=headers, json={
-        "username": "newbie", "password": "Passw0rd!", "role": "king", "org": "339901001001"})
+        "username": "newbie", "password": "Passw0rd!xy", "role": "king", "org": "339901001001"})
     assert bad_role.status_code == 422 and _errors(bad_role)[0] == {
         "pointer": "/role", "message": "请从给定选项中选择", "code": "enum"}
     ok = client.post("/api/v1/users", headers=headers, json={
-        "username": "newbie", "password": "Passw0rd!", "role": "staff", "org": "339901001001",
+        "username": "newbie", "password": "Passw0rd!xy", "role": "staff", "org": "339901001001",
         "display_name": "新同事"})
     assert ok.status_code == 201
     assert ok.get_json()["memberships"][0]["org"] == "339901001001"

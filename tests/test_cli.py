@@ -42,14 +42,14 @@ def test_users_create_then_token(cli_env, tmp_path):
     assert run(["db", "upgrade"], cli_env).returncode == 0
     assert run(["demo-data", "load"], cli_env).returncode == 0
     created = run(["users", "create", "--username", "wangwu", "--password", "-", "--role", "staff",
-                   "--org", "339901001001"], cli_env, input_text="Secret123\n")
+                   "--org", "339901001001"], cli_env, input_text="Secret12345\n")
     assert created.returncode == 0, created.stderr
 
-    dup = run(["users", "create", "--username", "wangwu", "--password", "Secret123", "--role", "staff",
+    dup = run(["users", "create", "--username", "wangwu", "--password", "Secret12345", "--role", "staff",
                "--org", "339901001001"], cli_env)
     assert dup.returncode == 1 and "已存在" in dup.stderr
 
-    unknown = run(["users", "create", "--username", "zhao", "--password", "Secret123", "--role", "staff",
+    unknown = run(["users", "create", "--username", "zhao", "--password", "Secret12345", "--role", "staff",
                    "--org", "000000"], cli_env)
     assert unknown.returncode == 1 and "000000" in unknown.stderr
 
@@ -58,7 +58,7 @@ def test_users_create_then_token(cli_env, tmp_path):
     app = create_app({"mode": "testing", "database_url": cli_env["FENGQIAO_DATABASE_URL"],
                       "instance_path": str(tmp_path / "inst")})
     client = app.test_client()
-    ok = client.post("/api/v1/auth/token", json={"username": "wangwu", "password": "Secret123"})
+    ok = client.post("/api/v1/auth/token", json={"username": "wangwu", "password": "Secret12345"})
     assert ok.status_code == 200 and ok.get_json()["token"].startswith("fq_")
     bad = client.post("/api/v1/auth/token", json={"username": "wangwu", "password": "wrong-1"})
     assert bad.status_code == 401

@@ -6,6 +6,8 @@ import pytest
 
 from fengqiao.config import ConfigError, load_settings
 
+STRONG_KEY = "Zq3v9LmT2xR7bN1kW5yH8cJ4pF6dS0gA"  # production rejects one-character keys
+
 
 def test_production_refuses_to_start_without_secret_key(tmp_path):
     with pytest.raises(ConfigError) as err:
@@ -38,7 +40,7 @@ def test_every_bad_value_is_listed_together(tmp_path):
 
 
 def test_defaults(tmp_path):
-    settings = load_settings(environ={"FENGQIAO_SECRET_KEY": "k" * 40, "FENGQIAO_INSTANCE_PATH": str(tmp_path)})
+    settings = load_settings(environ={"FENGQIAO_SECRET_KEY": STRONG_KEY, "FENGQIAO_INSTANCE_PATH": str(tmp_path)})
     assert settings.database_url == f"sqlite:///{tmp_path / 'fengqiao.db'}"
     assert settings.plugins is None  # "*" = every installed plugin
     assert settings.theme == "default"
@@ -53,7 +55,7 @@ def test_instance_defaults_to_cwd_instance(tmp_path, monkeypatch):
 
 def test_plugin_list_and_postgres_url_normalised(tmp_path):
     settings = load_settings(environ={
-        "FENGQIAO_SECRET_KEY": "k" * 40, "FENGQIAO_INSTANCE_PATH": str(tmp_path),
+        "FENGQIAO_SECRET_KEY": STRONG_KEY, "FENGQIAO_INSTANCE_PATH": str(tmp_path),
         "FENGQIAO_PLUGINS": "points, volunteer", "FENGQIAO_DATABASE_URL": "postgresql://u@h/db",
         "FENGQIAO_REDIS_URL": "redis://127.0.0.1:6379/0",
     })
@@ -66,7 +68,7 @@ def test_wsgi_module_builds_the_app(monkeypatch, tmp_path):
     import importlib
     import sys
 
-    monkeypatch.setenv("FENGQIAO_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("FENGQIAO_SECRET_KEY", STRONG_KEY)
     monkeypatch.setenv("FENGQIAO_INSTANCE_PATH", str(tmp_path))
     sys.modules.pop("fengqiao.wsgi", None)
     wsgi = importlib.import_module("fengqiao.wsgi")

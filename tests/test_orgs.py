@@ -102,11 +102,11 @@ def test_community_admin_manages_only_its_subtree(client, demo):
     with demo.app_context():
         from fengqiao.accounts.service import create_user
 
-        create_user("lanyue_admin", "Passw0rd1", "admin", "339901001001")
+        create_user("lanyue_admin", "Lanyue-Passw0rd", "admin", "339901001001")
         db.commit()
     from fengqiao.testing.plugin import login
 
-    assert login(client, "lanyue_admin", "Passw0rd1").status_code == 302
+    assert login(client, "lanyue_admin", "Lanyue-Passw0rd").status_code == 302
     page = client.get("/admin/orgs/new").get_data(as_text=True)
     assert "揽月花园1–8幢网格" in page and "桥东社区" not in page
     token = csrf_token(client, "/admin/orgs/new")

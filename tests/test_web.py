@@ -76,9 +76,9 @@ def test_user_create_page_shows_field_errors_and_keeps_input(client, login_as):
         "role": "staff", "org": "339901001001"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "用户名 shenli 已存在" in html and "密码至少 8 位" in html and "保留我" in html
+    assert "用户名 shenli 已存在" in html and "密码至少 10 位" in html and "保留我" in html
     created = client.post("/admin/users/new", data={
-        "csrf_token": token, "username": "xinren", "display_name": "新人", "password": "Passw0rd1",
+        "csrf_token": token, "username": "xinren", "display_name": "新人", "password": "Passw0rd1xy",
         "role": "grid_worker", "org": "339901001001001"})
     assert created.status_code == 302
     assert "新人" in client.get("/admin/users/xinren").get_data(as_text=True)

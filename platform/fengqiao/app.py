@@ -14,6 +14,8 @@ from fengqiao.config import Settings, load_settings
 from fengqiao.csrf import csrf
 from fengqiao.db import Database, make_engine
 from fengqiao.errors import register_error_handlers
+from fengqiao.headers import init_security_headers
+from fengqiao.input_guard import init_input_guard
 from fengqiao.jobs.setup import init_jobs
 from fengqiao.ratelimit import init_rate_limits
 from fengqiao.themes import init_themes
@@ -65,6 +67,8 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     init_themes(app, settings.theme)
     init_rate_limits(app)
     register_error_handlers(app)
+    init_security_headers(app, settings.session_idle_minutes)
+    init_input_guard(app)
 
     from fengqiao.api import api_bp
     from fengqiao.web import init_web

@@ -512,5 +512,22 @@ def cases_import(file: Path, form_key: str, org_code: str | None, check_only: bo
                f"用时 {result.seconds:.1f} 秒（{result.rows_per_second:,.0f} 行/秒）")
 
 
+@cases_group.command("anonymise")
+@click.option("--dry-run", is_flag=True, help="Count what would be anonymised; change nothing.")
+def cases_anonymise(dry_run: bool) -> None:
+    """Anonymise closed cases past their case type's retention (retention.closed_days)."""
+    from fengqiao.cases import retention
+    from fengqiao.cases.workflow import case_type
+
+    app = make_app()
+    with app.app_context():
+        result = retention.report() if dry_run else retention.anonymise_expired()
+        lines = [f"  {case_type(key).title}（{key}）：{n} 件" for key, n in sorted(result.counts.items())]
+    verb = "将匿名化" if dry_run else "已匿名化"
+    click.echo(f"{verb} {result.total} 件超过保存期限的已办结事项" + ("（试运行，未修改任何数据）" if dry_run else ""))
+    for line in lines:
+        click.echo(line)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -40,6 +40,7 @@ class Settings:
     mode: str = "production"  # production | demo | testing
     max_content_length: int = 2 * 1024 * 1024
     log_format: str = "text"  # text | json (one JSON object per line, for log collectors)
+    session_idle_minutes: int = 30  # a signed-in browser session ends after this long unused
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -49,6 +50,26 @@ class Settings:
     @property
     def jobs_backend(self) -> str:
         return "redis" if self.redis_url else "inline"
+
+
+# Values copied from examples and docs: a key anyone can read signs anyone's session.
+_PLACEHOLDER_MARKERS = ("change-me", "changeme", "change_me", "replace-me", "example", "your-secret",
+                        "xxxxxxxx", "placeholder")
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT = 12
+
+
+def secret_key_problems(secret_key: str) -> list[str]:
+    """Why ``secret_key`` must not sign production sessions (empty list when it may)."""
+    lowered = secret_key.lower()
+    if len(secret_key) < MIN_SECRET_LENGTH:
+        return [f"FENGQIAO_SECRET_KEY: 密钥太短，至少 {MIN_SECRET_LENGTH} 个字符"]
+    if any(marker in lowered for marker in _PLACEHOLDER_MARKERS):
+        return ["FENGQIAO_SECRET_KEY: 仍是示例/默认密钥，请换成随机生成的值 "
+                "(`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"]
+    if len(set(secret_key)) < MIN_SECRET_DISTINCT:
+        return [f"FENGQIAO_SECRET_KEY: 密钥过于简单（不同字符少于 {MIN_SECRET_DISTINCT} 个），请使用随机生成的值"]
+    return []
 
 
 def _parse_plugins(raw: str, problems: list[str]) -> tuple[str, ...] | None:
@@ -117,8 +138,8 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
                 "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
             )
         secret_key = secrets.token_urlsafe(48)
-    elif mode == "production" and len(secret_key) < 32:
-        problems.append("FENGQIAO_SECRET_KEY: 密钥太短，至少 32 个字符")
+    elif mode == "production" and require_secret:
+        problems.extend(secret_key_problems(secret_key))
 
     raw_limit = overrides.pop("max_content_length", None) or env.get(ENV_PREFIX + "MAX_CONTENT_LENGTH")
     max_content_length = 2 * 1024 * 1024
@@ -134,6 +155,16 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
     if log_format not in LOG_FORMATS:
         problems.append(f"FENGQIAO_LOG_FORMAT: {log_format!r} 无效，应为 text 或 json")
 
+    raw_idle = overrides.pop("session_idle_minutes", None) or env.get(ENV_PREFIX + "SESSION_IDLE_MINUTES")
+    session_idle_minutes = 30
+    if raw_idle is not None:
+        try:
+            session_idle_minutes = int(raw_idle)
+            if not 1 <= session_idle_minutes <= 24 * 60:
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.append("FENGQIAO_SESSION_IDLE_MINUTES: 应为 1–1440 之间的整数（分钟）")
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -146,5 +177,6 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
         mode=mode,
         max_content_length=max_content_length,
         log_format=log_format,
+        session_idle_minutes=session_idle_minutes,
         extra=overrides,
     )

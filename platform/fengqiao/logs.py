@@ -4,6 +4,12 @@
 ``logger``, ``message``, and ``request_id``/``method``/``path``/``status`` inside a request,
 ``exc_info`` with a traceback) so a log collector can index them without parsing. Request
 lines carry the path only, never the query string or body: those hold residents' data.
+
+Personal data never reaches a log line or an error report: every record's message,
+traceback and stack have ID, mobile and landline numbers masked when the record is made
+(:func:`install_scrubbing`, a log-record factory, so it holds for every logger and handler,
+pytest's ``caplog`` included), and extra fields and JSON lines are scrubbed once more by the
+handler's :class:`ScrubPersonalData` filter and the JSON formatter.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import uuid
 
 from flask import Flask, g, has_request_context, request
 from flask.logging import default_handler
+
+from fengqiao.masking import mask_text
 
 REQUEST_LOG = logging.getLogger("fengqiao.requests")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
@@ -38,6 +46,66 @@ class _Stderr(logging.StreamHandler):
         pass
 
 
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+def _scrub(value):
+    """Strings with personal numbers masked, inside lists and dicts too."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: _scrub(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def scrub_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Mask the record's message (with its arguments), traceback and stack in place."""
+    if getattr(record, "_fengqiao_scrubbed", False):
+        return record
+    if isinstance(record.msg, dict) and not record.args:  # structured (JSON) messages stay dicts
+        record.msg = _scrub(record.msg)
+    else:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: the handler reports it as usual
+            return record
+        record.msg, record.args = mask_text(message), None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = mask_text(record.exc_text)
+    if record.stack_info:
+        record.stack_info = mask_text(record.stack_info)
+    record._fengqiao_scrubbed = True
+    return record
+
+
+def install_scrubbing() -> None:
+    """Wrap the process's log-record factory once so every record is scrubbed when made."""
+    current = logging.getLogRecordFactory()
+    if getattr(current, "fengqiao_scrubbing", False):
+        return
+
+    def factory(*args, **kwargs):
+        return scrub_record(current(*args, **kwargs))
+
+    factory.fengqiao_scrubbing = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+class ScrubPersonalData(logging.Filter):
+    """Mask personal numbers in the message and in extra fields (``extra={…}``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        scrub_record(record)
+        for key, value in list(vars(record).items()):
+            if key not in _STANDARD and not key.startswith("_") and isinstance(value, (str, dict, list, tuple)):
+                setattr(record, key, _scrub(value))
+        return True
+
+
 class RequestContext(logging.Filter):
     """Stamp each record logged during a request with its id, method and path."""
 
@@ -58,7 +126,7 @@ def json_formatter() -> logging.Formatter:
         def process_log_record(self, log_data):
             if log_data.get("request_id") == "-":  # only the text format needs a placeholder
                 del log_data["request_id"]
-            return log_data
+            return _scrub(log_data)  # every JSON field, the traceback included
 
     return _Json("{levelname}{name}{message}", style="{", timestamp="time",
                          rename_fields={"levelname": "level", "name": "logger"},
@@ -70,6 +138,7 @@ def make_handler(log_format: str) -> logging.Handler:
     handler.set_name("fengqiao")
     handler.setFormatter(json_formatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     handler.addFilter(RequestContext())
+    handler.addFilter(ScrubPersonalData())
     return handler
 
 
@@ -90,6 +159,7 @@ def configure_process(log_format: str) -> None:
 def init_logging(app: Flask) -> None:
     """Configure the process's logging (not under pytest's own capture unless JSON was asked
     for) and log every request with its id, status and duration."""
+    install_scrubbing()
     settings = app.extensions["fengqiao.settings"]
     if settings.mode != "testing" or settings.log_format == "json":
         configure_process(settings.log_format)

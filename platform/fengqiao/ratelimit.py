@@ -7,6 +7,8 @@ push in bulk.
 
 from __future__ import annotations
 
+import functools
+
 from flask import Flask, current_app, request
 from flask_login import current_user
 from limits import parse, storage, strategies
@@ -15,6 +17,8 @@ from fengqiao.errors import APIError
 
 DEFAULT_LIMITS = {
     "login": "10/minute;50/hour",
+    # Failed sign-ins from one address (any usernames): beyond this the address waits.
+    "login_failures": "20/15 minutes",
     "public_submit": "10/minute;100/hour",
     "track": "30/minute",
 }
@@ -47,3 +51,43 @@ def enforce(bucket: str) -> None:
             return
         if not allowed:
             raise APIError(429, [("", "操作过于频繁，请稍后再试", "rate_limited")])
+
+
+def rate_limited(bucket: str = "public_submit", methods: tuple[str, ...] = ("POST",)):
+    """Route decorator: count anonymous requests with one of ``methods`` in ``bucket``
+    (``public_submit`` for public writes, ``track`` for look-ups by number and code, ``login``
+    for sign-ins); 429 with a Chinese message when over. Staff sessions and tokens pass."""
+    if bucket not in DEFAULT_LIMITS:
+        raise ValueError(f"unknown rate-limit bucket {bucket!r}; one of {sorted(DEFAULT_LIMITS)}")
+
+    def decorate(view):
+        @functools.wraps(view)
+        def limited(*args, **kwargs):
+            if request.method in methods:
+                enforce(bucket)
+            return view(*args, **kwargs)
+        return limited
+    return decorate
+
+
+def exhausted(bucket: str, key: str | None = None) -> bool:
+    """Whether ``bucket`` has no hits left for this client (or ``key``), without counting one."""
+    limiter = current_app.extensions["fengqiao.ratelimiter"]
+    key = key or client_address()
+    try:
+        return any(not limiter.test(item, "fengqiao", bucket, key)
+                   for item in current_app.extensions["fengqiao.rate_limits"][bucket])
+    except Exception:
+        current_app.logger.exception("rate limit store unavailable")
+        return False
+
+
+def count(bucket: str, key: str | None = None) -> None:
+    """Record one event in ``bucket`` for this client (or ``key``), whoever is signed in."""
+    limiter = current_app.extensions["fengqiao.ratelimiter"]
+    key = key or client_address()
+    try:
+        for item in current_app.extensions["fengqiao.rate_limits"][bucket]:
+            limiter.hit(item, "fengqiao", bucket, key)
+    except Exception:
+        current_app.logger.exception("rate limit store unavailable")

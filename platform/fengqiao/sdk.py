@@ -24,12 +24,23 @@ from fengqiao.db import Base as Model
 from fengqiao.documents import Certificate, FontMissing, certificate_pdf, qr_data_uri, qr_png
 from fengqiao.errors import APIError, ValidationFailed
 from fengqiao.exports import safe_cell, workbook_bytes, xlsx_response
+from fengqiao.forms.uploads import safe_image
 from fengqiao.jobs import current_job_id, enqueue, files_dir, set_progress
-from fengqiao.masking import mask_data, mask_id_card, mask_mobile, mask_name
+from fengqiao.masking import (
+    marked_schema,
+    mask_address,
+    mask_data,
+    mask_id_card,
+    mask_mobile,
+    mask_name,
+    mask_text,
+    mask_value,
+)
 from fengqiao.orgs.info import OrgInfo, org_ancestors, org_unit, org_units
 from fengqiao.orgs.scope import Scope, scope_for
 from fengqiao.plugins.base import API_VERSION, Plugin
 from fengqiao.plugins.state import is_active
+from fengqiao.ratelimit import rate_limited
 from fengqiao.signals import (
     calendar_changed,
     case_assigned,
@@ -54,7 +65,11 @@ API_CHANGELOG = {
     "1.2": "perform_action, case_info, submit_form; working days (add_working_days, "
     "working_days_between, is_working_day, today_local); org_unit, org_ancestors, org_units; "
     "certificate_pdf, qr_png, qr_data_uri; external_url; plugin_signal, send_signal; write_lock; "
-    "ctx.register_job(..., every=seconds) for periodic jobs.",
+    "ctx.register_job(..., every=seconds) for periodic jobs; ctx.add_demo_data.",
+    "1.3": "Personal data: audit (append to the audit log), may_reveal (the reveal permission for a "
+    "unit), mask_value, mask_text, mask_address, marked_schema; form definitions mark personal fields in "
+    "ui.personal; permissions cases.reveal and audit.view. rate_limited (anonymous requests to public "
+    "routes), safe_image (uploaded pictures checked by content and re-encoded).",
 }
 
 def cli_app():
@@ -69,6 +84,31 @@ def case_data(case_number: str) -> dict | None:
     from fengqiao.models import Case
 
     return db.scalar(Case.__table__.select().with_only_columns(Case.data).where(Case.number == case_number))
+
+
+def audit(action: str, *, case_number: str | None = None, record: str = "", field: str = "",
+          reason: str = "", detail: dict | None = None, outcome: str = "ok", actor: str | None = None) -> None:
+    """Append a row to the audit log (committed at once): call it when your plugin shows or
+    exports personal data in full. ``action`` like ``"<plugin>.export"``; the signed-in user
+    (or ``actor``, a username) is recorded with the request's address. Never pass the value."""
+    from fengqiao import audit as audit_log
+    from fengqiao.models import Case, User
+
+    user = db.scalar(sa.select(User).where(User.username == actor)) if actor else None
+    case = db.scalar(sa.select(Case).where(Case.number == case_number)) if case_number else None
+    audit_log.record(action[:48], user=user, outcome=outcome, case_number=case_number,
+                     org=case.org if case else None, record_ref=record, field=field, reason=reason,
+                     detail=detail)
+
+
+def may_reveal(user, org_code: str) -> bool:
+    """Whether ``user`` may see personal data in full for the unit ``org_code`` (its
+    ``cases.reveal`` scope); show masked values otherwise, and audit() what you reveal."""
+    from fengqiao.audit import may_reveal as allowed
+    from fengqiao.models import OrgUnit
+
+    path = db.scalar(sa.select(OrgUnit.path).where(OrgUnit.code == org_code))
+    return bool(path) and allowed(user, path)
 
 
 def plugin_settings(name: str) -> dict:
@@ -219,14 +259,15 @@ __all__ = [
     "LOCAL_TZ", "Certificate", "FontMissing", "OrgInfo", "add_working_days", "case_info", "certificate_pdf",
     "external_url", "is_working_day", "org_ancestors", "org_unit", "org_units", "perform_action",
     "plugin_signal", "qr_data_uri", "qr_png", "send_signal", "submit_form", "today_local", "tracking_matches",
-    "working_days_between", "write_lock",
+    "working_days_between", "write_lock", "rate_limited", "safe_image",
     "calendar_changed", "case_data", "cli_app", "plugin_settings",
     "API_CHANGELOG", "API_VERSION", "APIError", "Model", "Plugin", "Scope", "UTCDateTime",
     "ValidationFailed", "case_assigned", "case_closed", "case_created", "case_escalated",
     "case_notification", "case_rated", "current_job_id", "enqueue", "files_dir", "set_progress",
     "case_transitioned", "cases_in", "current_user", "db", "document", "form_published",
     "is_active", "json_body", "login_required", "mask_data", "mask_id_card", "mask_mobile",
-    "mask_name", "public", "query", "render", "requires", "safe_cell", "scope_for",
+    "mask_name", "mask_address", "mask_text", "mask_value", "audit", "may_reveal",
+    "marked_schema", "public", "query", "render", "requires", "safe_cell", "scope_for",
     "submission_received", "user_created", "utcnow", "validate", "workbook_bytes",
     "xlsx_response",
 ]

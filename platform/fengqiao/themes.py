@@ -45,8 +45,8 @@ def init_themes(app: Flask, theme: str) -> list[Path]:
 
     @public
     def theme_static(filename: str):
-        for folder in static_dirs:
-            if (folder / filename).is_file():
+        for folder in static_dirs:  # the first theme in the chain that has the file serves it
+            if os.path.isfile(os.path.join(folder, filename)):  # False (not OSError) for absurd names
                 return send_from_directory(folder, filename, max_age=3600)
         abort(404)
 

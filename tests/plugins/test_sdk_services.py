@@ -143,3 +143,30 @@ def test_tracking_codes_are_checked(app, demo):
         assert sdk.tracking_matches(made["case_number"], made["tracking_code"].lower())
         assert not sdk.tracking_matches(made["case_number"], "WRONG")
         assert not sdk.tracking_matches("NOPE", made["tracking_code"])
+
+
+def test_rate_limited_counts_anonymous_writes_only(app, bearer, demo):
+    @sdk.public
+    @sdk.rate_limited("public_submit")
+    def objection():
+        return "ok"
+
+    app.add_url_rule("/p/test/object", "test_object", objection, methods=["GET", "POST"])
+    app.config["WTF_CSRF_ENABLED"] = False  # this test is about counting, not CSRF
+    client = app.test_client()
+    statuses = [client.post("/p/test/object").status_code for _ in range(11)]
+    assert statuses[:10] == [200] * 10 and statuses[10] == 429  # 10/minute per address
+    assert client.get("/p/test/object").status_code == 200  # reading is not counted
+    assert app.test_client().post("/p/test/object", headers=bearer("shenli")).status_code == 200  # staff pass
+    with pytest.raises(ValueError):
+        sdk.rate_limited("no_such_bucket")
+
+
+def test_safe_image_reencodes_and_refuses_fakes():
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (3, 3), (1, 2, 3)).save(out, format="PNG")
+    clean, kind = sdk.safe_image(out.getvalue() + b"<script>alert(1)</script>")
+    assert kind == "image/png" and b"<script>" not in clean
+    assert sdk.safe_image(b"\x89PNG\r\n\x1a\n<html>") is None and sdk.safe_image(b"GIF89a") is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g
+from flask import Flask, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import AnonymousUserMixin, LoginManager
 
@@ -57,7 +57,11 @@ def _unauthorized():
 
 
 class TokenAwareSessionInterface(SecureCookieSessionInterface):
-    """Never set a session cookie on a request authenticated by a bearer token."""
+    """Never set a session cookie on a request authenticated by a bearer token; mark the
+    cookie ``Secure`` whenever the request came over HTTPS (directly or via ProxyFix)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(super().get_cookie_secure(app) or (has_request_context() and request.is_secure))
 
     def should_set_cookie(self, app: Flask, session) -> bool:
         if g.get("stateless_auth"):

@@ -1,6 +1,14 @@
 """Built-in roles and the permissions each grants (plugins may add permissions later).
 
 A permission granted through a membership applies to that unit's whole subtree.
+
+Personal data (DOMAIN.md §6): ``cases.reveal`` (see one personal field in full, with a
+reason, audited) belongs to the roles that handle residents directly and answer for it:
+staff of a unit (community secretaries, street dispatchers call residents back) and
+supervisors. The system administrator configures the platform but does not read residents'
+data (等保 2.0 separation of system and audit duties), so ``admin`` lacks it; grid workers,
+departments and viewers work with masked data. ``audit.view`` (read the audit log) is for
+admins and supervisors.
 """
 
 from __future__ import annotations
@@ -27,14 +35,20 @@ PERMISSION_LABELS = {
     "metrics.view": "查看统计",
     "forms.manage": "设计表单",
     "plugins.manage": "管理插件",
+    "cases.reveal": "查看完整个人信息",
+    "audit.view": "查看审计日志",
 }
 
+# The administrator's duty is the system, not residents' data.
+ADMIN_EXCLUDED = frozenset({"cases.reveal"})
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset(PERMISSION_LABELS),
+    "admin": frozenset(PERMISSION_LABELS) - ADMIN_EXCLUDED,
     "supervisor": frozenset(
-        {"orgs.view", "users.view", "cases.view", "cases.act", "metrics.view"}
+        {"orgs.view", "users.view", "cases.view", "cases.act", "metrics.view", "cases.reveal", "audit.view"}
     ),
-    "staff": frozenset({"orgs.view", "users.view", "cases.view", "cases.act", "cases.report", "metrics.view"}),
+    "staff": frozenset({"orgs.view", "users.view", "cases.view", "cases.act", "cases.report", "metrics.view",
+                        "cases.reveal"}),
     "grid_worker": frozenset({"orgs.view", "cases.view", "cases.act", "cases.report"}),
     "department": frozenset({"orgs.view", "cases.view", "cases.act"}),
     "viewer": frozenset({"orgs.view", "cases.view", "metrics.view"}),

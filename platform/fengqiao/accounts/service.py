@@ -40,7 +40,7 @@ def create_user(
         problems.append(("/username", "用户名须为 3–64 位字母、数字或 _ . -", "pattern"))
     elif db.scalar(sa.select(User.id).where(sa.func.lower(User.username) == username.lower())):
         problems.append(("/username", f"用户名 {username} 已存在", "unique"))
-    reason = policy_problem(password or "")
+    reason = policy_problem(password or "", username)
     if reason:
         problems.append(("/password", reason, "password_policy"))
     if role not in ROLE_LABELS:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import jsonify, request
 from flask_login import current_user
 
+from fengqiao import audit
 from fengqiao.access import requires
 from fengqiao.api import api_bp, json_body, page_limit
 from fengqiao.api.openapi import document, query
 from fengqiao.cases import bulk, engine, queries
 from fengqiao.cases.export import cases_workbook
 from fengqiao.cases.facts import case_facts
+from fengqiao.cases.reveal import MAX_POINTER, MAX_REASON, reveal
 from fengqiao.errors import APIError
 from fengqiao.exports import xlsx_response
-from fengqiao.forms import store
-from fengqiao.masking import mask_data
+from fengqiao.forms.display import masking_definition
+from fengqiao.masking import mask_data, mask_text
 from fengqiao.orgs.scope import scope_for
 
 
@@ -32,13 +34,24 @@ def _filtered_cases():
 def list_cases():
     page = queries.queue_page(current_user._get_current_object(), _filters(),
                               request.args.get("cursor"), page_limit())
-    return {"items": [c.summary_json() for c in page.items], "next_cursor": page.next_cursor}
+    return {"items": [_summary(c) for c in page.items], "next_cursor": page.next_cursor}
+
+
+def _summary(case) -> dict:
+    """The list form with numbers typed into the title masked."""
+    body = case.summary_json()
+    body["title"] = mask_text(body["title"])
+    return body
 
 
 @api_bp.get("/cases/export.xlsx")
 @requires("cases.view")
 def export_cases():
-    return xlsx_response("事项台账.xlsx", cases_workbook(_filtered_cases(), "事项台账"))
+    filters = _filters()
+    data = cases_workbook(_filtered_cases(), "事项台账")
+    audit.record("export.cases", record_ref="cases", detail={"filters": {k: mask_text(v) for k, v in filters.args().items()},
+                                                          "view": filters.view})
+    return xlsx_response("事项台账.xlsx", data)
 
 
 @api_bp.get("/cases/<number>")
@@ -49,16 +62,41 @@ def show_case(number: str):
         raise APIError(404)
     body = case.summary_json()
     body.pop("title")
-    found = store.published(case.form_key, case.form_version) if case.form_key else None
-    version = found[1] if found else None
-    data = mask_data(version.definition["schema"], case.data) if version else case.data
+    definition = masking_definition(case.form_key, case.form_version)
+    data = mask_data(definition["schema"] if definition else {}, case.data)
     body.update(
         data=data,
-        history=[e.to_json() for e in engine.history(case)],
+        history=[{**e.to_json(), "comment": mask_text(e.comment)} for e in engine.history(case)],
         allowed_actions=[a.name for a in engine.allowed_actions(case, current_user)],
         **case_facts(case),
     )
+    if body.get("pending_extension"):
+        body["pending_extension"]["reason"] = mask_text(body["pending_extension"]["reason"])
     return body
+
+
+REVEAL_BODY = {
+    "type": "object",
+    "properties": {
+        "field": {"type": "string", "maxLength": MAX_POINTER},
+        "reason": {"type": "string", "maxLength": MAX_REASON},
+    },
+    "additionalProperties": False,
+}
+
+
+@api_bp.post("/cases/<number>/reveal")
+@requires("cases.view")
+def reveal_field(number: str):
+    """One personal field in full, with a reason; audited (allowed or refused)."""
+    user = current_user._get_current_object()
+    if queries.visible_case(number, scope_for(user, "cases.view")) is None:
+        raise APIError(404)  # before the body: an unseen case says nothing else
+    body = json_body(REVEAL_BODY)
+    shown = reveal(number, user, body.get("field"), body.get("reason"))
+    response = jsonify(shown.to_json())
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 ACTION_BODY = {
@@ -97,6 +135,10 @@ document("/cases/export.xlsx", "get", "按列表相同筛选导出 Excel（个�
          responses={200: "xlsx 文件", 401: "未登录", 422: "参数错误"}, params=LIST_PARAMS)
 document("/cases/{number}", "get", "事项详情（个人信息已脱敏）",
          responses={200: "事项", 401: "未登录", 404: "不存在或无权查看"})
+document("/cases/{number}/reveal", "post", "查看一个个人信息字段的完整值（须填写理由，记入审计日志）",
+         body=REVEAL_BODY,
+         responses={200: "{field, value}", 401: "未登录", 403: "无查看完整个人信息的权限（已记入审计日志）",
+                    404: "不存在或无权查看", 422: "未填写理由或字段不存在"})
 document("/cases/{number}/actions/{action}", "post", "办理事项：认领或按流程流转", body=ACTION_BODY,
          responses={200: "新的状态与版本", 401: "未登录", 403: "当前状态或角色不允许",
                     404: "不存在或无权查看", 409: "已被他人认领 (claimed) 或版本过期 (stale)",

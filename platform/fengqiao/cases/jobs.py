@@ -1,5 +1,6 @@
 """The case engine's background jobs: deadline sweeps, automatic escalation, recomputing
-deadlines after a calendar change, check-in deadlines of 吹哨报到, and notifications.
+deadlines after a calendar change, check-in deadlines of 吹哨报到, notifications, and the
+daily anonymisation of closed cases past their retention (``cases.retention``).
 
 Each is idempotent: it looks at the state in the database and changes only what still needs
 changing, so running it twice (RQ redelivery, the outbox sweep) does no harm.
@@ -14,16 +15,18 @@ import sqlalchemy as sa
 from flask import Flask
 
 from fengqiao import signals
-from fengqiao.cases import sla
+from fengqiao.cases import retention, sla
 from fengqiao.cases.escalation import LEVEL_TITLES, next_unit
 from fengqiao.cases.workflow import case_type
 from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.jobs import enqueue, job, periodic, set_progress
+from fengqiao.masking import mask_text
 from fengqiao.models import Case, CaseEvent, CaseParticipant
 
 log = logging.getLogger(__name__)
 BATCH = 500
 SWEEP_SECONDS = 60
+RETENTION_SECONDS = 24 * 3600  # daily
 
 
 def _open_with_deadline() -> sa.Select:
@@ -158,7 +161,9 @@ def _year_start(year: int) -> datetime:
 @job("cases.notify")
 def notify(case_number: str, event: str, message: str, recipients: list[str]) -> dict:
     """Hand a notification to whoever delivers them (SMS, 政务微信 … are plugins listening to
-    ``case_notification``); the core itself only logs it."""
+    ``case_notification``); the core itself only logs it. The text is masked (phone and ID
+    numbers) before it leaves: notifications travel over channels the platform does not control."""
+    message = mask_text(message)
     log.info("notify %s about %s (%s): %s", recipients, case_number, event, message)
     signals.send(signals.case_notification, case_number=case_number, event=event,
                  message=message, recipients=recipients)
@@ -166,10 +171,20 @@ def notify(case_number: str, event: str, message: str, recipients: list[str]) ->
 
 
 def notify_later(case: Case, event_id: int, event: str, message: str, recipients: list[str]) -> None:
-    """Enqueue a notification in the current transaction (once per history row)."""
+    """Enqueue a notification in the current transaction (once per history row); masked
+    already here so the job's stored arguments hold no personal numbers either."""
     if recipients:
         enqueue("cases.notify", dedupe_key=f"notify:{event_id}", case_number=case.number,
-                event=event, message=message, recipients=sorted(set(recipients)))
+                event=event, message=mask_text(message), recipients=sorted(set(recipients)))
+
+
+@job("cases.anonymise_expired", queue="fengqiao-low")
+def anonymise_expired() -> dict:
+    """Anonymise closed cases past their type's retention (PIPL); idempotent."""
+    return retention.anonymise_expired().to_json()
+
+
+periodic("cases.anonymise_expired", every=RETENTION_SECONDS)
 
 
 def init_case_jobs(app: Flask) -> None:

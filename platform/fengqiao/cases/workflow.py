@@ -88,6 +88,9 @@ CASE_TYPE_SCHEMA: dict[str, Any] = {
             },
         },
         "checkin_minutes": {"type": "integer", "minimum": 1, "maximum": 10080},
+        # closed cases of this type are anonymised after N days (cases/retention.py)
+        "retention": {"type": "object", "required": ["closed_days"], "additionalProperties": False,
+                      "properties": {"closed_days": {"type": "integer", "minimum": 1, "maximum": 36500}}},
         "reopen_to": {"type": "string"},
         "workflow": {
             "type": "object",

@@ -15,6 +15,7 @@ Nothing here touches Flask or the database: the CLI, the importer and tests shar
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -26,6 +27,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 import fengqiao.forms.formats  # noqa: F401  (registers the custom formats checked below)
+from fengqiao.masking import PERSONAL_KINDS
 from fengqiao.validation import FORMAT_CHECKER, TYPE_NAMES, pointer
 
 KEY_PATTERN = r"^[a-z][a-z0-9-]{1,63}$"
@@ -81,6 +83,8 @@ DEFINITION_META_SCHEMA: dict[str, Any] = {
                 "help": _STRING_MAP,
                 "placeholders": _STRING_MAP,
                 "trim": _NAME_LIST,
+                # Personal fields and how they are masked (fengqiao.masking).
+                "personal": {"type": "object", "additionalProperties": {"enum": list(PERSONAL_KINDS)}},
             },
             "additionalProperties": False,
         },
@@ -395,7 +399,7 @@ def _ui_problems(ui: dict[str, Any], schema: dict[str, Any]) -> Iterator[tuple[s
         elif isinstance(value, dict):
             yield from (([key, n], n) for n in value)
 
-    for key in ("order", "trim", "widgets", "help", "placeholders"):
+    for key in ("order", "trim", "widgets", "help", "placeholders", "personal"):
         seen: set[str] = set()
         for path, name in names(key):
             message = _ui_name_problem(name, key == "order", known)
@@ -435,6 +439,21 @@ def _title_field_problem(name: str, schema: dict[str, Any]) -> str | None:
 
 def check_definition(data: Any, source: str = "<input>") -> list[DefinitionProblem]:
     """Every problem of one definition (parsed JSON); an empty list means it is usable."""
+    try:
+        canonical = json.dumps(data, ensure_ascii=False)  # key order matters: problems follow it
+    except (TypeError, ValueError):  # not JSON at all: checked (and rejected) uncached
+        return [DefinitionProblem(source, where, message) for where, message in _problems_of(data)]
+    return [DefinitionProblem(source, where, message) for where, message in _cached_problems(canonical)]
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_problems(canonical: str) -> tuple[tuple[str, str], ...]:
+    """The check is pure and costly (meta-schema validation): every sync, import and start
+    re-checks the same definitions, so each distinct one is checked once per process."""
+    return tuple(_problems_of(json.loads(canonical)))
+
+
+def _problems_of(data: Any) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = _meta_problems(data)
     if isinstance(data, dict):
         schema = data.get("schema")
@@ -457,7 +476,7 @@ def check_definition(data: Any, source: str = "<input>") -> list[DefinitionProbl
             value = data.get(name)
             if isinstance(value, str) and re.search(pattern, value) and value.endswith("\n"):
                 found.append((_ptr(name), f"格式不正确，应匹配 {pattern}（末尾不能有换行）"))
-    return [DefinitionProblem(source, where, message) for where, message in found]
+    return found
 
 
 # --- checking files -------------------------------------------------------------------------

@@ -1,10 +1,14 @@
 """Store uploaded files safely: size and type limits, type sniffed from the content,
-random names under the instance folder (never the web root), SHA-256 recorded."""
+images decoded and re-encoded (metadata such as GPS positions dropped, anything appended
+to the picture — a polyglot's second payload — discarded), random names under the instance
+folder (never the web root), SHA-256 recorded."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import secrets
+import warnings
 from pathlib import Path
 
 from flask import current_app
@@ -24,6 +28,10 @@ SIGNATURES: list[tuple[bytes, str]] = [
     (b"%PDF-", "application/pdf"),
 ]
 OFFICE_ZIP = "application/vnd.openxmlformats-officedocument"
+MAX_IMAGE_PIXELS = 40_000_000  # a phone photo is ~12 MP; more is a decompression bomb
+# Markup a browser could be tricked into rendering if the file were ever shown inline.
+_MARKUP = (b"<!doctype", b"<html", b"<script", b"<svg", b"<iframe", b"<body", b"<?xml")
+_PILLOW_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF", "image/webp": "WEBP"}
 
 
 def sniff(head: bytes, filename: str) -> str | None:
@@ -42,6 +50,66 @@ def sniff(head: bytes, filename: str) -> str | None:
     return None
 
 
+def reencode_image(data: bytes, content_type: str) -> bytes | None:
+    """The picture decoded and written again in its own format, without metadata; None when
+    the bytes are not a decodable image of that type (corrupt, truncated, a bomb)."""
+    from PIL import Image, ImageOps
+
+    fmt = _PILLOW_FORMATS[content_type]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[fmt]) as probe:
+                probe.verify()  # structure and checksums, before decoding any pixels
+            with Image.open(io.BytesIO(data), formats=[fmt]) as image:
+                if image.width * image.height > MAX_IMAGE_PIXELS:
+                    return None
+                frames = getattr(image, "n_frames", 1)
+                image.load()
+                out = io.BytesIO()
+                if fmt == "JPEG":
+                    clean = ImageOps.exif_transpose(image)  # keep the orientation, drop the EXIF
+                    if clean.mode not in ("RGB", "L", "CMYK"):
+                        clean = clean.convert("RGB")
+                    clean.save(out, "JPEG", quality=90, optimize=True)
+                elif fmt == "PNG":
+                    image.save(out, "PNG", optimize=False)
+                elif frames > 1:
+                    image.save(out, fmt, save_all=True)
+                else:
+                    image.save(out, fmt)
+    except Exception:  # Pillow raises many types for hostile input; all mean "not an image"
+        return None
+    return out.getvalue()
+
+
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+
+
+def safe_image(data: bytes) -> tuple[bytes, str] | None:
+    """``(bytes, content type)`` of a picture checked by its content and re-encoded without
+    metadata or trailing payloads; None when it is not a decodable PNG/JPEG/GIF/WebP."""
+    content_type = sniff(data[:16], "")
+    if content_type not in IMAGE_TYPES:
+        return None
+    clean = reencode_image(data, content_type)
+    return (clean, content_type) if clean is not None else None
+
+
+def looks_like_markup(data: bytes) -> bool:
+    """Whether the start of a document carries HTML/SVG a browser might sniff and run."""
+    head = data[:1024].lower()
+    return any(tag in head for tag in _MARKUP)
+
+
+def display_name(filename: str | None) -> str:
+    """The name shown for a file: its last path part (``/`` or ``\\``), without control
+    characters. Only shown, never used as a path: files are stored under random names."""
+    last = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    last = "".join(ch for ch in last if ch.isprintable()).strip()[:200]
+    return "file" if last in ("", ".", "..") else last
+
+
 def upload_root() -> Path:
     root = Path(current_app.instance_path) / "uploads"
     root.mkdir(parents=True, exist_ok=True)
@@ -51,7 +119,7 @@ def upload_root() -> Path:
 def save_upload(file: FileStorage, pointer: str, images_only: bool, user=None) -> Attachment | Problem:
     """Store one file; returns the Attachment row, or the problem to show on the field."""
     data = file.read(MAX_FILE_SIZE + 1)
-    name = Path(file.filename or "file").name[:200] or "file"
+    name = display_name(file.filename)
     if len(data) > MAX_FILE_SIZE:
         return (pointer, f"文件「{name}」超过 {MAX_FILE_SIZE // 1024 // 1024} MB", "file_size")
     if not data:
@@ -60,6 +128,13 @@ def save_upload(file: FileStorage, pointer: str, images_only: bool, user=None) -
     if content_type is None or (images_only and not content_type.startswith("image/")):
         allowed = "JPG、PNG、GIF、WebP 图片" if images_only else "图片、PDF、Word 或 Excel 文件"
         return (pointer, f"文件「{name}」类型不支持，请上传{allowed}", "file_type")
+    if content_type in _PILLOW_FORMATS:
+        cleaned = reencode_image(data, content_type)
+        if cleaned is None:
+            return (pointer, f"文件「{name}」不是有效的图片或已损坏，请重新拍照或换一张图片", "file_type")
+        data = cleaned
+    elif looks_like_markup(data):
+        return (pointer, f"文件「{name}」内容可疑（夹带网页代码），已拒绝", "file_type")
     attachment_id = "att_" + secrets.token_urlsafe(18)
     storage_key = f"{attachment_id[4:6]}/{attachment_id}"
     target = upload_root() / storage_key

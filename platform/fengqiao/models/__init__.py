@@ -2,6 +2,7 @@
 
 from fengqiao.db import Base
 from fengqiao.models.accounts import ApiToken, Membership, User
+from fengqiao.models.audit import AuditEntry, CaseAnonymisation
 from fengqiao.models.calendar_days import CalendarChange, CalendarDay, CalendarYear
 from fengqiao.models.case_events import CaseEvent, CaseParticipant
 from fengqiao.models.case_types import CaseTypeVersion
@@ -19,7 +20,7 @@ from fengqiao.models.orgs import OrgLevel, OrgUnit
 from fengqiao.models.plugins import PluginState
 
 __all__ = [
-    "Base", "ApiToken", "Attachment", "CalendarChange", "CalendarDay", "CalendarYear",
+    "Base", "ApiToken", "Attachment", "AuditEntry", "CaseAnonymisation", "CalendarChange", "CalendarDay", "CalendarYear",
     "Case", "CaseCounter", "CaseEvent", "CaseParticipant", "CaseTypeVersion", "Form",
     "FormDraftData", "FormVersion", "JobRecord", "Membership", "OrgLevel", "OrgUnit", "PluginState", "Submission", "User",
 ]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from fengqiao.accounts.roles import permissions_for
 from fengqiao.db import Base, UTCDateTime, utcnow
@@ -27,6 +27,12 @@ class User(UserMixin, Base):
     session_epoch: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Optional TOTP second factor (RFC 6238): the base32 secret, set up once confirmed with a
+    # code; the last accepted time step, so one code cannot be replayed.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger())
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -42,6 +48,10 @@ class User(UserMixin, Base):
 
     def get_id(self) -> str:  # Flask-Login: the epoch invalidates sessions on change
         return f"{self.id}:{self.session_epoch}"
+
+    @property
+    def totp_enabled(self) -> bool:
+        return bool(self.totp_secret and self.totp_enabled_at)
 
     @property
     def roles(self) -> set[str]:
@@ -92,3 +102,20 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _privilege_change_ends_sessions(session: Session, _context, _instances) -> None:
+    """A membership added, changed or removed bumps its user's ``session_epoch``: sessions
+    signed in before a privilege change stop working (the user signs in again)."""
+    users: set[User] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Membership) and obj.user is not None and obj.user not in session.new:
+            users.add(obj.user)
+        elif isinstance(obj, User) and obj not in session.new:
+            history = sa.inspect(obj).attrs.memberships.history
+            if history.added or history.deleted:
+                users.add(obj)
+    for user in users:
+        if user.id is not None:
+            user.session_epoch = (user.session_epoch or 0) + 1

@@ -429,6 +429,14 @@
       });
       if (Object.keys(out).length) ui[key] = out; else delete ui[key];
     });
+    if (isObj(ui.personal)) { // personal-data marks follow renamed fields, vanish with removed ones
+      var marks = {};
+      Object.keys(ui.personal).forEach(function (k) {
+        var top = topName(k), now = rename[top];
+        if (now !== undefined && present[now]) marks[now + k.slice(top.length)] = ui.personal[k];
+      });
+      if (Object.keys(marks).length) ui.personal = marks; else delete ui.personal;
+    }
     var trim = renamed(Array.isArray(ui.trim) ? ui.trim : [], rename, present);
     state.fields.forEach(function (f) {
       if (f.isNew && TEXTUAL[f.type] && trim.indexOf(f.name) < 0) trim.push(f.name);

@@ -311,3 +311,35 @@ def load_plugin_demo(app) -> list[str]:
 
     with app.app_context():
         return load_plugin_demo_data()
+
+
+def imports_outside_the_sdk(package: Path) -> list[str]:
+    """``file: module`` for every import of the core other than ``fengqiao.sdk`` (and of
+    another plugin, ``fengqiao_*``) in a plugin's package; a plugin test asserts it is empty."""
+    import ast
+
+    own = package.name
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            for name in names:
+                top = name.split(".")[0]
+                if (top == "fengqiao" and name != "fengqiao.sdk") or (top.startswith("fengqiao_") and top != own):
+                    found.append(f"{path.relative_to(package)}: {name}")
+    return found
+
+
+def migration_drift(app, table_prefix: str) -> list:
+    """Differences between the models and the migrated database for tables named
+    ``<table_prefix>…`` (Alembic's autogenerate comparison); a plugin test asserts it is empty."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from fengqiao.db import Base, db
+
+    with app.app_context():
+        context = MigrationContext.configure(db.connection(), opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    return [d for d in diff if table_prefix in repr(d)]

@@ -20,17 +20,22 @@ CORE_MENU = [
     ("web.workflow_admin_list", "流程设计", "forms.manage"),
     ("web.plugin_admin_list", "插件管理", "plugins.manage"),
     ("web.calendar_admin", "工作日历", "orgs.manage"),
+    ("web.audit_log", "审计日志", "audit.view"),
+    ("web.account_password", "账户安全", None),
 ]
 
 
 def init_web(app: Flask) -> None:
     from fengqiao.web import (  # noqa: F401  (routes)
+        account,
+        admin_audit,
         admin_calendar,
         admin_forms,
         admin_orgs,
         admin_plugins,
         admin_users,
         admin_workflows,
+        attachments,
         board,
         cases,
         fill,

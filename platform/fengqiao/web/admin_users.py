@@ -1,16 +1,19 @@
-"""Admin pages for staff accounts: list, create, detail, Excel export."""
+"""Admin pages for staff accounts: list, create, detail, Excel export, and the security
+levers (revoke API tokens, unlock, sign out everywhere)."""
 
 from __future__ import annotations
+
+import logging
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from fengqiao.access import requires
-from fengqiao.accounts import directory
+from fengqiao.accounts import directory, security
 from fengqiao.accounts.roles import ROLE_LABELS
 from fengqiao.accounts.service import announce_user_created, create_user
 from fengqiao.db import db, utcnow
-from fengqiao.errors import ValidationFailed
+from fengqiao.errors import APIError, ValidationFailed
 from fengqiao.exports import workbook_bytes, xlsx_response
 from fengqiao.models import User
 from fengqiao.orgs import service as orgs
@@ -21,6 +24,7 @@ from fengqiao.web.forms import UserForm, option_values, options
 from fengqiao.web.validation import apply_problems
 
 PAGE_SIZE = 50
+log = logging.getLogger(__name__)
 
 
 @web_bp.get("/admin/users")
@@ -79,4 +83,43 @@ def user_detail(username: str):
     user = directory.visible_user(username, scope_for(current_user, "users.view"))
     if user is None:
         abort(404)
-    return render_template("admin/user_detail.html", user=user)
+    can_manage = directory.visible_user(username, scope_for(current_user, "users.manage")) is not None
+    return render_template("admin/user_detail.html", user=user, can_manage=can_manage,
+                           tokens=security.tokens_of(user) if can_manage else [], now=utcnow(),
+                           locked=bool(user.locked_until and user.locked_until > utcnow()))
+
+
+SECURITY_ACTIONS = {
+    "revoke_token": "已吊销该访问令牌",
+    "revoke_all": "已吊销该用户的全部访问令牌",
+    "unlock": "已解除登录锁定",
+    "end_sessions": "已强制该用户在所有浏览器上退出登录",
+}
+
+
+@web_bp.post("/admin/users/<username>/security")
+@requires("users.manage")
+def user_security(username: str):
+    """An administrator's levers on an account: revoke API tokens, unlock, sign out everywhere."""
+    user = directory.visible_user(username, scope_for(current_user, "users.manage"))
+    if user is None:
+        abort(404)
+    action = request.form.get("action", "")
+    if action not in SECURITY_ACTIONS:
+        raise APIError(400, [("/action", "未知的操作，请从页面上的按钮提交", "enum")])
+    if action == "revoke_token":
+        token_id = request.form.get("token", "")
+        if not token_id.isdigit() or not security.revoke_tokens(user, int(token_id)):
+            db.rollback()
+            flash("该令牌不存在或已吊销", "error")
+            return redirect(url_for("web.user_detail", username=user.username))
+    elif action == "revoke_all":
+        security.revoke_tokens(user)
+    elif action == "unlock":
+        security.unlock(user)
+    else:
+        security.end_sessions(user)
+    db.commit()
+    log.info("user %s: %s by user id %s", user.username, action, current_user.id)
+    flash(SECURITY_ACTIONS[action], "success")
+    return redirect(url_for("web.user_detail", username=user.username))

@@ -1,20 +1,33 @@
-"""Staff page of one case: its facts, the actions the user may take, and its history."""
+"""Staff page of one case: its facts, the actions the user may take, and its history.
+
+Personal fields show masked for every role; a user with ``cases.reveal`` for the case's
+unit sees a 查看 button per masked field, which posts a reason and shows the full value in
+that one response only (``Cache-Control: no-store``; the reveal is audited).
+"""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+import sqlalchemy as sa
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from fengqiao import audit
 from fengqiao.access import requires
 from fengqiao.cases import engine, queries, sla
 from fengqiao.cases.facts import participants
+from fengqiao.cases.reveal import MAX_REASON, Revealed, reveal
 from fengqiao.cases.workflow import case_type
+from fengqiao.db import db
 from fengqiao.errors import APIError, ValidationFailed
-from fengqiao.forms import store
-from fengqiao.forms.display import display_sections
+from fengqiao.forms.display import display_sections, masking_definition
+from fengqiao.masking import mask_text
+from fengqiao.models import Attachment, Submission
 from fengqiao.orgs.scope import scope_for
 from fengqiao.web.blueprint import web_bp
+
+# ``{{ text|mask_text }}`` in any template: free text with phone and ID numbers masked.
+web_bp.add_app_template_filter(mask_text, "mask_text")
 
 
 def posted_fields(info: engine.ActionInfo | None, form: MultiDict) -> dict:
@@ -64,15 +77,51 @@ def case_detail(number: str):
             title = case_type(updated.type, updated.workflow_version).state_title(updated.state)
             flash(f"已办理，当前状态：{title}", "success")
             return redirect(url_for("web.case_detail", number=number))
-    found = store.published(case.form_key, case.form_version) if case.form_key else None
-    sections = display_sections(found[1].definition, case.data) if found and found[1] else []
+    return _page(case, user, errors, posted=request.form if errors else {})
+
+
+def case_attachments(case) -> list[Attachment]:
+    """The files submitted with the case, oldest first (downloaded through the checked route)."""
+    return list(db.scalars(sa.select(Attachment).join(Submission, Attachment.submission_id == Submission.id)
+                           .where(Submission.case_id == case.id).order_by(Attachment.id)))
+
+
+def _page(case, user, errors: dict[str, str], posted=None, revealed: Revealed | None = None,
+          reveal_errors: dict[str, str] | None = None):
+    definition = masking_definition(case.form_key, case.form_version)
+    sections = display_sections(definition, case.data) if definition else []
     ctype = case_type(case.type, case.workflow_version)
     actions = engine.allowed_actions(case, user, choices=True)
-    return render_template(
+    failed = errors or reveal_errors
+    response = make_response(render_template(
         "cases/detail.html", case=case, ctype=ctype, sections=sections,
         actions=[a for a in actions if not a.builtin or a.name == "claim"],
         more_actions=[a for a in actions if a.builtin and a.name != "claim"],
         history=engine.history(case), action_title=lambda name: engine.action_title(ctype, name),
         units=participants(case), sla_titles=sla.STATUS_TITLES, targets=engine.dispatch_targets(),
-        errors=errors, posted=request.form if errors else {},
-    ), 422 if errors else 200
+        errors=errors, posted=posted or {},
+        may_reveal=audit.may_reveal(user, case.org.path), revealed=revealed,
+        reveal_errors=reveal_errors or {}, max_reason=MAX_REASON, attachments=case_attachments(case),
+    ), 422 if failed else 200)
+    if revealed:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@web_bp.post("/cases/<number>/reveal")
+@requires("cases.view")
+def case_reveal(number: str):
+    """Show one personal field in full, once, after a reason (audited)."""
+    user = current_user._get_current_object()
+    case = queries.visible_case(number, scope_for(user, "cases.view"))
+    if case is None:
+        abort(404)
+    field, reason = request.form.get("field", ""), request.form.get("reason", "")
+    try:
+        shown = reveal(number, user, field, reason)
+    except ValidationFailed as failed:
+        problems = {p: m for p, m, _c in failed.problems}
+        return _page(case, user, {}, reveal_errors={"field": field, **problems})
+    except APIError as err:
+        abort(err.status)
+    return _page(case, user, {}, revealed=shown)

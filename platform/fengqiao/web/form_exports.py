@@ -1,5 +1,7 @@
 """Excel export of a form's submissions across all its versions, each row labelled by the
-version it was submitted against (fields later removed keep their original label)."""
+version it was submitted against (fields later removed keep their original label).
+
+Personal fields are masked for every role (``forms.display``); the export is audited."""
 
 from __future__ import annotations
 
@@ -7,12 +9,13 @@ import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user
 
+from fengqiao import audit
 from fengqiao.access import requires
 from fengqiao.cases import queries
 from fengqiao.db import db
 from fengqiao.exports import workbook_bytes, xlsx_response
 from fengqiao.forms import store
-from fengqiao.forms.display import flat_row
+from fengqiao.forms.display import flat_row, with_marks
 from fengqiao.models import Case, FormVersion, Submission
 from fengqiao.orgs.scope import scope_for
 from fengqiao.web.blueprint import web_bp
@@ -34,8 +37,14 @@ def form_submissions_export(key: str):
     ).all()
     headers: dict[str, str] = {}  # path -> label, newest version's label wins
     records = []
+    found = store.published(form.key)
+    latest = found[1].definition if found and found[1] else None  # its personal marks apply to all
+    marked: dict[int, dict] = {}  # form version id -> its definition with the marks applied
     for submission, number in rows:
-        flat = flat_row(submission.form_version.definition, submission.data)
+        version = submission.form_version
+        if version.id not in marked:
+            marked[version.id] = with_marks(version.definition, latest)
+        flat = flat_row(marked[version.id], submission.data, marked=True)
         for path, (label, _text) in flat.items():
             headers[path] = label
         records.append((number, submission.form_version.number, submission.created_at, flat))
@@ -46,4 +55,5 @@ def form_submissions_export(key: str):
     ]
     title = f"{form.title} 提交记录"
     data = workbook_bytes(title, ["事项编号", "表单版本", "提交时间"] + [headers[p] for p in paths], table)
+    audit.record("export.submissions", record_ref=f"form:{form.key}", detail={"rows": len(table)})
     return xlsx_response(f"{form.title}-提交记录.xlsx", data)

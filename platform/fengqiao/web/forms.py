@@ -7,6 +7,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
+from fengqiao.accounts.passwords import RULES_TEXT
 from fengqiao.accounts.roles import ROLE_LABELS
 from fengqiao.models.orgs import KIND_LABELS, LEVEL_LABELS
 
@@ -52,6 +53,6 @@ class UserForm(FlaskForm):
     )
     display_name = StringField("姓名", validators=[Length(max=64, message="姓名最多 64 个字符")])
     password = PasswordField("初始密码", validators=[DataRequired(REQUIRED), Length(max=128, message="密码最多 128 个字符")],
-                             description="至少 8 位，须同时包含字母和数字")
+                             description=RULES_TEXT)
     role = SelectField("角色", choices=options(ROLE_LABELS.items()))
     org = SelectField("所属单位", choices=[], validate_choice=False)

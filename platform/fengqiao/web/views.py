@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -10,15 +11,21 @@ from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
 from fengqiao.access import login_required, public
-from fengqiao.accounts.service import LoginFailed, authenticate
+from fengqiao.accounts.login_guard import record_failure, sign_in
+from fengqiao.accounts.security import check_totp
+from fengqiao.accounts.service import LoginFailed
 from fengqiao.cases import queries as case_queries
-from fengqiao.db import db
+from fengqiao.db import db, utcnow
 from fengqiao.health import health_report
-from fengqiao.models import OrgUnit
+from fengqiao.models import OrgUnit, User
 from fengqiao.orgs.scope import scope_for
 from fengqiao.ratelimit import enforce
+from fengqiao.web.account import TotpCodeForm
 from fengqiao.web.blueprint import web_bp
 from fengqiao.web.forms import LoginForm
+
+TOTP_PENDING = "_fq_totp_pending"
+TOTP_PENDING_SECONDS = 300
 
 
 def _safe_next(target: str | None) -> str:
@@ -48,15 +55,63 @@ def login():
     if form.validate_on_submit():
         enforce("login")
         try:
-            user = authenticate(form.username.data, form.password.data)
+            user = sign_in(form.username.data, form.password.data)
         except LoginFailed as failed:
             error = failed.message
         else:
+            target = _safe_next(request.args.get("next"))
             session.clear()  # fresh session on sign-in (no fixation)
+            if user.totp_enabled:  # the password was right: now the second factor
+                session[TOTP_PENDING] = {"user": user.id, "epoch": user.session_epoch,
+                                         "at": int(time.time()), "next": target}
+                return redirect(url_for("web.login_totp"))
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(target)
     status = 200 if error is None and not form.errors else 422
     return render_template("login.html", form=form, error=error), status
+
+
+def _pending_user() -> User | None:
+    pending = session.get(TOTP_PENDING)
+    if not isinstance(pending, dict) or int(time.time()) - int(pending.get("at", 0)) > TOTP_PENDING_SECONDS:
+        return None
+    user = db.get(User, pending.get("user"))
+    if user is None or not user.active or user.session_epoch != pending.get("epoch") or not user.totp_enabled:
+        return None
+    if user.locked_until and user.locked_until > utcnow():
+        return None
+    return user
+
+
+@web_bp.route("/login/totp", methods=["GET", "POST"])
+@public
+def login_totp():
+    """The second step for accounts with TOTP: the 6-digit code, within five minutes."""
+    user = _pending_user()
+    if user is None:
+        session.pop(TOTP_PENDING, None)
+        flash("请先输入用户名和密码", "info")
+        return redirect(url_for("web.login"))
+    form = TotpCodeForm()
+    error = None
+    if form.validate_on_submit():
+        enforce("login")
+        if check_totp(user, form.code.data):
+            target = session[TOTP_PENDING].get("next") or url_for("web.dashboard")
+            user.failed_logins = 0
+            db.commit()
+            session.clear()
+            login_user(user)
+            return redirect(_safe_next(target))
+        try:
+            record_failure(user)
+        except LoginFailed as failed:
+            session.pop(TOTP_PENDING, None)
+            error = failed.message
+        else:
+            error = "动态验证码不正确或已使用，请输入手机上最新显示的 6 位数字"
+    status = 200 if error is None and not form.errors else 422
+    return render_template("account/login_totp.html", form=form, error=error), status
 
 
 @web_bp.post("/logout")

@@ -29,7 +29,7 @@ class CertificatesPlugin(Plugin):
     name = "certificates"
     title = "证明事项清单"
     description = "公示社区可以出具和不应出具的证明，按清单受理证明申请，出具可扫码核验的证明。"
-    api_version = ">=1.2,<2"
+    api_version = ">=1.3,<2"
     form_definitions = "form_definitions"
     templates = "templates"
     static = "static"

@@ -3,7 +3,7 @@ a certificate's serial is printed on it)."""
 
 from __future__ import annotations
 
-from fengqiao.sdk import APIError, ValidationFailed, document, org_unit, public, query
+from fengqiao.sdk import APIError, ValidationFailed, document, org_unit, public, query, rate_limited
 from flask import Blueprint, request
 
 from fengqiao_certificates.issuing import by_serial, public_view
@@ -44,6 +44,7 @@ document(
 
 @api.get("/verify/<serial>")
 @public
+@rate_limited("track", methods=("GET",))
 def verify(serial: str):
     cert = by_serial(serial)
     if cert is None:

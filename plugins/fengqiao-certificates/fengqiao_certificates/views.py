@@ -13,6 +13,7 @@ from fengqiao.sdk import (
     org_units,
     public,
     qr_data_uri,
+    rate_limited,
     render,
     tracking_matches,
 )
@@ -51,6 +52,7 @@ def posting():
 
 @pages.get("/verify/<serial>")
 @public
+@rate_limited("track", methods=("GET",))
 def verify_page(serial: str):
     cert = by_serial(serial)
     if cert is None:
@@ -60,6 +62,7 @@ def verify_page(serial: str):
 
 @pages.route("/download", methods=["GET", "POST"])
 @public
+@rate_limited("track")
 def download():
     """The resident fetches their certificate with the case number and 查询码."""
     if request.method == "GET":

@@ -3,15 +3,12 @@ demo data, switching off."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from fengqiao.sdk import Model, db
-from fengqiao.testing.plugin import csrf_token
+from fengqiao.sdk import db
+from fengqiao.testing.plugin import csrf_token, imports_outside_the_sdk, migration_drift
 
 import fengqiao_certificates  # noqa: F401  (registers the tables on the metadata)
 from fengqiao_certificates.models import CertificateList
@@ -23,21 +20,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "fengqiao_certificates"
 
 
 def test_imports_only_the_sdk_from_the_core():
-    for path in PACKAGE.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            for name in names:
-                if name == "fengqiao" or name.startswith("fengqiao."):
-                    assert name == "fengqiao.sdk", f"{path.name} imports {name}"
+    assert imports_outside_the_sdk(PACKAGE) == []
 
 
 def test_migrations_create_exactly_the_models_tables(app):
-    with app.app_context():
-        connection = db.connection()
-        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Model.metadata)
-    mine = [d for d in diff if "certificates_" in repr(d)]
-    assert mine == []
+    assert migration_drift(app, "certificates_") == []
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -48,7 +48,7 @@ class HelloPlugin(Plugin):
     name = "hello"
     title = "问候"
     description = "示例插件：居民留下问候，工作人员查看。"
-    api_version = ">=1,<2"
+    api_version = ">=1.2,<2"
     form_definitions = "form_definitions"
     templates = "templates"
     migrations = "migrations"

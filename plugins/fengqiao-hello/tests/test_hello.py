@@ -6,13 +6,16 @@ the plugin's own migration, which the fixture applies with the core's.
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from fengqiao.sdk import db, submission_received
-from fengqiao.testing.plugin import csrf_token, submit_form
+from fengqiao.testing.plugin import (
+    csrf_token,
+    imports_outside_the_sdk,
+    submit_form,
+)
 
 from fengqiao_hello.models import HelloGreeting
 
@@ -166,14 +169,7 @@ def test_cli_count(app, demo):
 
 
 def test_imports_only_the_sdk_from_the_core():
-    package = Path(__file__).resolve().parents[1] / "fengqiao_hello"
-    for path in package.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            for name in names:
-                if name == "fengqiao" or name.startswith("fengqiao."):
-                    assert name == "fengqiao.sdk", f"{path.name} imports {name}"
+    assert imports_outside_the_sdk(Path(__file__).resolve().parents[1] / "fengqiao_hello") == []
 
 
 def test_demo_data_adds_one_greeting_once(app, demo):

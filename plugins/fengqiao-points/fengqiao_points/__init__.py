@@ -27,7 +27,7 @@ class PointsPlugin(Plugin):
     name = "points"
     title = "积分超市"
     description = "文明积分：规则、申报公示、积分台账与积分兑换。"
-    api_version = ">=1.2,<2"
+    api_version = ">=1.3,<2"
     form_definitions = "form_definitions"
     templates = "templates"
     static = "static"

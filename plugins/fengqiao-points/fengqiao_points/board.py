@@ -4,7 +4,7 @@ during the notice period, which sends the claim back to review."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import APIError, db, org_units, public, render
+from fengqiao.sdk import APIError, db, org_units, public, rate_limited, render
 from flask import abort, flash, redirect, request, url_for
 
 from fengqiao_points.claims import object_to
@@ -42,6 +42,7 @@ def board():
 
 @pages.route("/board/<number>/object", methods=["GET", "POST"])
 @public
+@rate_limited()
 def object_claim(number: str):
     claim, account, rule = _notice(number)
     fields = Fields({})

@@ -15,6 +15,7 @@ from fengqiao.sdk import (
     public,
     render,
     requires,
+    safe_image,
     scope_for,
     submit_form,
     utcnow,
@@ -26,18 +27,6 @@ from fengqiao_points.inputs import Fields
 from fengqiao_points.models import PointsAccount, PointsClaim, PointsProduct, PointsRule
 from fengqiao_points.pages import flash_error, page_number, pages, paginate
 from fengqiao_points.rules import PERIOD_LABELS, rules_for
-
-
-def photo_type(data: bytes) -> str | None:
-    """The image type from the file's first bytes (never from what the browser claims)."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
 
 MAX_PHOTO = 1024 * 1024
 PROPOSERS = {"staff": "工作人员/网格员", "resident": "居民本人"}
@@ -129,9 +118,10 @@ def products():
         donor = fields.text("donor", "捐赠方", required=False, max_len=100)
         photo = request.files.get("photo")
         data = photo.read(MAX_PHOTO + 1) if photo and photo.filename else None
-        kind = photo_type(data) if data else None
-        if data is not None and (kind is None or len(data) > MAX_PHOTO):
-            fields.errors["photo"] = "照片应为 1MB 以内的 JPG、PNG 或 WebP 图片"
+        checked = safe_image(data) if data and len(data) <= MAX_PHOTO else None
+        if data is not None and checked is None:
+            fields.errors["photo"] = "照片应为 1MB 以内的 JPG、PNG、GIF 或 WebP 图片"
+        data, kind = checked or (None, None)  # stored re-encoded: no metadata, nothing appended
         if fields.ok:
             db.add(PointsProduct(name=name, points=points, stock=stock, donor=donor or None, photo=data,
                                  photo_type=kind, active=True, created_at=utcnow()))

@@ -5,7 +5,7 @@ browser only. Residents see their balance and entries, reserve and cancel."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import APIError, db, public, render, submit_form
+from fengqiao.sdk import APIError, db, public, rate_limited, render, submit_form
 from flask import flash, redirect, request, session, url_for
 
 from fengqiao_points import redemptions
@@ -53,6 +53,7 @@ def shelf():
 
 @pages.post("/shelf/login")
 @public
+@rate_limited("login")
 def shelf_login():
     fields = Fields()
     number = fields.text("number", "账户号", max_len=32)
@@ -132,6 +133,7 @@ def shelf_statement():
 
 @pages.route("/shelf/claim", methods=["GET", "POST"])
 @public
+@rate_limited()
 def shelf_claim():
     """A household proposes points for itself under the rules open to residents; the claim
     then goes through review and 公示 like any other."""

@@ -3,14 +3,12 @@ refuses a negative balance or stock; the package imports nothing from the core b
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from fengqiao.sdk import Model, db
+from fengqiao.sdk import db
+from fengqiao.testing.plugin import imports_outside_the_sdk, migration_drift
 from sqlalchemy.exc import IntegrityError
 
 import fengqiao_points  # noqa: F401  (registers the models)
@@ -20,11 +18,7 @@ pytestmark = pytest.mark.plugins("points")
 
 
 def test_migration_matches_the_models(app):
-    with app.app_context():
-        context = MigrationContext.configure(db.connection(), opts={"compare_type": True})
-        diff = compare_metadata(context, Model.metadata)
-    ours = [d for d in diff if "points_" in repr(d)]
-    assert ours == []
+    assert migration_drift(app, "points_") == []
 
 
 def test_the_database_refuses_negative_balance_and_stock(app, make_account, make_product):
@@ -40,14 +34,7 @@ def test_the_database_refuses_negative_balance_and_stock(app, make_account, make
 
 
 def test_imports_only_the_sdk_from_the_core():
-    package = Path(__file__).resolve().parents[1] / "fengqiao_points"
-    for path in package.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            for name in names:
-                if name == "fengqiao" or name.startswith("fengqiao."):
-                    assert name == "fengqiao.sdk", f"{path.name} imports {name}"
+    assert imports_outside_the_sdk(Path(__file__).resolve().parents[1] / "fengqiao_points") == []
 
 
 def test_the_ledger_is_append_only_in_the_code():

@@ -16,6 +16,7 @@ from fengqiao.sdk import (
     org_unit,
     public,
     query,
+    rate_limited,
     requires,
     today_local,
     validate,
@@ -337,6 +338,7 @@ document("/p/vanguard/notices/{notice_id}", "get", "公示内容（公开；姓�
 
 @api.post("/notices/<int:notice_id>/objections")
 @public
+@rate_limited()
 def new_objection(notice_id: int):
     objection = notices.raise_objection(_notice(notice_id), json_body())
     return {"id": objection.id}, 201

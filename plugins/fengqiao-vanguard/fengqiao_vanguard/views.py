@@ -16,6 +16,7 @@ from fengqiao.sdk import (
     org_unit,
     org_units,
     public,
+    rate_limited,
     render,
     requires,
     today_local,
@@ -264,6 +265,7 @@ def notice(notice_id: int):
 
 @pages.post("/notices/<int:notice_id>/objections")
 @public
+@rate_limited()
 def objection(notice_id: int):
     found = _notice_or_404(notice_id)
     values = {"text": request.form.get("text", ""), "contact": request.form.get("contact", "")}

@@ -4,13 +4,12 @@ migrations identical to the models)."""
 
 from __future__ import annotations
 
-import ast
 import io
 import re
 from pathlib import Path
 
 import pytest
-from fengqiao.testing.plugin import csrf_token
+from fengqiao.testing.plugin import csrf_token, imports_outside_the_sdk, migration_drift
 from openpyxl import load_workbook
 from vanguard_helpers import ID_CARD, LANYUE, PERIOD, YEAR, approve, new_member, propose, score
 
@@ -194,32 +193,10 @@ def test_demo_rows_load_once(app, demo):
 
 
 def test_imports_only_the_sdk_from_the_core():
-    package = Path(__file__).resolve().parents[1] / "fengqiao_vanguard"
-    for path in package.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            for name in names:
-                if name == "fengqiao" or name.startswith("fengqiao."):
-                    assert name == "fengqiao.sdk", f"{path.name} imports {name}"
-                assert not name.startswith("fengqiao_volunteer"), f"{path.name} imports the volunteer plugin"
+    """Nothing from the core but the sdk, and nothing of the volunteer plugin."""
+    assert imports_outside_the_sdk(Path(__file__).resolve().parents[1] / "fengqiao_vanguard") == []
 
 
-@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
-def test_migration_matches_the_models(database_url):
+def test_migration_matches_the_models(app):
     """The plugin's Alembic branch creates exactly the tables its models describe."""
-    import sqlalchemy as sa
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-    from fengqiao.sdk import Model
-
-    import fengqiao_vanguard  # noqa: F401  (registers the tables)
-
-    engine = sa.create_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Model.metadata)
-    finally:
-        engine.dispose()
-    ours = [d for d in diff if "vanguard_" in repr(d)]
-    assert ours == []
+    assert migration_drift(app, "vanguard_") == []

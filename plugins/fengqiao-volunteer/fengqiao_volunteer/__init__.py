@@ -62,7 +62,7 @@ class VolunteerPlugin(Plugin):
     name = "volunteer"
     title = "志愿服务"
     description = "志愿者与队伍、活动报名签到、工时与星级、服务记录证明、微心愿、在职党员双报到。"
-    api_version = ">=1.2,<2"
+    api_version = ">=1.3,<2"
     form_definitions = "form_definitions"
     templates = "templates"
     static = "static"

@@ -16,6 +16,7 @@ from fengqiao.sdk import (
     org_unit,
     org_units,
     public,
+    rate_limited,
     render,
     today_local,
     utcnow,
@@ -50,6 +51,7 @@ def pdf_response(record: CertificateRecord):
 
 @pages.route("/a/<int:activity_id>", methods=["GET", "POST"])
 @public
+@rate_limited()
 def signup(activity_id: int):
     """报名 on a phone: a registered volunteer gives name + ID number; a new one registers too."""
     activity = db.get(Activity, activity_id)
@@ -131,6 +133,7 @@ def me_certificate(token: str):
 
 @pages.post("/me/<token>/disputes")
 @public
+@rate_limited()
 def me_dispute(token: str):
     volunteer = _me(token)
     raw = request.form.get("entry", "")
@@ -163,6 +166,7 @@ def me_claim(token: str, number: str):
 
 @pages.route("/checkin/<token>", methods=["GET", "POST"])
 @public
+@rate_limited()
 def checkin(token: str):
     """签到/签退 by scanning the organiser's QR code at the venue."""
     found = checkin_from_token(token)
@@ -187,6 +191,7 @@ def checkin(token: str):
 
 @pages.get("/verify/<serial>")
 @public
+@rate_limited("track", methods=("GET",))
 def verify(serial: str):
     """核验: anyone holding the certificate (or its QR code) checks it; the name is masked."""
     record = certificates.by_serial(serial)
@@ -198,6 +203,7 @@ def verify(serial: str):
 
 @pages.route("/wishes/confirm", methods=["GET", "POST"])
 @public
+@rate_limited("track")
 def wish_confirm():
     """The resident confirms their 微心愿 came true, with the number and 查询码."""
     number = (request.values.get("number") or "").strip()

@@ -3,11 +3,11 @@ enrollment with a waiting list, the hours rules with Chinese 422s, stars by conf
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 from fengqiao.sdk import plugin_signal
+from fengqiao.testing.plugin import imports_outside_the_sdk
 from volunteer_helpers import COMMUNITY, OTHER_COMMUNITY, adult_id, minor_id
 
 pytestmark = pytest.mark.plugins("volunteer")
@@ -294,11 +294,4 @@ def test_no_update_of_hours_anywhere():
 
 
 def test_imports_only_the_sdk_from_the_core():
-    package = Path(__file__).resolve().parents[1] / "fengqiao_volunteer"
-    for path in package.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            for name in names:
-                if name == "fengqiao" or name.startswith("fengqiao."):
-                    assert name == "fengqiao.sdk", f"{path.name} imports {name}"
+    assert imports_outside_the_sdk(Path(__file__).resolve().parents[1] / "fengqiao_volunteer") == []

@@ -1,0 +1,96 @@
+"""The audit log: one append-only row per access to personal data (PIPL, 等保 2.0).
+
+Reveals (and refused reveal attempts), exports of case data and of the audit log itself,
+and anonymisation by the retention job are written here: who, what, which field, why,
+when, from which address. There is deliberately no function to change or remove a row,
+and the database refuses UPDATE and DELETE on ``audit_log`` (migration ``0009_audit_log``).
+Rows never hold the personal value itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import has_request_context, request
+from flask_login import current_user
+
+from fengqiao.db import db, utcnow
+from fengqiao.models import AuditEntry, OrgUnit, User
+from fengqiao.orgs.scope import Scope, scope_for
+
+REVEAL_PERMISSION = "cases.reveal"
+AUDIT_PERMISSION = "audit.view"
+
+ACTION_LABELS = {
+    "case.reveal": "查看完整个人信息",
+    "export.cases": "导出事项台账",
+    "export.submissions": "导出表单提交记录",
+    "export.audit": "导出审计日志",
+    "case.anonymise": "到期匿名化",
+}
+OUTCOME_LABELS = {"ok": "成功", "denied": "被拒绝"}
+
+
+def _client() -> tuple[str, str]:
+    if not has_request_context():
+        return "", ""
+    return (request.remote_addr or "")[:64], (request.user_agent.string or "")[:300]
+
+
+def _actor(user) -> User | None:
+    if user is None and has_request_context() and current_user.is_authenticated:
+        user = current_user._get_current_object()
+    return user if isinstance(user, User) else None
+
+
+def record(action: str, *, user=None, outcome: str = "ok", case_number: str | None = None,
+           org: OrgUnit | None = None, record_ref: str = "", field: str = "", reason: str = "",
+           detail: dict | None = None, commit: bool = True) -> AuditEntry:
+    """Append one row (committed unless ``commit=False``: the caller's commit carries it)."""
+    actor = _actor(user)
+    addr, agent = _client()
+    entry = AuditEntry(
+        at=utcnow(), actor_id=actor.id if actor else None,
+        actor_name=actor.username if actor else "system", action=action, outcome=outcome,
+        case_number=case_number, record=record_ref[:200], field=field[:200], reason=reason,
+        org_id=org.id if org else None, detail=detail or {}, client_addr=addr, user_agent=agent,
+    )
+    db.add(entry)
+    if commit:
+        db.commit()
+    return entry
+
+
+def may_reveal(user, org_path: str) -> bool:
+    """Whether ``user`` holds the reveal permission for the unit at ``org_path``."""
+    return scope_for(user, REVEAL_PERMISSION).contains(org_path)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def visible_entries(user) -> sa.Select:
+    """Rows ``user`` may read: those about units in their audit scope; rows tied to no unit
+    (exports) only for holders of the permission at a top-level unit."""
+    scope: Scope = scope_for(user, AUDIT_PERMISSION)
+    top_level = any(p.count("/") == 2 for p in scope.paths)
+    stmt = sa.select(AuditEntry).outerjoin(OrgUnit, AuditEntry.org_id == OrgUnit.id)
+    unit_rows = sa.and_(AuditEntry.org_id.is_not(None), scope.clause(OrgUnit.path))
+    return stmt.where(sa.or_(unit_rows, AuditEntry.org_id.is_(None)) if top_level else unit_rows)
+
+
+def search(stmt: sa.Select, *, user: str | None = None, case: str | None = None,
+           action: str | None = None, since: datetime | None = None,
+           until: datetime | None = None) -> sa.Select:
+    if user:
+        stmt = stmt.where(AuditEntry.actor_name == user)
+    if case:
+        stmt = stmt.where(AuditEntry.case_number == case)
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    if since:
+        stmt = stmt.where(AuditEntry.at >= since)
+    if until:
+        stmt = stmt.where(AuditEntry.at < until)
+    return stmt

@@ -1,0 +1,91 @@
+"""Reveal one personal field of a case in full: an explicit, audited act with a reason.
+
+The API (``POST /api/v1/cases/{number}/reveal``) and the case page's button both call
+:func:`reveal`, so the checks and the audit row are the same for both: 404 for a case the
+caller cannot see, 403 without ``cases.reveal`` for the case's unit (the attempt is
+audited too), 422 without a reason or for a pointer that names no value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fengqiao import audit
+from fengqiao.cases import queries
+from fengqiao.errors import APIError, ValidationFailed
+from fengqiao.forms.display import masking_definition
+from fengqiao.masking import mask_as, schema_at
+from fengqiao.models import Case, User
+from fengqiao.orgs.scope import scope_for
+
+MAX_REASON = 500
+MAX_POINTER = 200
+
+
+@dataclass(frozen=True)
+class Revealed:
+    field: str
+    value: Any
+    label: str
+
+    def to_json(self) -> dict:
+        return {"field": self.field, "value": self.value}
+
+
+def _parts(pointer: str) -> list[str]:
+    """RFC 6901: ``/parties/0/mobile`` → ``["parties", "0", "mobile"]``."""
+    return [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+
+
+def _value_at(data: Any, parts: list[str]) -> Any:
+    for part in parts:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return None
+    return data
+
+
+def _schema_of(case: Case) -> dict:
+    definition = masking_definition(case.form_key, case.form_version)
+    return definition["schema"] if definition else {}
+
+
+def _checked_input(field: Any, reason: Any) -> tuple[str, str]:
+    problems = []
+    if not isinstance(field, str) or not field.startswith("/") or len(field) > MAX_POINTER:
+        problems.append(("/field", "请指明要查看的字段（JSON 指针，如 /caller_mobile）", "pointer"))
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        problems.append(("/reason", "请填写查看完整个人信息的理由", "required"))
+    elif len(reason) > MAX_REASON:
+        problems.append(("/reason", f"理由不能超过 {MAX_REASON} 个字", "too_long"))
+    if problems:
+        raise ValidationFailed(problems)
+    return field, reason
+
+
+def reveal(number: str, user: User, field: Any, reason: Any) -> Revealed:
+    """The full value at ``field`` of case ``number``; raises APIError (404/403/422)."""
+    case = queries.visible_case(number, scope_for(user, "cases.view"))
+    if case is None:
+        raise APIError(404)
+    if queries.visible_case(number, scope_for(user, audit.REVEAL_PERMISSION)) is None:
+        audit.record("case.reveal", user=user, outcome="denied", case_number=case.number, org=case.org,
+                     field=field if isinstance(field, str) else "",
+                     reason=reason.strip()[:MAX_REASON] if isinstance(reason, str) else "")
+        raise APIError(403, [("", "您的角色无权查看完整个人信息", "forbidden")])
+    field, reason = _checked_input(field, reason)
+    parts = _parts(field)
+    value = _value_at(case.data, parts)
+    if value is None or value == "" or isinstance(value, (dict, list)):
+        raise ValidationFailed([("/field", "该字段不存在、没有内容或不是单个值", "no_value")])
+    schema, kind = schema_at(_schema_of(case), parts)
+    if mask_as(kind, value) == value:
+        raise ValidationFailed([("/field", "该字段未脱敏，无需申请查看", "not_masked")])
+    audit.record("case.reveal", user=user, case_number=case.number, org=case.org,
+                 record_ref=f"case:{case.number}", field=field, reason=reason)
+    return Revealed(field, value, schema.get("title", field) if isinstance(schema, dict) else field)
