@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask
 from redis import Redis
 from rq import Queue, Worker
+from sqlalchemy.orm import configure_mappers
 
 from fengqiao.jobs.registry import QUEUES
 from fengqiao.jobs.sweep import Ticker, redispatch_stale
@@ -32,6 +33,9 @@ class AppWorker(Worker):
 
 
 def run_worker(app: Flask, burst: bool = False) -> bool:
+    # Configure every mapper (core and plugins) now, before the ticker thread starts: a work
+    # horse forked while that thread held SQLAlchemy's configure lock would wait forever.
+    configure_mappers()
     settings = app.extensions["fengqiao.settings"]
     connection = Redis.from_url(settings.redis_url)
     connection.ping()

@@ -15,6 +15,7 @@ Loaded automatically through the ``pytest11`` entry point once ``fengqiao`` is i
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -38,10 +39,18 @@ def pg_server() -> Iterator[Postgres]:
     server.stop()
 
 
+def _worker_index() -> int:
+    """0, 1, … for pytest-xdist workers (gw0, gw1, …); 0 without xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker[2:]) if worker[2:].isdigit() else 0
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[Redis]:
+    """The local Redis, on a database number of this test process's own (13, 12, … per
+    xdist worker), emptied before and after; else a throwaway server."""
     try:
-        server = start_redis()
+        server = start_redis(13 - _worker_index() % 8)
     except (RuntimeError, OSError) as err:
         pytest.skip(f"Redis unavailable: {err}")
     import redis
