@@ -45,8 +45,10 @@ fonts:
 lint: install
 	$(BIN)/ruff check platform tests bench plugins
 
+# One test process per core (at most 4): each has its own SQLite files, PostgreSQL database
+# and Redis database number.
 pytest: install browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --maxprocesses=4 $(PYTEST_ARGS)
 
 test: lint pytest
 
