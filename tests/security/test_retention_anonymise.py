@@ -62,12 +62,32 @@ def _case(app, number):
                 "phone_tail": case.phone_tail, "submissions": submissions, "comments": comments}
 
 
+def _attach_a_file(app, number):
+    """A stored upload belonging to the case's submission; returns its path on disk."""
+    from fengqiao.db import db
+    from fengqiao.forms.uploads import upload_root
+    from fengqiao.models import Attachment, Case, Submission
+
+    with app.app_context():
+        case = db.scalar(sa.select(Case).where(Case.number == number))
+        submission = db.scalar(sa.select(Submission).where(Submission.case_id == case.id))
+        path = upload_root() / "ab" / "retention-test.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 32)
+        db.add(Attachment(id="att_retention", filename="门口照片.png", content_type="image/png", size=40,
+                          sha256="0" * 64, storage_key="ab/retention-test.png", submission_id=submission.id))
+        db.commit()
+    assert path.exists()
+    return path
+
+
 def test_dry_run_reports_and_the_job_anonymises_once(app, world):
     from fengqiao.cases import retention
     from fengqiao.cases.jobs import anonymise_expired
     from fengqiao.db import db, utcnow
     from fengqiao.models import AuditEntry
 
+    stored = _attach_a_file(app, world["closed"])
     before = _case(app, world["closed"])
     with app.app_context():
         assert retention.policies() == {"livelihood_request": 30}
@@ -92,6 +112,11 @@ def test_dry_run_reports_and_the_job_anonymises_once(app, world):
     assert after["submissions"][0]["id_card"] == retention.ANONYMISED and after["phone_tail"] == ""
     for key in ("state", "type", "org", "closed_at", "created_at"):
         assert after[key] == before[key], key
+    assert not stored.exists()  # the uploaded file is gone with its row
+    with app.app_context():
+        from fengqiao.models import Attachment
+
+        assert db.scalar(sa.select(sa.func.count()).select_from(Attachment)) == 0
     assert _case(app, world["open"])["data"]["id_card"] == ID  # open cases keep their data
     assert MOBILE in _case(app, world["incident"])["data"]["description"]  # no retention for its type
 

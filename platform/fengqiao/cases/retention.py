@@ -5,7 +5,7 @@ than N days ago gets its personal data replaced, once:
 
 - form data: every string that is not a coded choice or a date becomes ``（已匿名化）``
   (names, ID and phone numbers, addresses, descriptions), attachment references are
-  dropped; numbers, booleans, choices and dates stay (statistics by category and amount);
+  dropped and the uploaded files deleted (after the commit); numbers, booleans, choices and dates stay (statistics by category and amount);
 - the same for the case's submissions; the title becomes ``<类型>（已匿名化）``; the phone
   tail is cleared; history comments are replaced and numbers in other history text masked;
 - kept: number, type, unit, state, dates, deadline and SLA status, rating, counters — the
@@ -26,8 +26,9 @@ import sqlalchemy as sa
 
 from fengqiao import audit
 from fengqiao.db import db, utcnow
+from fengqiao.forms.uploads import delete_stored
 from fengqiao.masking import mask_text
-from fengqiao.models import Case, CaseAnonymisation, CaseEvent, Submission
+from fengqiao.models import Attachment, Case, CaseAnonymisation, CaseEvent, Submission
 
 ANONYMISED = "（已匿名化）"
 KEPT_FORMATS = {"date", "date-time", "time"}
@@ -100,8 +101,9 @@ def _schema_of(case: Case) -> dict:
     return definition["schema"] if definition else {}
 
 
-def anonymise_case(case: Case, days: int) -> None:
-    """Replace ``case``'s personal data (in the current transaction)."""
+def anonymise_case(case: Case, days: int) -> list[str]:
+    """Replace ``case``'s personal data and drop its attachment rows (in the current
+    transaction); returns the stored files to delete once that transaction committed."""
     from fengqiao.cases.workflow import case_type
 
     schema = _schema_of(case)
@@ -116,9 +118,15 @@ def anonymise_case(case: Case, days: int) -> None:
         if event.comment:
             event.comment = ANONYMISED
         event.changes = _scrubbed(event.changes or {})
+    files = list(db.scalars(sa.select(Attachment).join(Submission, Attachment.submission_id == Submission.id)
+                            .where(Submission.case_id == case.id)))
+    for attachment in files:
+        db.delete(attachment)
     db.add(CaseAnonymisation(case_id=case.id, anonymised_at=utcnow(), closed_days=days))
     audit.record("case.anonymise", case_number=case.number, org=case.org, record_ref=f"case:{case.number}",
-                 reason=f"办结超过 {days} 天（保存期限）", detail={"closed_days": days}, commit=False)
+                 reason=f"办结超过 {days} 天（保存期限）", detail={"closed_days": days, "files": len(files)},
+                 commit=False)
+    return [a.storage_key for a in files]
 
 
 @dataclass
@@ -154,8 +162,10 @@ def anonymise_expired(now: datetime | None = None) -> Report:
             batch = list(db.scalars(_expired(key, days, now).order_by(Case.id).limit(BATCH)).unique())
             if not batch:
                 break
+            stored: list[str] = []
             for case in batch:
-                anonymise_case(case, days)
+                stored += anonymise_case(case, days)
                 result.counts[key] += 1
             db.commit()
+            delete_stored(stored)  # only once the rows are gone for good
     return result

@@ -116,6 +116,19 @@ def upload_root() -> Path:
     return root
 
 
+def delete_stored(storage_keys: list[str]) -> int:
+    """Remove stored files (after the transaction that dropped their rows committed); a key
+    that resolves outside the upload folder is ignored. Returns how many were removed."""
+    root = upload_root().resolve()
+    removed = 0
+    for key in storage_keys:
+        path = (root / key).resolve()
+        if root in path.parents and path.is_file():
+            path.unlink()
+            removed += 1
+    return removed
+
+
 def save_upload(file: FileStorage, pointer: str, images_only: bool, user=None) -> Attachment | Problem:
     """Store one file; returns the Attachment row, or the problem to show on the field."""
     data = file.read(MAX_FILE_SIZE + 1)
