@@ -154,9 +154,17 @@ def perform(number: str, action: str, user: User, payload: dict[str, Any]) -> Ca
     if outcome.takes_over:  # the action ran its own transaction (reopen)
         db.expire_all()
         return db.get(Case, case.id)
+    return commit_outcome(case, situation.ctype, action, user, outcome, version, comment, now,
+                          write=bool(outcome.values) or info.needs_version)
+
+
+def commit_outcome(case: Case, ctype, action: str, user: User, outcome: Outcome, version: int,
+                   comment: str, now, write: bool = True) -> Case:
+    """Write ``outcome`` (conditional UPDATE), append its history row, run its in-transaction
+    steps, commit, then send the signals; returns the reloaded case. ``user.id`` None = system."""
     from_state = case.state
     to_state = outcome.values.get("state", from_state)
-    if outcome.values or info.needs_version:
+    if write:
         _write(case, version, outcome)
     event_id = db.execute(sa.insert(CaseEvent).returning(CaseEvent.id).values(
         case_id=case.id, at=now, actor_id=user.id, action=action, from_state=from_state,
@@ -167,7 +175,7 @@ def perform(number: str, action: str, user: User, payload: dict[str, Any]) -> Ca
     db.commit()
     db.expire(case)
     case = db.get(Case, case.id)
-    _announce(case, situation.ctype, action, from_state, to_state, user, outcome)
+    _announce(case, ctype, action, from_state, to_state, user, outcome)
     return case
 
 

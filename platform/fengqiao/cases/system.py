@@ -16,7 +16,7 @@ from fengqiao.cases.actions import Situation, TransitionAction
 from fengqiao.cases.workflow import case_type
 from fengqiao.db import db, utcnow
 from fengqiao.errors import APIError
-from fengqiao.models import Case, CaseEvent, CaseParticipant
+from fengqiao.models import Case, CaseParticipant
 
 
 @dataclass
@@ -40,7 +40,7 @@ def perform_as_system(number: str, action: str, comment: str = "", fields: dict 
     item's own time limit). Raises ``APIError`` 404 for an unknown case and 409
     ``forbidden_transition`` when the case is not in a state the transition leaves from.
     """
-    from fengqiao.cases.engine import _announce, _write
+    from fengqiao.cases.engine import commit_outcome
 
     case = db.scalar(sa.select(Case).where(Case.number == number))
     if case is None:
@@ -59,16 +59,4 @@ def perform_as_system(number: str, action: str, comment: str = "", fields: dict 
     if deadline_days is not None and not ctype.is_final(transition.target):
         outcome.values.update(sla.start({"working_days": int(deadline_days)}, now, case.org.path, ctype.due_soon))
         outcome.changes["deadline_limit"] = {"working_days": int(deadline_days)}
-    from_state, to_state = case.state, outcome.values.get("state", case.state)
-    _write(case, case.version, outcome)
-    event_id = db.execute(sa.insert(CaseEvent).returning(CaseEvent.id).values(
-        case_id=case.id, at=now, actor_id=None, action=action, from_state=from_state, to_state=to_state,
-        comment=comment, changes=outcome.changes, internal=outcome.internal,
-    )).scalar_one()
-    for later in outcome.in_transaction:
-        later(event_id)
-    db.commit()
-    db.expire(case)
-    case = db.get(Case, case.id)
-    _announce(case, ctype, action, from_state, to_state, SYSTEM, outcome)  # type: ignore[arg-type]
-    return case
+    return commit_outcome(case, ctype, action, SYSTEM, outcome, case.version, comment, now)  # type: ignore[arg-type]
