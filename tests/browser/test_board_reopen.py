@@ -4,6 +4,7 @@ then reads a published case on the 回音壁."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from fengqiao.testing.plugin import submit_form, walk_case
 
@@ -24,23 +25,23 @@ def test_resident_rates_dissatisfied_and_reopens_on_a_phone(client, bearer, live
     page.get_by_label("事项编号").fill(number)
     page.get_by_label("查询码").fill(code)
     page.get_by_role("button", name="查询").click()
-    assert page.locator("[data-state]").inner_text() == "已结单"
-    assert page.get_by_text("沈丽").count() == 0  # no staff names for residents
+    expect(page.locator("[data-state]")).to_have_text("已结单")
+    expect(page.get_by_text("沈丽")).to_have_count(0)  # no staff names for residents
     page.get_by_text("不满意", exact=True).click()
     page.get_by_role("button", name="提交评价").click()
-    assert page.get_by_text("感谢您的评价！").is_visible()
-    assert page.get_by_text("对办理结果不满意？申请重办").is_visible()
+    expect(page.get_by_text("感谢您的评价！")).to_be_visible()
+    expect(page.get_by_text("对办理结果不满意？申请重办")).to_be_visible()
 
     page.get_by_role("button", name="申请重办").click()  # no reason yet: a message, nothing lost
-    assert page.get_by_text("请填写申请重办的理由").is_visible()
+    expect(page.get_by_text("请填写申请重办的理由")).to_be_visible()
     page.locator("textarea[name=reason]").fill("路灯还是不亮，晚上出行不安全")
     page.get_by_role("button", name="申请重办").click()
     page.wait_for_url(f"{base}/track?*")
-    assert page.get_by_text("已收到您的重办申请，当前状态：已受理").is_visible()
-    assert page.locator("[data-state]").inner_text() == "已受理"
+    expect(page.get_by_text("已收到您的重办申请，当前状态：已受理")).to_be_visible()
+    expect(page.locator("[data-state]")).to_have_text("已受理")
     timeline = page.locator("ol.timeline").inner_text()
     assert "居民申请重办" in timeline and "路灯还是不亮" in timeline
-    assert page.locator("textarea[name=reason]").count() == 0  # once only
+    expect(page.locator("textarea[name=reason]")).to_have_count(0)  # once only
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(screenshot_dir / "track-reopened-phone.png"), full_page=True)
 
@@ -61,7 +62,7 @@ def test_board_on_a_phone(client, bearer, live_server, phone_page, screenshot_di
     page.get_by_role("link", name="回音壁").first.click()
     page.wait_for_url(f"{base}/board")
     item = page.locator(f'[data-number="{number}"]')
-    assert item.is_visible() and "138****8000" in item.inner_text()
+    expect(item).to_contain_text("138****8000")
     assert "13800138000" not in page.content() and "揽月社区" in item.inner_text()
     assert "社区已协调物业更换路灯" in item.inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -6,6 +6,7 @@ tracks it with the code and rates it; the history shows every step."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from fengqiao.demo_data import DEMO_PASSWORD
 
@@ -37,7 +38,7 @@ def _act(page, base, number, button, comment=None, fields=None):
             control.fill(value)
     form.get_by_role("button", name=button, exact=True).click()
     page.wait_for_url(f"{base}/cases/{number}")
-    assert page.get_by_text("已办理，当前状态").is_visible()
+    expect(page.get_by_text("已办理，当前状态")).to_be_visible()
 
 
 def test_grid_incident_from_report_to_rating(demo, live_server, _chromium, screenshot_dir):
@@ -55,20 +56,20 @@ def test_grid_incident_from_report_to_rating(demo, live_server, _chromium, scree
 
     community = _person(_chromium, base, "shenli")
     community.goto(f"{base}/queues?view=unclaimed")
-    assert community.get_by_role("link", name=number).is_visible()
+    expect(community.get_by_role("link", name=number)).to_be_visible()
     _act(community, base, number, "受理")
     _act(community, base, number, "分派至职能部门/下级单位", fields={"unit": "339901906"})
 
     department = _person(_chromium, base, "shuiwu")
     department.goto(f"{base}/queues")
-    assert department.get_by_role("link", name=number).is_visible()
+    expect(department.get_by_role("link", name=number)).to_be_visible()
     _act(department, base, number, "签收")
     _act(department, base, number, "反馈处置结果", comment="已更换井盖", fields={"result": "更换新井盖并设置警示"})
 
     _act(worker, base, number, "核查通过并结案", comment="现场核查：井盖已更换")
     worker.goto(f"{base}/cases/{number}")
     timeline = worker.locator("ol.timeline li")
-    assert timeline.count() == 6  # 提交, 受理, 分派, 签收, 反馈, 结案
+    expect(timeline).to_have_count(6)  # 提交, 受理, 分派, 签收, 反馈, 结案
     worker.screenshot(path=str(screenshot_dir / "case-closed-phone.png"), full_page=True)
 
     resident = _person(_chromium, base, phone=True)
@@ -76,11 +77,11 @@ def test_grid_incident_from_report_to_rating(demo, live_server, _chromium, scree
     resident.get_by_label("事项编号").fill(number)
     resident.get_by_label("查询码").fill(code)
     resident.get_by_role("button", name="查询").click()
-    assert resident.get_by_text("已结案").first.is_visible()
-    assert resident.get_by_text("水务集团联络员").count() == 0  # no staff names for residents
+    expect(resident.get_by_text("已结案").first).to_be_visible()
+    expect(resident.get_by_text("水务集团联络员")).to_have_count(0)  # no staff names for residents
     resident.get_by_text("满意", exact=True).click()
     resident.get_by_role("button", name="提交评价").click()
-    assert resident.get_by_text("感谢您的评价！").is_visible()
+    expect(resident.get_by_text("感谢您的评价！")).to_be_visible()
     resident.screenshot(path=str(screenshot_dir / "track-rated-phone.png"), full_page=True)
 
     community.goto(f"{base}/cases/{number}")

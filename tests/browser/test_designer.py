@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from fengqiao.demo_data import DEMO_PASSWORD
 
@@ -52,10 +53,10 @@ def test_admin_designs_and_publishes_a_form_a_resident_fills_it_in(
     page.get_by_label("谁可以填写").select_option("public")
     _add_field(page, "姓名", "name", "单行文本", required=True)
     card = _add_field(page, "联系电话", "name", "手机号", required=True)
-    assert card.get_by_role("alert").inner_text() == "与「姓名」的标识重复"
+    expect(card.get_by_role("alert")).to_have_text("与「姓名」的标识重复")
     assert list(_definition(page)["schema"]["properties"]) == ["name", "field2"]  # not clobbered
     card.get_by_label("字段标识").fill("mobile")
-    assert not card.get_by_role("alert").is_visible()
+    expect(card.get_by_role("alert")).not_to_be_visible()
     card = _add_field(page, "诉求", "content", "多行文本")
     card.get_by_label("帮助文字").fill("请写明时间、地点和需要的帮助")
 
@@ -70,19 +71,19 @@ def test_admin_designs_and_publishes_a_form_a_resident_fills_it_in(
 
     preview = page.locator("[data-designer-preview]")
     preview.get_by_text("请写明时间、地点和需要的帮助").wait_for()
-    assert preview.locator("textarea").count() == 1
-    assert preview.get_by_role("heading", name="邻里求助登记").is_visible()
-    assert page.locator("[data-designer-dirty]").is_visible()
+    expect(preview.locator("textarea")).to_have_count(1)
+    expect(preview.get_by_role("heading", name="邻里求助登记")).to_be_visible()
+    expect(page.locator("[data-designer-dirty]")).to_be_visible()
     page.evaluate("window.scrollTo(0, 0)")  # the JSON and preview columns follow the scroll
     page.screenshot(path=str(screenshot_dir / "designer-desktop.png"), full_page=True)
 
     page.get_by_role("button", name="保存草稿").click()
     page.wait_for_url(f"{live_server}/admin/forms/{KEY}/edit")
-    assert page.get_by_text("草稿已保存").is_visible()
-    assert page.get_by_text("这是第一次发布").is_visible()
+    expect(page.get_by_text("草稿已保存")).to_be_visible()
+    expect(page.get_by_text("这是第一次发布")).to_be_visible()
     page.get_by_role("button", name="发布第 1 版").click()
     page.wait_for_url(f"{live_server}/admin/forms/{KEY}")
-    assert page.get_by_text("已发布第 1 版").is_visible()
+    expect(page.get_by_text("已发布第 1 版")).to_be_visible()
 
     # The same designer on a phone: one column, nothing wider than the screen.
     _login(phone_page, live_server)
@@ -97,13 +98,13 @@ def test_admin_designs_and_publishes_a_form_a_resident_fills_it_in(
     try:
         resident = resident_context.new_page()
         resident.goto(f"{live_server}/forms/{KEY}")
-        assert resident.get_by_role("heading", name="邻里求助登记").is_visible()
+        expect(resident.get_by_role("heading", name="邻里求助登记")).to_be_visible()
         resident.get_by_label("姓名").fill("李大爷")
         resident.get_by_label("联系电话").fill("1381234567")
         resident.get_by_label("诉求").fill("楼下路灯坏了，晚上看不清台阶")
         resident.get_by_role("button", name="提交").click()
         phone_field = resident.locator('.field[data-pointer="/mobile"]')
-        assert phone_field.locator(".error").inner_text() == "请输入 11 位手机号码"
+        expect(phone_field.locator(".error")).to_have_text("请输入 11 位手机号码")
         assert resident.get_by_label("姓名").input_value() == "李大爷"
         assert resident.get_by_label("诉求").input_value() == "楼下路灯坏了，晚上看不清台阶"
         resident.screenshot(path=str(screenshot_dir / "designed-form-error-phone.png"), full_page=True)
@@ -111,7 +112,7 @@ def test_admin_designs_and_publishes_a_form_a_resident_fills_it_in(
         resident.get_by_label("联系电话").fill("13812345678")
         resident.get_by_role("button", name="提交").click()
         resident.wait_for_url(f"{live_server}/forms/{KEY}/done")
-        assert resident.get_by_role("heading", name="提交成功").is_visible()
+        expect(resident.get_by_role("heading", name="提交成功")).to_be_visible()
         assert re.fullmatch(r"\S{6,}", resident.locator(".case-number").inner_text())
     finally:
         resident_context.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from fengqiao.demo_data import DEMO_PASSWORD
 
@@ -16,12 +17,12 @@ def test_login_dashboard_logout(demo, live_server, page, screenshot_dir):
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{live_server}/")
-    assert page.get_by_role("heading", name="工作台").is_visible()
-    assert page.get_by_text("揽月社区（社区/村）· 工作人员").is_visible()
+    expect(page.get_by_role("heading", name="工作台")).to_be_visible()
+    expect(page.get_by_text("揽月社区（社区/村）· 工作人员")).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "dashboard-desktop.png"), full_page=True)
     page.get_by_role("button", name="退出").click()
     page.wait_for_url(f"{live_server}/login")
-    assert page.get_by_text("您已安全退出").is_visible()
+    expect(page.get_by_text("您已安全退出")).to_be_visible()
 
 
 def test_wrong_password_on_a_phone(demo, live_server, phone_page, screenshot_dir):
@@ -30,7 +31,7 @@ def test_wrong_password_on_a_phone(demo, live_server, phone_page, screenshot_dir
     page.get_by_label("用户名").fill("shenli")
     page.get_by_label("密码").fill("wrong-password-1")
     page.get_by_role("button", name="登录").click()
-    assert page.get_by_role("alert").filter(has_text="用户名或密码错误").is_visible()
+    expect(page.get_by_role("alert").filter(has_text="用户名或密码错误")).to_be_visible()
     assert page.get_by_label("用户名").input_value() == "shenli"  # nothing typed is lost
     page.screenshot(path=str(screenshot_dir / "login-error-phone.png"), full_page=True)
     width = page.evaluate("document.documentElement.scrollWidth")
@@ -45,10 +46,10 @@ def test_phone_menu_opens(demo, live_server, phone_page, screenshot_dir):
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{live_server}/")
     nav = page.get_by_role("navigation", name="主导航")
-    assert not nav.is_visible()
+    expect(nav).not_to_be_visible()
     page.get_by_text("菜单").click()
-    assert nav.is_visible()
+    expect(nav).to_be_visible()
     nav.get_by_role("link", name="组织机构").click()
     page.wait_for_url(f"{live_server}/admin/orgs")
-    assert page.get_by_role("link", name="揽月社区").is_visible()
+    expect(page.get_by_role("link", name="揽月社区")).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "orgs-phone.png"), full_page=True)

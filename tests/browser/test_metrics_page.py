@@ -10,6 +10,7 @@ from datetime import timedelta
 import openpyxl
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from fengqiao.db import db, utcnow
 from fengqiao.demo_data import DEMO_PASSWORD
@@ -37,31 +38,32 @@ def test_supervisor_reads_the_dashboard(app, client, bearer, live_server, page, 
     page.wait_for_url(f"{live_server}/")
     page.get_by_role("link", name="统计分析").click()
     page.wait_for_url(f"{live_server}/metrics")
-    assert page.get_by_role("heading", name="统计分析").is_visible()
+    expect(page.get_by_role("heading", name="统计分析")).to_be_visible()
 
     tiles = page.locator("section.kpis")
     for label in ["受理量", "办结量", "办结率", "按期办结率", "响应率", "满意率", "平均办理时长", "当前超期"]:
-        assert tiles.get_by_text(label, exact=True).is_visible(), label
-    assert page.locator('[data-kpi="received"] b').inner_text() == "2"
-    assert page.locator('[data-kpi="overdue"] b').inner_text() == "1"
+        expect(tiles.get_by_text(label, exact=True), label).to_be_visible()
+    expect(page.locator('[data-kpi="received"] b')).to_have_text("2")
+    expect(page.locator('[data-kpi="overdue"] b')).to_have_text("1")
 
     charts = page.locator("svg.chart")
-    assert charts.count() == 2 and charts.first.is_visible()
+    expect(charts).to_have_count(2)
+    expect(charts.first).to_be_visible()
     assert charts.first.get_attribute("role") == "img"
     assert "每日受理与办结" in charts.first.locator("title").first.text_content()
     assert charts.first.locator("rect").count() > 30  # a bar per series and day, and the legend
-    assert page.get_by_role("cell", name="澄湖街道").is_visible()
+    expect(page.get_by_role("cell", name="澄湖街道")).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "metrics-desktop.png"), full_page=True)
 
     page.get_by_label("统计期间").select_option(label="上月")
     page.get_by_role("button", name="查询").click()
     page.wait_for_load_state()
     assert "上月" in page.locator("main").inner_text()
-    assert page.locator('[data-kpi="received"] b').inner_text() == "0"
+    expect(page.locator('[data-kpi="received"] b')).to_have_text("0")
 
     page.get_by_role("link", name=late).click()
     page.wait_for_url(f"{live_server}/cases/{late}")
-    assert page.get_by_text("湖滨路路灯不亮").first.is_visible()
+    expect(page.get_by_text("湖滨路路灯不亮").first).to_be_visible()
 
 
 def test_supervisor_downloads_the_overdue_ledger(app, client, bearer, live_server, page, screenshot_dir):
@@ -80,7 +82,7 @@ def test_supervisor_downloads_the_overdue_ledger(app, client, bearer, live_serve
     page.get_by_label("超期台账").check()
     page.get_by_role("button", name="生成台账").click()
     page.wait_for_url(re.compile(r".*/jobs/\d+$"))
-    assert page.get_by_text("已完成").is_visible()
+    expect(page.get_by_text("已完成")).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "ledger-job-desktop.png"), full_page=True)
     with page.expect_download() as download:
         page.get_by_role("link", name=re.compile("下载")).click()
@@ -98,7 +100,7 @@ def test_the_dashboard_fits_a_phone(demo, live_server, phone_page, screenshot_di
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{live_server}/")
     page.goto(f"{live_server}/metrics?preset=this_year")
-    assert page.locator("svg.chart").first.is_visible()
+    expect(page.locator("svg.chart").first).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "metrics-phone.png"), full_page=True)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, "the dashboard must not scroll sideways on a phone"

@@ -5,6 +5,7 @@ one case a colleague claimed meanwhile fails, the others succeed."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from fengqiao.demo_data import DEMO_PASSWORD
 from fengqiao.testing.plugin import api_token, submit_form
@@ -30,14 +31,14 @@ def test_bulk_claim_two_cases(demo, client, live_server, page, screenshot_dir):
     assert claim.is_disabled()  # nothing ticked yet
     page.get_by_label(f"选择 {first}").check()
     page.get_by_label(f"选择 {second}").check()
-    assert page.locator("#picked-count").inner_text() == "2"
+    expect(page.locator("#picked-count")).to_have_text("2")
     assert claim.is_enabled()
 
     # Searching by the reporter's phone tail finds them too (the page keeps the view).
     page.get_by_label("搜索").fill("5678")
     page.get_by_role("button", name="筛选").click()
     page.wait_for_url(f"{live_server}/queues?view=unclaimed&q=5678*")
-    assert page.locator("tbody tr").count() == 3
+    expect(page.locator("tbody tr")).to_have_count(3)
     page.get_by_label(f"选择 {first}").check()
     page.get_by_label(f"选择 {second}").check()
     page.get_by_label(f"选择 {third}").check()
@@ -49,18 +50,19 @@ def test_bulk_claim_two_cases(demo, client, live_server, page, screenshot_dir):
 
     claim.click()
     page.wait_for_url(f"{live_server}/queues/bulk")
-    assert page.get_by_role("heading", name="批量办理结果").is_visible()
-    assert page.get_by_text("成功 2 件，失败 1 件").is_visible()
+    expect(page.get_by_role("heading", name="批量办理结果")).to_be_visible()
+    expect(page.get_by_text("成功 2 件，失败 1 件")).to_be_visible()
     for number in (first, second):
-        assert page.locator(f'tr[data-number="{number}"]').get_by_text("成功").is_visible()
+        expect(page.locator(f'tr[data-number="{number}"]').get_by_text("成功")).to_be_visible()
     failed = page.locator(f'tr[data-number="{third}"]')
-    assert failed.get_by_text("失败").is_visible() and failed.get_by_text("已被他人认领").is_visible()
+    expect(failed.get_by_text("失败")).to_be_visible()
+    expect(failed.get_by_text("已被他人认领")).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "queue-bulk-result.png"), full_page=True)
 
     page.get_by_role("link", name="返回队列").click()
     page.wait_for_url(f"{live_server}/queues?view=unclaimed&q=5678*")
     page.goto(f"{live_server}/queues?view=mine")
-    assert page.get_by_role("link", name=first).is_visible()
-    assert page.get_by_role("link", name=second).is_visible()
-    assert page.get_by_role("link", name=third).count() == 0
+    expect(page.get_by_role("link", name=first)).to_be_visible()
+    expect(page.get_by_role("link", name=second)).to_be_visible()
+    expect(page.get_by_role("link", name=third)).to_have_count(0)
     page.screenshot(path=str(screenshot_dir / "queue-mine.png"), full_page=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from fengqiao.demo_data import DEMO_PASSWORD
 
@@ -35,7 +36,7 @@ def test_login_and_dashboard_on_a_phone(app_config, demo, live_server, phone_pag
     page = phone_page
     page.goto(f"{live_server}/login")
     button = page.get_by_role("button", name="登录")
-    assert button.is_visible()
+    expect(button).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, "login page scrolls sideways"
     body_font = _px(page, "body", "fontSize")
     button_height = _px(page, "form button[type=submit]", "height")
@@ -57,7 +58,7 @@ def test_login_and_dashboard_on_a_phone(app_config, demo, live_server, phone_pag
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     button.click()
     page.wait_for_url(f"{live_server}/")
-    assert page.get_by_role("heading", name="工作台").is_visible()
+    expect(page.get_by_role("heading", name="工作台")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, "dashboard scrolls sideways"
     if name == "elder":
         assert _px(page, "h1", "fontSize") >= 28
@@ -68,7 +69,7 @@ def test_login_and_dashboard_on_a_phone(app_config, demo, live_server, phone_pag
 
     page.get_by_text("菜单").click()
     nav = page.get_by_role("navigation", name="主导航")
-    assert nav.is_visible()
+    expect(nav).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, "open menu scrolls sideways"
     if name == "elder":
         for link in nav.get_by_role("link").all():

@@ -5,6 +5,7 @@ merge target shows its Chinese field error and keeps what was typed."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from fengqiao.testing.plugin import api_token, submit_form
 from tests.browser.test_case_flow import _person
@@ -27,8 +28,8 @@ def test_summon_departments_and_check_in(demo, client, live_server, _chromium, s
     form.get_by_label("住建局").check()
     form.get_by_role("button", name="审批同意并吹哨").click()
     street.wait_for_url(f"{base}/cases/{number}")
-    assert street.get_by_text("已办理，当前状态：已吹哨，待报到").is_visible()
-    assert street.locator("tr[data-unit='339901902']").get_by_text("未报到").is_visible()
+    expect(street.get_by_text("已办理，当前状态：已吹哨，待报到")).to_be_visible()
+    expect(street.locator("tr[data-unit='339901902']").get_by_text("未报到")).to_be_visible()
 
     department = _person(_chromium, base, "zhifa")
     department.goto(f"{base}/cases/{number}")
@@ -47,5 +48,5 @@ def test_summon_departments_and_check_in(demo, client, live_server, _chromium, s
     merge.locator("textarea[name=comment]").fill("与老街消防通道一案重复")
     merge.get_by_role("button", name="合并重复件").click()
     error = street.locator("form.case-action[data-action=merge] .error")
-    assert error.is_visible() and "找不到可并入的事项" in error.inner_text()
+    expect(error).to_contain_text("找不到可并入的事项")
     assert merge.locator("textarea[name=comment]").input_value() == "与老街消防通道一案重复"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from playwright.sync_api import expect
 
 from fengqiao.demo_data import DEMO_PASSWORD
 
@@ -28,10 +29,10 @@ def test_admin_views_the_diagram_and_saves_an_edit(demo, live_server, page, scre
     page.wait_for_url(f"{live_server}/admin/workflows/grid_incident")
 
     diagram = page.locator("svg.wf-diagram")
-    assert diagram.is_visible()
+    expect(diagram).to_be_visible()
     titles = diagram.locator(".wf-state text").all_text_contents()
     assert {"已上报", "已受理", "已分派", "处置中", "已反馈", "挂账", "已结案", "不予受理"} == set(titles)
-    assert diagram.locator(".wf-final").count() == 2
+    expect(diagram.locator(".wf-final")).to_have_count(2)
     assert "受理" in diagram.locator('.wf-arrow[data-from="reported"][data-to="accepted"] text').text_content()
     box = diagram.bounding_box()
     assert box and box["width"] > 300 and box["height"] > 300  # drawn, not collapsed
@@ -50,7 +51,7 @@ def test_admin_views_the_diagram_and_saves_an_edit(demo, live_server, page, scre
     page.get_by_label("修改说明").fill("挂账改称挂账督办")
     page.get_by_role("button", name="保存为新版本").click()
     alert = page.get_by_role("alert")
-    assert "流转 accept 引用了未定义的状态 nowhere" in alert.inner_text()
+    expect(alert).to_contain_text("流转 accept 引用了未定义的状态 nowhere")
     assert json.loads(editor.input_value()) == definition  # nothing typed is lost
     assert page.get_by_label("修改说明").input_value() == "挂账改称挂账督办"
 
@@ -58,12 +59,12 @@ def test_admin_views_the_diagram_and_saves_an_edit(demo, live_server, page, scre
     editor.fill(json.dumps(definition, ensure_ascii=False, indent=2))
     page.get_by_role("button", name="保存为新版本").click()
     page.wait_for_url(f"{live_server}/admin/workflows/grid_incident")
-    assert page.get_by_text("已保存为第 2 版").is_visible()
-    assert page.locator("svg.wf-diagram .wf-state", has_text="挂账督办").is_visible()
+    expect(page.get_by_text("已保存为第 2 版")).to_be_visible()
+    expect(page.locator("svg.wf-diagram .wf-state", has_text="挂账督办")).to_be_visible()
 
     page.get_by_role("link", name="版本历史").first.click()
     page.wait_for_url(f"{live_server}/admin/workflows/grid_incident/versions")
-    assert page.locator("tr[data-version='2']", has_text="挂账改称挂账督办").is_visible()
+    expect(page.locator("tr[data-version='2']", has_text="挂账改称挂账督办")).to_be_visible()
     page.locator("tr[data-version='1']").get_by_role("link", name="查看").click()
     page.wait_for_url(f"{live_server}/admin/workflows/grid_incident/versions/1")
     assert page.locator("svg.wf-diagram .wf-state", has_text="挂账").first.text_content() == "挂账"

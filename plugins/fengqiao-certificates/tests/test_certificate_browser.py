@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 
 import pytest
 from certificates_testkit import decode_qr
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.plugins("certificates"),
               pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
@@ -52,12 +53,12 @@ def test_refusal_with_referral_then_issue_download_and_verify(demo_lists, live_s
     base = live_server
     resident = _person(_chromium, base, phone=True)
     resident.goto(f"{base}/p/certificates/?org=339901001001")
-    assert resident.get_by_role("img", name="本页二维码").is_visible()
+    expect(resident.get_by_role("img", name="本页二维码")).to_be_visible()
     resident.screenshot(path=str(screenshot_dir / "certificates-posting-phone.png"), full_page=True)
     number, code = _ask(resident, base, "亲属关系证明")
     _track(resident, base, number, code)
-    assert resident.get_by_text("不予出具").first.is_visible()
-    assert resident.get_by_text("公证机构", exact=False).first.is_visible()
+    expect(resident.get_by_text("不予出具").first).to_be_visible()
+    expect(resident.get_by_text("公证机构", exact=False).first).to_be_visible()
     resident.screenshot(path=str(screenshot_dir / "certificates-refused-phone.png"), full_page=True)
 
     number, code = _ask(resident, base, "实际居住证明")
@@ -65,7 +66,7 @@ def test_refusal_with_referral_then_issue_download_and_verify(demo_lists, live_s
     staff.goto(f"{base}/cases/{number}")
     staff.get_by_role("button", name="审核通过，出具证明", exact=True).click()
     staff.wait_for_url(f"{base}/cases/{number}")
-    assert staff.get_by_text("已办理，当前状态").is_visible()
+    expect(staff.get_by_text("已办理，当前状态")).to_be_visible()
     staff.goto(f"{base}/p/certificates/admin/339901001001")
     staff.screenshot(path=str(screenshot_dir / "certificates-admin-list.png"), full_page=True)
 
@@ -79,6 +80,6 @@ def test_refusal_with_referral_then_issue_download_and_verify(demo_lists, live_s
     url = decode_qr(pdf)
     assert urlparse(url).netloc == urlparse(base).netloc
     resident.goto(url)
-    assert resident.get_by_text("有效证明").is_visible()
-    assert resident.get_by_text("王**").is_visible()
+    expect(resident.get_by_text("有效证明")).to_be_visible()
+    expect(resident.get_by_text("王**")).to_be_visible()
     resident.screenshot(path=str(screenshot_dir / "certificates-verified-phone.png"), full_page=True)

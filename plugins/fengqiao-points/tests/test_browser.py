@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from fengqiao.sdk import db
+from playwright.sync_api import expect
 
 from fengqiao_points.models import PointsRedemption
 
@@ -25,14 +26,14 @@ def test_resident_reserves_on_a_phone_and_staff_confirm_at_the_counter(
     resident.get_by_label("账户号").fill(account["number"])
     resident.get_by_label("查询码").fill(account["pin"])
     resident.get_by_role("button", name="进入").click()
-    assert resident.locator("[data-balance]").inner_text() == "50"
-    assert resident.get_by_text("王**").is_visible()
+    expect(resident.locator("[data-balance]")).to_have_text("50")
+    expect(resident.get_by_text("王**")).to_be_visible()
     rice = resident.locator("[data-product='大米 5kg']")
     assert rice.get_by_role("button", name="预约兑换").is_disabled()  # 80 > 50
     resident.locator("[data-product='洗衣液 2kg']").get_by_role("button", name="预约兑换").click()
-    assert resident.get_by_text("预约成功").is_visible()
-    assert resident.locator("[data-balance]").inner_text() == "20"
-    assert resident.locator("[data-reserved]").count() == 1
+    expect(resident.get_by_text("预约成功")).to_be_visible()
+    expect(resident.locator("[data-balance]")).to_have_text("20")
+    expect(resident.locator("[data-reserved]")).to_have_count(1)
     assert resident.evaluate("document.documentElement.scrollWidth") <= 390
     resident.screenshot(path=str(screenshot_dir / "points-shelf-phone.png"), full_page=True)
 
@@ -45,14 +46,15 @@ def test_resident_reserves_on_a_phone_and_staff_confirm_at_the_counter(
     page.get_by_label("账户号").fill(account["number"])
     page.get_by_role("button", name="查找").click()
     row = page.locator("[data-redemption]")
-    assert row.count() == 1 and "洗衣液 2kg" in row.inner_text()
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("洗衣液 2kg")
     page.screenshot(path=str(screenshot_dir / "points-counter.png"), full_page=True)
     row.get_by_role("button", name="确认领取").click()
-    assert page.get_by_text("已确认领取").is_visible()
-    assert page.locator("[data-redemption]").count() == 0
+    expect(page.get_by_text("已确认领取")).to_be_visible()
+    expect(page.locator("[data-redemption]")).to_have_count(0)
     with app.app_context():
         assert db.scalar(sa.select(PointsRedemption.status)) == "collected"
 
     resident.reload()
-    assert resident.locator("[data-reserved]").count() == 0
-    assert resident.locator("[data-balance]").inner_text() == "20"
+    expect(resident.locator("[data-reserved]")).to_have_count(0)
+    expect(resident.locator("[data-balance]")).to_have_text("20")

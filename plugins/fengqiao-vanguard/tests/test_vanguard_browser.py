@@ -4,6 +4,7 @@ own score page (on a phone) shows the new score."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from vanguard_helpers import new_member, propose
 
 pytestmark = [pytest.mark.browser, pytest.mark.plugins("vanguard"),
@@ -27,8 +28,8 @@ def test_secretary_approves_and_the_member_sees_the_new_score(client, bearer, li
 
     _login(phone_page, base, "zhangmin")  # the member, before the review
     phone_page.goto(f"{base}/p/vanguard/me")
-    assert phone_page.locator("[data-score]").inner_text() == "0"
-    assert phone_page.locator("[data-status=pending]").is_visible()
+    expect(phone_page.locator("[data-score]")).to_have_text("0")
+    expect(phone_page.locator("[data-status=pending]")).to_be_visible()
 
     _login(page, base, "shenli")  # the branch secretary
     page.get_by_role("link", name="先锋指数").first.click()
@@ -37,14 +38,14 @@ def test_secretary_approves_and_the_member_sees_the_new_score(client, bearer, li
     assert "组织楼道清洁，服务群众" in row.inner_text()
     row.get_by_placeholder("意见（不通过时必填）").fill("情况属实")
     row.get_by_role("button", name="通过", exact=True).click()
-    assert page.get_by_text("没有待审核的积分事项。").is_visible()
+    expect(page.get_by_text("没有待审核的积分事项。")).to_be_visible()
     page.goto(f"{base}/p/vanguard/members/{member_id}")
-    assert page.locator("[data-score]").inner_text() == "12.5"
+    expect(page.locator("[data-score]")).to_have_text("12.5")
     page.screenshot(path=str(screenshot_dir / "vanguard-member-secretary.png"), full_page=True)
 
     phone_page.reload()
-    assert phone_page.locator("[data-score]").inner_text() == "12.5"
-    assert phone_page.locator("[data-status=approved]").is_visible()
+    expect(phone_page.locator("[data-score]")).to_have_text("12.5")
+    expect(phone_page.locator("[data-status=approved]")).to_be_visible()
     assert "shenli 审核通过：情况属实" in phone_page.locator("[data-status=approved]").inner_text()
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
     phone_page.screenshot(path=str(screenshot_dir / "vanguard-member-phone.png"), full_page=True)

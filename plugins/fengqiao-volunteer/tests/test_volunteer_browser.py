@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from fengqiao.sdk import LOCAL_TZ
+from playwright.sync_api import expect
 from volunteer_helpers import COMMUNITY, adult_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.plugins("volunteer"),
@@ -48,7 +49,7 @@ def test_signup_on_a_phone_confirm_hours_download_and_verify(demo, client, staff
     phone.screenshot(path=str(screenshot_dir / "volunteer-signup-phone.png"), full_page=True)
     phone.get_by_role("button", name="提交报名").click()
     phone.wait_for_url("**/p/volunteer/me/**")
-    assert phone.get_by_text("报名成功：揽月花园环境清洁日").is_visible()
+    expect(phone.get_by_text("报名成功：揽月花园环境清洁日")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     record_url = phone.url
 
@@ -60,17 +61,17 @@ def test_signup_on_a_phone_confirm_hours_download_and_verify(demo, client, staff
     page.wait_for_url(f"{live_server}/")
     page.goto(f"{live_server}/p/volunteer/activities/{activity}")
     row = page.locator("tr[data-volunteer]")
-    assert row.locator("td").nth(1).inner_text() == "陈**"
+    expect(row.locator("td").nth(1)).to_have_text("陈**")
     row.get_by_label("工时").fill("2")
     row.get_by_role("button", name="确认工时").click()
     page.wait_for_load_state()
-    assert page.get_by_text("已确认 2 小时").is_visible()
-    assert row.locator("[data-confirmed]").inner_text() == "2"
+    expect(page.get_by_text("已确认 2 小时")).to_be_visible()
+    expect(row.locator("[data-confirmed]")).to_have_text("2")
     page.screenshot(path=str(screenshot_dir / "volunteer-roster.png"), full_page=True)
 
     # The volunteer sees the hours and downloads the certificate.
     phone.goto(record_url)
-    assert phone.locator("[data-total]").inner_text() == "2 小时"
+    expect(phone.locator("[data-total]")).to_have_text("2 小时")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     phone.screenshot(path=str(screenshot_dir / "volunteer-record-phone.png"), full_page=True)
     with phone.expect_download() as download:
@@ -81,6 +82,6 @@ def test_signup_on_a_phone_confirm_hours_download_and_verify(demo, client, staff
     verify_url = _qr_text(pdf)
     assert verify_url.startswith(f"{live_server}/p/volunteer/verify/ZY")
     phone.goto(verify_url)
-    assert phone.locator("[data-valid]").inner_text() == "✓ 证明有效"
-    assert phone.locator("[data-name]").inner_text() == "陈**"
+    expect(phone.locator("[data-valid]")).to_have_text("✓ 证明有效")
+    expect(phone.locator("[data-name]")).to_have_text("陈**")
     phone.screenshot(path=str(screenshot_dir / "volunteer-verify-phone.png"), full_page=True)
