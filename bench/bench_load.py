@@ -212,7 +212,8 @@ def run_stack(user: str, dbname: str, tmp: Path) -> list[load.Phase]:
               f"{load.USERS} users (trivial/submissions), mixed {load.MIX}", flush=True)
         phases = asyncio.run(load.run_all(
             f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{trivial_port}", tokens,
-            app_pids=lambda: stack.pids(*servers) + backend_pids(user, dbname),
+            app_pids=lambda: {"web": stack.pids("web"), "workers": stack.pids(*servers[1:]),
+                              "database": backend_pids(user, dbname)},
             trivial_pids=lambda: stack.pids("trivial")))
         return phases
     finally:

@@ -92,6 +92,7 @@ class Phase:
     errors: Counter = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)
     cpu: float | None = None  # server-side CPU seconds, when the processes are known
+    cpu_by_group: dict[str, float] = field(default_factory=dict)  # e.g. web / workers / database
     driver_cpu: float = 0.0  # this process's own CPU: near the wall time, the driver is the limit
 
     @property
@@ -138,6 +139,8 @@ class Phase:
 
     def lines(self) -> list[str]:
         cpu = f", server CPU {self.cpu:.1f} s" if self.cpu is not None else ""
+        if len(self.cpu_by_group) > 1:
+            cpu += " (" + ", ".join(f"{k} {v:.1f}" for k, v in self.cpu_by_group.items()) + ")"
         cpu += f", driver CPU {self.driver_cpu:.1f} s"
         out = [f"-- {self.name}: {self.requests:,} requests in {self.seconds:.1f} s = "
                f"{self.rps():,.1f} req/s, {self.error_count} errors{cpu}",
@@ -235,16 +238,28 @@ async def supervisor(phase: Phase, client: httpx.AsyncClient, deadline: float, t
 # ---- phases ---------------------------------------------------------------------------------
 
 
+Pids = Callable[[], "list[int] | dict[str, list[int]]"]
+
+
+def _grouped(pids: Pids) -> dict[str, dict[int, float]]:
+    """CPU seconds per process, by group (a plain list of pids is one group, "server")."""
+    found = pids()
+    groups = found if isinstance(found, dict) else {"server": found}
+    return {name: cpu_seconds(members) for name, members in groups.items()}
+
+
 async def _run(phase: Phase, make_users: Callable[[float], list], seconds: float,
-               pids: Callable[[], list[int]] | None) -> Phase:
-    before = cpu_seconds(pids()) if pids else None
+               pids: Pids | None) -> Phase:
+    before = _grouped(pids) if pids else None
     began, driver = time.monotonic(), time.process_time()
     await asyncio.gather(*make_users(began + seconds))
     phase.seconds = time.monotonic() - began
     phase.driver_cpu = time.process_time() - driver
     if pids:
-        after = cpu_seconds(pids())
-        phase.cpu = sum(v - before.get(pid, 0.0) for pid, v in after.items())
+        after = _grouped(pids)
+        phase.cpu_by_group = {name: sum(v - before.get(name, {}).get(pid, 0.0) for pid, v in used.items())
+                              for name, used in after.items()}
+        phase.cpu = sum(phase.cpu_by_group.values())
     return phase
 
 
@@ -254,8 +269,7 @@ def _client(base: str, users: int) -> httpx.AsyncClient:
 
 
 async def run_all(app_url: str, trivial_url: str, tokens: dict[str, str], seconds: float = SECONDS,
-                  app_pids: Callable[[], list[int]] | None = None,
-                  trivial_pids: Callable[[], list[int]] | None = None) -> list[Phase]:
+                  app_pids: Pids | None = None, trivial_pids: Pids | None = None) -> list[Phase]:
     """The three phases in turn; each phase's users are spread over the roles' tokens."""
     rng = random.Random(2026)
     phases = []

@@ -131,7 +131,9 @@ def run(host: str, port: int) -> None:
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
-def worker(burst: bool) -> None:
+@click.option("--fork", is_flag=True,
+              help="Run each job in a forked work horse (isolation; slower than the default in-process jobs).")
+def worker(burst: bool, fork: bool) -> None:
     """An RQ worker with the same plugins enabled as the web app."""
     app = make_app()
     settings = app.extensions["fengqiao.settings"]
@@ -142,7 +144,7 @@ def worker(burst: bool) -> None:
     from fengqiao.jobs.worker import run_worker
 
     try:
-        run_worker(app, burst=burst)
+        run_worker(app, burst=burst, fork=fork)
     except RedisConnectionError as err:
         _fail(f"无法连接 Redis ({settings.redis_url}): {err}")
 

@@ -1,7 +1,12 @@
 """JSON-Schema validation with one Chinese message per field and the contract's pointers.
 
 Validators are compiled once per schema and cached (``jsonschema.validate`` rebuilds the
-validator on every call, ~40× slower). Errors become ``(pointer, message, code)`` where
+validator on every call, ~40× slower). Each schema gets two: jsonschema-rs (compiled Rust)
+answers "is it valid?" first, in microseconds — the common case of every submission and
+import row; only data it rejects goes through the reference ``jsonschema`` validator, which
+decides and explains. Both call the same Python format checkers, and where the two libraries
+could still differ (regular-expression dialects) the fast one is the stricter, so the
+reference has the last word on anything rejected. Errors become ``(pointer, message, code)`` where
 ``code`` is the JSON-Schema keyword and ``pointer`` names the field the user must fix: the
 missing field for ``required``/``dependentRequired``, the unknown key for
 ``additionalProperties``.
@@ -10,6 +15,7 @@ missing field for ``required``/``dependentRequired``, the unknown key for
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
@@ -147,12 +153,82 @@ def _leaves(error: ValidationError) -> Iterable[ValidationError]:
         yield error
 
 
+class SchemaValidator:
+    """One schema's compiled validators: ``fast`` (jsonschema-rs) says whether an instance is
+    valid; ``reference`` (jsonschema) decides what ``fast`` rejects and lists the errors."""
+
+    __slots__ = ("schema", "reference", "fast")
+
+    def __init__(self, schema: dict) -> None:
+        self.schema = schema
+        self.reference = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+        self.fast = _fast_validator(schema)
+
+    def is_valid(self, instance: Any) -> bool:
+        return (self.fast is not None and self.fast.is_valid(instance)) or self.reference.is_valid(instance)
+
+    def iter_errors(self, instance: Any) -> Iterable[ValidationError]:
+        return self.reference.iter_errors(instance)
+
+
+# Regular-expression pieces that mean the same to Python's ``re`` and to jsonschema-rs, or
+# where jsonschema-rs is the stricter (``\d`` is ASCII there, ``$`` takes no final newline):
+# literals, ``\uXXXX``, ``.``, escaped metacharacters, classes without a nested ``[`` (so
+# no ``[:alpha:]``), groups, alternation, anchors and counted quantifiers. ``\s``/``\w``/``\b``, look-arounds,
+# flags and ``\p{…}`` differ at the edges (a BOM is ``\s`` only to jsonschema-rs): a schema
+# using them is validated by the reference alone.
+_ESCAPE = r"(?:\\[dD.\-\\/()\[\]{}+*?|^$]|\\u[0-9a-fA-F]{4})"
+_PORTABLE_PATTERN = re.compile(
+    rf"(?:{_ESCAPE}|\(\?:|\((?!\?)|\{{\d+(?:,\d*)?\}}|\[\^?(?:{_ESCAPE}|[^\\\[\]])+\]|[^\\\[\]{{}}(])*"
+)
+
+
+def _portable(node: Any) -> bool:
+    """Whether the fast validator may decide "valid" for this schema on its own: every
+    ``pattern`` is in the shared dialect and no ``multipleOf`` is fractional (the reference
+    divides in binary floating point: 19.99 is no multiple of 0.01 there)."""
+    if isinstance(node, list):
+        return all(_portable(item) for item in node)
+    if not isinstance(node, dict):
+        return True
+    for key, value in node.items():
+        if key == "pattern" and isinstance(value, str) and not _PORTABLE_PATTERN.fullmatch(value):
+            return False
+        if key == "patternProperties" and isinstance(value, dict) and not all(
+                _PORTABLE_PATTERN.fullmatch(k) for k in value):
+            return False
+        if key == "multipleOf" and isinstance(value, (int, float)) and not float(value).is_integer():
+            return False
+        if not _portable(value):
+            return False
+    return True
+
+
+def _fast_validator(schema: dict) -> Any:
+    """The jsonschema-rs twin, with every format the reference knows answered by the same
+    Python checker (so ``cn-id-card`` or ``email`` mean the same in both); None when the
+    schema is not portable (see ``_portable``) or jsonschema-rs cannot compile it — the
+    reference alone then validates."""
+    import jsonschema_rs
+
+    if not _portable(schema):
+        return None
+
+    formats = {name: (lambda value, name=name: FORMAT_CHECKER.conforms(value, name))
+               for name in FORMAT_CHECKER.checkers}
+    try:
+        return jsonschema_rs.Draft202012Validator(schema, formats=formats, validate_formats=True,
+                                                  ignore_unknown_formats=True, offline=True)
+    except ValueError:  # jsonschema_rs.ValidationError included
+        return None
+
+
 @lru_cache(maxsize=512)
-def _compiled(schema_json: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(schema_json), format_checker=FORMAT_CHECKER)
+def _compiled(schema_json: str) -> SchemaValidator:
+    return SchemaValidator(json.loads(schema_json))
 
 
-def validator_for(schema: dict) -> Draft202012Validator:
+def validator_for(schema: dict) -> SchemaValidator:
     """A cached compiled validator (keyed by the schema's canonical JSON).
 
     Imports the custom formats first: they register themselves on ``FORMAT_CHECKER`` and
@@ -163,8 +239,10 @@ def validator_for(schema: dict) -> Draft202012Validator:
     return _compiled(json.dumps(schema, sort_keys=True, ensure_ascii=False))
 
 
-def problems(validator: Draft202012Validator, instance: Any) -> list[Problem]:
+def problems(validator: SchemaValidator | Draft202012Validator, instance: Any) -> list[Problem]:
     """Every problem once, in document order; the first message per pointer wins."""
+    if getattr(validator, "fast", None) is not None and validator.fast.is_valid(instance):
+        return []
     seen: dict[tuple[str, str], Problem] = {}
     for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
         for leaf in _leaves(error):

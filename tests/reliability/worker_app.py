@@ -1,7 +1,8 @@
 """A real RQ worker process (``fengqiao.jobs.worker.run_worker``) for the fault tests.
 
 It builds the app from ``FENGQIAO_*`` like ``fengqiao worker`` does, with a short lease and
-tick (``JOBS_LEASE_SECONDS``/``JOBS_TICK_SECONDS`` from the environment), and registers
+tick (``JOBS_LEASE_SECONDS``/``JOBS_TICK_SECONDS`` from the environment; ``WORKER_FORK=1`` for
+a work horse per job, as ``fengqiao worker --fork``), and registers
 ``test.effect_once``: a job that records each attempt, performs an idempotent effect, and on
 its first attempt then sleeps long enough to be killed before it is marked done.
 """
@@ -45,7 +46,7 @@ def main() -> None:
     app = create_app({"jobs_lease_seconds": float(os.environ["JOBS_LEASE_SECONDS"]),
                       "jobs_tick_seconds": float(os.environ["JOBS_TICK_SECONDS"])})
     app.extensions["fengqiao.jobs"]["test.effect_once"] = effect_once
-    run_worker(app)
+    run_worker(app, fork=os.environ.get("WORKER_FORK") == "1")
 
 
 if __name__ == "__main__":

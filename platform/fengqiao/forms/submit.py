@@ -7,7 +7,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from jsonschema import Draft202012Validator
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao import signals
@@ -20,7 +19,7 @@ from fengqiao.forms.normalise import normalise
 from fengqiao.forms.schema_tools import attachment_pointers
 from fengqiao.forms.store import PublishedVersion
 from fengqiao.models import Attachment, Case, CaseEvent, FormVersion, OrgUnit, Submission
-from fengqiao.validation import problems, validator_for
+from fengqiao.validation import SchemaValidator, problems, validator_for
 
 
 @dataclass
@@ -32,7 +31,7 @@ class SubmitResult:
     replayed: bool = False  # an Idempotency-Key seen before: the earlier case is returned
 
 
-def version_validator(version: FormVersion | PublishedVersion) -> Draft202012Validator:
+def version_validator(version: FormVersion | PublishedVersion) -> SchemaValidator:
     """One compiled validator per published version, kept for the life of the app."""
     cache = current_app.extensions.setdefault("fengqiao.validators", {})
     validator = cache.get(version.id)

@@ -32,7 +32,8 @@ def lease() -> timedelta:
     return timedelta(seconds=current_app.config.get("JOBS_LEASE_SECONDS", DEFAULT_LEASE.total_seconds()))
 
 
-def _claim(job_id: int) -> bool:
+def _claim(job_id: int) -> sa.Row | None:
+    """Mark the row running (one statement: the claim also reads what to run); None if taken."""
     now = utcnow()
     claimable = sa.or_(
         JobRecord.status == "pending",
@@ -41,7 +42,8 @@ def _claim(job_id: int) -> bool:
     claimed = db.execute(
         sa.update(JobRecord).where(JobRecord.id == job_id, claimable)
         .values(status="running", attempts=JobRecord.attempts + 1, started_at=now)
-    ).rowcount == 1
+        .returning(JobRecord.name, JobRecord.args, JobRecord.attempts)
+    ).first()
     db.commit()
     return claimed
 
@@ -53,9 +55,9 @@ def _finish(job_id: int, **values: Any) -> None:
 
 def run_record(job_id: int) -> str:
     """Run outbox row ``job_id`` if it is claimable; returns its status afterwards."""
-    if not _claim(job_id):
+    record = _claim(job_id)
+    if record is None:
         return "skipped"
-    record = db.get(JobRecord, job_id)
     spec = spec_for(current_app, record.name)
     if spec is None:
         _finish(job_id, status="failed", error=f"no job named {record.name!r} in this process")

@@ -1,15 +1,20 @@
 """``fengqiao worker``: an RQ worker that runs outbox jobs inside the configured app.
 
-The app (and its plugins) loads once per worker process; each job runs in a forked work
-horse, which first drops the parent's pooled database connections (sharing a socket across a
-fork corrupts it). The parent also ticks: periodic jobs and the outbox sweep.
+The app (and its plugins) loads once per worker process. By default each job runs in the
+worker process itself (RQ's ``SimpleWorker``): it keeps its pooled database connections
+between jobs. A forked work horse per job (``--fork``, RQ's default ``Worker``) isolates each
+job's memory and crashes from the worker, at the price of a fork, a fresh database connection
+and a fresh PostgreSQL backend per job — several milliseconds of CPU each, more than a short
+job itself (see bench/bench_jobs.py). The outbox makes both equally safe: a worker killed
+mid-job leaves its row leased until another worker runs it again. The worker also ticks:
+periodic jobs and the outbox sweep, in a thread.
 """
 
 from __future__ import annotations
 
 from flask import Flask
 from redis import Redis
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker, Worker
 from sqlalchemy.orm import configure_mappers
 
 from fengqiao.jobs.registry import QUEUES
@@ -18,7 +23,7 @@ from fengqiao.jobs.sweep import Ticker, redispatch_stale
 QUEUE_NAMES = QUEUES
 
 
-class AppWorker(Worker):
+class _InApp:
     """Runs every job inside an app context."""
 
     flask_app: Flask | None = None
@@ -27,21 +32,31 @@ class AppWorker(Worker):
         with self.flask_app.app_context():
             return super().perform_job(*args, **kwargs)
 
+
+class AppWorker(_InApp, SimpleWorker):
+    """Jobs run in this process, one after another, on its connection pool."""
+
+
+class ForkingAppWorker(_InApp, Worker):
+    """Each job runs in a forked work horse."""
+
     def main_work_horse(self, *args, **kwargs):  # runs in the forked child
+        # Sharing a pooled socket across a fork corrupts it: the child opens its own.
         self.flask_app.extensions["fengqiao.db"].engine.dispose(close=False)
         return super().main_work_horse(*args, **kwargs)
 
 
-def run_worker(app: Flask, burst: bool = False) -> bool:
+def run_worker(app: Flask, burst: bool = False, fork: bool = False) -> bool:
     # Configure every mapper (core and plugins) now, before the ticker thread starts: a work
     # horse forked while that thread held SQLAlchemy's configure lock would wait forever.
     configure_mappers()
     settings = app.extensions["fengqiao.settings"]
     connection = Redis.from_url(settings.redis_url)
     connection.ping()
-    AppWorker.flask_app = app
+    worker_class = ForkingAppWorker if fork else AppWorker
+    worker_class.flask_app = app
     queues = [Queue(name, connection=connection) for name in QUEUE_NAMES]
-    worker = AppWorker(queues, connection=connection)
+    worker = worker_class(queues, connection=connection)
     if burst:  # drain what the outbox holds, then stop
         from datetime import timedelta
 

@@ -64,6 +64,10 @@ class Case(Base):
     __table_args__ = (
         sa.Index("ix_cases_open_deadline", "closed_at", "deadline"),
         sa.Index("ix_cases_open_assignee", "closed_at", "assignee_id"),
+        # "which cases were merged into this one" on every case page; few cases are merged.
+        sa.Index("ix_cases_merged_into", "merged_into_id",
+                 sqlite_where=sa.text("merged_into_id IS NOT NULL"),
+                 postgresql_where=sa.text("merged_into_id IS NOT NULL")),
     )
 
     def summary_json(self) -> dict:
