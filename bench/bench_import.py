@@ -24,6 +24,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import report
+
 ROWS = int(os.environ.get("FENGQIAO_BENCH_IMPORT_ROWS", "100000"))
 FORMAT = os.environ.get("FENGQIAO_BENCH_IMPORT_FORMAT", "csv")
 TARGET = 0.5
@@ -73,6 +75,7 @@ def databases(backend: str, folder: Path) -> Iterator[tuple[str, str] | None]:
         server = start_postgres()
     except (RuntimeError, OSError) as err:
         print(f"PostgreSQL: skipped — {err}")
+        report.skipped("import", f"PostgreSQL: {err}"[:120], "postgresql")
         yield None
         return
     names = [server.create_database("fq_bench_import"), server.create_database("fq_bench_import")]
@@ -187,6 +190,8 @@ def main() -> None:
               f"{'PASS' if ok else 'MISS'}")
         detail = ", ".join(f"{k} {v:.1f} s" for k, v in phases.items())
         print(f"{'':<11}baseline inserts {base:.1f} s; import {total:.1f} s ({detail})")
+        report.record("import", f"{backend} {ROWS:,} rows: import vs Core executemany (rows/s)", ROWS / total,
+                      ROWS / base, ratio, f"≥ {TARGET:.0%}", ok, unit="/s")
     if misses:
         print("MISSED: import speed on " + ", ".join(misses))
 
