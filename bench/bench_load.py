@@ -30,6 +30,7 @@ import load
 import report
 import sqlalchemy as sa
 from servers import PG_HOST, PG_PORT, pg_user, scratch_database
+from trivial_app import FLOOR_TABLE
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -108,6 +109,9 @@ def prepare(url: str, instance: str) -> dict[str, str]:
             tokens = {role: issue_token(db.scalar(sa.select(User).where(User.username == username)))
                       for role, username in load.ACCOUNTS.items()}
             total = db.scalar(sa.select(sa.func.count()).select_from(Case))
+        with engine.begin() as conn:  # trivial_app's /floor writes here
+            conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {FLOOR_TABLE} (id bigserial PRIMARY KEY, "
+                                 "data jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())")
         began = time.perf_counter()
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
@@ -214,7 +218,8 @@ def run_stack(user: str, dbname: str, tmp: Path) -> list[load.Phase]:
             f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{trivial_port}", tokens,
             app_pids=lambda: {"web": stack.pids("web"), "workers": stack.pids(*servers[1:]),
                               "database": backend_pids(user, dbname)},
-            trivial_pids=lambda: stack.pids("trivial")))
+            trivial_pids=lambda: stack.pids("trivial"),
+            floor_pids=lambda: {"web": stack.pids("trivial"), "database": backend_pids(user, dbname)}))
         return phases
     finally:
         stack.stop()

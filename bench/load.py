@@ -1,9 +1,11 @@
 """Load driver (asyncio + httpx, loopback only): a busy morning against a running stack.
 
-Three phases of ``FENGQIAO_LOAD_SECONDS`` (default 30) each, closed loop, no think time:
+Phases of ``FENGQIAO_LOAD_SECONDS`` (default 30) each, closed loop, no think time:
 
 1. **trivial** — ``USERS`` virtual users POST JSON to ``bench/trivial_app.py`` served by the
    same gunicorn configuration: what HTTP + Flask + the driver cost on this machine;
+1b. **floor** (when ``bench_load.py`` runs it) — the same app's ``/floor``: validate and one
+   INSERT + commit in PostgreSQL, the least a durable submission costs;
 2. **submissions** — the same number of users submit ``livelihood-request`` through the API;
 3. **mixed** — residents submitting, community staff paging ``/api/v1/cases`` and ``/queues``
    by cursor, opening cases, claiming fresh ones and commenting, supervisors opening
@@ -52,6 +54,7 @@ DEEPEST_PAGE = 20  # staff page this far, then start again from the first page
 SUBMIT_RATIO_TARGET = 0.70
 DASHBOARD_P95_TARGET_MS = 300.0
 SUBMIT_OPS = ("POST submission",)
+FLOOR_PHASE = "floor: validate + one INSERT (same gunicorn)"
 DASHBOARD_OPS = ("GET /metrics", "GET /api/v1/metrics")
 _CURSOR_LINK = re.compile(r'href="[^"]*[?&]cursor=([^"&]+)')
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -178,9 +181,9 @@ async def resident(phase: Phase, client: httpx.AsyncClient, deadline: float, tok
 
 
 async def trivial_user(phase: Phase, client: httpx.AsyncClient, deadline: float,
-                       rng: random.Random) -> None:
+                       rng: random.Random, path: str = "/submit", op: str = "POST trivial") -> None:
     while time.monotonic() < deadline:
-        await phase.call(client, "POST trivial", "POST", "/submit", ok=(201,), json=submission(rng))
+        await phase.call(client, op, "POST", path, ok=(201,), json=submission(rng))
 
 
 async def staff(phase: Phase, client: httpx.AsyncClient, deadline: float, token: str,
@@ -269,8 +272,11 @@ def _client(base: str, users: int) -> httpx.AsyncClient:
 
 
 async def run_all(app_url: str, trivial_url: str, tokens: dict[str, str], seconds: float = SECONDS,
-                  app_pids: Pids | None = None, trivial_pids: Pids | None = None) -> list[Phase]:
-    """The three phases in turn; each phase's users are spread over the roles' tokens."""
+                  app_pids: Pids | None = None, trivial_pids: Pids | None = None,
+                  floor_pids: Pids | None = None) -> list[Phase]:
+    """The phases in turn; each phase's users are spread over the roles' tokens. With
+    ``floor_pids`` (the trivial app's processes and the database's), the trivial app's
+    ``/floor`` — validate + one INSERT — runs as a phase of its own after ``/submit``."""
     rng = random.Random(2026)
     phases = []
     async with _client(trivial_url, USERS) as client:
@@ -279,6 +285,12 @@ async def run_all(app_url: str, trivial_url: str, tokens: dict[str, str], second
         phase = Phase("trivial endpoint (same gunicorn)")
         phases.append(await _run(phase, lambda end: [trivial_user(phase, client, end, rng)
                                                      for _ in range(USERS)], seconds, trivial_pids))
+        if floor_pids is not None:
+            for _ in range(20):
+                await client.post("/floor", json=submission(rng))
+            floor = Phase(FLOOR_PHASE)
+            phases.append(await _run(floor, lambda end: [trivial_user(floor, client, end, rng, "/floor", "POST floor")
+                                                         for _ in range(USERS)], seconds, floor_pids))
     users = max(USERS, sum(MIX.values()))
     async with _client(app_url, users) as client:
         warm = Phase("warm-up")
@@ -318,7 +330,8 @@ class Verdict:
 
 
 def verdicts(phases: list[Phase]) -> list[Verdict]:
-    trivial, submissions, mixed = phases
+    trivial, submissions, mixed = phases[0], phases[-2], phases[-1]
+    floor = next((p for p in phases if p.name == FLOOR_PHASE), None)
     per_core = submissions.per_core(SUBMIT_OPS) / trivial.per_core()
     raw = submissions.rps(SUBMIT_OPS) / trivial.rps()
     errors = sum(p.error_count for p in phases)
@@ -330,6 +343,11 @@ def verdicts(phases: list[Phase]) -> list[Verdict]:
                 " req"),
         Verdict("submissions req/s vs trivial (same cores)", submissions.rps(SUBMIT_OPS), trivial.rps(), raw,
                 "(information)", True, " req/s"),
+        *([Verdict(f"floor (validate + INSERT) per {basis} vs trivial", floor.per_core(), trivial.per_core(),
+                   floor.per_core() / trivial.per_core(), "(information)", True, " req"),
+           Verdict(f"submissions per {basis} vs the floor", submissions.per_core(SUBMIT_OPS), floor.per_core(),
+                   submissions.per_core(SUBMIT_OPS) / floor.per_core(), "(information)", True, " req")]
+          if floor is not None and floor.per_core() and trivial.per_core() else []),
         Verdict("dashboards p95 under mixed load", dashboards, None, None,
                 f"< {DASHBOARD_P95_TARGET_MS:.0f} ms", dashboards < DASHBOARD_P95_TARGET_MS, " ms"),
         Verdict("errors (all phases)", errors, None, None, "0", errors == 0),
