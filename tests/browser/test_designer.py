@@ -160,3 +160,40 @@ def test_conditions_in_the_editor_become_if_then_blocks(demo, live_server, page)
     note.get_by_label("仅当").select_option(label="（总是显示）")
     schema = _definition(page)["schema"]
     assert "allOf" not in schema and schema["then"]["required"] == ["proxy_name", "proxy_mobile", "authorization"]
+
+
+def test_the_field_editor_marks_personal_fields(demo, live_server, page):
+    """个人信息 in a field card writes ``ui.personal``; mobile and ID-card fields say they
+    are always personal; the marks already in the form show as chosen."""
+    _login(page, live_server)
+    page.goto(f"{live_server}/admin/forms/livelihood-request/edit")
+    original = _definition(page)
+    assert original["ui"]["personal"] == {"caller_name": "name"}
+
+    def card(title):
+        return page.locator("details.designer-field").filter(
+            has=page.locator(".designer-field-title", has_text=re.compile(f"^{title}$")))
+
+    name_card = card("姓名")
+    name_card.locator("summary").click()
+    expect(name_card.get_by_label("个人信息")).to_have_value("name")
+    expect(name_card.locator(".designer-field-meta")).to_contain_text("个人信息")
+
+    mobile_card = card("联系电话")
+    mobile_card.locator("summary").click()
+    expect(mobile_card.get_by_text("手机号和身份证号始终作为个人信息打码显示。")).to_be_visible()
+    expect(mobile_card.get_by_label("个人信息")).to_have_count(0)
+
+    address = card("事发地址")
+    address.locator("summary").click()
+    address.get_by_label("个人信息").select_option(label="是：住址（只显示到楼栋）")
+    expect(address.locator(".designer-field-meta")).to_contain_text("个人信息")
+    assert _definition(page)["ui"]["personal"] == {"caller_name": "name", "address": "address"}
+    address.get_by_label("个人信息").select_option(label="否")
+    assert _definition(page) == original  # back to where it was, nothing else touched
+
+    address.get_by_label("个人信息").select_option(label="是：住址（只显示到楼栋）")
+    page.get_by_role("button", name="保存草稿").click()
+    page.wait_for_url(f"{live_server}/admin/forms/livelihood-request/edit")
+    expect(page.get_by_text("草稿已保存")).to_be_visible()
+    assert _definition(page)["ui"]["personal"] == {"caller_name": "name", "address": "address"}

@@ -36,6 +36,14 @@
   var CHOICE = { select: 1, radio: 1, checkboxes: 1 };
   var TRIGGER_TYPES = { boolean: 1, select: 1, radio: 1, text: 1, integer: 1, number: 1 };
   var UI_MAPS = ["widgets", "help", "placeholders"];
+  // ui.personal kinds (form_definitions/README.md); mobile and ID-card fields are personal by
+  // their format, attachments are never shown as text: neither gets the choice.
+  var PERSONAL_KINDS = [
+    ["", "否"], ["name", "是：姓名（显示为 张*）"], ["address", "是：住址（只显示到楼栋）"],
+    ["id-card", "是：证件号码（中间打码）"], ["mobile", "是：电话号码（中间打码）"],
+    ["text", "是：文字中的号码打码"], ["secret", "是：完全隐藏（如健康、低保）"]
+  ];
+  var NO_PERSONAL_CHOICE = { mobile: 1, idcard: 1, image: 1, file: 1 };
 
   var state = null; // {base, meta, fields, condSig}
   var nextUid = 1;
@@ -166,6 +174,7 @@
     var widgets = isObj(ui.widgets) ? ui.widgets : {};
     var help = isObj(ui.help) ? ui.help : {};
     var placeholders = isObj(ui.placeholders) ? ui.placeholders : {};
+    var personal = isObj(ui.personal) ? ui.personal : {};
     var sectionOf = {};
     (Array.isArray(ui.sections) ? ui.sections : []).forEach(function (s) {
       if (!isObj(s) || !Array.isArray(s.fields)) return;
@@ -183,7 +192,7 @@
         helpInUi: has(help, name), help: has(help, name) ? str(help[name]) : str(p.description),
         placeholder: str(placeholders[name]), maxLength: str(p.maxLength),
         min: str(p.minimum), max: str(p.maximum), maxItems: str(p.maxItems),
-        section: sectionOf[name] || "", cond: null, open: false
+        section: sectionOf[name] || "", personal: str(personal[name]), cond: null, open: false
       };
     });
     var byName = {};
@@ -437,6 +446,12 @@
       });
       if (Object.keys(marks).length) ui.personal = marks; else delete ui.personal;
     }
+    var personalMarks = isObj(ui.personal) ? ui.personal : {};
+    state.fields.forEach(function (f) { // the field editor's choice, for whole top-level fields
+      if (NO_PERSONAL_CHOICE[f.type]) return;
+      if (f.personal) personalMarks[f.name] = f.personal; else delete personalMarks[f.name];
+    });
+    if (Object.keys(personalMarks).length) ui.personal = personalMarks; else delete ui.personal;
     var trim = renamed(Array.isArray(ui.trim) ? ui.trim : [], rename, present);
     state.fields.forEach(function (f) {
       if (f.isNew && TEXTUAL[f.type] && trim.indexOf(f.name) < 0) trim.push(f.name);
@@ -551,6 +566,12 @@
 
   function fieldLabel(f) { return (f.title || "（未命名）") + " · " + f.name; }
 
+  function fieldMeta(f) {
+    var personal = f.personal && !NO_PERSONAL_CHOICE[f.type];
+    return typeLabel(f.type) + (f.required ? " · 必填" : "") + (f.cond ? " · 条件显示" : "") +
+      (personal ? " · 个人信息" : "");
+  }
+
   function limitControls(f) {
     if (f.type === "text" || f.type === "textarea") {
       return [labelled(f, "maxLength", "最多字数", textInput(f, "maxLength", { type: "number", min: "1", step: "1", inputmode: "numeric" }))];
@@ -611,13 +632,27 @@
       texty ? labelled(f, "placeholder", "占位提示", textInput(f, "placeholder")) : null,
       labelled(f, "section", "分组", textInput(f, "section", { list: "designer-sections", placeholder: "如：联系方式" }))
     ]));
+    if (NO_PERSONAL_CHOICE[f.type]) {
+      if (f.type === "mobile" || f.type === "idcard") {
+        body.push(el("p", { "class": "help", text: "手机号和身份证号始终作为个人信息打码显示。" }));
+      }
+    } else {
+      var personal = el("select", { id: inputId(f, "personal"), "data-prop": "personal" });
+      var kinds = PERSONAL_KINDS.some(function (k) { return k[0] === f.personal; })
+        ? PERSONAL_KINDS : PERSONAL_KINDS.concat([[f.personal, "是：" + f.personal]]); // a kind typed in the JSON
+      kinds.forEach(function (k) {
+        personal.appendChild(el("option", { value: k[0], text: k[1], selected: k[0] === f.personal }));
+      });
+      body.push(labelled(f, "personal", "个人信息", personal,
+        "列表、导出、通知中按所选方式打码；查看完整内容须填写理由并记入审计日志"));
+    }
     body.push(conditionControls(f));
 
     var summary = el("summary", { "class": "designer-field-head" }, [
       el("span", { "class": "designer-field-no", text: String(index + 1) }),
       el("span", { "class": "designer-field-name" }, [
         el("strong", { "class": "designer-field-title", text: f.title || "（未命名）" }),
-        el("span", { "class": "designer-field-meta", text: typeLabel(f.type) + (f.required ? " · 必填" : "") + (f.cond ? " · 条件显示" : "") })
+        el("span", { "class": "designer-field-meta", text: fieldMeta(f) })
       ]),
       el("span", { "class": "designer-field-tools" }, [
         el("button", { type: "button", "class": "btn btn-small btn-secondary", "data-action": "up", title: "上移", "aria-label": "上移「" + (f.title || f.name) + "」", disabled: index === 0 }, ["↑"]),
@@ -777,8 +812,7 @@
     var card = editor.querySelector('.designer-field[data-uid="' + f.uid + '"]');
     if (card) {
       card.querySelector(".designer-field-title").textContent = f.title || "（未命名）";
-      card.querySelector(".designer-field-meta").textContent =
-        typeLabel(f.type) + (f.required ? " · 必填" : "") + (f.cond ? " · 条件显示" : "");
+      card.querySelector(".designer-field-meta").textContent = fieldMeta(f);
     }
     editor.querySelectorAll('option[data-field-uid="' + f.uid + '"]').forEach(function (o) {
       o.textContent = fieldLabel(f);
@@ -863,7 +897,7 @@
         uid: nextUid++, name: uniqueName(), origName: null, origType: null, isNew: true,
         title: "", type: "text", required: false, options: "", origOptions: "", helpInUi: true,
         help: "", placeholder: "", maxLength: "", min: "", max: "", maxItems: "", section: "",
-        cond: null, open: true
+        personal: "", cond: null, open: true
       };
       state.fields.forEach(function (other) { other.open = false; }); // one card open at a time
       state.fields.push(f);
