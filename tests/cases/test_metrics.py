@@ -233,3 +233,57 @@ def test_the_dashboard_reuses_its_figures_for_a_minute(app, demo):
         first = service.cached(scope, filters)
         assert service.cached(scope, filters) is first
         assert service.compute(scope, filters) is not first  # the uncached path recomputes
+
+
+def _ducha_dashboard(app):
+    from fengqiao.cases import metrics as service
+    from fengqiao.models import User
+    from fengqiao.orgs.scope import scope_for
+
+    with app.test_request_context():
+        user = db.scalar(sa.select(User).where(User.username == "ducha"))
+        scope = scope_for(user, "metrics.view")
+        return service.cached(scope, service.resolve_filters(scope))
+
+
+def test_with_redis_every_web_process_shares_one_dashboard(demo, client, database_url, tmp_path, redis_server):
+    """Two apps on one database and one Redis stand for two gunicorn workers: the second
+    reuses the first one's figures (a case submitted in between is not counted yet); the
+    figures survive the trip through Redis unchanged."""
+    from fengqiao.app import create_app
+    from fengqiao.testing.plugin import app_settings_for_tests
+
+    settings = app_settings_for_tests(database_url, tmp_path, redis_url=redis_server.url)
+    first, second = create_app(settings), create_app(settings)
+    try:
+        computed = _ducha_dashboard(first)
+        submit_form(client, "livelihood-request", {"request_type": "help", "summary": "楼道灯坏了",
+                                                   "content": "三楼楼道灯不亮。", "caller_name": "王芳",
+                                                   "caller_mobile": "13900139000"}, org="339901001001")
+        shared = _ducha_dashboard(second)
+        assert shared == computed and shared["received"] == computed["received"]
+        with demo.test_request_context():
+            from fengqiao.cases import metrics as service
+
+            assert service._shared_cache() is None  # the fixture app has no Redis: its own figures
+        assert _ducha_dashboard(demo)["received"] == computed["received"] + 1
+    finally:
+        for app in (first, second):
+            app.extensions["fengqiao.db"].dispose()
+
+
+def test_a_dashboard_still_opens_when_redis_is_down(demo, database_url, tmp_path):
+    import socket
+
+    from fengqiao.app import create_app
+    from fengqiao.testing.plugin import app_settings_for_tests
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(app_settings_for_tests(database_url, tmp_path, redis_url=f"redis://127.0.0.1:{port}/0"))
+    try:
+        figures = _ducha_dashboard(app)
+        assert figures["received"] >= 0 and figures["generated_at"]
+    finally:
+        app.extensions["fengqiao.db"].dispose()

@@ -16,6 +16,9 @@ denominator. The period is ``[start, end)`` in local (Asia/Shanghai) dates.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import math
 import threading
 from collections.abc import Iterable
@@ -479,13 +482,56 @@ def compute(scope: Scope, filters: Filters, now: datetime | None = None) -> dict
 
 CACHE_SECONDS = 60
 CACHE_SIZE = 256
+SHARED_PREFIX = "fengqiao:metrics:"
 _cache_lock = threading.Lock()
 
 
+def _shared_cache() -> Any:
+    """The deployment's Redis (when configured), shared by every web process, so one of them
+    computes a dashboard per minute instead of each; None without Redis."""
+    ext = current_app.extensions
+    if "fengqiao.metrics_redis" not in ext:
+        url = ext["fengqiao.settings"].redis_url
+        if url:
+            from redis import Redis
+
+            ext["fengqiao.metrics_redis"] = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        else:
+            ext["fengqiao.metrics_redis"] = None
+    return ext["fengqiao.metrics_redis"]
+
+
+def _shared_key(key: tuple) -> str:
+    return SHARED_PREFIX + hashlib.sha256(repr(key).encode()).hexdigest()
+
+
+def _shared_get(key: tuple) -> dict[str, Any] | None:
+    from redis.exceptions import RedisError
+
+    shared = _shared_cache()
+    if shared is None:
+        return None
+    try:
+        raw = shared.get(_shared_key(key))
+    except RedisError:  # Redis down: every process computes for itself, as without Redis
+        return None
+    return json.loads(raw) if raw else None
+
+
+def _shared_put(key: tuple, figures: dict[str, Any]) -> None:
+    from redis.exceptions import RedisError
+
+    shared = _shared_cache()
+    if shared is not None:
+        with contextlib.suppress(RedisError):
+            shared.set(_shared_key(key), json.dumps(figures, ensure_ascii=False), ex=CACHE_SECONDS)
+
+
 def cached(scope: Scope, filters: Filters) -> dict[str, Any]:
-    """``compute``, reused for a minute per (scope, filters) in this app: a dashboard
-    aggregates a whole period of cases, and supervisors reopen it often; the page shows
-    ``generated_at``. Callers that need this instant's figures call ``compute``."""
+    """``compute``, reused for a minute per (scope, filters): a dashboard aggregates a whole
+    period of cases, and supervisors reopen it often; the page shows ``generated_at``. The
+    figures are kept in this process and, with Redis, for every process of the deployment.
+    Callers that need this instant's figures call ``compute``."""
     cache = current_app.extensions.setdefault("fengqiao.metrics_cache", {})
     key = (scope.paths, filters.period.start, filters.period.end,
            filters.org.code if filters.org else None, filters.type)
@@ -493,11 +539,16 @@ def cached(scope: Scope, filters: Filters) -> dict[str, Any]:
     hit = cache.get(key)
     if hit is not None and now - hit[0] < CACHE_SECONDS:
         return hit[1]
-    figures = compute(scope, filters)
+    figures, born = _shared_get(key), now
+    if figures is None:
+        figures = compute(scope, filters)
+        _shared_put(key, figures)
+    else:  # as old here as it is in Redis: never kept past a minute from its computation
+        born -= max(0.0, (utcnow() - datetime.fromisoformat(figures["generated_at"])).total_seconds())
     with _cache_lock:
         if len(cache) >= CACHE_SIZE:
             cache.clear()
-        cache[key] = (now, figures)
+        cache[key] = (born, figures)
     return figures
 
 
