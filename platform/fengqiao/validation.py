@@ -4,9 +4,9 @@ Validators are compiled once per schema and cached (``jsonschema.validate`` rebu
 validator on every call, ~40× slower). Each schema gets two: jsonschema-rs (compiled Rust)
 answers "is it valid?" first, in microseconds — the common case of every submission and
 import row; only data it rejects goes through the reference ``jsonschema`` validator, which
-decides and explains. Both call the same Python format checkers, and where the two libraries
-could still differ (regular-expression dialects) the fast one is the stricter, so the
-reference has the last word on anything rejected. Errors become ``(pointer, message, code)`` where
+decides and explains. Both call the same Python format checkers; schemas where the two
+libraries could still disagree on "valid" (some regular-expression constructs, fractional
+``multipleOf``) get no fast validator at all. Errors become ``(pointer, message, code)`` where
 ``code`` is the JSON-Schema keyword and ``pointer`` names the field the user must fix: the
 missing field for ``required``/``dependentRequired``, the unknown key for
 ``additionalProperties``.
@@ -174,9 +174,9 @@ class SchemaValidator:
 # Regular-expression pieces that mean the same to Python's ``re`` and to jsonschema-rs, or
 # where jsonschema-rs is the stricter (``\d`` is ASCII there, ``$`` takes no final newline):
 # literals, ``\uXXXX``, ``.``, escaped metacharacters, classes without a nested ``[`` (so
-# no ``[:alpha:]``), groups, alternation, anchors and counted quantifiers. ``\s``/``\w``/``\b``, look-arounds,
-# flags and ``\p{…}`` differ at the edges (a BOM is ``\s`` only to jsonschema-rs): a schema
-# using them is validated by the reference alone.
+# no ``[:alpha:]``), groups, alternation, anchors and counted quantifiers. ``\s``, ``\w``,
+# ``\b``, look-arounds, flags and ``\p{…}`` differ at the edges (a BOM is ``\s`` only to
+# jsonschema-rs): a schema using them is validated by the reference alone.
 _ESCAPE = r"(?:\\[dD.\-\\/()\[\]{}+*?|^$]|\\u[0-9a-fA-F]{4})"
 _PORTABLE_PATTERN = re.compile(
     rf"(?:{_ESCAPE}|\(\?:|\((?!\?)|\{{\d+(?:,\d*)?\}}|\[\^?(?:{_ESCAPE}|[^\\\[\]])+\]|[^\\\[\]{{}}(])*"
@@ -213,7 +213,6 @@ def _fast_validator(schema: dict) -> Any:
 
     if not _portable(schema):
         return None
-
     formats = {name: (lambda value, name=name: FORMAT_CHECKER.conforms(value, name))
                for name in FORMAT_CHECKER.checkers}
     try:
