@@ -162,7 +162,7 @@ def test_conditions_in_the_editor_become_if_then_blocks(demo, live_server, page)
     assert "allOf" not in schema and schema["then"]["required"] == ["proxy_name", "proxy_mobile", "authorization"]
 
 
-def test_the_field_editor_marks_personal_fields(demo, live_server, page):
+def test_the_field_editor_marks_personal_fields(demo, live_server, page, screenshot_dir):
     """个人信息 in a field card writes ``ui.personal``; mobile and ID-card fields say they
     are always personal; the marks already in the form show as chosen."""
     _login(page, live_server)
@@ -189,6 +189,7 @@ def test_the_field_editor_marks_personal_fields(demo, live_server, page):
     address.get_by_label("个人信息").select_option(label="是：住址（只显示到楼栋）")
     expect(address.locator(".designer-field-meta")).to_contain_text("个人信息")
     assert _definition(page)["ui"]["personal"] == {"caller_name": "name", "address": "address"}
+    address.screenshot(path=str(screenshot_dir / "designer-personal-field.png"))
     address.get_by_label("个人信息").select_option(label="否")
     assert _definition(page) == original  # back to where it was, nothing else touched
 
