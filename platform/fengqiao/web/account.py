@@ -47,23 +47,34 @@ def _signed_in_again(user) -> None:
     login_user(user)
 
 
+def _change_credentials(form: FlaskForm, user, change, message: str, category: str, target: str):
+    """Apply a change to the user's credentials: on success commit, rotate this session
+    (the change bumped the epoch), flash and redirect to ``target``; on a refusal roll back
+    and show the problems on ``form`` (returns None: the caller renders the page again)."""
+    try:
+        change()
+    except ValidationFailed as failed:
+        db.rollback()
+        apply_problems(form, failed)
+        return None
+    db.commit()
+    _signed_in_again(user)
+    flash(message, category)
+    return redirect(url_for(target))
+
+
 @web_bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def account_password():
     form = PasswordChangeForm()
     user = current_user._get_current_object()
     if form.validate_on_submit():
-        try:
-            security.change_password(user, form.current_password.data, form.new_password.data,
-                                     form.confirm_password.data)
-        except ValidationFailed as failed:
-            db.rollback()
-            apply_problems(form, failed)
-        else:
-            db.commit()
-            _signed_in_again(user)
-            flash("密码已修改；其他设备上的登录已失效", "success")
-            return redirect(url_for("web.dashboard"))
+        done = _change_credentials(
+            form, user, lambda: security.change_password(user, form.current_password.data, form.new_password.data,
+                                                         form.confirm_password.data),
+            "密码已修改；其他设备上的登录已失效", "success", "web.dashboard")
+        if done is not None:
+            return done
     return render_template("account/password.html", form=form), 422 if form.errors else 200
 
 
@@ -79,16 +90,10 @@ def account_totp():
     if not isinstance(secret, str) or len(secret) != 32:
         secret = session[SETUP_SECRET] = security.new_totp_secret()
     if form.validate_on_submit():
-        try:
-            security.enable_totp(user, secret, form.code.data)
-        except ValidationFailed as failed:
-            db.rollback()
-            apply_problems(form, failed)
-        else:
-            db.commit()
-            _signed_in_again(user)
-            flash("两步验证已开启：今后登录需输入手机上的动态验证码", "success")
-            return redirect(url_for("web.account_totp"))
+        done = _change_credentials(form, user, lambda: security.enable_totp(user, secret, form.code.data),
+                                   "两步验证已开启：今后登录需输入手机上的动态验证码", "success", "web.account_totp")
+        if done is not None:
+            return done
     uri = security.provisioning_uri(user, secret)
     return render_template("account/totp.html", enabled=False, form=form, qr=qr_data_uri(uri),
                            secret=secret), 422 if form.errors else 200
@@ -100,15 +105,9 @@ def account_totp_disable():
     user = current_user._get_current_object()
     form = TotpDisableForm()
     if form.validate_on_submit():
-        try:
-            security.disable_totp(user, form.password.data)
-        except ValidationFailed as failed:
-            db.rollback()
-            apply_problems(form, failed)
-        else:
-            db.commit()
-            _signed_in_again(user)
-            flash("两步验证已关闭", "info")
-            return redirect(url_for("web.account_totp"))
+        done = _change_credentials(form, user, lambda: security.disable_totp(user, form.password.data),
+                                   "两步验证已关闭", "info", "web.account_totp")
+        if done is not None:
+            return done
     return render_template("account/totp.html", enabled=True, form=form), 422
 
