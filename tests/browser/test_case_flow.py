@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from fengqiao.demo_data import DEMO_PASSWORD
+from fengqiao.testing.plugin import browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -17,11 +17,7 @@ def _person(browser, base, username=None, phone=False):
     size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
     page = browser.new_context(locale="zh-CN", viewport=size).new_page()
     if username:
-        page.goto(f"{base}/login")
-        page.get_by_label("用户名").fill(username)
-        page.get_by_label("密码").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(f"{base}/")
+        browser_login(page, base, username)
     return page
 
 

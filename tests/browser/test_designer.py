@@ -9,19 +9,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from fengqiao.demo_data import DEMO_PASSWORD
+from fengqiao.testing.plugin import browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 KEY = "neighbour-help"
-
-
-def _login(page, base: str, username: str = "admin") -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/")
 
 
 def _definition(page) -> dict:
@@ -42,7 +34,7 @@ def _add_field(page, title: str, name: str, kind: str, required: bool = False):
 def test_admin_designs_and_publishes_a_form_a_resident_fills_it_in(
     demo, live_server, page, phone_page, screenshot_dir
 ):
-    _login(page, live_server)
+    browser_login(page, live_server, "admin")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="表单设计").click()
     page.wait_for_url(f"{live_server}/admin/forms")
     page.get_by_role("link", name="新建表单").click()
@@ -86,7 +78,7 @@ def test_admin_designs_and_publishes_a_form_a_resident_fills_it_in(
     expect(page.get_by_text("已发布第 1 版")).to_be_visible()
 
     # The same designer on a phone: one column, nothing wider than the screen.
-    _login(phone_page, live_server)
+    browser_login(phone_page, live_server, "admin")
     phone_page.goto(f"{live_server}/admin/forms/{KEY}/edit")
     phone_page.locator("details.designer-field").first.locator("summary").click()
     phone_page.screenshot(path=str(screenshot_dir / "designer-phone.png"), full_page=True)
@@ -121,7 +113,7 @@ def test_admin_designs_and_publishes_a_form_a_resident_fills_it_in(
 @pytest.mark.parametrize("key", ["dispute-registration", "grid-incident", "livelihood-request",
                                  "proxy-service"])
 def test_editing_in_the_field_editor_changes_only_what_was_edited(demo, live_server, page, key):
-    _login(page, live_server)
+    browser_login(page, live_server, "admin")
     page.goto(f"{live_server}/admin/forms/{key}/edit")
     original = _definition(page)
     first = page.locator("details.designer-field").first
@@ -140,7 +132,7 @@ def test_editing_in_the_field_editor_changes_only_what_was_edited(demo, live_ser
 
 
 def test_conditions_in_the_editor_become_if_then_blocks(demo, live_server, page):
-    _login(page, live_server)
+    browser_login(page, live_server, "admin")
     page.goto(f"{live_server}/admin/forms/proxy-service/edit")
     note = page.locator("details.designer-field", has_text="备注")
     note.locator("summary").click()
@@ -165,7 +157,7 @@ def test_conditions_in_the_editor_become_if_then_blocks(demo, live_server, page)
 def test_the_field_editor_marks_personal_fields(demo, live_server, page, screenshot_dir):
     """个人信息 in a field card writes ``ui.personal``; mobile and ID-card fields say they
     are always personal; the marks already in the form show as chosen."""
-    _login(page, live_server)
+    browser_login(page, live_server, "admin")
     page.goto(f"{live_server}/admin/forms/livelihood-request/edit")
     original = _definition(page)
     assert original["ui"]["personal"] == {"caller_name": "name"}

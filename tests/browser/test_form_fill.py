@@ -5,22 +5,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from fengqiao.demo_data import DEMO_PASSWORD
+from fengqiao.testing.plugin import browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
-def _login(page, base, username):
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/")
-
-
 def test_grid_worker_reports_on_a_phone(demo, live_server, phone_page, screenshot_dir):
     page = phone_page
-    _login(page, live_server, "zhangmin")
+    browser_login(page, live_server, "zhangmin")
     page.goto(f"{live_server}/forms/grid-incident")
     note = page.locator('[data-pointer="/handling_note"]')
     expect(note).not_to_be_visible()  # shown only once 已自行处置 is ticked
@@ -47,7 +39,7 @@ def test_grid_worker_reports_on_a_phone(demo, live_server, phone_page, screensho
 
 
 def test_rows_are_added_in_the_browser(demo, live_server, page):
-    _login(page, live_server, "fengguoping")
+    browser_login(page, live_server, "fengguoping")
     page.goto(f"{live_server}/forms/dispute-registration")
     rows = page.locator("fieldset.group .group-row")
     expect(rows).to_have_count(2)

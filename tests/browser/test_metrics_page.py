@@ -13,9 +13,8 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from fengqiao.db import db, utcnow
-from fengqiao.demo_data import DEMO_PASSWORD
 from fengqiao.models import Case
-from fengqiao.testing.plugin import submit_form
+from fengqiao.testing.plugin import browser_login, submit_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -31,11 +30,7 @@ def test_supervisor_reads_the_dashboard(app, client, bearer, live_server, page, 
         db.execute(sa.update(Case).where(Case.number == late).values(deadline=utcnow() - timedelta(minutes=5)))
         db.commit()
 
-    page.goto(f"{live_server}/login")
-    page.get_by_label("用户名").fill("ducha")
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server}/")
+    browser_login(page, live_server, "ducha")
     page.get_by_role("link", name="统计分析").click()
     page.wait_for_url(f"{live_server}/metrics")
     expect(page.get_by_role("heading", name="统计分析")).to_be_visible()
@@ -71,11 +66,7 @@ def test_supervisor_downloads_the_overdue_ledger(app, client, bearer, live_serve
     with app.app_context():
         db.execute(sa.update(Case).where(Case.number == late).values(deadline=utcnow() - timedelta(hours=1)))
         db.commit()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("用户名").fill("ducha")
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server}/")
+    browser_login(page, live_server, "ducha")
     page.goto(f"{live_server}/metrics")
     page.get_by_role("link", name="导出台账").click()
     page.wait_for_url(re.compile(r".*/metrics/ledgers.*"))
@@ -94,11 +85,7 @@ def test_supervisor_downloads_the_overdue_ledger(app, client, bearer, live_serve
 
 def test_the_dashboard_fits_a_phone(demo, live_server, phone_page, screenshot_dir):
     page = phone_page
-    page.goto(f"{live_server}/login")
-    page.get_by_label("用户名").fill("lingdao")  # 县领导（只读）
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server}/")
+    browser_login(page, live_server, "lingdao")  # 县领导（只读）
     page.goto(f"{live_server}/metrics?preset=this_year")
     expect(page.locator("svg.chart").first).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "metrics-phone.png"), full_page=True)

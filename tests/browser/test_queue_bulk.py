@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from fengqiao.demo_data import DEMO_PASSWORD
-from fengqiao.testing.plugin import api_token, submit_form
+from fengqiao.testing.plugin import api_token, browser_login, submit_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -20,11 +19,7 @@ def test_bulk_claim_two_cases(demo, client, live_server, page, screenshot_dir):
     numbers = [submit_form(client, "livelihood-request", {**REQUEST, "summary": f"{REQUEST['summary']}{i}"},
                            org="339901001001")["case_number"] for i in range(3)]
     first, second, third = numbers
-    page.goto(f"{live_server}/login")
-    page.get_by_label("用户名").fill("shenli")
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server}/")
+    browser_login(page, live_server, "shenli")
 
     page.goto(f"{live_server}/queues?view=unclaimed")
     claim = page.get_by_role("button", name="批量认领")

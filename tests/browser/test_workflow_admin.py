@@ -8,21 +8,13 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from fengqiao.demo_data import DEMO_PASSWORD
+from fengqiao.testing.plugin import browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
-def _login(page, base: str, username: str = "admin") -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/")
-
-
 def test_admin_views_the_diagram_and_saves_an_edit(demo, live_server, page, screenshot_dir):
-    _login(page, live_server)
+    browser_login(page, live_server, "admin")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="流程设计").click()
     page.wait_for_url(f"{live_server}/admin/workflows")
     page.get_by_role("link", name="网格事件").click()

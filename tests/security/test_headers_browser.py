@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fengqiao.demo_data import DEMO_PASSWORD
-from fengqiao.testing.plugin import submit_form
+from fengqiao.testing.plugin import browser_login, submit_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -18,11 +17,7 @@ def test_no_csp_violation_on_script_heavy_pages(page, live_server, client, demo)
     violations: list[str] = []
     page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
     page.goto(f"{live_server}/forms/livelihood-request")
-    page.goto(f"{live_server}/login")
-    page.get_by_label("用户名").fill("admin")
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server}/")
+    browser_login(page, live_server, "admin")
     for path in ("/queues", f"/cases/{number}", "/admin/forms/new", "/account/totp", "/board"):
         page.goto(f"{live_server}{path}")
         page.wait_for_load_state("networkidle")

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fengqiao.demo_data import DEMO_PASSWORD
-from fengqiao.testing.plugin import submit_form
+from fengqiao.testing.plugin import browser_login, submit_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -15,17 +14,9 @@ REQUEST = {"request_type": "complaint", "summary": "烧烤店油烟扰民", "con
            "caller_name": "陈德福", "caller_mobile": MOBILE, "id_card": ID}
 
 
-def _sign_in(page, base, username):
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/")
-
-
 def test_reveal_one_field_with_a_reason(demo, client, live_server, page, _chromium, screenshot_dir):
     number = submit_form(client, "livelihood-request", REQUEST, org="339901001001")["case_number"]
-    _sign_in(page, live_server, "shenli")
+    browser_login(page, live_server, "shenli")
     page.goto(f"{live_server}/cases/{number}")
     row = page.locator('dd[data-pointer="/caller_mobile"]')
     assert "138****8000" in row.inner_text() and MOBILE not in page.content()
@@ -43,7 +34,7 @@ def test_reveal_one_field_with_a_reason(demo, client, live_server, page, _chromi
     assert MOBILE not in page.content()
 
     viewer = _chromium.new_context(locale="zh-CN").new_page()
-    _sign_in(viewer, live_server, "lingdao")
+    browser_login(viewer, live_server, "lingdao")
     viewer.goto(f"{live_server}/cases/{number}")
     assert "138****8000" in viewer.content() and viewer.get_by_text("查看完整信息").count() == 0
     viewer.context.close()

@@ -305,6 +305,17 @@ def phone_page(_chromium):
     context.close()
 
 
+def browser_login(page, base: str, username: str, password: str | None = None) -> None:
+    """Sign ``page`` in through the login form, as a person does; returns on the dashboard."""
+    from fengqiao.demo_data import DEMO_PASSWORD
+
+    page.goto(f"{base}/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password or DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{base}/")
+
+
 @pytest.fixture
 def screenshot_dir() -> Path:
     """Screenshots land in ./test-artifacts so a person can look at what the tests saw."""

@@ -8,23 +8,19 @@ from urllib.parse import urlparse
 
 import pytest
 from certificates_testkit import decode_qr
+from fengqiao.testing.plugin import browser_login
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.plugins("certificates"),
               pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
-PASSWORD = "Fengqiao2026"  # every demo account's password
 
 
 def _person(browser, base, username=None, phone=False):
     size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
     page = browser.new_context(locale="zh-CN", viewport=size, accept_downloads=True).new_page()
     if username:
-        page.goto(f"{base}/login")
-        page.get_by_label("用户名").fill(username)
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(f"{base}/")
+        browser_login(page, base, username)
     return page
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from fengqiao.sdk import db
+from fengqiao.testing.plugin import browser_login
 from playwright.sync_api import expect
 
 from fengqiao_points.models import PointsRedemption
 
 pytestmark = [pytest.mark.browser, pytest.mark.plugins("points"),
               pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
-PASSWORD = "Fengqiao2026"  # the demo accounts' password
 
 
 def test_resident_reserves_on_a_phone_and_staff_confirm_at_the_counter(
@@ -37,11 +37,7 @@ def test_resident_reserves_on_a_phone_and_staff_confirm_at_the_counter(
     assert resident.evaluate("document.documentElement.scrollWidth") <= 390
     resident.screenshot(path=str(screenshot_dir / "points-shelf-phone.png"), full_page=True)
 
-    page.goto(f"{live_server}/login")
-    page.get_by_label("用户名").fill("shenli")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server}/")
+    browser_login(page, live_server, "shenli")
     page.goto(f"{live_server}/p/points/counter")
     page.get_by_label("账户号").fill(account["number"])
     page.get_by_role("button", name="查找").click()

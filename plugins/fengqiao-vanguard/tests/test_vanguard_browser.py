@@ -4,20 +4,12 @@ own score page (on a phone) shows the new score."""
 from __future__ import annotations
 
 import pytest
+from fengqiao.testing.plugin import browser_login
 from playwright.sync_api import expect
 from vanguard_helpers import new_member, propose
 
 pytestmark = [pytest.mark.browser, pytest.mark.plugins("vanguard"),
               pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
-PASSWORD = "Fengqiao2026"  # the demo accounts' password (DOMAIN.md §7)
-
-
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/")
 
 
 def test_secretary_approves_and_the_member_sees_the_new_score(client, bearer, live_server, page, phone_page,
@@ -26,12 +18,12 @@ def test_secretary_approves_and_the_member_sees_the_new_score(client, bearer, li
     member_id = new_member(client, bearer("shenli"), name="张建华", username="zhangmin")
     propose(client, bearer("luojia"), member_id, "service", 12.5, reason="组织楼道清洁，服务群众")
 
-    _login(phone_page, base, "zhangmin")  # the member, before the review
+    browser_login(phone_page, base, "zhangmin")  # the member, before the review
     phone_page.goto(f"{base}/p/vanguard/me")
     expect(phone_page.locator("[data-score]")).to_have_text("0")
     expect(phone_page.locator("[data-status=pending]")).to_be_visible()
 
-    _login(page, base, "shenli")  # the branch secretary
+    browser_login(page, base, "shenli")  # the branch secretary
     page.get_by_role("link", name="先锋指数").first.click()
     page.get_by_role("link", name="审核队列（1）").click()
     row = page.locator("tr[data-event]")

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from fengqiao.sdk import LOCAL_TZ
+from fengqiao.testing.plugin import browser_login
 from playwright.sync_api import expect
 from volunteer_helpers import COMMUNITY, adult_id
 
@@ -54,11 +55,7 @@ def test_signup_on_a_phone_confirm_hours_download_and_verify(demo, client, staff
     record_url = phone.url
 
     # The organiser confirms two hours on the roster.
-    page.goto(f"{live_server}/login")
-    page.get_by_label("用户名").fill("shenli")
-    page.get_by_label("密码").fill("Fengqiao2026")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server}/")
+    browser_login(page, live_server, "shenli")
     page.goto(f"{live_server}/p/volunteer/activities/{activity}")
     row = page.locator("tr[data-volunteer]")
     expect(row.locator("td").nth(1)).to_have_text("陈**")
