@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import report
-from servers import PG_HOST, PG_PORT, pg_user, scratch_database
+from servers import PG_HOST, PG_PORT, flush_redis, pg_user, redis_ok, scratch_database
 
 JOBS = int(os.environ.get("FENGQIAO_BENCH_JOBS", "400"))
 REDIS_URL = os.environ.get("FENGQIAO_BENCH_REDIS", "redis://127.0.0.1:6379/15")
@@ -74,41 +74,31 @@ def _burst(url: str, instance: str, fork: bool) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def _flush_redis() -> None:
-    import redis
-
-    redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).flushdb()  # the benches' own db
-
-
 def _per_job(url: str, instance: str, fork: bool) -> tuple[float, float]:
     """Milliseconds of wall time and of CPU per job, start-up subtracted."""
     idle_wall, idle_cpu = _burst(url, instance, fork)
     _enqueue(url, instance, JOBS)
-    _flush_redis()  # the burst dispatches every pending row itself: once each, not twice
+    flush_redis(REDIS_URL)  # the burst dispatches every pending row itself: once each, not twice
     wall, cpu = _burst(url, instance, fork)
     return (wall - idle_wall) * 1000 / JOBS, (cpu - idle_cpu) * 1000 / JOBS
 
 
 def main() -> None:
-    import redis
-
     user = pg_user()
     if user is None:
         report.skipped("jobs", f"no PostgreSQL on {PG_HOST}:{PG_PORT}")
         return
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError:
+    if not redis_ok(REDIS_URL):
         report.skipped("jobs", f"no Redis at {REDIS_URL}")
         return
     with tempfile.TemporaryDirectory(prefix="fq-jobs-") as tmp, scratch_database(user, "fq_jobs") as name:
         url = f"postgresql+psycopg://{user}@{PG_HOST}:{PG_PORT}/{name}"
         _prepare(url, tmp)
-        _flush_redis()
+        flush_redis(REDIS_URL)
         try:
             figures = {fork: _per_job(url, tmp, fork) for fork in (False, True)}
         finally:
-            _flush_redis()
+            flush_redis(REDIS_URL)
     (wall, cpu), (fork_wall, fork_cpu) = figures[False], figures[True]
     print(f"{JOBS} cases.notify jobs on PostgreSQL, per job: in-process {wall:.2f} ms wall / {cpu:.2f} ms CPU; "
           f"work horse per job (--fork) {fork_wall:.2f} ms wall / {fork_cpu:.2f} ms CPU")

@@ -29,7 +29,7 @@ import httpx
 import load
 import report
 import sqlalchemy as sa
-from servers import PG_HOST, PG_PORT, pg_user, scratch_database
+from servers import PG_HOST, PG_PORT, flush_redis, pg_user, redis_ok, scratch_database
 from trivial_app import FLOOR_TABLE
 
 HERE = Path(__file__).resolve().parent
@@ -56,21 +56,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def redis_ok() -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping())
-    except redis.RedisError:
-        return False
-
-
-def flush_redis() -> None:
-    import redis
-
-    redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).flushdb()  # our own database number
 
 
 @contextlib.contextmanager
@@ -197,7 +182,7 @@ def run_stack(user: str, dbname: str, tmp: Path) -> list[load.Phase]:
     app_port, trivial_port = free_port(), free_port()
     gunicorn = [str(BIN / "gunicorn"), "-w", str(WEB_WORKERS), "--log-level", "warning"]
     stack = Stack(tmp)
-    flush_redis()
+    flush_redis(REDIS_URL)
     try:
         stack.start("web", [*gunicorn, "-b", f"127.0.0.1:{app_port}", "fengqiao.wsgi:app"], env)
         stack.start("trivial", [*gunicorn, "-b", f"127.0.0.1:{trivial_port}", "--pythonpath", str(HERE),
@@ -224,7 +209,7 @@ def run_stack(user: str, dbname: str, tmp: Path) -> list[load.Phase]:
     finally:
         stack.stop()
         with contextlib.suppress(Exception):
-            flush_redis()
+            flush_redis(REDIS_URL)
 
 
 def main() -> None:
@@ -234,7 +219,7 @@ def main() -> None:
         print(f"load: skipped — no PostgreSQL accepting trust connections on {PG_HOST}:{PG_PORT}")
         report.skipped("load", f"no PostgreSQL on {PG_HOST}:{PG_PORT}")
         return
-    if not redis_ok():
+    if not redis_ok(REDIS_URL):
         print(f"load: skipped — no Redis at {REDIS_URL}")
         report.skipped("load", f"no Redis at {REDIS_URL}")
         return

@@ -1,4 +1,5 @@
-"""The local servers the benchmarks use: which PostgreSQL role can connect on loopback."""
+"""The local servers the benchmarks use: which PostgreSQL role can connect on loopback, and
+the benches' own Redis database numbers."""
 
 from __future__ import annotations
 
@@ -37,3 +38,19 @@ def scratch_database(user: str, prefix: str) -> Iterator[str]:
     finally:
         with psycopg.connect(**admin) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def redis_ok(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+def flush_redis(url: str) -> None:
+    """Empty a Redis database a bench owns (its own number: nothing else lives there)."""
+    import redis
+
+    redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
