@@ -75,13 +75,13 @@ def test_oversized_body_is_413(client, demo):
     assert _errors(response)[0]["code"] == "too_large"
 
 
-def test_lockout_after_repeated_failures(client, demo):
+def test_slowed_down_after_repeated_failures(client, demo):
     for _ in range(5):
         assert client.post("/api/v1/auth/token", json={"username": "zhangmin", "password": "wrong123"}).status_code == 401
-    locked = client.post("/api/v1/auth/token", json={"username": "zhangmin", "password": DEMO_PASSWORD})
-    assert locked.status_code == 401
-    [err] = _errors(locked)
-    assert err["code"] == "locked" and "锁定" in err["message"]
+    slowed = client.post("/api/v1/auth/token", json={"username": "zhangmin", "password": DEMO_PASSWORD})
+    assert slowed.status_code == 401
+    [err] = _errors(slowed)
+    assert err["code"] == "throttled" and "分钟后再试" in err["message"] and "锁定" not in err["message"]
 
 
 def test_api_create_user_validates_each_field(client, bearer):

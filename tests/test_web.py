@@ -38,11 +38,11 @@ def test_wrong_password_message_and_empty_fields(client, demo):
     assert empty.status_code == 422 and "此项为必填项" in empty.get_data(as_text=True)
 
 
-def test_lockout_message_on_the_login_page(client, demo):
+def test_slow_down_message_on_the_login_page(client, demo):
     for _ in range(5):
         login(client, "liuyang", "bad-password1")
-    page = login(client, "liuyang").get_data(as_text=True)
-    assert "账户已锁定" in page
+    page = login(client, "liuyang").get_data(as_text=True)  # this address waits; the account is not locked
+    assert "登录失败次数过多，请" in page and "分钟后再试" in page and "账户已锁定" not in page
 
 
 def test_next_parameter_cannot_redirect_off_site(client, demo):

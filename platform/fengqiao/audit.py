@@ -1,8 +1,11 @@
-"""The audit log: one append-only row per access to personal data (PIPL, 等保 2.0).
+"""The audit log: one append-only row per access to personal data and per account change
+(PIPL, 等保 2.0).
 
 Reveals (and refused reveal attempts), exports of case data and of the audit log itself,
-and anonymisation by the retention job are written here: who, what, which field, why,
-when, from which address. There is deliberately no function to change or remove a row,
+anonymisation by the retention job, and account changes (accounts created, roles granted
+or revoked, passwords, second factors, API tokens issued or revoked: see
+``accounts/audit_trail.py``) are written here: who, what, which field, why, when, from
+which address. There is deliberately no function to change or remove a row,
 and the database refuses UPDATE and DELETE on ``audit_log`` (migration ``0009_audit_log``).
 Rows never hold the personal value itself.
 """
@@ -28,6 +31,21 @@ ACTION_LABELS = {
     "export.submissions": "导出表单提交记录",
     "export.audit": "导出审计日志",
     "case.anonymise": "到期匿名化",
+    # accounts and tokens (fengqiao.accounts.audit_trail)
+    "account.create": "创建账户",
+    "account.role_grant": "授予角色",
+    "account.role_change": "变更角色",
+    "account.role_revoke": "撤销角色",
+    "account.disable": "停用账户",
+    "account.enable": "启用账户",
+    "account.delete": "删除账户",
+    "account.password": "修改密码",
+    "account.totp_on": "开启两步验证",
+    "account.totp_off": "关闭两步验证",
+    "account.sessions_end": "强制退出所有登录",
+    "account.unlock": "解除登录锁定",
+    "token.issue": "签发访问令牌",
+    "token.revoke": "吊销访问令牌",
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "被拒绝"}
 

@@ -206,6 +206,17 @@ def users_group() -> None:
     """Staff accounts."""
 
 
+def _cli_audit_context(command: str) -> dict[str, str]:
+    """What account audit rows written by a command record beside the actor ``system``."""
+    import getpass
+
+    try:
+        os_user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        os_user = ""
+    return {"via": "cli", "command": command, "os_user": os_user}
+
+
 @users_group.command("create")
 @click.option("--username", required=True)
 @click.option("--password", required=True, help="`-` reads the password from stdin.")
@@ -214,6 +225,8 @@ def users_group() -> None:
 @click.option("--name", "display_name", default="", help="Display name.")
 def users_create(username: str, password: str, role: str, org_code: str, display_name: str) -> None:
     """Create a staff account with a role in an org unit."""
+    from flask import g
+
     from fengqiao.accounts.service import announce_user_created, create_user
     from fengqiao.db import db
     from fengqiao.errors import ValidationFailed
@@ -222,6 +235,7 @@ def users_create(username: str, password: str, role: str, org_code: str, display
         password = sys.stdin.readline().rstrip("\r\n")
     app = make_app()
     with app.app_context():
+        g.audit_context = _cli_audit_context("users create")  # the audit row names who ran it
         try:
             user = create_user(username, password, role, org_code, display_name)
         except ValidationFailed as failed:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fengqiao.params import parse_int
+
 ENV_PREFIX = "FENGQIAO_"
 DEFAULT_THEME = "default"
 LOG_FORMATS = ("text", "json")
@@ -41,6 +43,7 @@ class Settings:
     max_content_length: int = 2 * 1024 * 1024
     log_format: str = "text"  # text | json (one JSON object per line, for log collectors)
     session_idle_minutes: int = 30  # a signed-in browser session ends after this long unused
+    session_max_hours: int = 12  # ...and this long after sign-in, however busy (absolute lifetime)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -83,6 +86,21 @@ def _parse_plugins(raw: str, problems: list[str]) -> tuple[str, ...] | None:
                 f"FENGQIAO_PLUGINS: 插件名 {name!r} 无效 (use lowercase letters, digits and _)"
             )
     return names
+
+
+def _int_setting(overrides: dict[str, Any], env: dict[str, str], name: str, default: int,
+                 minimum: int, maximum: int, message: str, problems: list[str]) -> int:
+    """An integer setting from the overrides or ``FENGQIAO_<NAME>``, within bounds; out of
+    bounds or not ASCII digits adds ``message`` to ``problems``."""
+    raw = overrides.pop(name, None) or env.get(ENV_PREFIX + name.upper())
+    if raw is None:
+        return default
+    text = str(raw).strip() if not isinstance(raw, bool) else ""
+    value = parse_int(text, None, minimum=minimum, maximum=maximum)
+    if value is None:
+        problems.append(message)
+        return default
+    return value
 
 
 def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -141,29 +159,17 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
     elif mode == "production" and require_secret:
         problems.extend(secret_key_problems(secret_key))
 
-    raw_limit = overrides.pop("max_content_length", None) or env.get(ENV_PREFIX + "MAX_CONTENT_LENGTH")
-    max_content_length = 2 * 1024 * 1024
-    if raw_limit is not None:
-        try:
-            max_content_length = int(raw_limit)
-            if max_content_length <= 0:
-                raise ValueError
-        except (TypeError, ValueError):
-            problems.append("FENGQIAO_MAX_CONTENT_LENGTH: 应为正整数（字节数）")
+    max_content_length = _int_setting(overrides, env, "max_content_length", 2 * 1024 * 1024, 1, 2**62,
+                                      "FENGQIAO_MAX_CONTENT_LENGTH: 应为正整数（字节数）", problems)
 
     log_format = str(overrides.pop("log_format", None) or env.get(ENV_PREFIX + "LOG_FORMAT") or "text").strip().lower()
     if log_format not in LOG_FORMATS:
         problems.append(f"FENGQIAO_LOG_FORMAT: {log_format!r} 无效，应为 text 或 json")
 
-    raw_idle = overrides.pop("session_idle_minutes", None) or env.get(ENV_PREFIX + "SESSION_IDLE_MINUTES")
-    session_idle_minutes = 30
-    if raw_idle is not None:
-        try:
-            session_idle_minutes = int(raw_idle)
-            if not 1 <= session_idle_minutes <= 24 * 60:
-                raise ValueError
-        except (TypeError, ValueError):
-            problems.append("FENGQIAO_SESSION_IDLE_MINUTES: 应为 1–1440 之间的整数（分钟）")
+    session_idle_minutes = _int_setting(overrides, env, "session_idle_minutes", 30, 1, 24 * 60,
+                                        "FENGQIAO_SESSION_IDLE_MINUTES: 应为 1–1440 之间的整数（分钟）", problems)
+    session_max_hours = _int_setting(overrides, env, "session_max_hours", 12, 1, 7 * 24,
+                                     "FENGQIAO_SESSION_MAX_HOURS: 应为 1–168 之间的整数（小时）", problems)
 
     if problems:
         raise ConfigError(problems)
@@ -178,5 +184,6 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
         max_content_length=max_content_length,
         log_format=log_format,
         session_idle_minutes=session_idle_minutes,
+        session_max_hours=session_max_hours,
         extra=overrides,
     )

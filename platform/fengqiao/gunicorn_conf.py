@@ -2,7 +2,10 @@
 
 Command-line flags override any of these. No ``preload_app``: each worker builds its own app,
 so no database connection opened in the master is ever shared across a fork. Access logs
-are off because ``fengqiao.requests`` logs every request already, with its request id.
+are off because ``fengqiao.requests`` logs every request already, with its request id; turned
+on (``--access-logfile -``), their format has the path without the query string and no
+Referer (both carry residents' names and numbers), and ``fengqiao.logs`` strips a query
+string from any access line a custom format lets through.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ max_requests = 5000  # recycle workers now and then (bounded memory growth)
 max_requests_jitter = 500
 forwarded_allow_ips = os.environ.get("FENGQIAO_FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = None
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%({x-request-id}i)s"'
 errorlog = "-"
 
 if os.environ.get("FENGQIAO_LOG_FORMAT", "text").strip().lower() == "json":

@@ -3,7 +3,9 @@
 ``FENGQIAO_LOG_FORMAT=json`` makes every line one JSON object (``time``, ``level``,
 ``logger``, ``message``, and ``request_id``/``method``/``path``/``status`` inside a request,
 ``exc_info`` with a traceback) so a log collector can index them without parsing. Request
-lines carry the path only, never the query string or body: those hold residents' data.
+lines carry the path only, never the query string or body: those hold residents' data
+(``/cases?q=李小明``). The access lines of Werkzeug (``fengqiao run``/``demo``) and gunicorn
+(when an operator turns them on) have their query strings cut when the record is made.
 
 Personal data never reaches a log line or an error report: every record's message,
 traceback and stack have ID, mobile and landline numbers masked when the record is made
@@ -29,6 +31,13 @@ REQUEST_LOG = logging.getLogger("fengqiao.requests")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 QUIET_PATHS = ("/healthz", "/readyz", "/static/")  # load-balancer polls and assets: DEBUG only
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")  # one line per request, with the request line
+_QUERY = re.compile(r"\?[^\s\"]*")  # from ? to the end of the URL (a space or a quote)
+
+
+def strip_query_strings(message: str) -> str:
+    """``"GET /cases?q=李小明 HTTP/1.1"`` → ``"GET /cases HTTP/1.1"`` (Referer URLs too)."""
+    return _QUERY.sub("", message)
 
 
 class _Stderr(logging.StreamHandler):
@@ -71,6 +80,8 @@ def scrub_record(record: logging.LogRecord) -> logging.LogRecord:
             message = record.getMessage()
         except Exception:  # a broken format string: the handler reports it as usual
             return record
+        if record.name in ACCESS_LOGGERS:
+            message = strip_query_strings(message)
         record.msg, record.args = mask_text(message), None
     if record.exc_info and not record.exc_text:
         record.exc_text = logging.Formatter().formatException(record.exc_info)

@@ -17,6 +17,13 @@ Which fields are personal follows from the form definition (``form_definitions/R
 
 Internally a marked schema node carries ``"x-personal": kind``.
 
+Hidden from the handling unit (``ui.hidden_from_handler``): some fields are not masked but
+withheld entirely from whoever handles the case (a 举报 caller's identity), when the mark's
+condition holds for the submitted data (:class:`HiddenRule`). Who is the handling unit and
+who the accepting level is decided in :mod:`fengqiao.cases.visibility`; here a hidden node
+carries ``"x-hidden": true`` (it and everything inside it) and shows as ``******``
+whatever its type (:data:`HIDDEN_KIND`).
+
 Free text that is not marked personal (descriptions, comments, titles) still has ID,
 mobile and landline numbers inside it masked (:func:`mask_text`).
 """
@@ -24,6 +31,7 @@ mobile and landline numbers inside it masked (:func:`mask_text`).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 SENSITIVE_FORMATS = {"cn-id-card": "id-card", "cn-mobile": "mobile"}
@@ -120,6 +128,8 @@ def personal_kind(schema: dict | None) -> str | None:
     """How a field is personal (``"mobile"``, ``"name"`` …), or None when it is not."""
     if not isinstance(schema, dict):
         return None
+    if schema.get(HIDDEN_MARK) is True:
+        return HIDDEN_KIND
     by_format = SENSITIVE_FORMATS.get(schema.get("format"))
     if by_format:
         return by_format
@@ -133,6 +143,8 @@ def is_sensitive(schema: dict) -> bool:
 
 def mask_as(kind: str | None, value: Any) -> Any:
     """``value`` masked as ``kind``; free text of unmarked fields has its numbers masked."""
+    if kind == HIDDEN_KIND:  # withheld whatever it is: a flag or a count says something too
+        return value if value is None or value == "" or value == [] or value == {} else HIDDEN
     if not isinstance(value, str):
         return value
     if kind is None:
@@ -146,7 +158,9 @@ def mask_value(schema: dict, value: Any) -> Any:
 
 def mask_data(schema: dict, data: Any, inherited: str | None = None) -> Any:
     """A copy of ``data`` with every personal value masked (and numbers in free text)."""
-    kind = personal_kind(schema) or inherited
+    kind = HIDDEN_KIND if inherited == HIDDEN_KIND else personal_kind(schema) or inherited
+    if kind == HIDDEN_KIND:
+        return mask_as(kind, data)
     if isinstance(data, dict):
         props = schema.get("properties", {}) if isinstance(schema, dict) else {}
         return {k: mask_data(props.get(k, {}), v, kind) for k, v in data.items()}
@@ -182,8 +196,87 @@ def schema_at(schema: dict, parts: list[str]) -> tuple[dict, str | None]:
             schema = schema.get("items") if isinstance(schema.get("items"), dict) else {}
         else:
             schema = (schema.get("properties") or {}).get(part, {})
-        kind = personal_kind(schema) or kind
+        kind = kind if kind == HIDDEN_KIND else personal_kind(schema) or kind
     return schema, kind
+
+
+# ---- hidden from the handling unit (ui.hidden_from_handler) ---------------------------------
+
+HIDDEN_UI_KEY = "hidden_from_handler"
+HIDDEN_MARK = "x-hidden"
+HIDDEN_KIND = "hidden"
+# Org levels that may accept a case (and so see and reveal what is hidden from its handlers),
+# highest first; the mark's ``accepting_level`` names the lowest one allowed.
+ACCEPTING_LEVELS = ("county", "street")
+DEFAULT_ACCEPTING_LEVEL = "county"
+CONDITION_TYPES = (str, bool)  # the values a ``when`` may list (enum choices, checkboxes)
+
+
+@dataclass(frozen=True)
+class HiddenRule:
+    """One form's ``ui.hidden_from_handler``: ``fields`` (ui paths) are hidden when any
+    ``when`` field (top level) holds one of its listed values, or always without ``when``."""
+
+    fields: tuple[str, ...]
+    when: tuple[tuple[str, tuple[Any, ...]], ...]
+    accepting_level: str
+
+    @classmethod
+    def of(cls, definition: dict | None) -> HiddenRule | None:
+        mark = ((definition or {}).get("ui") or {}).get(HIDDEN_UI_KEY)
+        if not isinstance(mark, dict) or not isinstance(mark.get("fields"), list):
+            return None
+        when = mark.get("when") if isinstance(mark.get("when"), dict) else {}
+        level = mark.get("accepting_level")
+        return cls(tuple(f for f in mark["fields"] if isinstance(f, str)),
+                   tuple((k, tuple(v)) for k, v in when.items() if isinstance(v, list)),
+                   level if level in ACCEPTING_LEVELS else DEFAULT_ACCEPTING_LEVEL)
+
+    def applies(self, data: Any) -> bool:
+        if not self.when:
+            return True
+        data = data if isinstance(data, dict) else {}
+        # ``True == 1`` in Python: compare types too, so a flag never matches a number.
+        return any(any(type(data.get(name)) is type(v) and data.get(name) == v for v in values)
+                   for name, values in self.when)
+
+
+def hidden_rules(*definitions: dict | None) -> list[HiddenRule]:
+    """The marks of the given versions (the submission's and the form's latest)."""
+    return [rule for d in definitions if (rule := HiddenRule.of(d)) is not None]
+
+
+def hidden_fields(data: Any, *definitions: dict | None) -> tuple[frozenset[str], str]:
+    """The ui paths hidden from the handling unit for ``data``, and the accepting level (the
+    highest any applying mark asks for); ``(frozenset(), …)`` when nothing is hidden."""
+    applying = [r for r in hidden_rules(*definitions) if r.applies(data)]
+    paths = frozenset(f for r in applying for f in r.fields)
+    level = min((r.accepting_level for r in applying), key=ACCEPTING_LEVELS.index,
+                default=DEFAULT_ACCEPTING_LEVEL)
+    return paths, level
+
+
+def _mark_hidden(node: Any) -> None:
+    """``node`` and every node inside it carry the hidden mark (a format or personal mark
+    deeper down must not bring a value back)."""
+    if not isinstance(node, dict):
+        return
+    node[HIDDEN_MARK] = True
+    for child in (node.get("properties") or {}).values():
+        _mark_hidden(child)
+    _mark_hidden(node.get("items"))
+
+
+def hide(definition: dict, paths: frozenset[str] | set[str]) -> dict:
+    """A copy of ``definition`` whose schema hides ``paths`` (ui paths) entirely."""
+    import copy
+
+    if not paths:
+        return definition
+    schema = copy.deepcopy(definition.get("schema") or {})
+    for path in paths:
+        _mark_hidden(_node(schema, path))
+    return {**definition, "schema": schema}
 
 
 # Free text (titles, replies shown publicly, log lines): digit runs that look like an ID

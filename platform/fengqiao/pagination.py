@@ -21,6 +21,10 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from fengqiao.db import db
 from fengqiao.errors import APIError
+from fengqiao.input_guard import too_deep
+from fengqiao.params import parse_int
+
+MAX_CURSOR = 2**63 - 1  # a BIGINT key; anything longer is not a cursor this module wrote
 
 BAD_CURSOR = "翻页参数无效，请从第一页重新开始"
 
@@ -57,9 +61,10 @@ def _parse(raw: str, key: InstrumentedAttribute) -> Any:
     column_type = key.type.impl_instance if isinstance(key.type, sa.TypeDecorator) else key.type
     kind = column_type.python_type
     if kind is int:
-        if not raw.lstrip("-").isdigit():
+        value = parse_int(raw, minimum=-MAX_CURSOR, maximum=MAX_CURSOR)
+        if value is None:
             raise _bad_cursor()
-        return int(raw)
+        return value
     if kind is datetime:
         try:
             value = datetime.fromisoformat(raw)
@@ -97,6 +102,8 @@ def keyset_page(
         if len(keys) == 1:
             values = [_parse(raw, keys[0])]
         else:
+            if too_deep(raw):  # a forged cursor must not overflow the parser
+                raise _bad_cursor()
             try:
                 texts = json.loads(raw)
             except ValueError:

@@ -8,18 +8,27 @@ push in bulk.
 from __future__ import annotations
 
 import functools
+import math
+import time
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, g, request
 from flask_login import current_user
 from limits import parse, storage, strategies
 
 from fengqiao.errors import APIError
 
 DEFAULT_LIMITS = {
+    # Sign-in attempts per address that failed (successful ones are not counted: a township
+    # office behind one address signs in all day); also ``rate_limited("login")`` routes.
     "login": "10/minute;50/hour",
     # Failed sign-ins from one address (any usernames): beyond this the address waits.
     "login_failures": "20/15 minutes",
+    # Failed sign-ins for one username from one address, existing or not: that pair waits
+    # (the account stays open to its owner elsewhere).
+    "login_account": "5/15 minutes",
     "public_submit": "10/minute;100/hour",
+    # Files stored by anonymous form fills, each one a hit (a bomb costs CPU, not requests).
+    "public_upload": "30/minute;200/hour",
     "track": "30/minute",
 }
 
@@ -32,6 +41,42 @@ def init_rate_limits(app: Flask) -> None:
     limits = dict(DEFAULT_LIMITS)
     limits.update(settings.extra.get("rate_limits", {}))
     app.extensions["fengqiao.rate_limits"] = {k: [parse(p) for p in v.split(";")] for k, v in limits.items()}
+    app.after_request(_retry_after_header)
+
+
+def _retry_after_header(response: Response) -> Response:
+    seconds = g.get("fq_retry_after")
+    if seconds and response.status_code == 429:
+        response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def wait_text(seconds: int) -> str:
+    """「N 秒」 or 「N 分钟」 (rounded up) for messages that say when to try again."""
+    return f"{seconds} 秒" if seconds < 60 else f"{math.ceil(seconds / 60)} 分钟"
+
+
+def retry_after(bucket: str, key: str | None = None) -> int:
+    """Seconds until ``bucket`` has a hit left for this client (or ``key``); at least 1."""
+    limiter = current_app.extensions["fengqiao.ratelimiter"]
+    key = key or client_address()
+    now = time.time()
+    wait = 1.0
+    try:
+        for item in current_app.extensions["fengqiao.rate_limits"][bucket]:
+            stats = limiter.get_window_stats(item, "fengqiao", bucket, key)
+            if stats.remaining <= 0:
+                wait = max(wait, stats.reset_time - now)
+    except Exception:
+        current_app.logger.exception("rate limit store unavailable")
+    return max(1, math.ceil(wait))
+
+
+def too_many(bucket: str, key: str | None = None) -> APIError:
+    """The 429 for ``bucket``: a Chinese message saying when, and ``Retry-After``."""
+    seconds = retry_after(bucket, key)
+    g.fq_retry_after = seconds
+    return APIError(429, [("", f"操作过于频繁，请 {wait_text(seconds)}后再试", "rate_limited")])
 
 
 def client_address() -> str:
@@ -50,7 +95,7 @@ def enforce(bucket: str) -> None:
             current_app.logger.exception("rate limit store unavailable")
             return
         if not allowed:
-            raise APIError(429, [("", "操作过于频繁，请稍后再试", "rate_limited")])
+            raise too_many(bucket)
 
 
 def rate_limited(bucket: str = "public_submit", methods: tuple[str, ...] = ("POST",)):
@@ -82,12 +127,23 @@ def exhausted(bucket: str, key: str | None = None) -> bool:
         return False
 
 
+def clear(bucket: str, key: str | None = None) -> None:
+    """Forget this client's (or ``key``'s) hits in ``bucket``."""
+    _each_limit(bucket, key, "clear")
+
+
 def count(bucket: str, key: str | None = None) -> None:
     """Record one event in ``bucket`` for this client (or ``key``), whoever is signed in."""
+    _each_limit(bucket, key, "hit")
+
+
+def _each_limit(bucket: str, key: str | None, method: str) -> None:
+    """Apply the limiter's ``method`` (hit, clear) to every limit of ``bucket``; a store that is
+    down is logged, never an error for the request."""
     limiter = current_app.extensions["fengqiao.ratelimiter"]
     key = key or client_address()
     try:
         for item in current_app.extensions["fengqiao.rate_limits"][bucket]:
-            limiter.hit(item, "fengqiao", bucket, key)
+            getattr(limiter, method)(item, "fengqiao", bucket, key)
     except Exception:
         current_app.logger.exception("rate limit store unavailable")

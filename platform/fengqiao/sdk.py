@@ -38,6 +38,7 @@ from fengqiao.masking import (
 )
 from fengqiao.orgs.info import OrgInfo, org_ancestors, org_unit, org_units
 from fengqiao.orgs.scope import Scope, scope_for
+from fengqiao.params import MAX_INT, int_arg, parse_int
 from fengqiao.plugins.base import API_VERSION, Plugin
 from fengqiao.plugins.state import is_active
 from fengqiao.ratelimit import rate_limited
@@ -54,6 +55,7 @@ from fengqiao.signals import (
     submission_received,
     user_created,
 )
+from fengqiao.tabular import read_table
 from fengqiao.validation import validate
 
 API_CHANGELOG = {
@@ -70,6 +72,12 @@ API_CHANGELOG = {
     "unit), mask_value, mask_text, mask_address, marked_schema; form definitions mark personal fields in "
     "ui.personal; permissions cases.reveal and audit.view. rate_limited (anonymous requests to public "
     "routes), safe_image (uploaded pictures checked by content and re-encoded).",
+    "1.4": "Scoped writes: get_in_scope (load a row in the caller's scope or 404), in_scope, not_found and "
+    "NOT_FOUND_MESSAGE (one answer for missing and out-of-scope objects). Plugin API blueprints get the "
+    "core API's CSRF rule (cookie-authenticated writes need X-CSRFToken). read_table (the bounded "
+    ".xlsx/.csv reader every import uses: rows, columns, cells and seconds capped). parse_int, int_arg "
+    "and MAX_INT (the one strict integer parser: ASCII digits in range, 4xx otherwise); <int:…> path "
+    "parameters accept ASCII digits up to MAX_INT only; Plugin.demo_only (loaded only in demo and testing).",
 }
 
 def cli_app():
@@ -109,6 +117,39 @@ def may_reveal(user, org_code: str) -> bool:
 
     path = db.scalar(sa.select(OrgUnit.path).where(OrgUnit.code == org_code))
     return bool(path) and allowed(user, path)
+
+
+NOT_FOUND_MESSAGE = "未找到该页面或记录"
+"""The one answer for an object that is missing or outside the caller's scope: it names
+nothing about the object (no "minor", no "other community"), so answers cannot be probed."""
+
+
+def not_found(pointer: str = "") -> APIError:
+    """The uniform 404 (``raise not_found()``; ``pointer`` names a body field that referred to it).
+    Pages get the Chinese error page, the API the JSON error shape."""
+    return APIError(404, [(pointer, NOT_FOUND_MESSAGE, "not_found")])
+
+
+def in_scope(path: str | None, permission: str, user=None) -> bool:
+    """Whether ``user`` (default: the signed-in one) holds ``permission`` over the unit at
+    materialized ``path`` (e.g. a row's ``org_path``)."""
+    return bool(path) and scope_for(current_user if user is None else user, permission).contains(path)
+
+
+def get_in_scope(model, ident, permission: str, *, path=None, pointer: str = ""):
+    """The row ``ident`` of ``model`` when the signed-in user holds ``permission`` over its
+    unit, else ``raise not_found(pointer)``: the one way to load an object for a read or a
+    write, so another community's object answers 404 exactly like a missing one.
+
+    ``path`` gives the row's unit path: an attribute name (default ``"org_path"``) or a
+    function of the row (e.g. ``lambda entry: db.get(Volunteer, entry.volunteer_id).org_path``)."""
+    row = db.get(model, ident) if isinstance(ident, int) and not isinstance(ident, bool) and 0 < ident <= MAX_INT else None
+    if row is None:
+        raise not_found(pointer)
+    where = path(row) if callable(path) else getattr(row, path or "org_path", None)
+    if not in_scope(where, permission):
+        raise not_found(pointer)
+    return row
 
 
 def plugin_settings(name: str) -> dict:
@@ -260,6 +301,9 @@ __all__ = [
     "external_url", "is_working_day", "org_ancestors", "org_unit", "org_units", "perform_action",
     "plugin_signal", "qr_data_uri", "qr_png", "send_signal", "submit_form", "today_local", "tracking_matches",
     "working_days_between", "write_lock", "rate_limited", "safe_image",
+    "NOT_FOUND_MESSAGE", "get_in_scope", "in_scope", "not_found",
+    "read_table",
+    "MAX_INT", "int_arg", "parse_int",
     "calendar_changed", "case_data", "cli_app", "plugin_settings",
     "API_CHANGELOG", "API_VERSION", "APIError", "Model", "Plugin", "Scope", "UTCDateTime",
     "ValidationFailed", "case_assigned", "case_closed", "case_created", "case_escalated",

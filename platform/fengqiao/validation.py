@@ -1,4 +1,4 @@
-"""JSON-Schema validation with one Chinese message per field and the contract's pointers.
+r"""JSON-Schema validation with one Chinese message per field and the contract's pointers.
 
 Validators are compiled once per schema and cached (``jsonschema.validate`` rebuilds the
 validator on every call, ~40× slower). Each schema gets two: jsonschema-rs (compiled Rust)
@@ -6,7 +6,18 @@ answers "is it valid?" first, in microseconds — the common case of every submi
 import row; only data it rejects goes through the reference ``jsonschema`` validator, which
 decides and explains. Both call the same Python format checkers; schemas where the two
 libraries could still disagree on "valid" (some regular-expression constructs, fractional
-``multipleOf``) get no fast validator at all. Errors become ``(pointer, message, code)`` where
+``multipleOf``) get no fast validator at all. The guarantee, held by
+``tests/forms/test_fast_validator.py`` and ``test_definition_refs.py``: the fast validator never
+accepts what the reference rejects. Python's ``\d``, ``\w``, ``\s`` and ``\b`` are Unicode-aware
+while jsonschema-rs follows ECMA-262 (ASCII ``\d``/``\w``), so a pattern is only "portable"
+where jsonschema-rs is the stricter: ``\d`` outside negated classes, no ``\D``, ``\w``,
+``\W``, ``\s``, ``\S``, ``\b``, ``\B``, ``\p{…}``.
+
+Formats are jsonschema's 2020-12 checkers (RFC 3339 ``time`` with an offset, not the draft-3
+``HH:MM:SS`` that a bare ``FormatChecker()`` picks) plus Fengqiao's own. References never
+leave the document: the validators get a registry that cannot retrieve anything (forms check
+already refuses such a ``$ref``; one stored before is reported as a ``$ref`` problem, a 422,
+never fetched). Errors become ``(pointer, message, code)`` where
 ``code`` is the JSON-Schema keyword and ``pointer`` names the field the user must fix: the
 missing field for ``required``/``dependentRequired``, the unknown key for
 ``additionalProperties``.
@@ -16,16 +27,27 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urljoin
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
+from referencing import Registry
+from referencing.exceptions import Unresolvable
+from referencing.jsonschema import DRAFT202012
 
 from fengqiao.errors import Problem, ValidationFailed
 
-FORMAT_CHECKER = FormatChecker()
+# The 2020-12 checkers, copied so our own formats (fengqiao.forms.formats) are added to this
+# checker only. ``FormatChecker()`` would mix drafts: its ``time`` is draft 3's.
+FORMAT_CHECKER = FormatChecker(())
+FORMAT_CHECKER.checkers = dict(Draft202012Validator.FORMAT_CHECKER.checkers)
+# Resolves references inside the schema itself and retrieves nothing (the library's default
+# would fetch any remote ``$ref`` over HTTP on every validation).
+LOCAL_ONLY = Registry()
+BROKEN_REF: Problem = ("", "表单定义引用了本文件以外或不存在的 schema（$ref），无法校验，请联系管理员修正表单", "$ref")
 
 TYPE_NAMES = {
     "string": "文本",
@@ -153,19 +175,89 @@ def _leaves(error: ValidationError) -> Iterable[ValidationError]:
         yield error
 
 
+# Every keyword of 2020-12 whose value is a schema, a list of schemas or a map of them.
+SCHEMA_KEYWORDS = ("not", "if", "then", "else", "items", "contains", "additionalProperties",
+                   "unevaluatedProperties", "unevaluatedItems", "propertyNames", "contentSchema")
+SCHEMA_LIST_KEYWORDS = ("allOf", "anyOf", "oneOf", "prefixItems")
+SCHEMA_MAP_KEYWORDS = ("properties", "patternProperties", "$defs", "dependentSchemas")
+REF_KEYWORDS = ("$ref", "$dynamicRef")
+
+
+def schema_slots(
+    schema: Any, path: list[Any] | None = None, keyword: str | None = None, base: str = ""
+) -> Iterator[tuple[dict | bool, list[Any], str | None, str]]:
+    """Every subschema, booleans included: (schema, path, keyword holding it, base URI).
+
+    Only schema positions are walked: a ``"$ref"`` key inside ``const`` or ``enum`` is data."""
+    path = path or []
+    if isinstance(schema, bool):
+        yield schema, path, keyword, base
+        return
+    if not isinstance(schema, dict):
+        return  # not a schema: the meta-schema check reports it
+    if isinstance(schema.get("$id"), str):
+        base = urljoin(base, schema["$id"])
+    yield schema, path, keyword, base
+    for key, value in schema.items():
+        if key in SCHEMA_KEYWORDS:
+            yield from schema_slots(value, [*path, key], key, base)
+        elif key in SCHEMA_LIST_KEYWORDS and isinstance(value, list):
+            for i, sub in enumerate(value):
+                yield from schema_slots(sub, [*path, key, i], key, base)
+        elif key in SCHEMA_MAP_KEYWORDS and isinstance(value, dict):
+            for name, sub in value.items():
+                yield from schema_slots(sub, [*path, key, name], key, base)
+
+
+def reference_faults(schema: dict, path: list[Any] | None = None) -> Iterator[tuple[list[Any], str, str, str]]:
+    """``(path, keyword, ref, fault)`` for every ``$ref``/``$dynamicRef`` the validators could
+    not follow inside ``schema`` itself: ``"external"`` (not a ``#`` fragment: it would leave
+    the document), ``"missing"`` (names nothing) or ``"not_schema"`` (names a non-schema)."""
+    resource = DRAFT202012.create_resource(schema)
+    root = resource.id() or ""
+    registry = LOCAL_ONLY.with_resource(root, resource)
+    for sub, where, _, base in schema_slots(schema, path, None, root):
+        if not isinstance(sub, dict):
+            continue
+        for keyword in REF_KEYWORDS:
+            ref = sub.get(keyword)
+            if not isinstance(ref, str):
+                continue
+            if not ref.startswith("#"):
+                yield where, keyword, ref, "external"
+                continue
+            try:
+                target = registry.resolver(base_uri=base).lookup(ref).contents
+            except Unresolvable:
+                yield where, keyword, ref, "missing"
+                continue
+            if not isinstance(target, dict | bool):
+                yield where, keyword, ref, "not_schema"
+
+
 class SchemaValidator:
     """One schema's compiled validators: ``fast`` (jsonschema-rs) says whether an instance is
-    valid; ``reference`` (jsonschema) decides what ``fast`` rejects and lists the errors."""
+    valid; ``reference`` (jsonschema) decides what ``fast`` rejects and lists the errors.
+    ``broken_refs``: a ``$ref`` cannot be followed (see :func:`reference_faults`), so every
+    instance gets the one :data:`BROKEN_REF` problem."""
 
-    __slots__ = ("schema", "reference", "fast")
+    __slots__ = ("schema", "reference", "fast", "broken_refs")
 
     def __init__(self, schema: dict) -> None:
         self.schema = schema
-        self.reference = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
-        self.fast = _fast_validator(schema)
+        self.broken_refs = next(reference_faults(schema), None) is not None
+        self.reference = Draft202012Validator(schema, format_checker=FORMAT_CHECKER, registry=LOCAL_ONLY)
+        self.fast = None if self.broken_refs else _fast_validator(schema)
 
     def is_valid(self, instance: Any) -> bool:
-        return (self.fast is not None and self.fast.is_valid(instance)) or self.reference.is_valid(instance)
+        if self.broken_refs:
+            return False
+        if self.fast is not None and self.fast.is_valid(instance):
+            return True
+        try:
+            return self.reference.is_valid(instance)
+        except Unresolvable:  # a dynamic reference resolved only at validation time
+            return False
 
     def iter_errors(self, instance: Any) -> Iterable[ValidationError]:
         return self.reference.iter_errors(instance)
@@ -174,12 +266,17 @@ class SchemaValidator:
 # Regular-expression pieces that mean the same to Python's ``re`` and to jsonschema-rs, or
 # where jsonschema-rs is the stricter (``\d`` is ASCII there, ``$`` takes no final newline):
 # literals, ``\uXXXX``, ``.``, escaped metacharacters, classes without a nested ``[`` (so
-# no ``[:alpha:]``), groups, alternation, anchors and counted quantifiers. ``\s``, ``\w``,
-# ``\b``, look-arounds, flags and ``\p{…}`` differ at the edges (a BOM is ``\s`` only to
-# jsonschema-rs): a schema using them is validated by the reference alone.
-_ESCAPE = r"(?:\\[dD.\-\\/()\[\]{}+*?|^$]|\\u[0-9a-fA-F]{4})"
+# no ``[:alpha:]``), groups, alternation, anchors and counted quantifiers. ``\d`` is allowed
+# only where it narrows what matches: not as ``\D`` nor inside ``[^…]`` (there ASCII-only
+# would let ``٣`` or ``１`` through). ``\s``, ``\w``, ``\b`` and their negations, look-arounds,
+# flags and ``\p{…}`` differ at the edges (a BOM is ``\s`` only to jsonschema-rs, ``é`` is
+# ``\w`` only to Python): a schema using them is validated by the reference alone.
+_LITERAL_ESCAPE = r"\\[.\-\\/()\[\]{}+*?|^$]|\\u[0-9a-fA-F]{4}"
+_ESCAPE = rf"(?:\\d|{_LITERAL_ESCAPE})"
+_CLASS = rf"\[(?!\^)(?:{_ESCAPE}|[^\\\[\]])+\]"
+_NEGATED_CLASS = rf"\[\^(?:{_LITERAL_ESCAPE}|[^\\\[\]])+\]"
 _PORTABLE_PATTERN = re.compile(
-    rf"(?:{_ESCAPE}|\(\?:|\((?!\?)|\{{\d+(?:,\d*)?\}}|\[\^?(?:{_ESCAPE}|[^\\\[\]])+\]|[^\\\[\]{{}}(])*"
+    rf"(?:{_ESCAPE}|\(\?:|\((?!\?)|\{{\d+(?:,\d*)?\}}|{_CLASS}|{_NEGATED_CLASS}|[^\\\[\]{{}}(])*"
 )
 
 
@@ -239,11 +336,20 @@ def validator_for(schema: dict) -> SchemaValidator:
 
 
 def problems(validator: SchemaValidator | Draft202012Validator, instance: Any) -> list[Problem]:
-    """Every problem once, in document order; the first message per pointer wins."""
+    """Every problem once, in document order; the first message per pointer wins.
+
+    A ``$ref`` that cannot be resolved locally (a definition stored before forms check
+    refused it) is the definition's fault, reported as one ``$ref`` problem, not a 500."""
+    if getattr(validator, "broken_refs", False):
+        return [BROKEN_REF]
     if getattr(validator, "fast", None) is not None and validator.fast.is_valid(instance):
         return []
+    try:
+        errors = list(validator.iter_errors(instance))
+    except Unresolvable:
+        return [BROKEN_REF]
     seen: dict[tuple[str, str], Problem] = {}
-    for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
+    for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
         for leaf in _leaves(error):
             for problem in _problems_for(leaf):
                 seen.setdefault((problem[0], problem[2]), problem)

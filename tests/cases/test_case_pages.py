@@ -6,7 +6,7 @@ import re
 
 from fengqiao.testing.plugin import csrf_token, login, submit_form
 
-REQUEST = {"request_type": "complaint", "summary": "湖滨路烧烤店夜间油烟噪音扰民",
+REQUEST = {"request_type": "help", "summary": "湖滨路烧烤店夜间油烟噪音扰民",  # 投诉 would hide the caller
            "content": "每晚十点后油烟和噪音很大。", "caller_name": "陈德福",
            "caller_mobile": "13800138000", "id_card": "339901195203140111"}
 

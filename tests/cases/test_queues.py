@@ -22,7 +22,8 @@ INCIDENT = {"summary": "揽月花园3幢楼道堆物", "category": "安全隐患
             "location": {"address": "揽月花园3幢"}}
 
 
-def _submit(client, org=LANYUE, summary="夜间噪音扰民", mobile="13800138000", kind="report") -> str:
+def _submit(client, org=LANYUE, summary="夜间噪音扰民", mobile="13800138000", kind="help") -> str:
+    """求助 by default: 投诉/举报 hide the caller (and their phone tail) from the community."""
     data = {**REQUEST, "summary": summary, "caller_mobile": mobile, "request_type": kind}
     return submit_form(client, "livelihood-request", data, org=org)["case_number"]
 

@@ -21,7 +21,7 @@ from fengqiao.testing.plugin import TEST_SECRET, api_token
 PERSONAS = ("anonymous", "resident", "zhangmin", "shenli", "hanzhiming", "zhifa", "ducha", "lingdao", "admin")
 STAFF = PERSONAS[2:]
 COMMUNITY_A, GRID_A, COMMUNITY_B = "339901001001", "339901001001001", "339901001002"
-UNLIMITED = {name: "100000/minute" for name in ("login", "login_failures", "public_submit", "track")}
+UNLIMITED = {name: "100000/minute" for name in ("login", "login_failures", "public_submit", "public_upload", "track")}
 
 INCIDENT = {"summary": "揽月花园5幢路灯不亮", "category": "市容环境", "description": "路灯坏了三天。",
             "location": {"address": "揽月花园5幢"}}

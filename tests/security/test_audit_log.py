@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from fengqiao.testing.plugin import login, submit_form
 
-REQUEST = {"request_type": "complaint", "summary": "烧烤店油烟扰民", "content": "每晚十点后油烟很大。",
+REQUEST = {"request_type": "help",  # 求助: 投诉/举报 hide the caller from the community
+           "summary": "烧烤店油烟扰民", "content": "每晚十点后油烟很大。",
            "caller_name": "陈德福", "caller_mobile": "13800138000", "id_card": "339901195203140111"}
 
 
@@ -52,7 +53,8 @@ def test_exports_are_audited(app, client, bearer):
     from fengqiao.models import AuditEntry
 
     with app.app_context():
-        rows = [(e.actor_name, e.action, e.record, e.detail) for e in db.scalars(sa.select(AuditEntry).order_by(AuditEntry.id))]
+        rows = [(e.actor_name, e.action, e.record, e.detail) for e in db.scalars(
+            sa.select(AuditEntry).where(AuditEntry.action.startswith("export.")).order_by(AuditEntry.id))]
     assert rows == [("lingdao", "export.cases", "cases", {"filters": {"state": "accepted"}, "view": "all"}),
                     ("shenli", "export.submissions", "form:livelihood-request", {"rows": 1})]
 
@@ -101,10 +103,10 @@ def test_the_log_paginates(app, client, login_as):
 
         db.commit()
     login_as("admin")
-    first = client.get("/admin/audit").get_data(as_text=True)
+    first = client.get("/admin/audit?action=export.cases").get_data(as_text=True)  # not the accounts
     assert first.count("<tr data-action") == admin_audit.PAGE_SIZE and "batch-52" in first
     cursor = first.split("cursor=")[1].split('"')[0].split("&")[0]
-    second = client.get(f"/admin/audit?cursor={cursor}").get_data(as_text=True)
+    second = client.get(f"/admin/audit?action=export.cases&cursor={cursor}").get_data(as_text=True)
     assert second.count("<tr data-action") == 3 and "batch-0<" in second
 
 
@@ -138,7 +140,8 @@ def test_a_supervisor_of_a_street_sees_only_its_subtree(app, client, bearer):
         db.commit()
         db.refresh(user)  # the session keeps loaded objects across commits
         audit.record("export.cases", user=user, record_ref="cases")
-        seen = [e.case_number for e in db.scalars(audit.visible_entries(user))]
+        seen = [e.case_number for e in db.scalars(audit.visible_entries(user))
+                if not e.action.startswith(("account.", "token."))]  # its accounts' rows: test_account_audit
     assert seen == [numbers[0]]
 
 
@@ -152,7 +155,7 @@ def test_plugins_audit_through_the_sdk(app, client, demo):
                                   headers={"User-Agent": "pytest-agent"}):
         sdk.audit("hello.export", actor="shenli", case_number=number, field="/caller_name", reason="回访",
                   detail={"rows": 1})
-        entry = db.scalar(sa.select(AuditEntry))
+        entry = db.scalar(sa.select(AuditEntry).where(AuditEntry.action == "hello.export"))
         assert (entry.action, entry.actor_name, entry.case_number) == ("hello.export", "shenli", number)
         assert (entry.client_addr, entry.user_agent, entry.field, entry.detail) == (
             "10.1.2.3", "pytest-agent", "/caller_name", {"rows": 1})

@@ -10,7 +10,8 @@ from fengqiao.testing.plugin import browser_login, submit_form
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 ID, MOBILE = "339901195203140111", "13800138000"
-REQUEST = {"request_type": "complaint", "summary": "烧烤店油烟扰民", "content": "每晚十点后油烟很大。",
+# 求助: a 投诉 would hide the caller from shenli (ui.hidden_from_handler)
+REQUEST = {"request_type": "help", "summary": "烧烤店油烟扰民", "content": "每晚十点后油烟很大。",
            "caller_name": "陈德福", "caller_mobile": MOBILE, "id_card": ID}
 
 

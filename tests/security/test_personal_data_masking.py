@@ -15,7 +15,8 @@ import pytest
 from fengqiao.testing.plugin import csrf_token, login, submit_form
 
 ID, MOBILE, OTHER_MOBILE = "339901195203140111", "13800138000", "13912345678"
-REQUEST = {"request_type": "complaint", "summary": f"烧烤店油烟扰民，回电 {OTHER_MOBILE}",
+REQUEST = {"request_type": "help",  # 求助: 投诉/举报 hide the caller from the community
+           "summary": f"烧烤店油烟扰民，回电 {OTHER_MOBILE}",
            "content": f"每晚十点后油烟很大，可拨打 {OTHER_MOBILE} 联系我。", "caller_name": "陈德福",
            "caller_mobile": MOBILE, "id_card": ID}
 DISPUTE = {"dispute_type": "邻里纠纷", "summary": "楼上漏水", "facts": "楼上卫生间漏水到楼下。", "source": "当事人申请",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, g, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import AnonymousUserMixin, LoginManager
 
+from fengqiao.accounts import sessions
 from fengqiao.accounts.service import user_for_token
 from fengqiao.db import db
-from fengqiao.errors import APIError
+from fengqiao.errors import APIError, wants_json
 from fengqiao.models import User
 
 login_manager = LoginManager()
@@ -36,7 +37,20 @@ def _load_user(session_id: str) -> User | None:
     user = db.get(User, user_id)
     if user is None or not user.active or user.session_epoch != epoch:
         return None
-    return user
+    ended = sessions.state(user)
+    if ended == sessions.EXPIRED:
+        _forget_expired_session()
+    return None if ended else user
+
+
+def _forget_expired_session() -> None:
+    """Past the absolute lifetime: drop the sign-in from the cookie and say why (once)."""
+    for key in ("_user_id", "_fresh", "_id", sessions.SESSION_KEY):
+        session.pop(key, None)
+    hours = sessions.max_hours()
+    if wants_json():
+        raise APIError(401, [("", f"登录已超过 {hours} 小时，会话已过期，请重新登录", "session_expired")])
+    session["_flashes"] = [("info", f"登录已超过 {hours} 小时，已自动退出，请重新登录")]
 
 
 @login_manager.request_loader
@@ -76,4 +90,6 @@ class TokenAwareSessionInterface(SecureCookieSessionInterface):
 
 def init_auth(app: Flask) -> None:
     login_manager.init_app(app)
+    sessions.init_sessions(app)
+    from fengqiao.accounts import audit_trail  # noqa: F401  (registers the flush hook)
     app.session_interface = TokenAwareSessionInterface()

@@ -2,7 +2,10 @@
 administrator's levers (end every session, revoke API tokens, lift a lockout).
 
 Every change that should throw out sessions bumps ``User.session_epoch`` (the session cookie
-carries the epoch it was signed in under; the user loader refuses an older one).
+carries the epoch it was signed in under; the user loader refuses an older one) and ends the
+user's server-side session rows. A password change also revokes the user's API tokens.
+Changes are audited by ``accounts.audit_trail``; the administrator's levers that change no
+audited column (sign out everywhere, unlock) write their row here.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import time
 import pyotp
 import sqlalchemy as sa
 
+from fengqiao.accounts import audit_trail, sessions
 from fengqiao.accounts.passwords import hash_password, policy_problem, verify_password
 from fengqiao.db import db, utcnow
 from fengqiao.errors import ValidationFailed
@@ -26,11 +30,19 @@ TOTP_WINDOW = 1  # accept the previous and next 30-second step too (phone clocks
 def end_sessions(user: User) -> None:
     """Sign the user out everywhere (browser sessions; API tokens are separate)."""
     user.session_epoch = (user.session_epoch or 0) + 1
+    sessions.end_all(user)
+
+
+def sign_out_everywhere(user: User) -> None:
+    """The administrator's 「强制退出所有登录」: end every session, audited."""
+    end_sessions(user)
+    audit_trail.entry(db, "account.sessions_end", user)
 
 
 def change_password(user: User, current: str, new: str, confirm: str) -> None:
     """Check and set a new password; raises ValidationFailed naming each field. Ends the
-    user's other sessions (the caller signs this one in again under the new epoch)."""
+    user's sessions (the caller signs this one in again under the new epoch) and revokes
+    the user's API tokens: whoever knew the old password may have taken one."""
     problems = []
     if not verify_password(user.password_hash, current or ""):
         problems.append(("/current_password", "当前密码不正确", "invalid_credentials"))
@@ -46,7 +58,8 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
     end_sessions(user)
-    log.info("password changed for user id %s", user.id)
+    revoked = revoke_tokens(user)
+    log.info("password changed for user id %s (%d API tokens revoked)", user.id, revoked)
 
 
 def new_totp_secret() -> str:
@@ -107,14 +120,20 @@ def tokens_of(user: User) -> list[ApiToken]:
 
 
 def revoke_tokens(user: User, token_id: int | None = None) -> int:
-    """Revoke one of the user's API tokens (or all of them); returns how many were live."""
-    stmt = (sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow()))
+    """Revoke one of the user's API tokens (or all of them); returns how many were live.
+    Row by row through the ORM, so each revocation is audited."""
+    stmt = sa.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     if token_id is not None:
         stmt = stmt.where(ApiToken.id == token_id)
-    return db.execute(stmt).rowcount or 0
+    rows = list(db.scalars(stmt))
+    now = utcnow()
+    for row in rows:
+        row.revoked_at = now
+    return len(rows)
 
 
 def unlock(user: User) -> None:
+    """Clear the account's failure count (kept for older versions' lockouts), audited."""
     user.locked_until = None
     user.failed_logins = 0
+    audit_trail.entry(db, "account.unlock", user)

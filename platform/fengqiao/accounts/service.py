@@ -15,14 +15,12 @@ from fengqiao.db import db, utcnow
 from fengqiao.errors import ValidationFailed
 from fengqiao.models import ApiToken, Membership, OrgUnit, User
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
 TOKEN_LIFETIME = timedelta(days=30)
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,64}$")
 
 
 class LoginFailed(Exception):
-    """Wrong credentials or a locked account; ``message`` is shown to the user as is."""
+    """Wrong credentials, or a sign-in slowed down; ``message`` is shown to the user as is."""
 
     def __init__(self, message: str, code: str = "invalid_credentials"):
         self.message = message
@@ -63,21 +61,17 @@ def create_user(
 
 
 def authenticate(username: str, password: str, now: datetime | None = None) -> User:
-    """Check credentials with lockout after repeated failures. Commits the outcome."""
+    """Check credentials; an unknown username and a wrong password look the same (same
+    hashing work, same message, nothing written). Repeated failures are slowed down by
+    ``login_guard`` per account and address, never by locking the account here (anyone
+    could lock anyone out). Commits a successful sign-in."""
     now = now or utcnow()
     user = db.scalar(sa.select(User).where(sa.func.lower(User.username) == (username or "").strip().lower()))
-    if user is not None and user.locked_until and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise LoginFailed(f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试", "locked")
     ok = verify_password(user.password_hash if user else None, password or "")
-    if user is None or not ok or not user.active:
-        if user is not None and not ok:
-            user.failed_logins += 1
-            if user.failed_logins >= MAX_FAILED_LOGINS:
-                user.locked_until = now + LOCKOUT
-                user.failed_logins = 0
-            db.commit()
-        raise LoginFailed("用户名或密码错误" if user is None or not ok else "账户已停用")
+    if user is None or not ok:
+        raise LoginFailed("用户名或密码错误")
+    if not user.active:
+        raise LoginFailed("账户已停用")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.failed_logins = 0

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request, session
+from flask import Blueprint, request
 
-from fengqiao.csrf import csrf
+from fengqiao.csrf import protect_cookie_writes
 from fengqiao.errors import APIError
+from fengqiao.params import int_arg
 from fengqiao.validation import validate
 
 api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-@api_bp.before_request
-def _csrf_for_cookie_sessions():
-    """Cookie-authenticated writes need the CSRF header; bearer-token calls do not."""
-    if request.method in ("GET", "HEAD", "OPTIONS") or request.headers.get("Authorization"):
-        return
-    if "_user_id" not in session:
-        return
-    csrf.protect()  # raises CSRFError: answered as 400 with code "csrf"
+api_bp.before_request(protect_cookie_writes)  # cookie writes need X-CSRFToken (plugin APIs too)
 
 
 def json_body(schema: dict | None = None) -> Any:
@@ -36,10 +30,7 @@ def json_body(schema: dict | None = None) -> Any:
 
 
 def page_limit(default: int = 50, maximum: int = 200) -> int:
-    raw = request.args.get("limit", str(default))
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise APIError(422, [("/limit", f"limit 应为 1–{maximum} 的整数", "range")])
-    return int(raw)
+    return int_arg("limit", default, minimum=1, maximum=maximum, message=f"limit 应为 1–{maximum} 的整数", code="range")
 
 
 from fengqiao.api import auth, cases, forms, jobs, metrics, openapi, orgs, system, track, users  # noqa: E402,F401

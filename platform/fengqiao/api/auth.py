@@ -6,15 +6,13 @@ import sqlalchemy as sa
 from flask import request
 
 from fengqiao.access import login_required, public
-from fengqiao.accounts.login_guard import record_failure, sign_in
-from fengqiao.accounts.security import check_totp
+from fengqiao.accounts.login_guard import second_factor_ok, sign_in
 from fengqiao.accounts.service import LoginFailed, issue_token, token_digest
 from fengqiao.api import api_bp, json_body
 from fengqiao.api.openapi import document
 from fengqiao.db import db, utcnow
 from fengqiao.errors import APIError
 from fengqiao.models import ApiToken
-from fengqiao.ratelimit import enforce
 
 TOKEN_REQUEST = {
     "type": "object",
@@ -31,24 +29,19 @@ TOKEN_REQUEST = {
 @api_bp.post("/auth/token")
 @public
 def issue_api_token():
-    enforce("login")
     body = json_body(TOKEN_REQUEST)
-    try:
+    try:  # failures are rate-limited and slowed down inside; successes are not
         user = sign_in(body["username"], body["password"])
+        if user.totp_enabled and not second_factor_ok(user, body.get("otp", "")):
+            raise APIError(401, [("/otp", "该账户已开启两步验证，请提供正确的 6 位动态验证码（otp）", "otp_required")])
     except LoginFailed as failed:
         raise APIError(401, [("", failed.message, failed.code)]) from None
-    if user.totp_enabled and not check_totp(user, body.get("otp", "")):
-        try:
-            record_failure(user)
-        except LoginFailed as failed:
-            raise APIError(401, [("", failed.message, failed.code)]) from None
-        raise APIError(401, [("/otp", "该账户已开启两步验证，请提供正确的 6 位动态验证码（otp）", "otp_required")])
     return {"token": issue_token(user), "token_type": "Bearer"}, 200
 
 
 document("/auth/token", "post", "用户名密码换取访问令牌", body=TOKEN_REQUEST, secured=False,
-         responses={200: "{token, token_type}", 401: "用户名或密码错误/账户锁定", 415: "非 JSON",
-                    422: "字段错误", 429: "请求过于频繁"})
+         responses={200: "{token, token_type}", 401: "用户名或密码错误/失败次数过多（稍后再试）", 415: "非 JSON",
+                    422: "字段错误", 429: "请求过于频繁（说明何时可再试，并带 Retry-After）"})
 
 
 @api_bp.post("/auth/revoke")

@@ -13,9 +13,9 @@ from fengqiao.cases import bulk, engine, queries
 from fengqiao.cases.export import cases_workbook
 from fengqiao.cases.facts import case_facts
 from fengqiao.cases.reveal import MAX_POINTER, MAX_REASON, reveal
+from fengqiao.cases.visibility import case_definition
 from fengqiao.errors import APIError
 from fengqiao.exports import xlsx_response
-from fengqiao.forms.display import masking_definition
 from fengqiao.masking import mask_data, mask_text
 from fengqiao.orgs.scope import scope_for
 
@@ -62,7 +62,7 @@ def show_case(number: str):
         raise APIError(404)
     body = case.summary_json()
     body.pop("title")
-    definition = masking_definition(case.form_key, case.form_version)
+    definition = case_definition(case, current_user._get_current_object())
     data = mask_data(definition["schema"] if definition else {}, case.data)
     body.update(
         data=data,
@@ -137,7 +137,8 @@ document("/cases/{number}", "get", "事项详情（个人信息已脱敏）",
          responses={200: "事项", 401: "未登录", 404: "不存在或无权查看"})
 document("/cases/{number}/reveal", "post", "查看一个个人信息字段的完整值（须填写理由，记入审计日志）",
          body=REVEAL_BODY,
-         responses={200: "{field, value}", 401: "未登录", 403: "无查看完整个人信息的权限（已记入审计日志）",
+         responses={200: "{field, value}", 401: "未登录",
+                    403: "无查看完整个人信息的权限，或该字段对本单位（承办单位）隐藏（均记入审计日志）",
                     404: "不存在或无权查看", 422: "未填写理由或字段不存在"})
 document("/cases/{number}/actions/{action}", "post", "办理事项：认领或按流程流转", body=ACTION_BODY,
          responses={200: "新的状态与版本", 401: "未登录", 403: "当前状态或角色不允许",

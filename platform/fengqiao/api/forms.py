@@ -10,19 +10,15 @@ from fengqiao.api import api_bp, json_body
 from fengqiao.api.openapi import document, query
 from fengqiao.errors import APIError
 from fengqiao.forms import store
-from fengqiao.forms.submit import submit
-from fengqiao.ratelimit import enforce
+from fengqiao.forms.submit import idempotency, submit
+from fengqiao.params import int_arg
+from fengqiao.ratelimit import client_address, enforce
 
 JSON_BODY_LIMIT = 1024 * 1024  # form data is text; files go through uploads
 
 
 def _version_param() -> int | None:
-    raw = request.args.get("version")
-    if raw is None:
-        return None
-    if not raw.isdigit() or int(raw) < 1:
-        raise APIError(422, [("/version", "version 应为正整数", "type")])
-    return int(raw)
+    return int_arg("version", minimum=1, message="version 应为正整数")
 
 
 @api_bp.get("/forms")
@@ -55,12 +51,15 @@ def create_submission(key: str):
     data = json_body()
     if not isinstance(data, dict):
         raise APIError(422, [("", "提交内容应为 JSON 对象", "type")])
-    if version.definition["access"] == "public":
-        enforce("public_submit")
+    enforce("public_submit")  # anonymous callers only: staff sessions and tokens pass
     key_header = request.headers.get("Idempotency-Key")
     if key_header is not None and not (1 <= len(key_header) <= 128):
         raise APIError(422, [("/Idempotency-Key", "Idempotency-Key 长度应为 1–128", "maxLength")])
-    result = submit(version, data, current_user, "api", request.args.get("org"), key_header)
+    org = request.args.get("org")
+    # Scoped to the caller and this form: a key replays only the caller's own case.
+    scoped = (idempotency(key_header, version.definition["key"], current_user, client_address(), data, org)
+              if key_header else None)
+    result = submit(version, data, current_user, "api", org, scoped)
     body = {"case_number": result.case_number, "tracking_code": result.tracking_code}
     return body, 200 if result.replayed else 201
 
@@ -73,7 +72,9 @@ document("/forms/{key}/submissions", "post", "提交表单并生成事项", secu
          body={"type": "object", "description": "表单数据，按表单 schema 校验"},
          params=[query("org", "受理单位代码（默认：提交人所在单位或县级）"),
                  query("version", "按指定版本校验", {"type": "integer"}),
-                 {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"}}],
-         responses={201: "{case_number, tracking_code}", 200: "同一 Idempotency-Key 的重放", 400: "JSON 格式错误",
+                 {"name": "Idempotency-Key", "in": "header", "required": False,
+                  "description": "按调用方（登录用户或匿名客户端地址）和表单区分；同一键、不同内容返回 422 idempotency_mismatch",
+                  "schema": {"type": "string", "minLength": 1, "maxLength": 128}}],
+         responses={201: "{case_number, tracking_code}", 200: "同一调用方在同一表单以同一 Idempotency-Key 重放相同内容", 400: "JSON 格式错误",
                     401: "需登录", 404: "表单不存在", 410: "表单已停用", 413: "内容过大",
                     415: "非 JSON", 422: "字段校验失败", 429: "请求过于频繁"})

@@ -22,6 +22,7 @@ from fengqiao.db import db
 from fengqiao.errors import APIError, ValidationFailed
 from fengqiao.models import Case, Membership, OrgUnit, User
 from fengqiao.orgs.scope import scope_for
+from fengqiao.params import parse_int
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def parse_selection(values: Iterable[str]) -> list[tuple[str, int | None]]:
         number, _, version = value.strip().rpartition(":")
         if not number:
             number, version = version, ""
-        selection.append((number, int(version) if version.isdigit() else None))
+        selection.append((number, parse_int(version)))
     return selection
 
 

@@ -18,6 +18,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from fengqiao.db import LOCAL_TZ
+from fengqiao.input_guard import too_deep
 
 ORG_LABELS = ("所属单位", "所属单位代码", "单位代码", "org")
 IGNORED_LABELS = ("行号", "问题")  # the rejected-rows report's own columns
@@ -181,6 +182,8 @@ def _scalar(value: Any, schema: dict) -> Any:
 
 def _json_cell(value: Any, shape: type, message: str) -> Any:
     """A cell holding JSON of ``shape`` (list or dict); ``message`` says what to write instead."""
+    if too_deep(text(value)):  # a cell of 30,000 '[' would overflow the parser
+        raise CellProblem(message)
     try:
         parsed = json.loads(text(value))
     except ValueError as err:

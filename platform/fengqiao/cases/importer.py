@@ -16,8 +16,6 @@ Imported rows are records being moved in, not new reports: no ``case_created`` /
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from fengqiao import tabular
 from fengqiao.cases import sla
 from fengqiao.cases.import_cells import (
     IGNORED_LABELS,
@@ -46,8 +45,13 @@ from fengqiao.exports import safe_cell
 from fengqiao.forms import store
 from fengqiao.forms.submit import clean, phone_tail
 from fengqiao.models import Case, CaseEvent, OrgUnit, Submission
+from fengqiao.params import parse_int
 
 MAX_ROWS = 1_000_000
+MAX_COLUMNS = 500
+MAX_CELLS = 50_000_000  # fifty cells a row at the most rows
+MAX_UNPACKED = 4 << 30  # bytes of a 1,000,000-row workbook once unpacked, with room to spare
+READ_SECONDS = 900.0
 BATCH = 5_000
 CHANNEL = "import"
 CASES, SUBMISSIONS, EVENTS = Case.__table__, Submission.__table__, CaseEvent.__table__
@@ -101,35 +105,13 @@ class _Unit:
 
 def read_table(data: bytes, filename: str) -> list[tuple[int, list[Any]]]:
     """(row number, cells) of every non-blank row of a .csv (UTF-8, BOM or not, else GB18030)
-    or the first sheet of an .xlsx."""
-    suffix = Path(filename).suffix.lower()
-    if suffix == ".csv":
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                decoded = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:  # pragma: no cover - gb18030 decodes nearly anything
-            raise ImportFailed("CSV 文件编码无法识别，请另存为 UTF-8")
-        try:
-            rows = list(enumerate(csv.reader(io.StringIO(decoded, newline="")), start=1))
-        except csv.Error as err:
-            raise ImportFailed(f"CSV 文件格式错误：{err}") from err
-    elif suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as err:  # zipfile/XML errors of a damaged or mislabelled file
-            raise ImportFailed(f"无法读取 Excel 文件：{err}") from err
-        try:
-            rows = list(enumerate((list(r) for r in wb.worksheets[0].iter_rows(values_only=True)), start=1))
-        finally:
-            wb.close()
-    else:
-        raise ImportFailed("只支持 .csv 或 .xlsx 文件")
-    return [(n, cells) for n, cells in rows if any(text(c) for c in cells)]
+    or the first sheet of an .xlsx, read within :mod:`fengqiao.tabular`'s limits (generous:
+    this is the operator's CLI, but a forged file must still be refused at once)."""
+    try:
+        return tabular.read_table(data, filename, rows=MAX_ROWS + 10, columns=MAX_COLUMNS,
+                                  cells=MAX_CELLS, seconds=READ_SECONDS, unpacked=MAX_UNPACKED)
+    except ValidationFailed as refused:
+        raise ImportFailed("；".join(m for _p, m, _c in refused.problems)) from None
 
 
 @dataclass
@@ -207,7 +189,8 @@ def _column_of(pointer: str, columns: _Columns, fields: list[Field]) -> str:
     for index, f in columns.fields.items():
         if parts[:len(f.path)] == f.path:
             rest = parts[len(f.path):]
-            return columns.header[index] + "".join(f"[{int(p) + 1}]" if p.isdigit() else f".{p}" for p in rest)
+            return columns.header[index] + "".join(f"[{parse_int(p) + 1}]" if parse_int(p) is not None else f".{p}"
+                                               for p in rest)
     for f in fields:
         if parts[:len(f.path)] == f.path:
             return f.title

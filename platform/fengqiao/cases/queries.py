@@ -212,6 +212,10 @@ def queue_query(user: User, filters: Filters, now: datetime | None = None, view:
     stmt = stmt.where(_view_clause(view, user, now or utcnow()))
     if filters.q:
         stmt = stmt.where(_search(filters.q))
+        if PHONE_TAIL.match(filters.q):  # a phone hidden from the caller's unit finds nothing
+            from fengqiao.cases.visibility import tail_searchable
+
+            stmt = stmt.where(tail_searchable(user))
     return stmt
 
 

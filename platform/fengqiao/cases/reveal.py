@@ -2,8 +2,9 @@
 
 The API (``POST /api/v1/cases/{number}/reveal``) and the case page's button both call
 :func:`reveal`, so the checks and the audit row are the same for both: 404 for a case the
-caller cannot see, 403 without ``cases.reveal`` for the case's unit (the attempt is
-audited too), 422 without a reason or for a pointer that names no value.
+caller cannot see, 403 without ``cases.reveal`` for the case's unit or for a field the form
+hides from the caller's unit (``ui.hidden_from_handler``: only the accepting level may; both
+attempts are audited too), 422 without a reason or for a pointer that names no value.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from typing import Any
 
 from fengqiao import audit
 from fengqiao.cases import queries
+from fengqiao.cases.visibility import REVEAL, case_definition
 from fengqiao.errors import APIError, ValidationFailed
-from fengqiao.forms.display import masking_definition
-from fengqiao.masking import mask_as, schema_at
+from fengqiao.masking import HIDDEN_KIND, mask_as, schema_at
 from fengqiao.models import Case, User
 from fengqiao.orgs.scope import scope_for
+from fengqiao.params import parse_int
 
 MAX_REASON = 500
 MAX_POINTER = 200
@@ -42,15 +44,17 @@ def _value_at(data: Any, parts: list[str]) -> Any:
     for part in parts:
         if isinstance(data, dict) and part in data:
             data = data[part]
-        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
-            data = data[int(part)]
+        elif isinstance(data, list) and parse_int(part, len(data)) < len(data):
+            data = data[parse_int(part)]
         else:
             return None
     return data
 
 
-def _schema_of(case: Case) -> dict:
-    definition = masking_definition(case.form_key, case.form_version)
+def _schema_of(case: Case, user: User) -> dict:
+    """The case's schema with personal marks, and hidden marks unless ``user`` may reveal
+    at the case's accepting level (``cases.visibility``)."""
+    definition = case_definition(case, user, REVEAL)
     return definition["schema"] if definition else {}
 
 
@@ -80,10 +84,15 @@ def reveal(number: str, user: User, field: Any, reason: Any) -> Revealed:
         raise APIError(403, [("", "您的角色无权查看完整个人信息", "forbidden")])
     field, reason = _checked_input(field, reason)
     parts = _parts(field)
+    # Hidden from the caller's unit unless it is the accepting level *with* the reveal right.
+    schema, kind = schema_at(_schema_of(case, user), parts)
+    if kind == HIDDEN_KIND:
+        audit.record("case.reveal", user=user, outcome="denied", case_number=case.number, org=case.org,
+                     field=field, reason=reason, detail={"hidden_from_handler": True})
+        raise APIError(403, [("/field", "该信息已对承办单位隐藏，仅受理单位可以申请查看", "hidden_from_handler")])
     value = _value_at(case.data, parts)
     if value is None or value == "" or isinstance(value, (dict, list)):
         raise ValidationFailed([("/field", "该字段不存在、没有内容或不是单个值", "no_value")])
-    schema, kind = schema_at(_schema_of(case), parts)
     if mask_as(kind, value) == value:
         raise ValidationFailed([("/field", "该字段未脱敏，无需申请查看", "not_masked")])
     audit.record("case.reveal", user=user, case_number=case.number, org=case.org,

@@ -30,8 +30,6 @@ an admin) are recorded in ``calendar_changes``; callers commit, then call
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -47,6 +45,7 @@ from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.errors import ValidationFailed
 from fengqiao.models import CalendarChange, CalendarDay, CalendarYear, OrgUnit
 from fengqiao.models.calendar_days import KIND_LABELS
+from fengqiao.tabular import read_table
 
 CLOSE_OF_DAY = time(17, 30)
 OFFICE_HOURS: tuple[tuple[time, time], ...] = ((time(8, 30), time(12, 0)), (time(14, 0), time(17, 30)))
@@ -76,6 +75,7 @@ KIND_WORDS = {
 }
 MAX_NAME = 64
 MAX_FILE_ROWS = 1000
+MAX_FILE_COLUMNS = 50  # 日期、类型、名称 and whatever notes people keep beside them
 MAX_DAYS_ARG = 10000  # ``fengqiao calendar due``: about forty years of working days
 
 OrgCodes = str | Sequence[str] | None
@@ -563,38 +563,18 @@ def _parse_date(value: Any) -> date | None:
 
 
 def _table_rows(data: bytes, filename: str) -> list[tuple[int, list[Any]]]:
-    suffix = PurePath(filename or "").suffix.lower()
-    if suffix == ".csv":
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:  # pragma: no cover - gb18030 decodes nearly anything
-            raise ArrangementInvalid([RowProblem(None, "CSV 文件编码无法识别，请另存为 UTF-8")])
-        try:
-            return [(i, row) for i, row in enumerate(csv.reader(io.StringIO(text)), start=1)]
-        except csv.Error as err:
-            raise ArrangementInvalid([RowProblem(None, f"CSV 文件格式错误：{err}")]) from err
-    if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as err:  # zipfile/XML errors of a damaged or mislabelled file
-            raise ArrangementInvalid([RowProblem(None, f"无法读取 Excel 文件：{err}")]) from err
-        try:
-            ws = wb.worksheets[0]
-            return [(i, list(row)) for i, row in enumerate(ws.iter_rows(values_only=True), start=1)]
-        finally:
-            wb.close()
-    raise ArrangementInvalid([RowProblem(None, "只支持 .csv 或 .xlsx 文件（列：日期、类型、名称）")])
+    """Non-blank rows, read within limits (:mod:`fengqiao.tabular`): a title and the header
+    may take the first ten rows, then at most ``MAX_FILE_ROWS``."""
+    try:
+        return read_table(data, filename, rows=MAX_FILE_ROWS + 10, columns=MAX_FILE_COLUMNS, seconds=5.0)
+    except ValidationFailed as refused:
+        hint = "（列：日期、类型、名称）" if refused.problems[0][2] == "format" else ""
+        raise ArrangementInvalid([RowProblem(None, m + hint) for _p, m, _c in refused.problems]) from None
 
 
 def parse_arrangement(data: bytes, filename: str) -> tuple[list[ArrangementRow], list[RowProblem]]:
     """Rows of a CSV/xlsx file with columns 日期, 类型 (放假/上班), 名称; and each bad row's problem."""
-    table = [(i, row) for i, row in _table_rows(data, filename) if any(_cell_text(c) for c in row)]
+    table = _table_rows(data, filename)
     header_at = next((n for n, (_i, row) in enumerate(table[:10])
                       if {"日期", "类型"} <= {_cell_text(c) for c in row}), None)
     if header_at is None:

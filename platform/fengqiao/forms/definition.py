@@ -27,8 +27,9 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 import fengqiao.forms.formats  # noqa: F401  (registers the custom formats checked below)
-from fengqiao.masking import PERSONAL_KINDS
-from fengqiao.validation import FORMAT_CHECKER, TYPE_NAMES, pointer
+from fengqiao.input_guard import MAX_JSON_DEPTH, too_deep
+from fengqiao.masking import ACCEPTING_LEVELS, CONDITION_TYPES, HIDDEN_UI_KEY, PERSONAL_KINDS
+from fengqiao.validation import FORMAT_CHECKER, TYPE_NAMES, pointer, reference_faults, schema_slots
 
 KEY_PATTERN = r"^[a-z][a-z0-9-]{1,63}$"
 # Attribute names of WTForms forms (and our own hidden fields): a property with one of these
@@ -85,6 +86,17 @@ DEFINITION_META_SCHEMA: dict[str, Any] = {
                 "trim": _NAME_LIST,
                 # Personal fields and how they are masked (fengqiao.masking).
                 "personal": {"type": "object", "additionalProperties": {"enum": list(PERSONAL_KINDS)}},
+                # Fields withheld from the handling unit, on a condition (fengqiao.cases.visibility).
+                HIDDEN_UI_KEY: {
+                    "type": "object",
+                    "required": ["fields"],
+                    "properties": {
+                        "fields": _NAME_LIST,
+                        "when": {"type": "object", "additionalProperties": {"type": "array"}},
+                        "accepting_level": {"enum": list(ACCEPTING_LEVELS)},
+                    },
+                    "additionalProperties": False,
+                },
             },
             "additionalProperties": False,
         },
@@ -332,8 +344,33 @@ def _subschemas(
             yield from _subschemas(value, [*path, key])
 
 
-def _structure_problems(schema: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """Shape rules of a form schema beyond JSON Schema validity."""
+# Where ``true``/``false`` is the usual idiom and no code reads it as a field's description;
+# anywhere else (a property, items, a oneOf choice …) renderers, normalisation and masking
+# expect an object, so a boolean there is refused rather than answered with a 500.
+_BOOLEAN_SLOTS = ("additionalProperties", "unevaluatedProperties", "unevaluatedItems")
+_REF_MESSAGES = {
+    "external": "不能引用外部 schema（{ref}）：{keyword} 只能指向本文件内的定义，如 #/$defs/address",
+    "missing": "{keyword} 指向的 {ref} 在本文件中不存在",
+    "not_schema": "{keyword} 指向的 {ref} 不是 schema",
+}
+
+
+def _reference_problems(schema: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """Boolean subschemas outside :data:`_BOOLEAN_SLOTS`, and every ``$ref``/``$dynamicRef``
+    that leaves the document (the validator would fetch it: server-side request forgery) or
+    names nothing in it (every validation would fail)."""
+    for sub, path, keyword, _ in schema_slots(schema, ["schema"]):
+        if isinstance(sub, bool) and keyword not in _BOOLEAN_SLOTS:
+            yield pointer(path), (
+                f"此处不支持布尔值 schema（{json.dumps(sub)}）：请写成对象，"
+                '如 {}（任意值）或 {"not": {}}（不允许任何值）'
+            )
+    for path, keyword, ref, fault in reference_faults(schema, ["schema"]):
+        yield pointer([*path, keyword]), _REF_MESSAGES[fault].format(ref=ref, keyword=keyword)
+
+
+def _form_shape_problems(schema: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """A form schema is an object with a list of fields."""
     if "type" not in schema:
         yield _ptr("schema"), '表单 schema 顶层应声明 "type": "object"'
     elif schema["type"] != "object":
@@ -341,6 +378,9 @@ def _structure_problems(schema: dict[str, Any]) -> Iterator[tuple[str, str]]:
     if "properties" not in schema:
         yield _ptr("schema"), "表单 schema 缺少 properties（字段列表）"
 
+
+def _structure_problems(schema: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """Rules for every part of a form schema beyond JSON Schema validity."""
     for sub, path, names in _subschemas(schema, ["schema"]):
         properties = sub.get("properties")
         for name in properties if isinstance(properties, dict) else ():
@@ -426,6 +466,66 @@ def _ui_problems(ui: dict[str, Any], schema: dict[str, Any]) -> Iterator[tuple[s
                 yield pointer(["ui", "sections", s, "fields", f]), message
 
 
+def _condition_choices(prop: dict[str, Any]) -> list[Any] | None:
+    """The values a ``when`` may test a field for: its choices, or None for free text."""
+    if isinstance(prop.get("enum"), list):
+        return prop["enum"]
+    if isinstance(prop.get("oneOf"), list):
+        return [o["const"] for o in prop["oneOf"] if isinstance(o, dict) and "const" in o]
+    if prop.get("type") == "boolean":
+        return [True, False]
+    return None
+
+
+def _condition_value_ok(prop: dict[str, Any], value: Any) -> bool:
+    if type(value) not in CONDITION_TYPES:
+        return False
+    choices = _condition_choices(prop)
+    if choices is not None:  # ``True == 1``: a flag must not pass for a number
+        return any(type(c) is type(value) and c == value for c in choices)
+    return prop.get("type") == "string" and isinstance(value, str)
+
+
+def _hidden_problems(ui: dict[str, Any], schema: dict[str, Any], title_field: Any) -> Iterator[tuple[str, str]]:
+    """``ui.hidden_from_handler``: fields that exist (never the title, which every list shows),
+    a condition on top-level fields with values those fields can hold."""
+    mark = ui.get(HIDDEN_UI_KEY)
+    if not isinstance(mark, dict):
+        return
+    known = field_paths(schema, containers=True)
+    fields = mark.get("fields")
+    if isinstance(fields, list) and not fields:
+        yield pointer(["ui", HIDDEN_UI_KEY, "fields"]), "请至少列出一个要对承办单位隐藏的字段"
+    seen: set[str] = set()
+    for i, name in enumerate(fields if isinstance(fields, list) else []):
+        if not isinstance(name, str):
+            continue
+        message = _ui_name_problem(name, False, known)
+        if message is None and name in seen:
+            message = f"{HIDDEN_UI_KEY} 中重复列出字段 {name}"
+        if message is None and name == title_field:
+            message = f"标题字段 {name}（title_field）不能对承办单位隐藏：事项标题在列表和导出中对所有人显示"
+        seen.add(name)
+        if message:
+            yield pointer(["ui", HIDDEN_UI_KEY, "fields", i]), message
+    when = mark.get("when")
+    for name, values in when.items() if isinstance(when, dict) else ():
+        where = ["ui", HIDDEN_UI_KEY, "when", name]
+        message = _ui_name_problem(name, True, known)
+        if message:
+            yield pointer(where), message
+            continue
+        if not isinstance(values, list):
+            continue  # the meta-schema reports it
+        if not values:
+            yield pointer(where), f"请列出字段 {name} 的至少一个取值"
+        choices = _condition_choices(known[name])
+        for j, value in enumerate(values):
+            if not _condition_value_ok(known[name], value):
+                hint = f"（可选：{_quote(choices)}）" if choices else "（应为文本）"
+                yield pointer([*where, j]), f"条件取值 {_quote([value])} 不是字段 {name} 的可选值{hint}"
+
+
 def _title_field_problem(name: str, schema: dict[str, Any]) -> str | None:
     properties = schema.get("properties")
     prop = properties.get(name) if isinstance(properties, dict) else None
@@ -435,6 +535,20 @@ def _title_field_problem(name: str, schema: dict[str, Any]) -> str | None:
     if types != "string" and not (isinstance(types, list) and "string" in types):
         return f"title_field 字段 {name} 应为文本 (string) 类型"
     return None
+
+
+def schema_problems(schema: dict[str, Any], *, form: bool = True) -> list[tuple[str, str]]:
+    """Every (pointer under ``/schema``, message) that keeps ``schema`` out of a definition:
+    JSON Schema validity, then the rules for every part of it; ``form=False`` leaves out the
+    top-level shape (an object with properties), for checking arbitrary schemas the same way."""
+    invalid = list(_json_schema_problems(schema))
+    # One issue, one problem: "type": "objekt" is already reported as invalid.
+    reported = {where for where, _ in invalid}
+    rules = [*_form_shape_problems(schema)] if form else []
+    rules += _structure_problems(schema)
+    if not invalid:  # references are only followed in a valid schema
+        rules += _reference_problems(schema)
+    return invalid + [p for p in rules if p[0] not in reported]
 
 
 def check_definition(data: Any, source: str = "<input>") -> list[DefinitionProblem]:
@@ -458,14 +572,11 @@ def _problems_of(data: Any) -> list[tuple[str, str]]:
     if isinstance(data, dict):
         schema = data.get("schema")
         if isinstance(schema, dict):
-            invalid = list(_json_schema_problems(schema))
-            found += invalid
-            # One issue, one problem: "type": "objekt" is already reported as invalid.
-            reported = {where for where, _ in invalid}
-            found += [p for p in _structure_problems(schema) if p[0] not in reported]
+            found += schema_problems(schema, form=True)
             ui = data.get("ui")
             if isinstance(ui, dict):
                 found += _ui_problems(ui, schema)
+                found += _hidden_problems(ui, schema, data.get("title_field"))
             title_field = data.get("title_field")
             if isinstance(title_field, str) and title_field:
                 message = _title_field_problem(title_field, schema)
@@ -537,6 +648,8 @@ def parse_definition_text(text: str, source: str) -> tuple[Any, DefinitionProble
 
     Shared by the files, the designer's JSON text and uploads, so all report the same way.
     """
+    if too_deep(text):  # before the parser, which overflows Python's stack at ~1,000 levels
+        return None, DefinitionProblem(source, "", f"JSON 嵌套层数过多（最多 {MAX_JSON_DEPTH} 层）")
     try:
         return json.loads(text, object_pairs_hook=_no_duplicate_keys), None
     except json.JSONDecodeError as exc:

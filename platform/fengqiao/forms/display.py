@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fengqiao.forms.schema_tools import FieldSpec, build_specs, sections
-from fengqiao.masking import marked_schema, mask_as, personal_kind
+from fengqiao.masking import HIDDEN_KIND, marked_schema, mask_as, personal_kind
 
 BOOL_TEXT = {True: "是", False: "否"}
 
@@ -26,6 +26,7 @@ class DisplayRow:
     value: str
     pointer: str = ""  # RFC 6901, for a reveal (``/parties/0/mobile``)
     masked: bool = False  # the value shown differs from the stored one
+    hidden: bool = False  # withheld from this viewer (``ui.hidden_from_handler``): no reveal
 
 
 def _text(spec: FieldSpec, value: Any, kind: str | None = None) -> str:
@@ -64,7 +65,8 @@ def _rows(specs: list[FieldSpec], data: dict, label_prefix: str = "", path_prefi
         else:
             text = _text(spec, value, kind)
             masked = isinstance(value, str) and mask_as(personal_kind(spec.schema) or kind, value) != value
-            rows.append(DisplayRow(path, label, text, pointer, masked))
+            hidden = (personal_kind(spec.schema) or kind) == HIDDEN_KIND
+            rows.append(DisplayRow(path, label, text, pointer, masked, hidden))
     return rows
 
 

@@ -32,6 +32,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from fengqiao.errors import Problem
 from fengqiao.forms.schema_tools import FieldSpec, Section, build_specs, sections
+from fengqiao.params import finite_float
 
 INPUT_TYPES = {"date": "date", "datetime": "datetime-local", "time": "time"}
 COERCE_MESSAGES = {"integer": "应填写整数", "number": "应填写数字"}
@@ -163,7 +164,7 @@ def _typed(spec: FieldSpec, raw: Any, pointer: str, out: Extracted) -> Any:
         if text == "":
             return None
         try:
-            value = float(text)
+            value = finite_float(text)
             if spec.kind == "integer":
                 if not value.is_integer():
                     raise ValueError

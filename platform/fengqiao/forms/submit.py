@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,13 +134,46 @@ def _title(version: FormVersion, data: dict) -> str:
     return (str(value) if value else definition["title"])[:200]
 
 
-def _earlier(idempotency_key: str) -> SubmitResult | None:
+@dataclass(frozen=True)
+class Idempotency:
+    """An ``Idempotency-Key`` as the submission stores it: the key, whose it is, and what
+    was asked. Build it with :func:`idempotency`."""
+
+    key: str
+    scope: str
+    digest: str
+
+
+def idempotency(key: str, form_key: str, user, client: str | None, data: Any,
+                org_code: str | None) -> Idempotency:
+    """The key scoped to its caller and form. The caller is the signed-in user, else the
+    anonymous ``client`` (its address: one household or kiosk behind one address shares
+    it, which the request hash below keeps harmless). The scope is an HMAC under the
+    secret key, so submissions keep no address in clear."""
+    caller = f"user:{user.id}" if getattr(user, "is_authenticated", False) else f"anon:{client or ''}"
+    secret = current_app.secret_key
+    secret = secret.encode() if isinstance(secret, str) else secret
+    scope = hmac.new(secret, f"{form_key}\0{caller}".encode(), hashlib.sha256).hexdigest()
+    asked = json.dumps({"data": data, "org": org_code}, sort_keys=True, ensure_ascii=False)
+    return Idempotency(key, scope, hashlib.sha256(asked.encode()).hexdigest())
+
+
+MISMATCH = ("/Idempotency-Key", "该 Idempotency-Key 已用于内容不同的另一次提交，新的提交请使用新的 Idempotency-Key",
+            "idempotency_mismatch")
+
+
+def _earlier(key: Idempotency) -> SubmitResult | None:
+    """The case this caller opened with this key on this form; 422 when it asked otherwise."""
     row = db.execute(
-        sa.select(Case.number, Case.tracking_code, Case.id, Submission.id)
+        sa.select(Case.number, Case.tracking_code, Case.id, Submission.id, Submission.idempotency_hash)
         .join(Case, Submission.case_id == Case.id)
-        .where(Submission.idempotency_key == idempotency_key)
+        .where(Submission.idempotency_scope == key.scope, Submission.idempotency_key == key.key)
     ).first()
-    return SubmitResult(*row, replayed=True) if row else None
+    if row is None:
+        return None
+    if not hmac.compare_digest(row.idempotency_hash or "", key.digest):
+        raise ValidationFailed([MISMATCH])
+    return SubmitResult(*row[:4], replayed=True)
 
 
 def submit(
@@ -146,7 +182,7 @@ def submit(
     user=None,
     channel: str = "web",
     org_code: str | None = None,
-    idempotency_key: str | None = None,
+    idempotency_key: Idempotency | None = None,
 ) -> SubmitResult:
     """Validate, store the submission, open its case, commit, then send the signals.
 
@@ -154,6 +190,9 @@ def submit(
     """
     if idempotency_key and (earlier := _earlier(idempotency_key)):
         return earlier
+    remembered = {} if idempotency_key is None else dict(
+        idempotency_key=idempotency_key.key, idempotency_scope=idempotency_key.scope,
+        idempotency_hash=idempotency_key.digest)
     cleaned = clean(version, data)
     attachments = _claim_attachments(version, cleaned)
     org = _org_for(org_code, user)
@@ -177,7 +216,7 @@ def submit(
             SUBMISSIONS.insert().returning(SUBMISSIONS.c.id),
             dict(form_version_id=version.id, case_id=case_id, data=cleaned, channel=channel,
                  submitted_by_id=submitter.id if submitter else None,
-                 idempotency_key=idempotency_key, created_at=now),
+                 created_at=now, **remembered),
         ).scalar_one()
         db.execute(EVENTS.insert(), dict(
             case_id=case_id, at=now, actor_id=submitter.id if submitter else None, action="submit",

@@ -11,7 +11,7 @@ import secrets
 import warnings
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from werkzeug.datastructures import FileStorage
 
 from fengqiao.db import db
@@ -19,6 +19,9 @@ from fengqiao.errors import Problem
 from fengqiao.models import Attachment
 
 MAX_FILE_SIZE = 8 * 1024 * 1024
+# New files in one request (each field's own ``maxItems`` applies too), counted before any
+# is read: every picture costs a decode, so twenty in one POST are refused, not processed.
+MAX_FILES_PER_REQUEST = 16
 # Magic numbers of the types residents and staff actually attach.
 SIGNATURES: list[tuple[bytes, str]] = [
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -28,7 +31,17 @@ SIGNATURES: list[tuple[bytes, str]] = [
     (b"%PDF-", "application/pdf"),
 ]
 OFFICE_ZIP = "application/vnd.openxmlformats-officedocument"
-MAX_IMAGE_PIXELS = 40_000_000  # a phone photo is ~12 MP; more is a decompression bomb
+# Pixels Pillow would paint: width × height × frames. A phone photo is ~12 MP; more is a
+# decompression bomb (an animation paints every frame onto the whole canvas, however small the
+# frame in the file: 40 one-pixel frames on a 4000×4000 canvas are 640 MP from 1 KB).
+MAX_IMAGE_PIXELS = 40_000_000
+# An animation is converted and quantised frame by frame when written again: ~5× the cost of
+# a still picture per pixel (measured: 10 frames of 2000×2000 took 6.8 s, a 40 MP JPEG 1.8 s).
+MAX_ANIMATION_PIXELS = 8_000_000
+MAX_FRAMES = 100  # an animated sticker has a few dozen
+# All pictures of one request together (read from their headers before each is decoded): six
+# 12 MP phone photos are 72 MP; sixteen 40 MP pictures would be over a minute of CPU.
+MAX_REQUEST_PIXELS = 100_000_000
 # Markup a browser could be tricked into rendering if the file were ever shown inline.
 _MARKUP = (b"<!doctype", b"<html", b"<script", b"<svg", b"<iframe", b"<body", b"<?xml")
 _PILLOW_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF", "image/webp": "WEBP"}
@@ -50,20 +63,64 @@ def sniff(head: bytes, filename: str) -> str | None:
     return None
 
 
+def _pillow():
+    """Pillow's Image module, its own bomb check set to our limit (a warning above it, which
+    :func:`reencode_image` turns into a refusal; an error at twice it, for every caller)."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    return Image
+
+
+def too_costly(image) -> bool:
+    """Whether decoding ``image`` (opened, not loaded) would paint more than the budget:
+    read from the header (size, frame count) before a single pixel is decoded."""
+    frames = getattr(image, "n_frames", 1)  # GIF: walks the frame headers, decodes nothing
+    budget = MAX_IMAGE_PIXELS if frames == 1 else MAX_ANIMATION_PIXELS
+    return frames > MAX_FRAMES or image.width * image.height * frames > budget
+
+
+def picture_pixels(data: bytes, content_type: str) -> int | None:
+    """Pixels × frames the picture's header announces; None when unreadable or over the
+    per-picture limits (:func:`too_costly`). Decodes nothing."""
+    Image = _pillow()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[content_type]]) as image:
+                if too_costly(image):
+                    return None
+                return image.width * image.height * getattr(image, "n_frames", 1)
+    except Exception:  # hostile input: any Pillow error means "not a picture"
+        return None
+
+
+def _within_request_budget(pixels: int) -> bool:
+    """Spend ``pixels`` of this request's MAX_REQUEST_PIXELS; False (nothing spent) when over."""
+    if not has_request_context():
+        return True  # a command or job storing files is not a caller to limit
+    spent = g.get("fq_upload_pixels", 0) + pixels
+    if spent > MAX_REQUEST_PIXELS:
+        return False
+    g.fq_upload_pixels = spent
+    return True
+
+
 def reencode_image(data: bytes, content_type: str) -> bytes | None:
     """The picture decoded and written again in its own format, without metadata; None when
     the bytes are not a decodable image of that type (corrupt, truncated, a bomb)."""
-    from PIL import Image, ImageOps
+    from PIL import ImageOps
 
+    Image = _pillow()
     fmt = _PILLOW_FORMATS[content_type]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[fmt]) as probe:
+                if too_costly(probe):
+                    return None
                 probe.verify()  # structure and checksums, before decoding any pixels
             with Image.open(io.BytesIO(data), formats=[fmt]) as image:
-                if image.width * image.height > MAX_IMAGE_PIXELS:
-                    return None
                 frames = getattr(image, "n_frames", 1)
                 image.load()
                 out = io.BytesIO()
@@ -142,7 +199,10 @@ def save_upload(file: FileStorage, pointer: str, images_only: bool, user=None) -
         allowed = "JPG、PNG、GIF、WebP 图片" if images_only else "图片、PDF、Word 或 Excel 文件"
         return (pointer, f"文件「{name}」类型不支持，请上传{allowed}", "file_type")
     if content_type in _PILLOW_FORMATS:
-        cleaned = reencode_image(data, content_type)
+        pixels = picture_pixels(data, content_type)  # from the header, before any decoding
+        if pixels is not None and not _within_request_budget(pixels):
+            return (pointer, f"文件「{name}」：本次上传的图片总像素过大，请分几次上传", "file_size")
+        cleaned = reencode_image(data, content_type) if pixels is not None else None
         if cleaned is None:
             return (pointer, f"文件「{name}」不是有效的图片或已损坏，请重新拍照或换一张图片", "file_type")
         data = cleaned

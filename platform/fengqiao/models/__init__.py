@@ -18,9 +18,11 @@ from fengqiao.models.forms import (
 from fengqiao.models.jobs import JobRecord
 from fengqiao.models.orgs import OrgLevel, OrgUnit
 from fengqiao.models.plugins import PluginState
+from fengqiao.models.sessions import UserSession
 
 __all__ = [
     "Base", "ApiToken", "Attachment", "AuditEntry", "CaseAnonymisation", "CalendarChange", "CalendarDay", "CalendarYear",
     "Case", "CaseCounter", "CaseEvent", "CaseParticipant", "CaseTypeVersion", "Form",
     "FormDraftData", "FormVersion", "JobRecord", "Membership", "OrgLevel", "OrgUnit", "PluginState", "Submission", "User",
+    "UserSession",
 ]

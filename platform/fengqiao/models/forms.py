@@ -67,10 +67,17 @@ class Submission(Base):
     data: Mapped[dict] = mapped_column(sa.JSON)
     channel: Mapped[str] = mapped_column(sa.String(16), default="web")  # web | api
     submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    idempotency_key: Mapped[str | None] = mapped_column(sa.String(128), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(128))
+    # Whose key it is: an HMAC of the form and the caller (a user, or an anonymous client's
+    # address), so a key never reaches another caller's case and no address is kept in clear.
+    idempotency_scope: Mapped[str | None] = mapped_column(sa.String(64))
+    # SHA-256 of the request (body and ``org``): the same key with another request is refused.
+    idempotency_hash: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     form_version: Mapped[FormVersion] = relationship(lazy="joined")
+
+    __table_args__ = (sa.UniqueConstraint("idempotency_scope", "idempotency_key"),)
 
 
 class FormDraftData(Base):

@@ -6,7 +6,7 @@ import inspect
 from pathlib import Path
 from typing import Any
 
-API_VERSION = "1.3"
+API_VERSION = "1.4"
 """The plugin API this core implements; plugins declare a range such as ``">=1,<2"``."""
 
 
@@ -28,6 +28,7 @@ class Plugin:
     static: str | None = None  # folder served at /p/<name>/static/
     migrations: str | None = None  # folder of Alembic versions (its own branch, label = name)
     settings_schema: dict | None = None  # JSON Schema of the settings admins edit
+    demo_only: bool = False  # a walkthrough or sample: loaded only in demo and testing mode
 
     def blueprint(self) -> Any | None:
         """Optionally a Flask blueprint for pages; mounted at ``/p/<name>/``."""

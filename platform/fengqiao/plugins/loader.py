@@ -1,8 +1,9 @@
 """Mount the plugins this process loads: blueprints, templates, static files, ``setup()``.
 
-Which plugins load is decided once at start (installed, compatible, unique, and named by
-``FENGQIAO_PLUGINS``); the admin's switch is checked per request (see ``state``). A plugin
-that raises in ``setup()`` is recorded as failed and left out; the app starts regardless.
+Which plugins load is decided once at start (installed, compatible, unique, named by
+``FENGQIAO_PLUGINS``, and not ``demo_only`` outside demo/testing mode); the admin's switch is
+checked per request (see ``state``). A plugin that raises in ``setup()`` is recorded as
+failed and left out; the app starts regardless.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fengqiao.plugins.context import PluginContext
 from fengqiao.plugins.discovery import PluginRecord, discover
 
 log = logging.getLogger(__name__)
+DEMO_ONLY_REASON = "示例插件，仅在演示（demo）和测试模式下启用"
 
 
 @dataclass
@@ -47,10 +49,12 @@ def _mount(app: Flask, plugin, ctx: PluginContext, owners: dict[str, str]) -> No
         app.extensions["fengqiao.login_blueprints"].add(f"p_{plugin.name}")  # login by default
     api = plugin.api_blueprint()
     if api is not None:
-        from fengqiao.csrf import csrf
+        from fengqiao.csrf import csrf, protect_cookie_writes
 
-        csrf.exempt(api)
+        csrf.exempt(api)  # no form token on JSON; the core API's rule instead (kept per app, not on the
+        # plugin's Blueprint object, which several test apps register)
         app.register_blueprint(api, url_prefix=f"/api/v1/p/{plugin.name}", name=f"papi_{plugin.name}")
+        app.before_request_funcs.setdefault(f"papi_{plugin.name}", []).insert(0, protect_cookie_writes)
         owners[f"papi_{plugin.name}"] = plugin.name
         app.extensions["fengqiao.login_blueprints"].add(f"papi_{plugin.name}")
     _mount_static(app, plugin)
@@ -96,6 +100,11 @@ def load_plugins(app: Flask) -> None:
     templates: dict[str, FileSystemLoader] = {}
     for plugin in found.plugins:
         record = loadable[plugin.name]
+        if plugin.demo_only and settings.mode not in ("demo", "testing"):
+            # Samples (the hello walkthrough lists residents' names to any account) never run
+            # on a real install, even when FENGQIAO_PLUGINS names them.
+            record.state, record.reason = "disabled", DEMO_ONLY_REASON
+            continue
         if wanted is not None and plugin.name not in wanted:
             record.state, record.reason = "disabled", "未在 FENGQIAO_PLUGINS 中启用"
             continue

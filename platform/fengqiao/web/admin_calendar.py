@@ -23,6 +23,7 @@ from fengqiao.errors import ValidationFailed
 from fengqiao.models import CalendarDay, OrgUnit
 from fengqiao.models.calendar_days import KIND_LABELS
 from fengqiao.orgs.scope import scope_for
+from fengqiao.params import int_arg, parse_int
 from fengqiao.web.blueprint import web_bp
 
 NATIONAL = ""  # the form value of the national jurisdiction
@@ -57,12 +58,8 @@ def _org_of(value: str | None) -> str | None:
 
 def _page(status: int = 200, **context):
     today = workdays.today_local()
-    try:
-        year = int(context.pop("year", None) or request.args.get("year", "") or today.year + 1)
-    except ValueError:
-        year = today.year + 1
-    if not 1950 <= year <= 9999:
-        year = today.year + 1
+    year = context.pop("year", None) or int_arg("year", today.year + 1, minimum=1950, maximum=9999,
+                                                 message="年份应为 1950–9999 之间的四位数字")
     overview = workdays.year_overview(today)
     known = sorted({y.year for y in overview} | {year})
     context.setdefault("upload_year", today.year + 1)
@@ -93,7 +90,7 @@ def calendar_admin_import():
     if not _may_change(org_code):
         abort(403)
     problems: list[str] = []
-    if year_text and not (year_text.isdigit() and 1950 <= int(year_text) <= 9999):
+    if year_text and parse_int(year_text, minimum=1950, maximum=9999) is None:
         problems.append(f"年份「{year_text}」无效")
     if upload is None or not upload.filename:
         problems.append("请选择要上传的 .csv 或 .xlsx 文件")

@@ -27,6 +27,7 @@ from fengqiao.forms.definition import (
 from fengqiao.forms.diff import diff_definitions
 from fengqiao.forms.render import compile_definition
 from fengqiao.models import Form, FormVersion, Submission
+from fengqiao.params import parse_int
 from fengqiao.web.blueprint import web_bp
 
 Problem = tuple[str, str]  # (JSON pointer, Chinese message)
@@ -281,9 +282,10 @@ def _version_arg(name: str, default: int | None) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit():
+    value = parse_int(raw)
+    if value is None:
         abort(404)
-    return int(raw)
+    return value
 
 
 @web_bp.get("/admin/forms/<key>/definition.json")

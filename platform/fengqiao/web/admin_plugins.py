@@ -8,6 +8,7 @@ from flask_login import current_user
 from fengqiao.access import requires
 from fengqiao.db import db
 from fengqiao.errors import ValidationFailed
+from fengqiao.params import finite_float
 from fengqiao.plugins import state
 from fengqiao.plugins.loader import plugin_report
 from fengqiao.validation import validate
@@ -45,7 +46,7 @@ def _coerce(schema: dict, raw: dict) -> dict:
             continue
         elif kind in ("integer", "number"):
             try:
-                number = float(text)
+                number = finite_float(text)
                 values[key] = int(number) if kind == "integer" and number.is_integer() else number
             except ValueError:
                 values[key] = text

@@ -19,6 +19,7 @@ from fengqiao.models import User
 from fengqiao.orgs import service as orgs
 from fengqiao.orgs.scope import scope_for
 from fengqiao.pagination import keyset_page
+from fengqiao.params import parse_int
 from fengqiao.web.blueprint import web_bp
 from fengqiao.web.forms import UserForm, option_values, options
 from fengqiao.web.validation import apply_problems
@@ -109,7 +110,7 @@ def user_security(username: str):
         raise APIError(400, [("/action", "未知的操作，请从页面上的按钮提交", "enum")])
     if action == "revoke_token":
         token_id = request.form.get("token", "")
-        if not token_id.isdigit() or not security.revoke_tokens(user, int(token_id)):
+        if parse_int(token_id) is None or not security.revoke_tokens(user, parse_int(token_id)):
             db.rollback()
             flash("该令牌不存在或已吊销", "error")
             return redirect(url_for("web.user_detail", username=user.username))
@@ -118,7 +119,7 @@ def user_security(username: str):
     elif action == "unlock":
         security.unlock(user)
     else:
-        security.end_sessions(user)
+        security.sign_out_everywhere(user)
     db.commit()
     log.info("user %s: %s by user id %s", user.username, action, current_user.id)
     flash(SECURITY_ACTIONS[action], "success")

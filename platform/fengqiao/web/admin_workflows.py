@@ -16,6 +16,7 @@ from fengqiao.accounts.roles import ROLE_LABELS
 from fengqiao.cases import case_types as service
 from fengqiao.cases.diagram import workflow_svg
 from fengqiao.errors import APIError, ValidationFailed
+from fengqiao.params import parse_int
 from fengqiao.web.blueprint import web_bp
 
 MANAGE = service.MANAGE
@@ -55,9 +56,10 @@ def _int_arg(source, name: str) -> tuple[int | None, str | None]:
     raw = (source.get(name) or "").strip()
     if not raw:
         return None, None
-    if not raw.isdigit() or int(raw) < 1:
+    value = parse_int(raw, minimum=1)
+    if value is None:
         return None, f"版本号应为正整数：{raw}"
-    return int(raw), None
+    return value, None
 
 
 @web_bp.get("/admin/workflows")

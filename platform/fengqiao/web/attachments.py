@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from fengqiao.access import requires
 from fengqiao.cases import queries
+from fengqiao.cases.visibility import withheld_attachments
 from fengqiao.db import db
 from fengqiao.forms.uploads import upload_root
 from fengqiao.models import Attachment, Submission
@@ -33,8 +34,8 @@ def case_attachment(number: str, attachment_id: str):
         .join(Submission, Attachment.submission_id == Submission.id)
         .where(Attachment.id == attachment_id, Submission.case_id == case.id)
     )
-    if attachment is None:
-        abort(404)
+    if attachment is None or attachment.id in withheld_attachments(case, current_user._get_current_object()):
+        abort(404)  # a file in a field hidden from the caller's unit (ui.hidden_from_handler) too
     root = upload_root().resolve()
     path = (root / attachment.storage_key).resolve()
     if root not in path.parents or not path.is_file():

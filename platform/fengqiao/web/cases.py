@@ -2,7 +2,8 @@
 
 Personal fields show masked for every role; a user with ``cases.reveal`` for the case's
 unit sees a 查看 button per masked field, which posts a reason and shows the full value in
-that one response only (``Cache-Control: no-store``; the reveal is audited).
+that one response only (``Cache-Control: no-store``; the reveal is audited). Fields the form
+hides from the handling unit show ``******`` without a button there (``cases.visibility``).
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from fengqiao.access import requires
 from fengqiao.cases import engine, queries, sla
 from fengqiao.cases.facts import participants
 from fengqiao.cases.reveal import MAX_REASON, Revealed, reveal
+from fengqiao.cases.visibility import case_definition, withheld_attachments
 from fengqiao.cases.workflow import case_type
 from fengqiao.db import db
 from fengqiao.errors import APIError, ValidationFailed
-from fengqiao.forms.display import display_sections, masking_definition
+from fengqiao.forms.display import display_sections
 from fengqiao.masking import mask_text
 from fengqiao.models import Attachment, Submission
 from fengqiao.orgs.scope import scope_for
+from fengqiao.params import finite_float, parse_int
 from fengqiao.web.blueprint import web_bp
 
 # ``{{ text|mask_text }}`` in any template: free text with phone and ID numbers masked.
@@ -47,7 +50,7 @@ def posted_fields(info: engine.ActionInfo | None, form: MultiDict) -> dict:
         elif form.get(name, "").strip():
             raw = form[name].strip()
             try:
-                values[key] = int(raw) if kind == "integer" else float(raw) if kind == "number" else raw
+                values[key] = int(raw) if kind == "integer" else finite_float(raw) if kind == "number" else raw
             except ValueError:
                 values[key] = raw  # the schema reports the wrong type in Chinese
     return values
@@ -65,7 +68,7 @@ def case_detail(number: str):
         action = request.form.get("action", "")
         info = next((a for a in engine.allowed_actions(case, user) if a.name == action), None)
         version = request.form.get("version", "")
-        payload = {"version": int(version) if version.isdigit() else None,
+        payload = {"version": parse_int(version),
                    "comment": request.form.get("comment", ""), "fields": posted_fields(info, request.form)}
         try:
             updated = engine.perform(number, action, user, payload)
@@ -80,15 +83,18 @@ def case_detail(number: str):
     return _page(case, user, errors, posted=request.form if errors else {})
 
 
-def case_attachments(case) -> list[Attachment]:
-    """The files submitted with the case, oldest first (downloaded through the checked route)."""
-    return list(db.scalars(sa.select(Attachment).join(Submission, Attachment.submission_id == Submission.id)
-                           .where(Submission.case_id == case.id).order_by(Attachment.id)))
+def case_attachments(case, user=None) -> list[Attachment]:
+    """The files submitted with the case, oldest first (downloaded through the checked route),
+    without those in fields hidden from ``user``'s unit."""
+    hidden = withheld_attachments(case, user) if user is not None else set()
+    return [a for a in db.scalars(sa.select(Attachment).join(Submission, Attachment.submission_id == Submission.id)
+                                  .where(Submission.case_id == case.id).order_by(Attachment.id))
+            if a.id not in hidden]
 
 
 def _page(case, user, errors: dict[str, str], posted=None, revealed: Revealed | None = None,
           reveal_errors: dict[str, str] | None = None):
-    definition = masking_definition(case.form_key, case.form_version)
+    definition = case_definition(case, user)  # fields hidden from this user's unit marked hidden
     sections = display_sections(definition, case.data) if definition else []
     ctype = case_type(case.type, case.workflow_version)
     actions = engine.allowed_actions(case, user, choices=True)
@@ -101,7 +107,7 @@ def _page(case, user, errors: dict[str, str], posted=None, revealed: Revealed | 
         units=participants(case), sla_titles=sla.STATUS_TITLES, targets=engine.dispatch_targets(),
         errors=errors, posted=posted or {},
         may_reveal=audit.may_reveal(user, case.org.path), revealed=revealed,
-        reveal_errors=reveal_errors or {}, max_reason=MAX_REASON, attachments=case_attachments(case),
+        reveal_errors=reveal_errors or {}, max_reason=MAX_REASON, attachments=case_attachments(case, user),
     ), 422 if failed else 200)
     if revealed:
         response.headers["Cache-Control"] = "no-store"

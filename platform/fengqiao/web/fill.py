@@ -13,8 +13,9 @@ from fengqiao.errors import APIError, ValidationFailed
 from fengqiao.forms import drafts, store
 from fengqiao.forms.render import compiled_form, errors_by_pointer, extract
 from fengqiao.forms.submit import clean, submit
-from fengqiao.forms.uploads import save_upload
+from fengqiao.forms.uploads import MAX_FILES_PER_REQUEST, save_upload
 from fengqiao.models import Attachment
+from fengqiao.params import int_arg, parse_int
 from fengqiao.ratelimit import enforce
 from fengqiao.web.blueprint import web_bp
 
@@ -26,8 +27,10 @@ def form_index():
 
 
 def _version_for_request(key: str):
-    requested = request.form.get("fq_version") if request.method == "POST" else request.args.get("version")
-    number = int(requested) if requested and requested.isdigit() else None
+    if request.method == "POST":
+        number = int_arg("fq_version", source=request.form, minimum=1, message="表单版本号无效，请刷新页面后重新填写")
+    else:
+        number = int_arg("version", minimum=1, message="表单版本号无效")
     try:
         return store.require_usable(key, current_user, number)
     except APIError as err:
@@ -36,40 +39,68 @@ def _version_for_request(key: str):
         raise
 
 
-def _row_action(compiled, form) -> bool:
-    """Add or remove a repeatable-group row without JavaScript; True when one was handled.
-
-    ``_row`` is ``add:<group>`` or ``remove:<group>-<n>`` (the row's field-name prefix).
-    """
-    action = request.form.get("_row")
-    if not action:
-        return False
-    verb, _, target = action.partition(":")
+def _row_request(compiled, form) -> tuple | None:
+    """The repeatable-group row to add or remove without JavaScript, when ``_row`` names one:
+    ``add:<group>`` or ``remove:<group>-<n>`` (the row's field-name prefix). Anything else
+    is not a row action (the form is submitted, and counted, like any other)."""
+    verb, _, target = request.form.get("_row", "").partition(":")
     name = target.rsplit("-", 1)[0] if verb == "remove" else target
     group = form._fields.get(name)
     spec = next((s for s in compiled.specs if s.name == name and s.kind == "group"), None)
-    if group is None or spec is None:
-        return False
+    if verb not in ("add", "remove") or group is None or spec is None:
+        return None
+    return verb, target, group, spec
+
+
+def _row_action(row: tuple) -> None:
+    verb, target, group, spec = row
     if verb == "add" and (spec.max_items is None or len(group.entries) < spec.max_items):
         group.append_entry()
     elif verb == "remove":
         group.entries = [e for e in group.entries if e.name != target]
         while len(group.entries) < max(spec.min_items, 1):
             group.append_entry()
-    return True
+
+
+def _spec_at(compiled, pointer: str):
+    """The field spec an upload pointer names (``/photos``, ``/parties/0/photos``)."""
+    specs, spec = compiled.specs, None
+    for token in pointer.strip("/").split("/"):
+        if parse_int(token) is not None:
+            continue  # a row of a repeatable group
+        spec = next((s for s in specs if s.name == token), None)
+        if spec is None:
+            return None
+        specs = spec.children
+    return spec
+
+
+def _too_many_files(extracted, compiled) -> list:
+    """Problems when a field would hold more files than its ``maxItems`` (kept ones included)
+    or the request carries more than MAX_FILES_PER_REQUEST: checked before any is read."""
+    found = []
+    for pointer, files in extracted.files.items():
+        spec = _spec_at(compiled, pointer)
+        limit = spec.max_items if spec is not None else None
+        if limit is not None and len(extracted.kept.get(pointer, [])) + len(files) > limit:
+            found.append((pointer, f"最多上传 {limit} 个文件，请删减后重新选择", "maxItems"))
+    new = sum(len(files) for files in extracted.files.values())
+    if new > MAX_FILES_PER_REQUEST:
+        found.append(("", f"一次最多上传 {MAX_FILES_PER_REQUEST} 个文件，请分几次上传", "maxItems"))
+    return found
 
 
 def _store_files(extracted, compiled) -> None:
     """Save new uploads (even when other fields are wrong, so nothing is lost)."""
-    image_fields = {f"/{s.name}" for s in compiled.specs if s.kind == "image"}
     for pointer, files in extracted.files.items():
-        ids = extracted.data_ref(pointer)
+        spec = _spec_at(compiled, pointer)
+        images_only = spec is not None and spec.kind == "image"
         for file in files:
-            saved = save_upload(file, pointer, pointer in image_fields, current_user)
+            saved = save_upload(file, pointer, images_only, current_user)
             if isinstance(saved, tuple):
                 extracted.problems.append(saved)
             else:
-                ids.append(saved.id)
+                extracted.data_ref(pointer).append(saved.id)
                 extracted.kept.setdefault(pointer, []).append(saved.id)
 
 
@@ -96,12 +127,19 @@ def form_fill(key: str):
         db.commit()
         flash("草稿已保存，可稍后继续填写", "success")
         return redirect(url_for("web.form_fill", key=key, draft=1, org=org_code))
-    if version.definition["access"] == "public" and not request.form.get("_row"):
-        enforce("public_submit")
     extracted = extract(compiled, form, lambda name: request.form.getlist(f"{name}__kept"))
+    row = _row_request(compiled, form)
+    # Anonymous callers (staff pass): every request that stores anything counts, files each.
+    if row is None or extracted.files:
+        enforce("public_submit")
+    if too_many := _too_many_files(extracted, compiled):
+        return _render(version, compiled, form, errors_by_pointer(too_many), extracted.kept, org_code, 422)
+    for _ in range(sum(len(files) for files in extracted.files.values())):
+        enforce("public_upload")
     _store_files(extracted, compiled)
     db.commit()  # uploads are kept even when the rest needs fixing
-    if _row_action(compiled, form):
+    if row is not None:
+        _row_action(row)
         return _render(version, compiled, form, {}, extracted.kept, org_code)
     try:
         if extracted.problems:  # values that could not be read: report them with the rest

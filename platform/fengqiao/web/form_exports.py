@@ -12,11 +12,13 @@ from flask_login import current_user
 from fengqiao import audit
 from fengqiao.access import requires
 from fengqiao.cases import queries
+from fengqiao.cases.visibility import withheld
 from fengqiao.db import db
 from fengqiao.exports import workbook_bytes, xlsx_response
 from fengqiao.forms import store
 from fengqiao.forms.display import flat_row, with_marks
-from fengqiao.models import Case, FormVersion, Submission
+from fengqiao.masking import hide
+from fengqiao.models import Case, FormVersion, OrgUnit, Submission
 from fengqiao.orgs.scope import scope_for
 from fengqiao.web.blueprint import web_bp
 
@@ -29,9 +31,10 @@ def form_submissions_export(key: str):
         abort(404)
     visible = queries.cases_in(scope_for(current_user, "cases.view")).with_only_columns(Case.id)
     rows = db.execute(
-        sa.select(Submission, Case.number)
+        sa.select(Submission, Case.number, OrgUnit.path)
         .join(FormVersion, Submission.form_version_id == FormVersion.id)
         .join(Case, Submission.case_id == Case.id)
+        .join(OrgUnit, Case.org_id == OrgUnit.id)
         .where(FormVersion.form_id == form.id, Case.id.in_(visible))
         .order_by(Submission.id)
     ).all()
@@ -40,11 +43,14 @@ def form_submissions_export(key: str):
     found = store.published(form.key)
     latest = found[1].definition if found and found[1] else None  # its personal marks apply to all
     marked: dict[int, dict] = {}  # form version id -> its definition with the marks applied
-    for submission, number in rows:
+    user = current_user._get_current_object()
+    for submission, number, org_path in rows:
         version = submission.form_version
         if version.id not in marked:
             marked[version.id] = with_marks(version.definition, latest)
-        flat = flat_row(marked[version.id], submission.data, marked=True)
+        # fields the form hides from this user's unit (ui.hidden_from_handler) export as ******
+        hidden = withheld(user, org_path, submission.data, version.definition, latest)
+        flat = flat_row(hide(marked[version.id], hidden), submission.data, marked=True)
         for path, (label, _text) in flat.items():
             headers[path] = label
         records.append((number, submission.form_version.number, submission.created_at, flat))

@@ -11,15 +11,13 @@ from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
 from fengqiao.access import login_required, public
-from fengqiao.accounts.login_guard import record_failure, sign_in
-from fengqiao.accounts.security import check_totp
+from fengqiao.accounts.login_guard import second_factor_ok, sign_in
 from fengqiao.accounts.service import LoginFailed
 from fengqiao.cases import queries as case_queries
-from fengqiao.db import db, utcnow
+from fengqiao.db import db
 from fengqiao.health import health_report
 from fengqiao.models import OrgUnit, User
 from fengqiao.orgs.scope import scope_for
-from fengqiao.ratelimit import enforce
 from fengqiao.web.account import TotpCodeForm
 from fengqiao.web.blueprint import web_bp
 from fengqiao.web.forms import LoginForm
@@ -53,8 +51,7 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        enforce("login")
-        try:
+        try:  # failures are rate-limited and slowed down inside sign_in; successes are not
             user = sign_in(form.username.data, form.password.data)
         except LoginFailed as failed:
             error = failed.message
@@ -78,8 +75,6 @@ def _pending_user() -> User | None:
     user = db.get(User, pending.get("user"))
     if user is None or not user.active or user.session_epoch != pending.get("epoch") or not user.totp_enabled:
         return None
-    if user.locked_until and user.locked_until > utcnow():
-        return None
     return user
 
 
@@ -95,20 +90,18 @@ def login_totp():
     form = TotpCodeForm()
     error = None
     if form.validate_on_submit():
-        enforce("login")
-        if check_totp(user, form.code.data):
-            target = session[TOTP_PENDING].get("next") or url_for("web.dashboard")
-            user.failed_logins = 0
-            db.commit()
-            session.clear()
-            login_user(user)
-            return redirect(_safe_next(target))
         try:
-            record_failure(user)
+            ok = second_factor_ok(user, form.code.data)
         except LoginFailed as failed:
             session.pop(TOTP_PENDING, None)
             error = failed.message
         else:
+            if ok:
+                target = session[TOTP_PENDING].get("next") or url_for("web.dashboard")
+                db.commit()  # the accepted code's step: it cannot be used again
+                session.clear()
+                login_user(user)
+                return redirect(_safe_next(target))
             error = "动态验证码不正确或已使用，请输入手机上最新显示的 6 位数字"
     status = 200 if error is None and not form.errors else 422
     return render_template("account/login_totp.html", form=form, error=error), status
@@ -117,7 +110,7 @@ def login_totp():
 @web_bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    logout_user()  # ends this session's server-side row (accounts/sessions.py)
     session.clear()
     flash("您已安全退出", "info")
     return redirect(url_for("web.login"))

@@ -18,7 +18,7 @@ from flask import flash, redirect, request, url_for
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao_certificates.access import managed_units, may_manage, require_manage, roots
-from fengqiao_certificates.excel import export_list, import_items
+from fengqiao_certificates.excel import export_list, import_items, read_items
 from fengqiao_certificates.lists import (
     add_item,
     chain,
@@ -184,8 +184,9 @@ def admin_import(org_code: str):
     try:
         if upload is None or not upload.filename:
             raise ValidationFailed([("/file", "请选择要导入的 Excel 文件（.xlsx）", "required")])
+        items = read_items(upload.read(), upload.filename)  # the whole file first, then a short write
         draft = open_draft(org_code, current_user.username)
-        count = import_items(draft, upload.read())
+        count = import_items(draft, items)
     except ValidationFailed as exc:
         db.rollback()
         return _editor(org_code, exc, status=422)

@@ -1,12 +1,12 @@
 """JSON routes under ``/api/v1/p/certificates/`` (both public: lists are posted publicly and
-a certificate's serial is printed on it)."""
+a certificate's verification code is printed on it)."""
 
 from __future__ import annotations
 
 from fengqiao.sdk import APIError, ValidationFailed, document, org_unit, public, query, rate_limited
 from flask import Blueprint, request
 
-from fengqiao_certificates.issuing import by_serial, public_view
+from fengqiao_certificates.issuing import by_verify_code, public_view
 from fengqiao_certificates.lists import effective_items
 from fengqiao_certificates.models import KINDS
 
@@ -42,19 +42,21 @@ document(
 )
 
 
-@api.get("/verify/<serial>")
+@api.get("/verify/<code>")
 @public
 @rate_limited("track", methods=("GET",))
-def verify(serial: str):
-    cert = by_serial(serial)
+def verify(code: str):
+    """By the random verification code only: a (sequential) serial is a 404 like any wrong code."""
+    cert = by_verify_code(code)
     if cert is None:
-        raise APIError(404, [("/serial", "未找到该编号的证明", "not_found")])
+        raise APIError(404, [("/code", "未找到该核验码对应的证明，请核对证明上的 16 位核验码", "not_found")])
     return public_view(cert)
 
 
 document(
-    "/p/certificates/verify/{serial}", "get", "核验证明（持证人姓名脱敏）", tag="certificates",
+    "/p/certificates/verify/{code}", "get", "凭证明上的 16 位核验码核验证明（持证人及文字内容脱敏）",
+    tag="certificates",
     responses={200: "{valid, name, holder, serial, issued_at, issued_on, issuer, revoked_at, revoke_reason}",
-               404: "编号不存在"},
+               404: "核验码不存在（证明编号不能用于核验）"},
     secured=False,
 )

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from fengqiao.sdk import ValidationFailed, db, org_ancestors, org_unit, today_local, utcnow
+from fengqiao.sdk import (
+    ValidationFailed,
+    db,
+    org_ancestors,
+    org_unit,
+    parse_int,
+    today_local,
+    utcnow,
+)
 
 from fengqiao_certificates.models import (
     DRAFT,
@@ -168,10 +176,10 @@ def clean_item(data: dict) -> dict:
     if kind == MAY_ISSUE:
         if raw == "":
             errors.append(("/time_limit_days", "请填写办理时限（当场出具填 0）", "required"))
-        elif not raw.isdigit() or int(raw) > 60:
+        elif parse_int(raw, maximum=60) is None:
             errors.append(("/time_limit_days", "办理时限应为 0 至 60 之间的整数（工作日）", "type"))
         else:
-            out["time_limit_days"] = int(raw)
+            out["time_limit_days"] = parse_int(raw)
     elif kind == MUST_NOT_ISSUE and not out["referral"]:
         errors.append(("/referral", "请填写替代办理途径（由哪个部门负责，或告知承诺/部门核查）", "required"))
     if errors:

@@ -8,6 +8,7 @@ later list versions never rewrite what was decided.
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -93,14 +94,26 @@ class CertificateRequest(Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 letters a person cannot misread
+CODE_LENGTH = 16
+
+
+def new_verify_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
 class IssuedCertificate(Model):
-    """A certificate handed out: the serial is unique, one per case, never reused."""
+    """A certificate handed out: the serial is unique, one per case, never reused.
+
+    The serial is for people (sequential, printed as 编号); anyone verifies with
+    ``verify_code``, random and printed beside the QR code, so serials cannot be walked."""
 
     __tablename__ = "certificates_issued"
     __table_args__ = (sa.UniqueConstraint("org_code", "year", "sequence", name="uq_certificates_issued_org_code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     serial: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    verify_code: Mapped[str] = mapped_column(sa.String(16), unique=True, default=new_verify_code)
     case_number: Mapped[str] = mapped_column(sa.String(40), unique=True)
     org_code: Mapped[str] = mapped_column(sa.String(32))
     year: Mapped[int] = mapped_column(sa.Integer())

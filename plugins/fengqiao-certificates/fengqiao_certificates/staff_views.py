@@ -11,8 +11,10 @@ from fengqiao.sdk import (
     ValidationFailed,
     current_user,
     db,
+    int_arg,
     mask_name,
     org_unit,
+    parse_int,
     perform_action,
     render,
     requires,
@@ -41,8 +43,7 @@ PAGE_SIZE = 50
 
 
 def _page() -> int:
-    raw = request.args.get("page", "1")
-    return max(1, min(int(raw), 10_000)) if raw.isdigit() else 1
+    return int_arg("page", 1, minimum=1, maximum=10_000, message="页码应为 1–10000 之间的整数")
 
 
 @pages.get("/issued")
@@ -123,11 +124,11 @@ def unlisted_add(request_id: int):
         raise APIError(404)
     if not may_manage(target):
         raise APIError(404)
-    raw = (request.form.get("time_limit_days") or "3").strip()
-    if not raw.isdigit() or int(raw) > 60:
+    days = parse_int((request.form.get("time_limit_days") or "3").strip(), maximum=60)
+    if days is None:
         flash("办理时限应为 0 至 60 之间的整数（工作日）", "error")
         return redirect(url_for(".unlisted")), 303
-    added = suggest_item(Suggestion(target, row.requested, int(raw)), current_user.username)
+    added = suggest_item(Suggestion(target, row.requested, days), current_user.username)
     db.commit()
     if added:
         note_on_case(row.case_number, f"决定将「{row.requested}」纳入{org_unit(target).name}下一版可出具证明清单（草稿）")

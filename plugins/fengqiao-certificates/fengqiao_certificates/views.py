@@ -19,7 +19,14 @@ from fengqiao.sdk import (
 )
 from flask import Blueprint, Response, request
 
-from fengqiao_certificates.issuing import by_case, by_serial, issue, pdf_bytes, public_view
+from fengqiao_certificates.issuing import (
+    by_case,
+    by_verify_code,
+    grouped,
+    issue,
+    pdf_bytes,
+    public_view,
+)
 from fengqiao_certificates.lists import chain, effective_items, in_force, jurisdiction_name
 from fengqiao_certificates.models import MAY_ISSUE, MUST_NOT_ISSUE
 
@@ -50,14 +57,29 @@ def posting():
                   qr=qr_data_uri(url), url=url)
 
 
-@pages.get("/verify/<serial>")
+@pages.get("/verify")
 @public
 @rate_limited("track", methods=("GET",))
-def verify_page(serial: str):
-    cert = by_serial(serial)
+def verify_form():
+    """The form to type the code printed on the paper (``?code=`` answers it)."""
+    typed = (request.args.get("code") or "").strip()
+    return _verified(typed) if typed else render("certificates/verify.html", cert=None, typed="")
+
+
+@pages.get("/verify/<code>")
+@public
+@rate_limited("track", methods=("GET",))
+def verify_page(code: str):
+    """The QR code's link. A serial is not a code: old serial links get the same 404 as a
+    wrong code, so serials cannot be walked."""
+    return _verified(code)
+
+
+def _verified(typed: str):
+    cert = by_verify_code(typed)
     if cert is None:
-        return render("certificates/verify.html", cert=None, serial=serial), 404
-    return render("certificates/verify.html", cert=public_view(cert), serial=cert.serial)
+        return render("certificates/verify.html", cert=None, typed=typed[:40], missing=True), 404
+    return render("certificates/verify.html", cert=public_view(cert), typed=grouped(cert.verify_code))
 
 
 @pages.route("/download", methods=["GET", "POST"])

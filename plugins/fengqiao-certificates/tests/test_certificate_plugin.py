@@ -30,7 +30,7 @@ def test_migrations_create_exactly_the_models_tables(app):
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_api_routes_are_documented_as_public(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
-    for path in ("/p/certificates/items", "/p/certificates/verify/{serial}"):
+    for path in ("/p/certificates/items", "/p/certificates/verify/{code}"):
         assert paths[path]["get"]["security"] == []
 
 

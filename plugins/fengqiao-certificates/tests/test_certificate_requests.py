@@ -124,7 +124,7 @@ def test_approval_issues_a_pdf_with_a_font_and_a_qr_that_verifies(demo_lists, cl
     sent = request_certificate(app, "实际居住证明")
     assert _act(client, bearer("shenli"), sent["case_number"], "approve").status_code == 200
     with app.app_context():
-        serial = db.scalar(sa.select(IssuedCertificate.serial))
+        serial, code = db.execute(sa.select(IssuedCertificate.serial, IssuedCertificate.verify_code)).one()
     assert serial.startswith(f"ZM{LANYUE}-") and serial.endswith("-000001")
     anonymous = app.test_client()
     token = csrf_token(anonymous, "/p/certificates/download")
@@ -137,10 +137,10 @@ def test_approval_issues_a_pdf_with_a_font_and_a_qr_that_verifies(demo_lists, cl
     pdf = response.data
     assert pdf.startswith(b"%PDF") and b"/FontFile" in pdf
     url = decode_qr(pdf)
-    assert urlparse(url).path == f"/p/certificates/verify/{serial}"
+    assert urlparse(url).path == f"/p/certificates/verify/{code}"
     page = anonymous.get(urlparse(url).path)
     assert page.status_code == 200 and "有效证明" in page.get_data(as_text=True)
-    body = anonymous.get(f"/api/v1/p/certificates/verify/{serial}").get_json()
+    body = anonymous.get(f"/api/v1/p/certificates/verify/{code}").get_json()
     assert body["valid"] is True and body["name"] == "实际居住证明" and body["issuer"] == "揽月社区"
     assert body["holder"] == "王**" and "王小明" not in str(body) and body["issued_at"]
     assert anonymous.get("/api/v1/p/certificates/verify/ZM0-2026-000404").status_code == 404
@@ -152,17 +152,17 @@ def test_revocation_with_a_reason_shows_on_verification(demo_lists, client, bear
     sent = request_certificate(app, "实际居住证明")
     assert _act(client, bearer("shenli"), sent["case_number"], "approve").status_code == 200
     with app.app_context():
-        serial = db.scalar(sa.select(IssuedCertificate.serial))
+        serial, code = db.execute(sa.select(IssuedCertificate.serial, IssuedCertificate.verify_code)).one()
     login_as("shenli")
     token = csrf_token(client, "/p/certificates/issued")
     empty = client.post(f"/p/certificates/issued/{serial}/revoke", data={"csrf_token": token, "reason": " "})
     assert empty.status_code == 303
-    assert client.get(f"/api/v1/p/certificates/verify/{serial}").get_json()["valid"] is True
+    assert client.get(f"/api/v1/p/certificates/verify/{code}").get_json()["valid"] is True
     done = client.post(f"/p/certificates/issued/{serial}/revoke", data={"csrf_token": token, "reason": "申请人提供虚假材料"})
     assert done.status_code == 302
-    body = client.get(f"/api/v1/p/certificates/verify/{serial}").get_json()
+    body = client.get(f"/api/v1/p/certificates/verify/{code}").get_json()
     assert body["valid"] is False and body["revoke_reason"] == "申请人提供虚假材料"
-    assert "已撤销" in app.test_client().get(f"/p/certificates/verify/{serial}").get_data(as_text=True)
+    assert "已撤销" in app.test_client().get(f"/p/certificates/verify/{code}").get_data(as_text=True)
     other = app.test_client()  # another community's staff never sees it
     login(other, "hanzhiming")
     assert other.get(f"/p/certificates/issued/{serial}.pdf").status_code == 404

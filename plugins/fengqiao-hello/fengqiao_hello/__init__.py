@@ -49,6 +49,7 @@ class HelloPlugin(Plugin):
     title = "问候"
     description = "示例插件：居民留下问候，工作人员查看。"
     api_version = ">=1.2,<2"
+    demo_only = True  # a walkthrough: never on a production install
     form_definitions = "form_definitions"
     templates = "templates"
     migrations = "migrations"

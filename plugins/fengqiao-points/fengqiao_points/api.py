@@ -12,8 +12,12 @@ from fengqiao.sdk import (
     current_user,
     db,
     document,
+    get_in_scope,
+    int_arg,
     json_body,
     mask_name,
+    mask_text,
+    not_found,
     org_unit,
     query,
     requires,
@@ -21,7 +25,7 @@ from fengqiao.sdk import (
     utcnow,
     write_lock,
 )
-from flask import Blueprint, request
+from flask import Blueprint
 
 from fengqiao_points import ledger, redemptions
 from fengqiao_points.accounts import open_account
@@ -67,26 +71,23 @@ REDEMPTION_BODY = {
 }
 
 
-def account_in_scope(account_id: int, permission: str) -> PointsAccount:
-    """The account if the caller holds ``permission`` over its unit; 404 otherwise (as for
-    cases: no hint that it exists)."""
-    account = db.get(PointsAccount, account_id)
-    if account is None or not scope_for(current_user, permission).contains(account.org_path):
-        raise APIError(404, [("", "积分账户不存在", "not_found")])
-    return account
+def account_in_scope(account_id: int, permission: str, pointer: str = "") -> PointsAccount:
+    """The account if the caller holds ``permission`` over its unit; the sdk's uniform 404
+    otherwise (as for cases: no hint that it exists)."""
+    return get_in_scope(PointsAccount, account_id, permission, pointer=pointer)
 
 
 def redemption_in_scope(redemption_id: int) -> PointsRedemption:
     redemption = db.get(PointsRedemption, redemption_id)
     if redemption is None:
-        raise APIError(404, [("", "预约不存在", "not_found")])
+        raise not_found()
     account_in_scope(redemption.account_id, "points.manage")
     return redemption
 
 
 def entry_json(e: PointsLedger) -> dict:
     return {"id": e.id, "points": e.points, "balance_after": e.balance_after, "kind": e.kind,
-            "reason": e.reason, "ref": e.ref, "rule": e.rule_id, "claim": e.claim_number,
+            "reason": mask_text(e.reason), "ref": e.ref, "rule": e.rule_id, "claim": e.claim_number,
             "redemption": e.redemption_id, "actor": e.actor, "created_at": e.created_at.isoformat()}
 
 
@@ -113,11 +114,9 @@ document("/p/points/accounts", "post", "开立积分账户（返回账户号和�
 def get_account(account_id: int):
     account = account_in_scope(account_id, "points.view")
     stmt = sa.select(PointsLedger).where(PointsLedger.account_id == account.id)
-    cursor = request.args.get("cursor", "")
-    if cursor:
-        if not cursor.isdigit():
-            raise APIError(422, [("/cursor", "cursor 应为整数", "type")])
-        stmt = stmt.where(PointsLedger.id < int(cursor))
+    cursor = int_arg("cursor", message="cursor 应为整数")
+    if cursor is not None:
+        stmt = stmt.where(PointsLedger.id < cursor)
     entries = list(db.scalars(stmt.order_by(PointsLedger.id.desc()).limit(PAGE + 1)))
     more = len(entries) > PAGE
     entries = entries[:PAGE]
@@ -190,7 +189,7 @@ document("/p/points/products", "get", "在架商品（最多 200 件）", tag=TA
 @requires("points.manage")
 def create_redemption():
     body = json_body(REDEMPTION_BODY)
-    account_in_scope(body["account"], "points.manage")
+    account_in_scope(body["account"], "points.manage", "/account")
     db.rollback()  # end the read so that the redemption's transaction starts with the write lock
     redemption_id, balance = redemptions.reserve(body["account"], body["product"], body.get("quantity", 1),
                                                  current_user.username)

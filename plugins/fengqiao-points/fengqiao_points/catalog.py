@@ -10,6 +10,7 @@ from fengqiao.sdk import (
     APIError,
     current_user,
     db,
+    not_found,
     org_unit,
     org_units,
     public,
@@ -22,10 +23,10 @@ from fengqiao.sdk import (
 )
 from flask import Response, abort, flash, redirect, request, url_for
 
-from fengqiao_points.claims import FORM_KEY, proposal_problem
+from fengqiao_points.claims import FORM_KEY, may_propose_for, proposal_problem
 from fengqiao_points.inputs import Fields
 from fengqiao_points.models import PointsAccount, PointsClaim, PointsProduct, PointsRule
-from fengqiao_points.pages import flash_error, page_number, pages, paginate
+from fengqiao_points.pages import flash_error, page_number, pages, paginate, product_or_404
 from fengqiao_points.rules import PERIOD_LABELS, rules_for
 
 MAX_PHOTO = 1024 * 1024
@@ -137,7 +138,7 @@ def products():
 @pages.post("/products/<int:product_id>/stock")
 @requires("points.manage")
 def restock(product_id: int):
-    product = db.get(PointsProduct, product_id) or abort(404)
+    product = product_or_404(product_id)
     fields = Fields()
     added = fields.integer("add", "补货数量", minimum=1, maximum=100000)
     if fields.ok:
@@ -160,13 +161,6 @@ def product_photo(product_id: int):
     return Response(row.photo, mimetype=row.photo_type, headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})
 
 
-def may_propose_for(account: PointsAccount) -> bool:
-    """Within the proposer's units, or the community/village around their grid (a grid
-    worker proposes for the households of their community)."""
-    scope = scope_for(current_user, "points.propose")
-    return scope.contains(account.org_path) or any(p.startswith(account.org_path) for p in scope.paths)
-
-
 @pages.route("/claims/new", methods=["GET", "POST"])
 @requires("points.propose")
 def propose():
@@ -178,8 +172,7 @@ def propose():
     if number:
         account = db.scalar(sa.select(PointsAccount).where(PointsAccount.number == number))
         if account is None or not may_propose_for(account):
-            account = None
-            fields.errors["account"] = "积分账户不存在或不在您的管辖范围内"
+            raise not_found("/account")  # the same answer for a wrong number and another unit's account
         else:
             rule_list = [r for r in rules_for(account) if "staff" in r.proposers.split(",")]
     if request.method == "POST" and account is not None:

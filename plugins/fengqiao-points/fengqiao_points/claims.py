@@ -16,9 +16,11 @@ from fengqiao.sdk import (
     APIError,
     add_working_days,
     case_data,
+    current_user,
     db,
     perform_action,
     plugin_settings,
+    scope_for,
     utcnow,
     write_lock,
 )
@@ -33,6 +35,13 @@ log = logging.getLogger(__name__)
 FORM_KEY = "points-claim"
 STATE_LABELS = {"proposed": "待初审", "second_review": "待复审", "notice": "公示中",
                 "objected": "有异议·待复核", "credited": "已入账", "rejected": "未通过"}
+
+
+def may_propose_for(account: PointsAccount, user=None) -> bool:
+    """Within the proposer's units, or the community/village around their grid (a grid
+    worker proposes for the households of their community)."""
+    scope = scope_for(current_user if user is None else user, "points.propose")
+    return scope.contains(account.org_path) or any(p.startswith(account.org_path) for p in scope.paths)
 
 
 def proposal_problem(account: PointsAccount | None, rule: PointsRule | None, *,
@@ -57,6 +66,8 @@ def on_submission(sender, **kwargs) -> None:
         return
     data = case_data(number) or {}
     account = db.scalar(sa.select(PointsAccount).where(PointsAccount.number == str(data.get("account", ""))))
+    if account is not None and getattr(current_user, "is_authenticated", False) and not may_propose_for(account):
+        account = None  # staff filing through the core form for another unit's household: as if unknown
     rule = db.get(PointsRule, data["rule"]) if isinstance(data.get("rule"), int) else None
     problem = proposal_problem(account, rule, has_evidence=bool(data.get("photos")))
     db.add(PointsClaim(case_number=number, account_id=account.id if account else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fengqiao.sdk import MAX_INT, parse_int
 from flask import request
 
 
@@ -33,9 +34,8 @@ class Fields:
             if required:
                 self.errors[name] = f"请填写{label}"
             return None
-        try:
-            value = int(raw)
-        except ValueError:
+        value = parse_int(raw, minimum=-MAX_INT)  # ASCII digits only: int() takes ² no, ١٢ and １２ yes
+        if value is None:
             self.errors[name] = f"{label}应为整数"
             return None
         if not minimum <= value <= maximum:

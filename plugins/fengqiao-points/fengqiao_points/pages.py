@@ -8,19 +8,22 @@ from fengqiao.sdk import (
     APIError,
     current_user,
     db,
+    get_in_scope,
+    int_arg,
     mask_name,
+    not_found,
     org_unit,
     org_units,
     render,
     requires,
     scope_for,
 )
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 
 from fengqiao_points.accounts import KIND_LABELS, open_account, reset_pin
 from fengqiao_points.inputs import Fields
 from fengqiao_points.ledger import KIND_LABELS as ENTRY_LABELS
-from fengqiao_points.models import PointsAccount, PointsLedger, PointsRedemption
+from fengqiao_points.models import PointsAccount, PointsLedger, PointsProduct, PointsRedemption
 from fengqiao_points.redemptions import STATUS_LABELS
 
 pages = Blueprint("points", __name__)
@@ -28,8 +31,7 @@ PAGE = 30
 
 
 def page_number() -> int:
-    raw = request.args.get("page", "1")
-    return max(int(raw), 1) if raw.isdigit() else 1
+    return int_arg("page", 1, minimum=1, maximum=100_000, message="页码应为 1–100000 之间的整数")
 
 
 def paginate(stmt, page: int):
@@ -39,10 +41,19 @@ def paginate(stmt, page: int):
 
 
 def account_or_404(account_id: int, permission: str = "points.view") -> PointsAccount:
-    account = db.get(PointsAccount, account_id)
-    if account is None or not scope_for(current_user, permission).contains(account.org_path):
-        abort(404)
-    return account
+    return get_in_scope(PointsAccount, account_id, permission)
+
+
+def product_or_404(product_id: int) -> PointsProduct:
+    """A product the caller manages: a unit's own product only within ``points.manage`` scope
+    (products without a unit are the county's shared shelf)."""
+    product = db.get(PointsProduct, product_id)
+    if product is None:
+        raise not_found()
+    if product.org_code:
+        unit = org_unit(product.org_code)
+        get_in_scope(PointsProduct, product_id, "points.manage", path=lambda _p: unit.path if unit else None)
+    return product
 
 
 def managed_units() -> list:
@@ -113,6 +124,9 @@ def new_pin(account_id: int):
 
 
 def flash_error(err: APIError) -> None:
+    """A refusal as a flash message; a 404 (missing or out of scope) is the error page instead."""
+    if err.status == 404:
+        raise err
     flash("；".join(m for _, m, _ in err.problems), "error")
 
 

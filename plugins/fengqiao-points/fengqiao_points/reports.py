@@ -34,7 +34,7 @@ MAX_ROWS = 50_000
 def month_bounds(raw: str | None) -> tuple[str, datetime, datetime]:
     """``YYYY-MM`` (default: this month) and its local start and end."""
     today = today_local()
-    if not raw or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", raw):
+    if not raw or not re.fullmatch(r"(19|20)[0-9]{2}-(0[1-9]|1[0-2])", raw):  # ASCII (\d takes ٢٠٢٦); 0000 or 9999-12 has no datetime
         raw = f"{today.year:04d}-{today.month:02d}"
     year, month = int(raw[:4]), int(raw[5:])
     start = datetime(year, month, 1, tzinfo=LOCAL_TZ)

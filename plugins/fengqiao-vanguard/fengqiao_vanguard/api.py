@@ -12,6 +12,7 @@ from fengqiao.sdk import (
     current_user,
     db,
     document,
+    int_arg,
     json_body,
     org_unit,
     public,
@@ -44,19 +45,12 @@ TAG = "vanguard"
 
 
 def year_arg(name: str = "year") -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return today_local().year
-    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
-        raise ValidationFailed([(f"/{name}", "年份应为 2000–2100 之间的四位数字", "format")])
-    return int(raw)
+    return int_arg(name, today_local().year, minimum=2000, maximum=2100, message="年份应为 2000–2100 之间的四位数字",
+                   code="format")
 
 
 def cursor_arg() -> int:
-    raw = request.args.get("cursor", "0")
-    if not raw.isdigit():
-        raise ValidationFailed([("/cursor", "翻页参数无效", "format")])
-    return int(raw)
+    return int_arg("cursor", 0, message="翻页参数无效", code="format")
 
 
 def optional_body() -> dict:

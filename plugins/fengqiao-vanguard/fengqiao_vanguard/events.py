@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 
 import sqlalchemy as sa
-from fengqiao.sdk import APIError, ValidationFailed, db, today_local, utcnow, validate
+from fengqiao.sdk import APIError, ValidationFailed, db, mask_text, today_local, utcnow, validate
 
 from fengqiao_vanguard.indicators import find_indicator, set_for_year
 from fengqiao_vanguard.members import can_review
@@ -113,13 +113,15 @@ def review(event_id: int, decision: str, actor, comment: str = "") -> ScoreEvent
 def event_json(event: ScoreEvent, *, history: bool = False) -> dict:
     out = {"id": event.id, "member": event.member_id, "indicator": event.indicator_id,
            "indicator_code": event.indicator.code, "indicator_name": event.indicator.name,
-           "kind": event.indicator.kind, "points": event.points, "reason": event.reason,
-           "evidence": event.evidence, "period": event.period, "status": event.status,
+           "kind": event.indicator.kind, "points": event.points, "reason": mask_text(event.reason),
+           "evidence": event.evidence and mask_text(event.evidence), "period": event.period, "status": event.status,
            "status_label": EVENT_STATUS[event.status], "source": event.source,
            "created_by": event.created_by, "created_at": event.created_at.isoformat(),
-           "reviewed_by": event.reviewed_by, "review_comment": event.review_comment}
+           "reviewed_by": event.reviewed_by,
+           "review_comment": event.review_comment and mask_text(event.review_comment)}  # free text: numbers masked
     if history:
-        out["history"] = [{"at": h.at.isoformat(), "actor": h.actor, "action": h.action, "comment": h.comment}
+        out["history"] = [{"at": h.at.isoformat(), "actor": h.actor, "action": h.action,
+                           "comment": h.comment and mask_text(h.comment)}
                           for h in history_of(event.id)]
     return out
 

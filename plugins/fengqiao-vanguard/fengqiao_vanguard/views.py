@@ -11,10 +11,12 @@ from fengqiao.sdk import (
     ValidationFailed,
     current_user,
     db,
+    int_arg,
     mask_mobile,
     mask_name,
     org_unit,
     org_units,
+    parse_int,
     public,
     rate_limited,
     render,
@@ -54,8 +56,7 @@ LABELS = {"kinds": KINDS, "member_types": MEMBER_TYPES, "status": EVENT_STATUS, 
 
 
 def _year() -> int:
-    raw = request.args.get("year", "")
-    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else today_local().year
+    return int_arg("year", today_local().year, minimum=2000, maximum=2100, message="年份应为 2000–2100 之间的四位数字")
 
 
 def _errors(err: ValidationFailed) -> dict[str, str]:
@@ -66,6 +67,10 @@ def _errors(err: ValidationFailed) -> dict[str, str]:
 
 
 def _flash_error(err: APIError) -> None:
+    """A refusal as a flash message; a 404 (missing or out of scope) is the error page instead,
+    as for reads, never a redirect that hides it."""
+    if err.status == 404:
+        raise err
     flash("；".join(m for _, m, _ in err.problems), "error")
 
 
@@ -81,8 +86,7 @@ def index():
     scope = review_scope()
     if scope.empty:
         return redirect(url_for(".me"))
-    after = request.args.get("cursor", "0")
-    after = int(after) if after.isdigit() else 0
+    after = int_arg("cursor", 0, message="翻页参数无效")
     found = sorted((m for p in scope.paths for m in members_in(p, after=after, limit=51)), key=lambda m: m.id)
     units = {u.code: u.name for u in org_units(active_only=False)}
     return render("vanguard/index.html", members=found[:50], units=units, labels=LABELS,
@@ -152,7 +156,7 @@ def propose(member_id: int):
     except APIError:
         abort(404)
     values = {k: request.form.get(k, "").strip() for k in ("indicator", "points", "reason", "period", "evidence")}
-    data = {"indicator": int(values["indicator"]) if values["indicator"].isdigit() else values["indicator"],
+    data = {"indicator": parse_int(values["indicator"], values["indicator"]),
             "reason": values["reason"], "period": values["period"]}
     try:
         data["points"] = float(values["points"]) if values["points"] else None
@@ -174,8 +178,7 @@ def propose(member_id: int):
 @pages.get("/queue")
 @requires(REVIEW)
 def queue():
-    after = request.args.get("cursor", "0")
-    found = event_service.pending_in(review_scope(), after=int(after) if after.isdigit() else 0, limit=51)
+    found = event_service.pending_in(review_scope(), after=int_arg("cursor", 0, message="翻页参数无效"), limit=51)
     units = {u.code: u.name for u in org_units(active_only=False)}
     return render("vanguard/queue.html", events=found[:50], next_cursor=found[49].id if len(found) > 50 else None,
                   labels=LABELS, units=units)
@@ -213,7 +216,7 @@ def _unit_names() -> dict[str, str]:
 
 def _int(name: str) -> int | str:
     raw = request.form.get(name, "")
-    return int(raw) if raw.isdigit() else raw
+    return parse_int(raw, raw)
 
 
 @pages.post("/notices")
@@ -374,9 +377,9 @@ SET_FIELDS = {"name": "名称", "bands": "星级分数线", "bonus_cap": "加分
 def _set_field_label(pointer: str) -> str:
     """``/indicators/2/max_points`` → 第 3 行指标的上限分值 (the editor's wording)."""
     parts = pointer.strip("/").split("/")
-    if len(parts) >= 2 and parts[0] == "indicators" and parts[1].isdigit():
+    if len(parts) >= 2 and parts[0] == "indicators" and parse_int(parts[1]) is not None:
         field = SET_FIELDS.get(parts[2], "名称") if len(parts) > 2 else ""
-        return f"第 {int(parts[1]) + 1} 行指标{'的' + field if field else ''}"
+        return f"第 {parse_int(parts[1]) + 1} 行指标{'的' + field if field else ''}"
     return SET_FIELDS.get(parts[0], "指标体系")
 
 

@@ -17,6 +17,7 @@ from fengqiao.sdk import (
     Scope,
     ValidationFailed,
     db,
+    not_found,
     utcnow,
     validate,
     write_lock,
@@ -84,7 +85,7 @@ def create_activity(data: dict, *, scope: Scope | None, actor: str | None) -> Ac
 def get_activity(activity_id: int, scope: Scope | None = None) -> Activity:
     activity = db.get(Activity, activity_id) if valid_id(activity_id) else None
     if activity is None or (scope is not None and not scope.contains(activity.org_path)):
-        raise APIError(404, [("", "活动不存在", "not_found")])
+        raise not_found()
     return activity
 
 

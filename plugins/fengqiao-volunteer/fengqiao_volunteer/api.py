@@ -9,6 +9,8 @@ from fengqiao.sdk import (
     current_user,
     db,
     document,
+    get_in_scope,
+    int_arg,
     json_body,
     mask_id_card,
     mask_mobile,
@@ -18,7 +20,7 @@ from fengqiao.sdk import (
     requires,
     scope_for,
 )
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
 from fengqiao_volunteer import activities, certificates, hours, registry
 from fengqiao_volunteer.models import Activity, Volunteer
@@ -41,10 +43,7 @@ def _scope(permission: str = MANAGE):
 
 
 def _page() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100000:
-        raise APIError(422, [("/page", "page 应为正整数", "range")])
-    return int(raw)
+    return int_arg("page", 1, minimum=1, maximum=100_000, message="page 应为正整数", code="range")
 
 
 def volunteer_json(volunteer: Volunteer) -> dict:
@@ -92,10 +91,7 @@ def list_volunteers():
 @api.get("/volunteers/<int:volunteer_id>")
 @requires(VIEW)
 def show_volunteer(volunteer_id: int):
-    volunteer = db.get(Volunteer, volunteer_id)
-    if volunteer is None or not _scope(VIEW).contains(volunteer.org_path):
-        raise APIError(404, [("", "志愿者不存在", "not_found")])
-    return volunteer_json(volunteer)
+    return volunteer_json(get_in_scope(Volunteer, volunteer_id, VIEW))
 
 
 @api.post("/activities")
@@ -131,6 +127,8 @@ CORRECTION_BODY = {"type": "object", "required": ["hours", "reason"],
 @requires(MANAGE)
 def enroll(activity_id: int):
     body = json_body(ENROLL_BODY)
+    activities.get_activity(activity_id, _scope())
+    registry.managed_volunteer(body["volunteer"])
     enrollment = activities.enroll(activity_id, body["volunteer"], channel="api", scope=_scope(),
                                    actor=current_user.username)
     if enrollment.status == "enrolled":
@@ -148,6 +146,7 @@ def enroll(activity_id: int):
 def record_hours(activity_id: int):
     body = json_body(HOURS_BODY)
     activity = activities.get_activity(activity_id, _scope())
+    registry.managed_volunteer(body["volunteer"])
     entry = hours.record_hours(activity, body["volunteer"], body["hours"], served_on=body.get("served_on"),
                                actor=current_user.username)
     total = hours.total_hours(entry.volunteer_id)
@@ -159,10 +158,9 @@ def record_hours(activity_id: int):
 @requires(MANAGE)
 def correct(entry_id: int):
     body = json_body(CORRECTION_BODY)
-    original = db.get(hours.HoursEntry, entry_id)
-    volunteer = db.get(Volunteer, original.volunteer_id) if original else None
-    if volunteer is None or not _scope().contains(volunteer.org_path):
-        raise APIError(404, [("", "工时记录不存在", "not_found")])
+    original = get_in_scope(hours.HoursEntry, entry_id, MANAGE,
+                            path=lambda e: db.get(Volunteer, e.volunteer_id).org_path)
+    volunteer = db.get(Volunteer, original.volunteer_id)
     entry = hours.correct_hours(entry_id, body["hours"], body["reason"], actor=current_user.username)
     return {"id": entry.id, "hours": float(entry.hours), "total_hours": float(hours.total_hours(volunteer.id))}, 201
 
@@ -218,11 +216,12 @@ document("/p/volunteer/activities/{activity_id}/enrollments", "post", "报名活
          body=ENROLL_BODY,
          responses={201: "{id, status: enrolled}",
                     409: "名额已满：code waitlisted（已列入候补，附 id、position）或 duplicate（已报名）",
-                    422: "报名已截止等", 404: "活动不存在", **AUTH})
+                    422: "报名已截止等", 404: "活动或志愿者不存在，或不在管辖范围内 (pointer /volunteer)", **AUTH})
 document("/p/volunteer/activities/{activity_id}/hours", "post", "登记并确认工时（0.5 小时为单位；不超过活动时长和每日上限）",
          tag=TAG, body=HOURS_BODY,
          responses={201: "{id, hours, served_on, total_hours, stars}",
-                    422: "工时不合规（multipleOf、maximum、daily_limit）", 404: "活动不存在", **AUTH})
+                    422: "工时不合规（multipleOf、maximum、daily_limit）",
+                    404: "活动或志愿者不存在，或不在管辖范围内 (pointer /volunteer)", **AUTH})
 document("/p/volunteer/hours/{entry_id}/corrections", "post", "更正工时：新增一条带原因的更正记录（可为负数），原记录不变",
          tag=TAG, body=CORRECTION_BODY,
          responses={201: "{id, hours, total_hours}", 422: "校验失败", 404: "记录不存在", **AUTH})

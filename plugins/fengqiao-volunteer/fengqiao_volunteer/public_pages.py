@@ -15,6 +15,7 @@ from fengqiao.sdk import (
     mask_name,
     org_unit,
     org_units,
+    parse_int,
     public,
     rate_limited,
     render,
@@ -138,7 +139,7 @@ def me_dispute(token: str):
     volunteer = _me(token)
     raw = request.form.get("entry", "")
     try:
-        hours.raise_dispute(int(raw) if raw.isdigit() else 0, volunteer.id, request.form.get("reason", ""))
+        hours.raise_dispute(parse_int(raw, 0), volunteer.id, request.form.get("reason", ""))
     except APIError as err:
         flash(f"异议未提交：{err.problems[0][1]}", "error")
     else:

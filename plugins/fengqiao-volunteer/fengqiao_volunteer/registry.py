@@ -4,7 +4,17 @@ sign-up page all come through here, so the checks are the same everywhere)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import APIError, Scope, ValidationFailed, db, org_unit, today_local, validate
+from fengqiao.sdk import (
+    APIError,
+    Scope,
+    ValidationFailed,
+    db,
+    get_in_scope,
+    not_found,
+    org_unit,
+    today_local,
+    validate,
+)
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao_volunteer.models import ReportUnit, Team, Volunteer
@@ -78,6 +88,24 @@ def org_path_in(code: str, scope: Scope | None, pointer: str = "/org") -> str:
     return unit.path
 
 
+def managed_volunteer(volunteer_id, pointer: str = "/volunteer") -> Volunteer:
+    """A volunteer the signed-in staff manage (``volunteer.manage`` over their unit), else the
+    uniform 404, before anything about them (age, enrolments) is looked at or said."""
+    return get_in_scope(Volunteer, volunteer_id, "volunteer.manage", pointer=pointer)
+
+
+def _referenced(model, ident: int, scope: Scope | None, pointer: str, label: str):
+    """A row a body field refers to. Staff (``scope``) get the uniform 404 for a missing row and
+    for another unit's alike (two answers would tell which ids exist); the demo loader (no
+    scope) gets the field message."""
+    row = db.get(model, ident) if 0 < ident <= MAX_ID else None
+    if scope is not None and (row is None or not scope.contains(row.org_path)):
+        raise not_found(pointer)
+    if row is None:
+        raise ValidationFailed([(pointer, f"{label}不存在", "enum")])
+    return row
+
+
 def register_volunteer(data: dict, *, scope: Scope | None, actor: str | None) -> Volunteer:
     """Validate and store a volunteer; a minor (age from the ID) needs a guardian's consent."""
     data = clean(data)
@@ -90,8 +118,8 @@ def register_volunteer(data: dict, *, scope: Scope | None, actor: str | None) ->
         raise ValidationFailed([("/guardian_consent", f"未满 {ADULT_AGE} 周岁的志愿者须经监护人同意后登记",
                                  "guardian_consent")])
     for key, model, label in (("report_unit", ReportUnit, "报到单位"), ("team", Team, "队伍")):
-        if data.get(key) is not None and db.get(model, data[key]) is None:
-            raise ValidationFailed([(f"/{key}", f"{label}不存在", "enum")])
+        if data.get(key) is not None:
+            _referenced(model, data[key], scope, f"/{key}", label)
     if db.scalar(sa.select(Volunteer.id).where(Volunteer.id_card == id_card)):
         raise APIError(409, [("/id_card", "该身份证号已登记为志愿者", "duplicate")])
     volunteer = Volunteer(
@@ -135,8 +163,8 @@ def create_team(data: dict, *, scope: Scope | None) -> Team:
     validate(TEAM_SCHEMA, data)
     path = org_path_in(data["org"], scope)
     leader = data.get("leader")
-    if leader is not None and db.get(Volunteer, leader) is None:
-        raise ValidationFailed([("/leader", "志愿者不存在", "enum")])
+    if leader is not None:
+        _referenced(Volunteer, leader, scope, "/leader", "志愿者")
     team = Team(name=data["name"], org=data["org"], org_path=path, leader_id=leader)
     db.add(team)
     db.flush()

@@ -13,10 +13,12 @@ from fengqiao.sdk import (
     current_user,
     db,
     external_url,
+    int_arg,
     mask_id_card,
     mask_mobile,
     mask_name,
     org_units,
+    parse_int,
     qr_data_uri,
     render,
     requires,
@@ -36,7 +38,7 @@ from fengqiao_volunteer.models import (
     Team,
     Volunteer,
 )
-from fengqiao_volunteer.rules import fmt_hours, stars_for, valid_id
+from fengqiao_volunteer.rules import fmt_hours, stars_for
 from fengqiao_volunteer.tokens import checkin_token, volunteer_token
 from fengqiao_volunteer.web import (
     MANAGE,
@@ -155,8 +157,10 @@ def _managed_activity(activity_id: int) -> Activity:
 def roster_enroll(activity_id: int):
     _managed_activity(activity_id)
     raw = request.form.get("volunteer", "").strip()
+    if parse_int(raw) is not None:
+        registry.managed_volunteer(parse_int(raw))
     try:
-        enrollment = activities.enroll(activity_id, int(raw) if raw.isdigit() else raw, scope=scope(),
+        enrollment = activities.enroll(activity_id, parse_int(raw, raw), scope=scope(),
                                        actor=current_user.username)
     except APIError as err:
         flash(err.problems[0][1], "error")
@@ -192,8 +196,10 @@ def roster_hours(activity_id: int):
     """The organiser confirms a volunteer's hours (a new ledger entry)."""
     activity = _managed_activity(activity_id)
     raw = request.form.get("volunteer", "")
+    if parse_int(raw) is not None:
+        registry.managed_volunteer(parse_int(raw))
     try:
-        entry = hours.record_hours(activity, int(raw) if raw.isdigit() else raw, request.form.get("hours", "").strip(),
+        entry = hours.record_hours(activity, parse_int(raw, raw), request.form.get("hours", "").strip(),
                                    served_on=request.form.get("served_on") or None, actor=current_user.username)
     except APIError as err:
         flash(f"工时未登记：{err.problems[0][1]}", "error")
@@ -331,12 +337,10 @@ def certificate_pdf(serial: str):
 @requires(VIEW)
 def rankings():
     """工时排行 by community (the volunteers' residence units) and by 双报到 unit."""
-    year = request.args.get("year", "").strip()
+    year = int_arg("year", minimum=1950, maximum=2199, message="年份应为 1950–2199 之间的四位数字")
     conditions = [scope(VIEW).clause(Volunteer.org_path)]
-    if not (year.isdigit() and 1949 < int(year) < 2200):
-        year = ""
     if year:
-        conditions += [HoursEntry.served_on >= date(int(year), 1, 1), HoursEntry.served_on < date(int(year) + 1, 1, 1)]
+        conditions += [HoursEntry.served_on >= date(year, 1, 1), HoursEntry.served_on < date(year + 1, 1, 1)]
     base = sa.select(sa.func.sum(HoursEntry.hours).label("total"),
                      sa.func.count(sa.distinct(Volunteer.id)).label("people")).join(
         Volunteer, Volunteer.id == HoursEntry.volunteer_id).where(*conditions)
@@ -345,7 +349,7 @@ def rankings():
     by_unit = db.execute(base.add_columns(ReportUnit.name).join(ReportUnit, ReportUnit.id == Volunteer.report_unit_id)
                          .group_by(ReportUnit.id, ReportUnit.name).order_by(sa.desc("total")).limit(100)).all()
     names = {u.code: u.name for u in org_units(active_only=False)}
-    return render("volunteer/rankings.html", by_org=by_org, by_unit=by_unit, names=names, year=year,
+    return render("volunteer/rankings.html", by_org=by_org, by_unit=by_unit, names=names, year=year or "",
                   fmt_hours=fmt_hours)
 
 
@@ -414,14 +418,16 @@ def wish_list():
 @pages.post("/wishes/<number>/claim")
 @requires(MANAGE)
 def wish_claim(number: str):
-    raw = request.form.get("volunteer", "").strip()
-    found = db.get(Volunteer, int(raw)) if raw.isdigit() and valid_id(int(raw)) else None
-    if found is None:
+    ident = parse_int(request.form.get("volunteer", "").strip())
+    if ident is None:
         flash("请填写有效的志愿者编号", "error")
         return redirect(url_for(".wish_list"))
+    found = registry.managed_volunteer(ident)
     try:
         wishes.claim(number, found, current_user.username)
     except APIError as err:
+        if err.status == 404:  # a wish outside the user's scope: the error page, as for reads
+            raise
         flash(err.problems[0][1], "error")
     else:
         flash(f"已登记 {mask_name(found.name)} 认领心愿 {number}", "success")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fengqiao.sdk import APIError, current_user, scope_for
+from fengqiao.sdk import MAX_INT, APIError, current_user, parse_int, scope_for
+from fengqiao.sdk import int_arg as _int_query
 from flask import Blueprint, abort, request
 
 pages = Blueprint("volunteer", __name__)
@@ -25,13 +26,15 @@ def scope(permission: str = MANAGE):
 
 
 def page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100000 else 1
+    return _int_query("page", 1, minimum=1, maximum=99_999, message="页码应为 1–99999 之间的整数")
 
 
 def field_errors(err: APIError, fields: tuple[str, ...] = ()) -> dict[str, str]:
     """``{"name": "此项为必填项", "": "…"}``: one Chinese message per form field; with
-    ``fields``, a problem about anything else is shown above the form (key ``""``)."""
+    ``fields``, a problem about anything else is shown above the form (key ``""``). A 404
+    (an object missing or outside the user's scope) is not a form error: the error page."""
+    if err.status == 404:
+        raise err
     out: dict[str, str] = {}
     for pointer, message, _code in err.problems:
         name = pointer.lstrip("/").split("/")[0]
@@ -47,13 +50,14 @@ def form_data(*, booleans=(), integers=()) -> dict:
     for name in integers:
         value = (data.get(name) or "").strip()
         if value:
-            data[name] = int(value) if value.lstrip("-").isdigit() else value
+            data[name] = parse_int(value, value, minimum=-MAX_INT)  # not a number: the schema says so
         else:
             data.pop(name, None)
     return data
 
 
 def int_arg(value: str | None) -> int:
-    if value is None or not value.strip().isdigit():
+    number = parse_int((value or "").strip())
+    if number is None:
         abort(404)
-    return int(value)
+    return number

@@ -110,8 +110,9 @@ def test_enrollment_is_first_come_then_waiting_list(app, client, staff, make_vol
 
         actions = db.scalars(sa.select(EnrollmentEvent.action).order_by(EnrollmentEvent.id)).all()
         assert actions == ["enrolled", "waiting", "waiting", "cancelled", "promoted", "waiting"]
-    unknown = client.post(url, json={"volunteer": 99999}, headers=staff)
-    assert unknown.status_code == 422 and _errors(unknown)[0]["pointer"] == "/volunteer"
+    unknown = client.post(url, json={"volunteer": 99999}, headers=staff)  # missing = out of scope: one answer
+    assert unknown.status_code == 404 and _errors(unknown)[0]["pointer"] == "/volunteer"
+    assert _errors(unknown)[0]["message"] == "未找到该页面或记录"
     assert client.post(f"{API}/activities/99999/enrollments", json={"volunteer": first},
                        headers=staff).status_code == 404
     huge = 2**40  # beyond PostgreSQL's integer: still a clean 404/422, never a 500
@@ -267,8 +268,8 @@ def test_double_report_units_and_teams(client, staff, make_volunteer):
     team = client.post(f"{API}/teams", json={"name": "先锋队", "org": COMMUNITY, "leader": member}, headers=staff)
     assert team.status_code == 201
     assert client.get(f"{API}/volunteers/{member}", headers=staff).get_json()["team"] == team.get_json()["id"]
-    assert client.post(f"{API}/teams", json={"name": "x", "org": COMMUNITY, "leader": 999},
-                       headers=staff).status_code == 422
+    unknown = client.post(f"{API}/teams", json={"name": "x", "org": COMMUNITY, "leader": 999}, headers=staff)
+    assert unknown.status_code == 404 and _errors(unknown)[0]["pointer"] == "/leader"  # as another unit's
 
 
 @sqlite_only

@@ -1,0 +1,63 @@
+"""The list import reads within limits and before writing (issue 17, finding 4).
+
+A 5 KB workbook claiming ``A1:XFD200000`` kept this import busy for 110 s while the draft it
+had already opened held SQLite's write lock (other writes got 503).
+"""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from fengqiao.testing.plugin import csrf_token
+from fengqiao.testing.workbooks import forged_dimension
+
+import fengqiao_certificates.excel as excel
+
+pytestmark = [pytest.mark.plugins("certificates"), pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+
+BASE = "/p/certificates/admin/339901001001"
+GOOD = [list(excel.HEADERS), ["可以出具", "好证明", "", "", 2, "", "", ""]]
+
+
+def _post(client, data: bytes, name: str = "l.xlsx"):
+    token = csrf_token(client, BASE)
+    return client.post(f"{BASE}/import", data={"csrf_token": token, "file": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def test_a_forged_sheet_size_is_refused_in_under_two_seconds(demo_lists, client, login_as):
+    login_as("shenli")
+    began = time.perf_counter()
+    response = _post(client, forged_dimension(GOOD))
+    assert time.perf_counter() - began < 2.0
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "A1:XFD200000" in page and "超过上限" in page
+    with client.application.app_context():
+        from fengqiao_certificates.lists import draft_of
+
+        assert draft_of("339901001001") is None
+
+
+def test_the_file_is_read_before_the_draft_is_opened(demo_lists, client, login_as, monkeypatch):
+    """No write (and so no SQLite write lock) while a file is being parsed."""
+    from fengqiao.sdk import db
+
+    from fengqiao_certificates.lists import draft_of
+
+    seen = []
+    real = excel.read_table
+
+    def watching(*args, **kwargs):
+        seen.append((draft_of("339901001001"), bool(db.new or db.dirty)))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(excel, "read_table", watching, raising=False)
+    login_as("shenli")
+    from fengqiao.testing.workbooks import workbook
+
+    response = _post(client, workbook(GOOD))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert seen == [(None, False)]
