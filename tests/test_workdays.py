@@ -1,4 +1,5 @@
-"""The working-day calendar (DOMAIN.md §3): 放假/调休 as data, deadlines, hours, CLI, admin page."""
+"""The working-day calendar (docs/domain.md, "Working-day calendar"): 放假/调休 as data,
+deadlines, hours, CLI, admin page."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ``fengqiao`` command (DESIGN.md §3).
+"""The ``fengqiao`` command (README.md, "The `fengqiao` command").
 
 Exit codes: 0 success, 1 invalid input (the message names the file or field), 2 usage error.
 """

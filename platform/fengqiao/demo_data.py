@@ -1,4 +1,4 @@
-"""The fictional 云澜县 (339901) of DOMAIN.md §7: units, grids, departments and staff.
+"""The fictional 云澜县 (339901; docs/domain.md, "Demo county"): units, grids, departments and staff.
 
 Loading is idempotent: existing units and accounts are left as they are.
 """

@@ -1,4 +1,5 @@
-"""Mask personal data on the server (DOMAIN.md §6): 110105********0123, 138****8000, 张*.
+"""Mask personal data on the server (docs/domain.md, "Personal data"): 110105********0123,
+138****8000, 张*.
 
 The one masking layer: API and HTML details and lists, exports, notifications, the public
 board, tracking and the logs all go through these functions, so no view can forget a field.
@@ -38,7 +39,7 @@ SENSITIVE_FORMATS = {"cn-id-card": "id-card", "cn-mobile": "mobile"}
 PERSONAL_KINDS = ("name", "address", "id-card", "mobile", "text", "secret")
 HIDDEN = "******"  # a wholly hidden value; the same length whatever the value was
 
-# Compound surnames keep both characters (欧阳**); DOMAIN.md §6.
+# Compound surnames keep both characters (欧阳**); docs/domain.md, "Personal data".
 COMPOUND_SURNAMES = frozenset(
     "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 钟离 澹台 "
     "公冶 端木 呼延 南宫 西门 百里 东郭 独孤 万俟 闻人 申屠 太史 濮阳 单于 仲孙 赫连".split()

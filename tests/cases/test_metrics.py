@@ -1,4 +1,5 @@
-"""Metrics (DOMAIN.md §4) for a crafted March 2026: the numbers, the scope, the API, the page.
+"""Metrics (docs/domain.md, "Metrics") for a crafted March 2026: the numbers, the scope, the
+API, the page.
 
 Cases are submitted and walked through the API; the timestamps each figure depends on are
 then set on the rows, so every expected number below can be counted by hand.

@@ -1,4 +1,4 @@
-"""Every extension point is documented in ``plugins/AUTHORING.md`` (DESIGN.md §3 "Plugins").
+"""Every extension point is documented in ``plugins/AUTHORING.md`` (its introduction promises it).
 
 Adding a signal, a signal kwarg, a ``ctx`` method, a ``Plugin`` attribute or an sdk name
 without documenting it fails here, with the name to document.

@@ -1,4 +1,5 @@
-"""A reporter's identity hidden from the handling unit (issue 17, finding 2; DESIGN.md §4).
+"""A reporter's identity hidden from the handling unit (issue 17, finding 2;
+docs/security.md, "Reporter identity hidden from the handling unit").
 
 民生诉求 promises 「举报、投诉类诉求默认对承办单位隐藏您的姓名和电话」: the form marks
 ``caller_name``/``caller_mobile``/``id_card`` in ``ui.hidden_from_handler`` for 投诉/举报 or

@@ -26,7 +26,8 @@ from fengqiao.access import access_of
 COMMUNITY_A = "339901001001"
 PERSONAS = ("anonymous", "resident", "zhangmin", "shenli", "hanzhiming", "zhifa", "ducha", "lingdao", "admin")
 
-# What each demo account's role grants (DESIGN.md §3 roles; written out here on purpose, so
+# What each demo account's role grants (README.md, roles under "The `fengqiao` command" and
+# "Security and personal data"; written out here on purpose, so
 # that a change in roles.py shows up as matrix failures someone must look at).
 VIEW = {"orgs.view", "cases.view"}
 PERMISSIONS = {

@@ -1,4 +1,5 @@
-"""Personal data is masked for every role in details, lists and exports (DESIGN.md §3–4).
+"""Personal data is masked for every role in details, lists and exports (README.md,
+"Security and personal data").
 
 The acceptance of issue 11: an export by a role without the reveal permission holds no full
 ID or phone number (the workbook's cells are read and searched).

@@ -1,5 +1,6 @@
 """Reveal: one field in full, with a reason, only with ``cases.reveal`` for the case's unit;
-every reveal and every refused attempt lands in the audit log (DESIGN.md §3)."""
+every reveal and every refused attempt lands in the audit log (README.md, "Security and
+personal data")."""
 
 from __future__ import annotations
 

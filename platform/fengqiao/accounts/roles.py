@@ -2,13 +2,13 @@
 
 A permission granted through a membership applies to that unit's whole subtree.
 
-Personal data (DOMAIN.md §6): ``cases.reveal`` (see one personal field in full, with a
-reason, audited) belongs to the roles that handle residents directly and answer for it:
-staff of a unit (community secretaries, street dispatchers call residents back) and
-supervisors. The system administrator configures the platform but does not read residents'
-data (等保 2.0 separation of system and audit duties), so ``admin`` lacks it; grid workers,
-departments and viewers work with masked data. ``audit.view`` (read the audit log) is for
-admins and supervisors.
+Personal data (docs/domain.md, "Personal data"): ``cases.reveal`` (see one personal field
+in full, with a reason, audited) belongs to the roles that handle residents directly and
+answer for it: staff of a unit (community secretaries, street dispatchers call residents
+back) and supervisors. The system administrator configures the platform but does not read
+residents' data (等保 2.0 separation of system and audit duties), so ``admin`` lacks it;
+grid workers, departments and viewers work with masked data. ``audit.view`` (read the audit
+log) is for admins and supervisors.
 """
 
 from __future__ import annotations

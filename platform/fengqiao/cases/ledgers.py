@@ -1,4 +1,5 @@
-"""Standard 台账 (DOMAIN.md §4): fixed columns, Chinese headers, unit and period in the title.
+"""Standard 台账 (docs/domain.md, "Standard ledgers"): fixed columns, Chinese headers, unit
+and period in the title.
 
 A ledger is built by a background job (``cases.ledger``) that re-loads the requesting user
 and applies their scope as it is when the job runs, streams the cases in keyset batches

@@ -1,4 +1,5 @@
-"""Leaders' numbers (DOMAIN.md §4) for a scope, a unit's subtree, a period and a case type.
+"""Leaders' numbers (docs/domain.md, "Metrics") for a scope, a unit's subtree, a period and
+a case type.
 
 Every figure is aggregated in SQL (GROUP BY over a scoped subquery), never by loading the
 cases: a county may hold a million. Each figure has one basis, stated in the result:

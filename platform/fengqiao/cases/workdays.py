@@ -1,4 +1,5 @@
-"""The working-day calendar (DOMAIN.md §3): working days, office hours, deadlines.
+"""The working-day calendar (docs/domain.md, "Working-day calendar"): working days, office
+hours, deadlines.
 
 Two layers:
 

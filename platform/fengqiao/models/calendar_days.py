@@ -1,4 +1,5 @@
-"""The working-day calendar as data (DOMAIN.md §3): 放假/调休 days, entered years, history.
+"""The working-day calendar as data (docs/domain.md, "Working-day calendar"): 放假/调休 days,
+entered years, history.
 
 Only the exceptions to "Monday–Friday are working days" are stored: ``holiday`` (放假, on a
 weekday or a weekend) and ``workday`` (调休上班日, on a weekend). ``org_code`` NULL is the

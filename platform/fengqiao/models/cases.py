@@ -71,7 +71,7 @@ class Case(Base):
     )
 
     def summary_json(self) -> dict:
-        """The list form of a case (DESIGN.md §3): no ``data`` and no ``history``."""
+        """The list form of a case (README.md, "API"): no ``data`` and no ``history``."""
         return {
             "number": self.number,
             "type": self.type,

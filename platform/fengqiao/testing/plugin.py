@@ -171,7 +171,7 @@ def client(app):
 
 @pytest.fixture
 def demo(app):
-    """The demo jurisdiction (DOMAIN.md §7) loaded into the test database."""
+    """The demo jurisdiction (docs/domain.md, "Demo county") loaded into the test database."""
     from fengqiao.demo_data import load_demo_data
 
     with app.app_context():

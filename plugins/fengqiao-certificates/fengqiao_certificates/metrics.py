@@ -101,7 +101,7 @@ def widget() -> str:
 
 def demanding_agencies(scope: Scope, start: date, end: date, limit: int = 10) -> list[tuple[str, int]]:
     """Agencies that most often asked residents for certificates communities should not (or
-    need not) issue — the ones to report back to (DOMAIN.md §5.1)."""
+    need not) issue — the ones to report back to (docs/domain.md, "Certificate list")."""
     names = codes_in(scope)
     if not names:
         return []

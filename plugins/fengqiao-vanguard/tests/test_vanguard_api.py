@@ -1,5 +1,5 @@
-"""The JSON API of DESIGN.md §3 and issue 10 on SQLite and PostgreSQL: members, events,
-review, scores, indicators, sets."""
+"""The JSON API of plugins/fengqiao-vanguard/README.md ("API") and issue 10 on SQLite and
+PostgreSQL: members, events, review, scores, indicators, sets."""
 
 from __future__ import annotations
 
