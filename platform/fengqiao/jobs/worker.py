@@ -32,6 +32,21 @@ class _InApp:
         with self.flask_app.app_context():
             return super().perform_job(*args, **kwargs)
 
+    def unsubscribe(self):
+        """Stop the pub/sub listener before unsubscribing, so the reply ends its loop.
+
+        RQ unsubscribes first and then stops the thread, which waits in a 60-second read:
+        when the reply reaches the thread before the stop flag is cleared, it reads again
+        and the worker's exit on SIGTERM waits up to a minute (redis-py's ``stop()`` joins).
+        """
+        listener = getattr(self, "pubsub_thread", None)
+        if listener is not None:
+            try:
+                listener.stop(timeout=0)  # redis-py >= 8: clear the flag, do not wait yet
+            except TypeError:
+                listener.stop()  # older redis-py: stop() only clears the flag
+        return super().unsubscribe()
+
 
 class AppWorker(_InApp, SimpleWorker):
     """Jobs run in this process, one after another, on its connection pool."""
