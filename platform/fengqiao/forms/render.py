@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from flask import current_app
@@ -181,9 +181,12 @@ def _typed(spec: FieldSpec, raw: Any, pointer: str, out: Extracted) -> Any:
     if spec.kind == "checkboxes":
         lookup = {str(v): v for v, _ in spec.choices}
         return [lookup.get(v, v) for v in raw or []]
-    if spec.kind == "datetime" and raw:
+    if spec.kind in ("datetime", "time") and raw:
+        # The browser posts local wall-clock values (2026-12-01T08:30, 08:30); RFC 3339 wants
+        # seconds and an offset, so China's is added.
+        parse = datetime.fromisoformat if spec.kind == "datetime" else time.fromisoformat
         try:
-            parsed = datetime.fromisoformat(raw)
+            parsed = parse(raw)
         except ValueError:
             return raw  # the schema's format check reports it
         return parsed.isoformat() if parsed.tzinfo else parsed.isoformat(timespec="seconds") + SHANGHAI_OFFSET
