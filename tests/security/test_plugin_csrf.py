@@ -100,3 +100,20 @@ def test_a_cookie_with_a_non_bearer_authorization_header_still_needs_the_token(w
     core = world.clients["shenli"].post("/api/v1/metrics/ledgers", json={"kind": "cases"},
                                         headers={"Authorization": "Basic Zm9vOmJhcg==", **EVIL})
     assert _is_csrf_refusal(core)
+
+
+def test_a_bogus_bearer_token_beside_the_cookie_is_401_not_the_cookie_user(world):
+    """A bearer header means the token alone authenticates: a signed-in browser's cookie next
+    to a made-up token must not act as that user (it would skip the CSRF rule too)."""
+    all_writes = plugin_api_writes(world.app) + [("POST", "/api/v1/metrics/ledgers")]
+    acted = []
+    for method, path in all_writes:
+        response = world.clients[_caller(world, path, method)].open(
+            path, method=method, json={}, headers={"Authorization": "Bearer bogus", **EVIL})
+        body = response.get_json(silent=True) or {}
+        if response.status_code != 401 or body["errors"][0]["code"] != "invalid_token":
+            acted.append(f"{method} {path}: {response.status_code} {response.get_data(as_text=True)[:100]}")
+    assert not acted, "cookie user acted with a bogus bearer token:\n" + "\n".join(acted)
+    read = world.clients["shenli"].get("/api/v1/cases", headers={"Authorization": "Bearer bogus"})
+    assert read.status_code == 401
+    assert world.clients["shenli"].get("/api/v1/cases").status_code == 200  # the cookie itself still works

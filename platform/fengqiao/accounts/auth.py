@@ -28,8 +28,16 @@ class Anonymous(AnonymousUserMixin):
 login_manager.anonymous_user = Anonymous
 
 
+def _bearer(req) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, or None without one."""
+    header = req.headers.get("Authorization", "")
+    return header[len("Bearer "):].strip() if header.startswith("Bearer ") else None
+
+
 @login_manager.user_loader
 def _load_user(session_id: str) -> User | None:
+    if has_request_context() and _bearer(request) is not None:
+        return None  # a bearer request is the token's alone: the cookie beside it has no say
     try:
         user_id, epoch = (int(part) for part in session_id.split(":"))
     except ValueError:
@@ -55,11 +63,11 @@ def _forget_expired_session() -> None:
 
 @login_manager.request_loader
 def _load_from_bearer(req) -> User | None:
-    header = req.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
+    token = _bearer(req)
+    if token is None:
         return None
     g.stateless_auth = True
-    user = user_for_token(header[len("Bearer "):].strip())
+    user = user_for_token(token)
     if user is None:
         raise APIError(401, [("", "访问令牌无效或已过期", "invalid_token")])
     return user
