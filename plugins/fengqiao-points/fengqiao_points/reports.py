@@ -12,6 +12,7 @@ from fengqiao.sdk import (
     current_user,
     db,
     mask_name,
+    mask_text,
     org_units,
     render,
     requires,
@@ -75,7 +76,7 @@ def export_ledger():
     month = request.args.get("month")
     rows = [[e.id, e.created_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"), a.number,
              safe_cell(mask_name(a.name)), a.org_code, KIND_LABELS.get(e.kind, e.kind), e.points,
-             e.balance_after, safe_cell(e.reason), e.claim_number or "", e.redemption_id or "", e.actor or ""]
+             e.balance_after, safe_cell(mask_text(e.reason)), e.claim_number or "", e.redemption_id or "", e.actor or ""]
             for e, a in db.execute(_scoped_entries(month))]
     data = workbook_bytes("积分台账", ["序号", "时间", "账户号", "户主/姓名", "所属单位", "类型", "分值",
                                    "变动后余额", "事由", "申报编号", "预约号", "经办人"], rows)

@@ -9,6 +9,7 @@ from fengqiao.sdk import (
     mask_id_card,
     mask_mobile,
     mask_name,
+    mask_text,
     org_units,
     requires,
     today_local,
@@ -52,6 +53,6 @@ def export_hours():
     data = workbook_bytes("志愿服务工时", ["记录号", "服务日期", "志愿者编号", "姓名", "身份证号", "活动", "工时",
                                          "更正记录号", "更正原因", "确认人", "确认时间"], (
         [e.id, e.served_on.isoformat(), f"ZYZ{e.volunteer_id:06d}", mask_name(name), mask_id_card(id_card),
-         title or "", float(e.hours), e.corrects_id or "", e.reason or "", e.confirmed_by or "", e.confirmed_at]
+         title or "", float(e.hours), e.corrects_id or "", mask_text(e.reason or ""), e.confirmed_by or "", e.confirmed_at]
         for e, name, id_card, title in rows))
     return xlsx_response(f"志愿服务工时-{today_local()}.xlsx", data)

@@ -36,3 +36,20 @@ def test_wish_titles_are_masked_on_the_volunteer_page_and_the_staff_list(app, cl
     login_as("shenli")
     staff_list = client.get(f"{P}/wishes").get_data(as_text=True)
     assert number in staff_list and "139****4444" in staff_list and _unmasked(staff_list) == []
+
+
+def test_correction_reasons_are_masked_in_the_hours_export(client, staff, make_volunteer, make_activity, login_as):
+    import io
+
+    from openpyxl import load_workbook
+
+    volunteer, activity = make_volunteer(), make_activity()
+    entry = client.post(f"/api/v1/p/volunteer/activities/{activity}/hours",
+                        json={"volunteer": volunteer, "hours": 3}, headers=staff).get_json()["id"]
+    fixed = client.post(f"/api/v1/p/volunteer/hours/{entry}/corrections",
+                        json={"hours": -1, "reason": "13911114444 来电说签到晚了一小时"}, headers=staff)
+    assert fixed.status_code == 201
+    login_as("shenli")
+    sheet = load_workbook(io.BytesIO(client.get(f"{P}/export/hours.xlsx").data)).active
+    cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
+    assert "139****4444 来电说签到晚了一小时" in cells and not any("13911114444" in c for c in cells)
