@@ -143,3 +143,36 @@ def test_one_request_has_a_pixel_budget(world):
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and html.count("图片总像素过大") == 1
     assert _attachments(world) == before + count - 1
+
+
+def gif_offset_bomb(frames: int = 40, offset: int = 6000) -> bytes:
+    """A GIF whose header says 1×1 (screen and first frame) but whose frames 2… are 1×1 images
+    placed at ``(offset, offset)``: Pillow grows the canvas to reach them, so every later frame
+    is painted on an ``(offset+1)²`` canvas (reported after issue 17: 959 bytes, 95 s)."""
+    head = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
+
+    def frame(x: int, y: int) -> bytes:
+        return (b"\x21\xf9\x04\x00" + struct.pack("<H", 1) + b"\x00\x00"
+                + b"\x2c" + struct.pack("<HHHHB", x, y, 1, 1, 0) + b"\x02\x02\x44\x01\x00")
+
+    return head + frame(0, 0) + frame(offset, offset) * (frames - 1) + b"\x3b"
+
+
+OFFSET_BOMB = gif_offset_bomb()
+
+
+def test_frames_placed_beyond_the_declared_canvas_count_at_the_canvas_pillow_uses(world):
+    assert len(OFFSET_BOMB) < 1024
+    with Image.open(io.BytesIO(OFFSET_BOMB)) as image:  # the header claims a 1×1 picture
+        assert image.size == (1, 1) and image.n_frames == 40
+    result, seconds = _timed(reencode_image, OFFSET_BOMB, "image/gif")
+    assert result is None and seconds < QUICK, seconds
+    result, seconds = _timed(sdk.safe_image, OFFSET_BOMB)
+    assert result is None and seconds < QUICK, seconds
+    before = _attachments(world)
+    response, seconds = _timed(_post, world.app.test_client(), [(OFFSET_BOMB, "现场.gif")])
+    assert response.status_code == 422 and seconds < QUICK, (response.status_code, seconds)
+    assert "不是有效的图片" in response.get_data(as_text=True)
+    assert _attachments(world) == before
+    # a small animation whose frames move within a canvas they stretch a little still passes
+    assert reencode_image(gif_offset_bomb(frames=3, offset=20), "image/gif") is not None

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import secrets
+import struct
 import warnings
 from pathlib import Path
 
@@ -72,25 +74,80 @@ def _pillow():
     return Image
 
 
-def too_costly(image) -> bool:
-    """Whether decoding ``image`` (opened, not loaded) would paint more than the budget:
-    read from the header (size, frame count) before a single pixel is decoded."""
+_GIF_BLOCK = re.compile(rb"[!,;]")
+
+
+def _gif_frames(data: bytes) -> tuple[int, int, int]:
+    """``(frames, width, height)`` of a GIF read from its block headers, no pixel decoded: the
+    canvas is the largest extent over the logical screen and every frame's offset + size.
+    Pillow grows its canvas to reach a frame placed beyond the screen and then paints every
+    later frame onto it, so a 1×1 header with 1×1 frames at (6000, 6000) costs 36 MP a frame.
+    The walk follows Pillow's parser (bytes between blocks skipped, sub-blocks up to a zero
+    length, a truncated block ends it): it sees every frame Pillow plays."""
+    width, height, flags = struct.unpack_from("<HHB", data, 6)
+    pos = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+    frames = 0
+    end = len(data)
+    while pos < end:
+        block = data[pos]
+        if block not in b"!,;":  # Pillow steps over stray bytes one by one; jump to the next block
+            found = _GIF_BLOCK.search(data, pos)
+            if found is None:
+                break
+            pos, block = found.start(), data[found.start()]
+        pos += 1
+        if block == 0x3B:  # trailer
+            break
+        if block == 0x2C:  # image descriptor: left, top, width, height, flags
+            if pos + 9 > end:
+                break
+            left, top, frame_width, frame_height, frame_flags = struct.unpack_from("<HHHHB", data, pos)
+            frames += 1
+            width, height = max(width, left + frame_width), max(height, top + frame_height)
+            pos += 9 + (3 << ((frame_flags & 7) + 1) if frame_flags & 0x80 else 0) + 1  # + LZW size
+        else:  # extension: its label, then sub-blocks
+            pos += 1
+        while pos < end and data[pos]:  # sub-blocks up to the zero-length terminator
+            pos += 1 + data[pos]
+        pos += 1
+    return frames, width, height
+
+
+def picture_cost(image, data: bytes | None = None) -> tuple[int, int]:
+    """``(pixels, frames)`` decoding ``image`` (opened, not loaded) would paint: the canvas
+    Pillow will actually use × frames, read from the headers before a pixel is decoded. For a
+    GIF (``data`` its bytes) the canvas spans every frame's extent (:func:`_gif_frames`); APNG
+    and WebP frames cannot reach beyond the declared canvas (Pillow and libwebp refuse them)."""
     frames = getattr(image, "n_frames", 1)  # GIF: walks the frame headers, decodes nothing
+    width, height = image.size
+    if image.format == "GIF":
+        if data is None:
+            raise ValueError("a GIF's cost needs its bytes")
+        gif_frames, gif_width, gif_height = _gif_frames(data)
+        frames = max(frames, gif_frames)
+        width, height = max(width, gif_width), max(height, gif_height)
+    return width * height * frames, frames
+
+
+def too_costly(image, data: bytes | None = None) -> bool:
+    """Whether decoding ``image`` (opened, not loaded; ``data`` its bytes) would paint more
+    than the budget: read from the headers (canvas, every frame) before a pixel is decoded."""
+    pixels, frames = picture_cost(image, data)
     budget = MAX_IMAGE_PIXELS if frames == 1 else MAX_ANIMATION_PIXELS
-    return frames > MAX_FRAMES or image.width * image.height * frames > budget
+    return frames > MAX_FRAMES or pixels > budget
 
 
 def picture_pixels(data: bytes, content_type: str) -> int | None:
-    """Pixels × frames the picture's header announces; None when unreadable or over the
-    per-picture limits (:func:`too_costly`). Decodes nothing."""
+    """Pixels × frames the picture's headers announce (the canvas Pillow will use); None when
+    unreadable or over the per-picture limits (:func:`too_costly`). Decodes nothing."""
     Image = _pillow()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[content_type]]) as image:
-                if too_costly(image):
+                if too_costly(image, data):
                     return None
-                return image.width * image.height * getattr(image, "n_frames", 1)
+                return picture_cost(image, data)[0]
     except Exception:  # hostile input: any Pillow error means "not a picture"
         return None
 
@@ -117,7 +174,7 @@ def reencode_image(data: bytes, content_type: str) -> bytes | None:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[fmt]) as probe:
-                if too_costly(probe):
+                if too_costly(probe, data):
                     return None
                 probe.verify()  # structure and checksums, before decoding any pixels
             with Image.open(io.BytesIO(data), formats=[fmt]) as image:
