@@ -9,6 +9,12 @@ import (and SQLite's write lock) busy for minutes (issue 17, finding 4). So:
   parsed (zipfile never inflates a member past its declared size);
 - a dimension claiming more rows or columns than the caller allows is refused at once, and
   is otherwise ignored (``reset_dimensions``): rows are as long as their last real cell;
+- the first sheet's XML (and any other sheet's without a ``<dimension>``, which openpyxl
+  parses to its end while loading) is then streamed out of the archive and its ``<row>`` and
+  ``<c>`` elements counted with a regular expression, before openpyxl parses it: openpyxl
+  builds a whole row before anyone can count it, and one row of 3.9 million empty ``<c/>`` (a
+  20 KB file without a dimension) took 25 s. Too many rows or cells, or a row wider than
+  Excel's 16,384 columns, is refused at once;
 - row numbers (blank and skipped rows count), columns holding a value, cells read and
   seconds spent are counted while reading, and the first limit crossed stops the read.
 
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -32,6 +39,13 @@ from fengqiao.errors import ValidationFailed
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 MAX_ENTRIES = 2_000  # members of the .xlsx archive (a workbook has a few dozen)
 TIME_CHECK_EVERY = 256  # rows between clock readings
+EXCEL_COLUMNS = 16_384  # A…XFD: no row of a real sheet has more cells
+SCAN_CHUNK = 1 << 20  # bytes of sheet XML counted at a time
+# start tags, any namespace prefix: <c …>, <c/>, <x:c>, <row …>; not <col>, <cfRule>, <rowBreaks>
+_ROW_TAG = re.compile(rb"<(?:[^\s<>/:!?]+:)?row[\s/>]")
+_CELL_TAG = re.compile(rb"<(?:[^\s<>/:!?]+:)?c[\s/>]")
+_HEAD_TAG = re.compile(rb"<(?:[^\s<>/:!?]+:)?(dimension|sheetData)[\s/>]")
+_OPEN_NAME = re.compile(rb"<[^\s<>/!?=\"']*")  # a tag name still being read at a chunk's end
 _clock = time.monotonic  # (a test makes time pass faster)
 
 
@@ -57,20 +71,21 @@ def read_table(data: bytes, filename: str, *, rows: int = 1_000, columns: int = 
     cells = cells if cells is not None else rows * columns
     unpacked = unpacked if unpacked is not None else max(16 << 20, cells * 200)
     suffix = PurePath(filename or "").suffix.lower()
+    deadline = _clock() + seconds
     if suffix == ".csv":
         source = _csv_rows(data, unpacked)
     elif suffix in XLSX_SUFFIXES:
-        source = _xlsx_rows(data, rows, columns, unpacked)
+        source = _xlsx_rows(data, rows, columns, cells, unpacked, seconds, deadline)
     else:
         raise refuse("只支持 .csv 或 .xlsx 文件", "format")
-    return _bounded(source, rows, columns, cells, seconds)
+    return _bounded(source, rows, columns, cells, seconds, deadline)
 
 
 def _bounded(source: Iterable[list[Any]], rows: int, columns: int, cells: int,
-             seconds: float) -> list[tuple[int, list[Any]]]:
+             seconds: float, deadline: float) -> list[tuple[int, list[Any]]]:
     iterator = iter(source)
     try:
-        return _counted(iterator, rows, columns, cells, seconds)
+        return _counted(iterator, rows, columns, cells, seconds, deadline)
     finally:
         close = getattr(iterator, "close", None)
         if close is not None:  # a refusal part-way still closes the workbook
@@ -78,8 +93,7 @@ def _bounded(source: Iterable[list[Any]], rows: int, columns: int, cells: int,
 
 
 def _counted(iterator: Iterator[list[Any]], rows: int, columns: int, cells: int,
-             seconds: float) -> list[tuple[int, list[Any]]]:
-    deadline = _clock() + seconds
+             seconds: float, deadline: float) -> list[tuple[int, list[Any]]]:
     found: list[tuple[int, list[Any]]] = []
     seen = 0
     number = 0
@@ -94,12 +108,12 @@ def _counted(iterator: Iterator[list[Any]], rows: int, columns: int, cells: int,
             return found
         number += 1
         if number > rows:
-            raise refuse(f"表格行数过多：最多 {rows:,} 行（含表头和空行）")
+            raise _too_many_rows(rows)
         seen += len(row)
         if seen > cells:
-            raise refuse(f"表格单元格过多：最多读取 {cells:,} 个单元格")
+            raise _too_many_cells(cells)
         if number % TIME_CHECK_EVERY == 0 and _clock() > deadline:
-            raise refuse(f"表格过大：读取超过 {seconds:g} 秒仍未完成，请拆分后分批导入")
+            raise _too_slow(seconds)
         if len(row) > columns:
             if any(not _blank(c) for c in row[columns:]):
                 raise refuse(f"表格列数过多：第 {number} 行超过 {columns} 列")
@@ -109,6 +123,18 @@ def _counted(iterator: Iterator[list[Any]], rows: int, columns: int, cells: int,
             while row[-1] is None:  # trailing empty cells (styled, or a stray one dropped above)
                 row.pop()
             found.append((number, row))
+
+
+def _too_many_rows(rows: int) -> ValidationFailed:
+    return refuse(f"表格行数过多：最多 {rows:,} 行（含表头和空行）")
+
+
+def _too_many_cells(cells: int) -> ValidationFailed:
+    return refuse(f"表格单元格过多：最多读取 {cells:,} 个单元格")
+
+
+def _too_slow(seconds: float) -> ValidationFailed:
+    return refuse(f"表格过大：读取超过 {seconds:g} 秒仍未完成，请拆分后分批导入")
 
 
 def _csv_rows(data: bytes, unpacked: int) -> Iterator[list[Any]]:
@@ -125,7 +151,8 @@ def _csv_rows(data: bytes, unpacked: int) -> Iterator[list[Any]]:
     return csv.reader(io.StringIO(text, newline=""))
 
 
-def _xlsx_rows(data: bytes, rows: int, columns: int, unpacked: int) -> Iterator[list[Any]]:
+def _xlsx_rows(data: bytes, rows: int, columns: int, cells: int, unpacked: int,
+               seconds: float, deadline: float) -> Iterator[list[Any]]:
     unreadable = refuse("无法读取该文件：不是有效的 Excel（.xlsx）文件", "format")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -137,13 +164,79 @@ def _xlsx_rows(data: bytes, rows: int, columns: int, unpacked: int) -> Iterator[
     if sum(m.file_size for m in members) > unpacked:
         raise refuse(f"文件过大：Excel 文件解压后超过 {unpacked >> 20} MB")
     from openpyxl import load_workbook
+    from openpyxl.reader.excel import ExcelReader
 
+    try:  # the worksheets, in the workbook's order, as load_workbook will find them
+        reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+        reader.read_manifest()
+        reader.read_workbook()
+        names = {m.filename for m in members}
+        parts = [rel.target for _sheet, rel in reader.parser.find_sheets()
+                 if rel.target in names and "chartsheet" not in rel.Type]
+        # load_workbook parses a sheet without a <dimension> to its end: count them all first
+        for index, name in enumerate(parts):
+            with archive.open(name) as xml:
+                _scan_sheet(xml, rows, cells, seconds, deadline, first=index == 0)
+    except ValidationFailed:
+        raise
+    except Exception:  # zipfile/XML/KeyError of a damaged or mislabelled file
+        raise unreadable from None
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
         sheet = book.worksheets[0]
-    except Exception:  # zipfile/XML/KeyError of a damaged or mislabelled file
+    except Exception:
         raise unreadable from None
     return _sheet_rows(book, sheet, rows, columns)
+
+
+def _scan_sheet(xml: io.BufferedIOBase, rows: int, cells: int, seconds: float,
+                deadline: float, first: bool = True) -> None:
+    """Count ``<row>`` and ``<c>`` start tags in a sheet's XML (streamed, so never more than the
+    archive declared) and refuse at once what the reader would refuse after building it. A
+    tag cut by a chunk's end is carried into the next chunk; an overlong name is shortened.
+    Another sheet than the first is only counted when it has no ``<dimension>`` (openpyxl then
+    parses it while loading the workbook)."""
+    found_rows = found_cells = in_row = 0
+    carry = b""
+    while True:
+        chunk = xml.read(SCAN_CHUNK)
+        if not first:
+            head = _HEAD_TAG.search(chunk)
+            if head and head.group(1) == b"dimension":
+                return
+            first = True
+        text = carry + chunk
+        carry = b""
+        if chunk:
+            start = text.rfind(b"<")
+            if start >= 0 and _OPEN_NAME.fullmatch(text, start):
+                text, carry = text[:start], text[start:]
+                if len(carry) > 64:  # only the local name after the prefix can still matter
+                    colon = carry.rfind(b":")
+                    carry = b"<p" if colon < 0 else (b"<p:" + carry[colon + 1:] if len(carry) - colon <= 4 else b"")
+        at = 0
+        for tag in _ROW_TAG.finditer(text):  # cells before this row's start end the last row
+            counted = len(_CELL_TAG.findall(text, at, tag.start()))
+            found_cells, in_row = found_cells + counted, in_row + counted
+            _check_cells(found_cells, in_row, cells)
+            found_rows += 1
+            if found_rows > rows:
+                raise _too_many_rows(rows)
+            in_row, at = 0, tag.start()
+        counted = len(_CELL_TAG.findall(text, at))
+        found_cells, in_row = found_cells + counted, in_row + counted
+        _check_cells(found_cells, in_row, cells)
+        if not chunk:
+            return
+        if _clock() > deadline:
+            raise _too_slow(seconds)
+
+
+def _check_cells(found: int, in_row: int, cells: int) -> None:
+    if found > cells:
+        raise _too_many_cells(cells)
+    if in_row > EXCEL_COLUMNS:  # empty or not, no spreadsheet program writes such a row
+        raise refuse(f"表格列数过多：有一行超过 {EXCEL_COLUMNS:,} 列（Excel 的上限）")
 
 
 def _sheet_rows(book, sheet, rows: int, columns: int) -> Iterator[list[Any]]:

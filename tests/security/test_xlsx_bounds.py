@@ -22,6 +22,7 @@ from fengqiao.errors import ValidationFailed
 from fengqiao.tabular import read_table
 from fengqiao.testing.plugin import csrf_token
 from fengqiao.testing.workbooks import (
+    empty_cells,
     far_row,
     forged_dimension,
     rewrite_sheet,
@@ -185,3 +186,49 @@ def test_reader_stops_on_time(monkeypatch):
     with pytest.raises(ValidationFailed) as refused:
         read_table(data, "x.csv", seconds=5)
     assert refused.value.problems[0][1] == "表格过大：读取超过 5 秒仍未完成，请拆分后分批导入"
+
+
+# ---- rows of empty cells without a dimension (openpyxl builds a whole row before it is counted) --
+
+EMPTY_CELLS = pytest.mark.parametrize("shape", [(3_900_000, 1), (19_000, 200)], ids=["one-row", "200-rows"])
+TOO_MANY = ("表格单元格过多：最多读取", "表格列数过多：")
+
+
+@SQLITE
+@EMPTY_CELLS
+def test_calendar_import_refuses_rows_of_empty_cells_quickly(app, shape):
+    per_row, count = shape
+    data = empty_cells(ARRANGEMENT, per_row=per_row, count=count)
+    assert len(data) < 24_000  # a small file
+    with app.app_context(), Clock() as clock, pytest.raises(workdays.ArrangementInvalid) as refused:
+        workdays.import_arrangement(data, "2027.xlsx")
+    assert clock.seconds < QUICK
+    assert any(m in str(refused.value) for m in TOO_MANY), str(refused.value)
+
+
+@SQLITE
+@EMPTY_CELLS
+def test_cases_import_refuses_rows_of_empty_cells_quickly(demo, tmp_path, shape):
+    per_row, count = shape
+    source = tmp_path / "cases.xlsx"
+    source.write_bytes(empty_cells(CASES, per_row=per_row, count=count))
+    with demo.app_context(), Clock() as clock, pytest.raises(ImportFailed) as refused:
+        import_cases(source, "grid-incident")
+    assert clock.seconds < QUICK
+    assert any(m in str(refused.value) for m in TOO_MANY), str(refused.value)
+
+
+def test_reader_counts_cells_in_the_xml_before_openpyxl_builds_a_row():
+    data = empty_cells([["a", "b"]], per_row=30_000)
+    for kwargs in ({"cells": 1_000}, {"columns": 5}):  # the cells cap; a row wider than Excel's
+        with Clock() as clock, pytest.raises(ValidationFailed) as refused:
+            read_table(data, "x.xlsx", rows=10, **kwargs)
+        assert clock.seconds < 0.5
+        (path, message, code), = refused.value.problems
+        assert path == "/file" and code == "too_large" and message.startswith(TOO_MANY), message
+    # 1,000 cells may be read, and empty ones beyond the columns are still dropped
+    assert read_table(empty_cells([["a", "b"]], per_row=900), "x.xlsx", rows=10, columns=5, cells=1_000) == [(1, ["a", "b"])]
+    rows_of_rows = rewrite_sheet(workbook([["a"]]), lambda xml: xml.replace("</sheetData>", "<row/>" * 50 + "</sheetData>"))
+    with pytest.raises(ValidationFailed) as refused:
+        read_table(rows_of_rows, "x.xlsx", rows=20)
+    assert refused.value.problems[0][1] == "表格行数过多：最多 20 行（含表头和空行）"

@@ -83,3 +83,17 @@ def unpacking_bomb(rows: Iterable[Sequence[Any]], megabytes: int = 200) -> bytes
         return xml.replace("</worksheet>", "<!--" + " " * (megabytes << 20) + "--></worksheet>", 1)
 
     return rewrite_sheet(workbook(rows), pad)
+
+
+def empty_cells(rows: Iterable[Sequence[Any]], per_row: int = 3_900_000, count: int = 1) -> bytes:
+    """A workbook of ``rows`` without a ``<dimension>`` plus ``count`` rows of ``per_row`` empty
+    ``<c/>`` cells each (20 KB packed for one row of 3.9 million: openpyxl builds a whole row
+    before anyone can count it)."""
+    rows = list(rows)
+
+    def fill(xml: str) -> str:
+        xml = re.sub(r"<dimension ref=\"[^\"]*\"\s*/>", "", xml, count=1)
+        empty = "".join(f'<row r="{len(rows) + i}">' + "<c/>" * per_row + "</row>" for i in range(1, count + 1))
+        return xml.replace("</sheetData>", empty + "</sheetData>", 1)
+
+    return rewrite_sheet(workbook(rows), fill)

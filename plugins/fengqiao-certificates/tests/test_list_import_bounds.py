@@ -11,7 +11,7 @@ import time
 
 import pytest
 from fengqiao.testing.plugin import csrf_token
-from fengqiao.testing.workbooks import forged_dimension
+from fengqiao.testing.workbooks import empty_cells, forged_dimension
 
 import fengqiao_certificates.excel as excel
 
@@ -61,3 +61,20 @@ def test_the_file_is_read_before_the_draft_is_opened(demo_lists, client, login_a
     response = _post(client, workbook(GOOD))
     assert response.status_code == 302, response.get_data(as_text=True)
     assert seen == [(None, False)]
+
+
+@pytest.mark.parametrize("shape", [(3_900_000, 1), (19_000, 200)], ids=["one-row", "200-rows"])
+def test_rows_of_empty_cells_are_refused_in_under_two_seconds(demo_lists, client, login_as, shape):
+    """No dimension, one row of 3.9 million ``<c/>`` (20 KB): refused after 25 s before."""
+    per_row, count = shape
+    login_as("shenli")
+    began = time.perf_counter()
+    response = _post(client, empty_cells(GOOD, per_row=per_row, count=count))
+    assert time.perf_counter() - began < 2.0
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "表格单元格过多" in page or "表格列数过多" in page
+    with client.application.app_context():
+        from fengqiao_certificates.lists import draft_of
+
+        assert draft_of("339901001001") is None
