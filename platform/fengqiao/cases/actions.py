@@ -19,7 +19,7 @@ from fengqiao.accounts.roles import permissions_for
 from fengqiao.cases import sla
 from fengqiao.cases.escalation import LEVEL_TITLES, next_unit
 from fengqiao.cases.workflow import MERGED, CaseType, Transition, case_type
-from fengqiao.db import db
+from fengqiao.db import db, utcnow
 from fengqiao.errors import APIError, ValidationFailed
 from fengqiao.models import (
     Attachment,
@@ -264,6 +264,15 @@ class Builtin:
     def info(self, fields: dict | None = None) -> ActionInfo:
         return ActionInfo(self.name, self.title, self.needs_comment, fields, self.needs_version, True)
 
+    def why_not(self, s) -> str | None:
+        """Why the action is not offered, when that is worth telling (else the generic answer)."""
+        return None
+
+
+def past_deadline(case: Case) -> bool:
+    """The case's deadline has passed: it stays passed (no extension can move it any more)."""
+    return case.deadline is not None and utcnow() > case.deadline
+
 
 class Claim(Builtin):
     name, title = "claim", "认领"
@@ -357,11 +366,16 @@ class RequestExtension(Builtin):
 
     def offer(self, s):
         case = s.case
-        if not s.open or case.sla_limit is None or case.pending_extension or case.paused_at:
+        if not s.open or case.sla_limit is None or case.pending_extension or case.paused_at or past_deadline(case):
             return None
         if not (s.is_assignee() or s.may_act()):
             return None
         return self.info(_extension_fields(case.sla_limit))
+
+    def why_not(self, s):
+        if s.open and s.case.sla_limit is not None and past_deadline(s.case):
+            return "办理期限已过，不能再申请延期（延期须在期限届满前申请，超期事项按超期统计）"
+        return None
 
     def apply(self, s, fields, comment, now):
         pending = {"amount": fields["amount"], "unit": sla.unit_of(s.case.sla_limit), "by": s.user.username,
@@ -378,7 +392,14 @@ class DecideExtension(Builtin):
         pending = s.case.pending_extension
         if not s.open or not pending or pending.get("by_id") == s.user.id or not s.supervises():
             return None
+        if self.approve and past_deadline(s.case):
+            return None  # the request waited past the deadline: it can only be rejected
         return self.info()
+
+    def why_not(self, s):
+        if self.approve and s.open and s.case.pending_extension and past_deadline(s.case):
+            return "办理期限已过，该延期申请已失效，只能驳回"
+        return None
 
     def apply(self, s, fields, comment, now):
         pending = s.case.pending_extension

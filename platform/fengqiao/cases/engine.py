@@ -144,7 +144,8 @@ def perform(number: str, action: str, user: User, payload: dict[str, Any]) -> Ca
         if action == CLAIM and case.assignee_id is not None:
             raise conflict_claimed()
         known = action in BUILTIN or action in situation.ctype.transitions
-        message = "当前状态下不能执行此操作" if known else f"未知操作 {action}"
+        reason = getattr(chosen, "why_not", lambda _s: None)(situation) if chosen else None
+        message = reason or ("当前状态下不能执行此操作" if known else f"未知操作 {action}")
         raise APIError(403 if known else 404, [("", message, "forbidden_transition")])
     version = _check_version(case, payload) if info.needs_version else case.version
     comment = _comment(payload, info.needs_comment)
