@@ -190,3 +190,49 @@ def test_sending_back_for_redo_restarts_the_clock(app, client, bearer):
     assert case.sla_limit == {"working_days": 3} and case.sla_start > first.sla_start
     with app.app_context():
         assert case.deadline == workdays.add_working_days(case.sla_start, 3, case.org.path).at
+
+
+def _deadline(app, number, when=None):
+    """The case's deadline, after setting it to ``when`` when given."""
+    if when is not None:
+        _set(app, number, deadline=when)
+    return _row(app, number).deadline
+
+
+# A deadline that has passed stays passed: 延期 is asked for before it, and an approval cannot
+# rescue a case that went overdue while the request waited (按期办结率 must not be gameable).
+
+
+def test_an_overdue_case_cannot_ask_for_an_extension(app, client, bearer, incident):
+    staff = bearer("shenli")
+    passed = _deadline(app, incident, utcnow() - timedelta(hours=2))
+    assert "request_extension" not in _case(client, staff, incident)["allowed_actions"]
+    asked = _act(client, staff, incident, "request_extension", comment="需协调供电公司", fields={"amount": 2})
+    assert asked.status_code in (403, 422), asked.get_data(as_text=True)
+    assert "期限" in asked.get_json()["errors"][0]["message"]
+    assert _case(client, staff, incident).get("pending_extension") is None
+    assert _deadline(app, incident) == passed
+
+
+def test_an_extension_that_waited_past_the_deadline_cannot_be_approved(app, client, bearer, incident):
+    staff, supervisor = bearer("shenli"), bearer("ducha")
+    asked = _act(client, staff, incident, "request_extension", comment="需协调供电公司", fields={"amount": 2})
+    assert asked.status_code == 200
+    passed = _deadline(app, incident, utcnow() - timedelta(minutes=5))  # nobody decided in time
+    allowed = _case(client, supervisor, incident)["allowed_actions"]
+    assert "approve_extension" not in allowed and "reject_extension" in allowed
+    approved = _act(client, supervisor, incident, "approve_extension")
+    assert approved.status_code in (403, 422), approved.get_data(as_text=True)
+    assert _deadline(app, incident) == passed
+    rejected = _act(client, supervisor, incident, "reject_extension", comment="已超期，按超期处理")
+    assert rejected.status_code == 200
+    assert _case(client, staff, incident).get("pending_extension") is None
+    assert _deadline(app, incident) == passed
+
+
+def test_an_extension_asked_and_approved_in_time_still_moves_the_deadline(app, client, bearer, incident):
+    staff, supervisor = bearer("shenli"), bearer("ducha")
+    before = _deadline(app, incident)
+    assert _act(client, staff, incident, "request_extension", comment="需协调", fields={"amount": 1}).status_code == 200
+    assert _act(client, supervisor, incident, "approve_extension").status_code == 200
+    assert _deadline(app, incident) > before
