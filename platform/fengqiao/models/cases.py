@@ -6,7 +6,7 @@ contract names for a case (number, type, state, org, assignee, version …).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -43,6 +43,20 @@ class Case(Base):
     sla_credit: Mapped[float] = mapped_column(sa.Float, default=0)
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     pending_extension: Mapped[dict | None] = mapped_column(sa.JSON)  # {"amount", "reason", "by"}
+    # Metrics keep the first clock (cases/sla.py): ``due_at`` is the case's deadline as
+    # leaders count it — moved by approved extensions and approved pauses only, never by a
+    # rework step's deadline or a reopening — and ``first_closed_at`` its first closure.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    first_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paused_seconds: Mapped[float] = mapped_column(sa.Float, default=0, server_default="0")
+    extension_count: Mapped[int] = mapped_column(default=0, server_default="0")  # approved 延期
+    extended_total: Mapped[float] = mapped_column(sa.Float, default=0, server_default="0")
+    # A step's own limit (签收 within 2 h, 回访 within 1 day …), beside the case deadline.
+    step_name: Mapped[str | None] = mapped_column(sa.String(32))
+    step_due: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    review_on: Mapped[date | None] = mapped_column(sa.Date)  # a parked (挂账) item's review date
+    review_reminded_on: Mapped[date | None] = mapped_column(sa.Date)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # cool-down of 上报
     escalation_level: Mapped[int] = mapped_column(default=0)
     escalated_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
     urge_count: Mapped[int] = mapped_column(default=0)
