@@ -38,7 +38,7 @@ def test_org_units_api_list_and_detail(client, bearer):
 def test_users_api_list_and_detail(client, bearer):
     headers = bearer("shenli")
     names = {u["username"] for u in client.get("/api/v1/users", headers=headers).get_json()["items"]}
-    assert names == {"shenli", "zhangmin", "liuyang"}
+    assert names == {"gaojie", "shenli", "tangmin", "zhangmin", "liuyang"}  # 揽月社区 and its grids
     assert client.get("/api/v1/users/zhangmin", headers=headers).status_code == 200
     assert client.get("/api/v1/users/hanzhiming", headers=headers).status_code == 404
     assert client.get("/api/v1/users/chenjing", headers=headers).status_code == 404
@@ -62,7 +62,7 @@ def test_pages_list_detail_and_export(client, login_as):
     assert export.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(export.data)).active
     exported = {row[0] for row in sheet.iter_rows(min_row=3, values_only=True)}
-    assert exported == {"shenli", "zhangmin", "liuyang"}
+    assert exported == {"gaojie", "shenli", "tangmin", "zhangmin", "liuyang"}
     assert sheet["A2"].value == "用户名"
 
 

@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "export.cases": "导出事项台账",
     "export.submissions": "导出表单提交记录",
     "export.audit": "导出审计日志",
+    "export.metrics": "导出统计指标",
     "case.anonymise": "到期匿名化",
     # accounts and tokens (fengqiao.accounts.audit_trail)
     "account.create": "创建账户",

@@ -30,6 +30,8 @@ DEFAULT_LIMITS = {
     # Files stored by anonymous form fills, each one a hit (a bomb costs CPU, not requests).
     "public_upload": "30/minute;200/hour",
     "track": "30/minute",
+    # Public look-ups that are not by number and code (the community chooser's search).
+    "public_read": "60/minute;600/hour",
 }
 
 

@@ -195,7 +195,7 @@ def stack_up(web_workers: int, workers: int, port: int) -> None:
     from fengqiao.demo_data import DEMO_PASSWORD
 
     click.echo(f"本地集群已就绪 · stack ready: {base}/  （{web_workers} 个 Web 进程 + {workers} 个任务进程）")
-    click.echo(f"  登录 {base}/login   演示账号 admin / shenli / zhangmin …，密码 {DEMO_PASSWORD}")
+    click.echo(f"  登录 {base}/login   演示账号 admin / shenli / zhangmin / zhoujian（领导）/ tangmin（调解员）…，密码 {DEMO_PASSWORD}")
     click.echo(f"  健康 {base}/healthz   就绪 {base}/readyz   接口 {base}/api/v1/openapi.json")
     click.echo(f"  日志与 pid 文件: {folder}/   停止: make stack-down")
 

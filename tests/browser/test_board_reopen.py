@@ -37,8 +37,8 @@ def test_resident_rates_dissatisfied_and_reopens_on_a_phone(client, bearer, live
     page.locator("textarea[name=reason]").fill("路灯还是不亮，晚上出行不安全")
     page.get_by_role("button", name="申请重办").click()
     page.wait_for_url(f"{base}/track?*")
-    expect(page.get_by_text("已收到您的重办申请，当前状态：已受理")).to_be_visible()
-    expect(page.locator("[data-state]")).to_have_text("已受理")
+    expect(page.get_by_text("已收到您的重办申请，当前状态：待受理")).to_be_visible()
+    expect(page.locator("[data-state]")).to_have_text("待受理")
     timeline = page.locator("ol.timeline").inner_text()
     assert "居民申请重办" in timeline and "路灯还是不亮" in timeline
     expect(page.locator("textarea[name=reason]")).to_have_count(0)  # once only

@@ -1,4 +1,4 @@
-"""吹哨报到 in real Chromium: the street picks the departments to summon on the case page, a
+"""吹哨报到 in real Chromium: the street's leader picks the departments to summon on the case page, a
 department checks in from its own browser, and the page shows who has checked in; a bad
 merge target shows its Chinese field error and keeps what was typed."""
 
@@ -12,7 +12,7 @@ from tests.browser.test_case_flow import _person
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
-RAISE = {"summary": "澄湖老街违章搭建阻塞消防通道", "address": "澄湖老街12号",
+RAISE = {"summary": "澄湖老街违章搭建阻塞消防通道", "address": "澄湖老街12号", "category": "enforcement",
          "description": "商户在消防通道搭建雨棚，社区多次劝说无效，需执法与住建部门联合处置。"}
 
 
@@ -21,15 +21,15 @@ def test_summon_departments_and_check_in(demo, client, live_server, _chromium, s
     token = api_token(client, "shenli")
     number = submit_form(client, "whistle-request", RAISE, headers={"Authorization": f"Bearer {token}"})["case_number"]
 
-    street = _person(_chromium, base, "luojia")
-    street.goto(f"{base}/cases/{number}")
-    form = street.locator("form.case-action[data-action=approve]")
+    leader = _person(_chromium, base, "zhoujian")  # the street's leader approves 吹哨
+    leader.goto(f"{base}/cases/{number}")
+    form = leader.locator("form.case-action[data-action=approve]")
     form.get_by_label("综合行政执法局").check()
     form.get_by_label("住建局").check()
     form.get_by_role("button", name="审批同意并吹哨").click()
-    street.wait_for_url(f"{base}/cases/{number}")
-    expect(street.get_by_text("已办理，当前状态：已吹哨，待报到")).to_be_visible()
-    expect(street.locator("tr[data-unit='339901902']").get_by_text("未报到")).to_be_visible()
+    leader.wait_for_url(f"{base}/cases/{number}")
+    expect(leader.get_by_text("已办理，当前状态：已吹哨，待报到")).to_be_visible()
+    expect(leader.locator("tr[data-unit='339901902']").get_by_text("未报到")).to_be_visible()
 
     department = _person(_chromium, base, "zhifa")
     department.goto(f"{base}/cases/{number}")
@@ -41,6 +41,7 @@ def test_summon_departments_and_check_in(demo, client, live_server, _chromium, s
     assert "未报到" not in department.locator("tr[data-unit='339901902']").inner_text()
     department.screenshot(path=str(screenshot_dir / "whistle-checked-in.png"), full_page=True)
 
+    street = _person(_chromium, base, "luojia")  # the dispatcher merges duplicates
     street.goto(f"{base}/cases/{number}")
     street.locator("details.more-action", has_text="合并重复件").locator("summary").click()
     merge = street.locator("form.case-action[data-action=merge]")

@@ -23,7 +23,7 @@ def test_admin_views_the_diagram_and_saves_an_edit(demo, live_server, page, scre
     diagram = page.locator("svg.wf-diagram")
     expect(diagram).to_be_visible()
     titles = diagram.locator(".wf-state text").all_text_contents()
-    assert {"已上报", "已受理", "已分派", "处置中", "已反馈", "挂账", "已结案", "不予受理"} == set(titles)
+    assert {"待受理", "已受理", "已分派", "处置中", "已反馈", "挂账待审批", "挂账", "已结案", "不予受理"} == set(titles)
     expect(diagram.locator(".wf-final")).to_have_count(2)
     assert "受理" in diagram.locator('.wf-arrow[data-from="reported"][data-to="accepted"] text').text_content()
     box = diagram.bounding_box()

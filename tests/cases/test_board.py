@@ -38,8 +38,10 @@ def answered(client, bearer):
     walk_case(client, number, [
         ("dispatch", {"fields": {"unit": "339901001001"}}), ("acknowledge", {}),
         ("reply", {"comment": "内部：沈丽协调供电所王师傅", "fields": {"reply": "路灯已更换，联系电话 0571-88886666"}}),
-        ("approve", {}), ("follow_up", {"comment": "回访满意"}),
     ], bearer("shenli"))
+    walk_case(client, number, [("approve", {})], bearer("gaojie"))  # 审核: not the one who replied
+    walk_case(client, number, [("follow_up", {"comment": "回访满意", "fields": {
+        "reached": True, "method": "phone", "solved": "solved", "satisfied": "satisfied"}})], bearer("shenli"))
     return number
 
 

@@ -45,8 +45,8 @@ def test_bulk_claim_one_already_claimed(client, bearer):
 def test_bulk_transition_with_one_in_the_wrong_state(client, bearer):
     a, b, c = _submit(client)
     staff = bearer("shenli")
-    moved = client.post(f"/api/v1/cases/{b}/actions/dispatch",
-                        json={"version": 1, "fields": {"unit": "339901906"}}, headers=staff)
+    moved = client.post(f"/api/v1/cases/{b}/actions/dispatch",  # the street routes to departments
+                        json={"version": 1, "fields": {"unit": "339901906"}}, headers=bearer("luojia"))
     assert moved.status_code == 200, moved.get_json()
     cases = [{"number": a, "version": 1}, {"number": b, "version": 2}, {"number": c, "version": 1}]
     no_comment = _bulk(client, staff, "answer", cases).get_json()["results"]

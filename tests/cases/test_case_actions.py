@@ -78,7 +78,7 @@ def test_stale_version_is_409(client, bearer, incident):
     staff = bearer("shenli")
     v = _case(client, staff, incident)["version"]
     assert _act(client, staff, incident, "accept", version=v).status_code == 200
-    stale = _act(client, staff, incident, "park", version=v, comment="等待预算")
+    stale = _act(client, staff, incident, "start", version=v)
     assert stale.status_code == 409
     assert stale.get_json()["errors"][0] == {
         "pointer": "/version", "message": "该事项已被他人修改，请刷新后重试", "code": "stale"}

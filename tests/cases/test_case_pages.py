@@ -15,7 +15,7 @@ def test_queue_and_detail_are_scoped_and_masked(client, demo):
     number = submit_form(client, "livelihood-request", REQUEST, org="339901001001")["case_number"]
     login(client, "shenli")
     queue = client.get("/queues").get_data(as_text=True)
-    assert number in queue and "民生诉求" in queue and "已受理" in queue
+    assert number in queue and "民生诉求" in queue and "待受理" in queue
     page = client.get(f"/cases/{number}").get_data(as_text=True)
     assert "339901********0111" in page and "138****8000" in page
     assert "339901195203140111" not in page and "13800138000" not in page

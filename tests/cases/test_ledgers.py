@@ -29,6 +29,9 @@ def at(month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:
 
 def _set(app, number: str, **values) -> None:
     columns = {"responded_at": None, "closed_at": None, "rating": None, "rated_at": None, "paused_at": None}
+    # the first clock metrics count (due_at, first_closed_at) follows the crafted clock
+    values.setdefault("due_at", values.get("deadline"))
+    values.setdefault("first_closed_at", values.get("closed_at"))
     with app.app_context():
         db.execute(sa.update(Case).where(Case.number == number).values(**{**columns, **values}))
         db.commit()

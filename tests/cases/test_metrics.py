@@ -17,7 +17,7 @@ from fengqiao.cases.workdays import working_days_between
 from fengqiao.charts import Series, bar_chart, hbar_chart, nice_scale
 from fengqiao.db import LOCAL_TZ, db
 from fengqiao.models import Case
-from fengqiao.testing.plugin import login, submit_form, walk_case
+from fengqiao.testing.plugin import login, self_handle_photos, submit_form, walk_case
 
 MARCH = "from=2026-03-01&to=2026-04-01"
 INCIDENT = {"summary": "楼道堆物", "description": "楼道堆放纸箱。", "location": {"address": "揽月花园3幢"}}
@@ -31,6 +31,9 @@ def at(month: int, day: int, hour: int = 9, minute: int = 0, year: int = 2026) -
 
 def _set(app, number: str, **values) -> None:
     columns = {"responded_at": None, "closed_at": None, "rating": None, "rated_at": None, "paused_at": None}
+    # the first clock metrics count (due_at, first_closed_at) follows the crafted clock
+    values.setdefault("due_at", values.get("deadline"))
+    values.setdefault("first_closed_at", values.get("closed_at"))
     with app.app_context():
         db.execute(sa.update(Case).where(Case.number == number).values(**{**columns, **values}))
         db.commit()
@@ -53,11 +56,12 @@ def march(app, client, bearer):
         "X": request(lanyue, "consult"), "B1": incident("chenjing", "市容环境"),
         "B2": request(qiaodong, "complaint"), "C1": incident("hujianhua", "安全隐患"),
     }
-    walk_case(client, n["A1"], [("self_handle", {"comment": "已清理"})], bearer("zhangmin"))
+    for key, who in (("A1", "zhangmin"), ("B1", "chenjing"), ("C1", "hujianhua")):
+        walk_case(client, n[key], [("self_handle", {"comment": "已清理" if key != "C1" else "已处理",
+                                                    "fields": self_handle_photos(client, n[key], bearer(who))})],
+                  bearer(who))
     walk_case(client, n["A2"], [("answer", {"comment": "已答复"})], bearer("shenli"))
     walk_case(client, n["A4"], [("withdraw", {"comment": "来电人撤回"})], bearer("shenli"))
-    walk_case(client, n["B1"], [("self_handle", {"comment": "已清理"})], bearer("chenjing"))
-    walk_case(client, n["C1"], [("self_handle", {"comment": "已处理"})], bearer("hujianhua"))
     # closed on time, 2 working days, satisfied
     _set(app, n["A1"], created_at=at(3, 2), responded_at=at(3, 2, 10), closed_at=at(3, 4, 15),
          deadline=at(3, 5, 17, 30), rating="satisfied", rated_at=at(3, 5, 10))
@@ -93,7 +97,9 @@ def _metrics(client, headers, query=MARCH):
 def test_county_figures(client, bearer, march):
     m = _metrics(client, bearer("ducha"))
     assert (m["received"], m["closed"], m["completion_rate"]) == (6, 4, 0.6667)
-    assert (m["responded"], m["response_rate"]) == (5, 0.8333)
+    # 响应率 (issue 18): nothing was dispatched; A1 B1 C1 (自行处置) and A2 (即时答复) were
+    # closed on the spot and count as responded; A3 and P, never dispatched, are not counted
+    assert (m["responded"], m["response_rate"]) == (4, 1.0)
     assert (m["due"], m["closed_on_time"], m["on_time_rate"]) == (6, 3, 0.5)
     assert m["satisfaction"] == {"satisfied": 1, "basically_satisfied": 1, "dissatisfied": 1, "rated": 3,
                                  "unrated": 1, "rate": 0.6667, "participation_rate": 0.75}

@@ -68,7 +68,8 @@ def lanyue(app, client, bearer):
     claimed = client.post(f"/api/v1/cases/{c['mine']}/actions/claim", json={"version": 1}, headers=staff)
     assert claimed.status_code == 200, claimed.get_json()
     _set(app, c["overdue"], deadline=now - timedelta(hours=2), sla_status="overdue")
-    _set(app, c["soon"], deadline=now + timedelta(hours=3))
+    # 临期 is the clock's status (set on every write and by the minute's sweep), not a fixed window
+    _set(app, c["soon"], deadline=now + timedelta(hours=3), sla_status="due_soon")
     _set(app, c["flagged"], deadline=now + timedelta(days=2), sla_status="due_soon")
     _set(app, c["closed"], state="closed", closed_at=now - timedelta(hours=1))
     _set(app, c["escalated"], escalated_to=STREET, escalation_level=1)

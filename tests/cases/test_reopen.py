@@ -58,7 +58,7 @@ def test_resident_reopens_once_and_a_second_request_is_refused(app, client, bear
     reopened = _reopen(client, number, code.lower())
     assert reopened.status_code == 200, reopened.get_json()
     view = reopened.get_json()
-    assert view["state"] == "received" and view["state_title"] == "已受理" and not view["closed"]
+    assert view["state"] == "received" and view["state_title"] == "待受理" and not view["closed"]
     assert view["rating"] is None and view["reopen_count"] == 1 and not view["can_reopen"]
     step = view["timeline"][-1]
     assert step["kind"] == "reopen" and step["label"] == "居民申请重办" and step["reason"] == "路灯仍然不亮"

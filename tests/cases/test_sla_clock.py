@@ -15,7 +15,7 @@ from fengqiao.cases import workdays
 from fengqiao.cases.jobs import sla_sweep
 from fengqiao.db import db, utcnow
 from fengqiao.models import Case, CaseEvent, JobRecord
-from fengqiao.testing.plugin import submit_form
+from fengqiao.testing.plugin import self_handle_photos, submit_form
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 INCIDENT = {"summary": "湖滨路路灯不亮", "category": "安全隐患", "description": "湖滨路东段三盏路灯夜间不亮。",
@@ -66,7 +66,12 @@ def test_a_new_case_records_what_its_deadline_is_made_of(app, client, bearer, in
 def test_parking_stops_the_clock_and_resuming_credits_the_working_days(app, client, bearer, incident):
     staff = bearer("shenli")
     assert _act(client, staff, incident, "accept").status_code == 200
-    parked = _act(client, staff, incident, "park", comment="等待居民补充现场照片")
+    assert _act(client, staff, incident, "start").status_code == 200
+    review_on = (utcnow() + timedelta(days=30)).date().isoformat()
+    asked = _act(client, staff, incident, "request_park", comment="等待专项资金",
+                 fields={"block": "budget", "review_on": review_on, "expected_resolution": "下月预算批复后更换"})
+    assert asked.status_code == 200 and _row(app, incident).paused_at is None  # the request alone stops nothing
+    parked = _act(client, bearer("luojia"), incident, "approve_park")  # 澄湖街道: above the reporting grid
     assert parked.status_code == 200
     case = _row(app, incident)
     assert case.paused_at is not None and case.sla_status == "paused"
@@ -78,7 +83,7 @@ def test_parking_stops_the_clock_and_resuming_credits_the_working_days(app, clie
 
         credit = sla.paused_credit(_row(app, incident), monday)
     assert credit == 5
-    resumed = _act(client, staff, incident, "unpark", comment="照片已补齐")
+    resumed = _act(client, staff, incident, "resume", comment="资金已到位，恢复办理")
     assert resumed.status_code == 200
     case = _row(app, incident)
     assert case.paused_at is None and case.sla_credit >= 5
@@ -86,7 +91,7 @@ def test_parking_stops_the_clock_and_resuming_credits_the_working_days(app, clie
         expected = workdays.add_working_days(case.sla_start, 3 + int(case.sla_credit))
     assert case.deadline == expected.at and case.sla_status in ("on_track", "due_soon", "overdue")
     history = [e["action"] for e in _case(client, staff, incident)["history"]]
-    assert history[-2:] == ["park", "unpark"]
+    assert history[-2:] == ["approve_park", "resume"]
 
 
 def test_an_extension_is_requested_by_the_handler_and_approved_above(app, client, bearer, incident):
@@ -127,8 +132,12 @@ def test_the_sweep_marks_overdue_once_and_climbs_the_ladder(app, client, bearer,
         assert community.level == "community" and case.org.path.startswith(community.path)
     assert len(_events(app, incident, "sla_overdue")) == 1 and len(_events(app, incident, "escalate")) == 1
     assert escalations == [{"case_number": incident, "org": community.code, "automatic": True}]
-    # the next rung (street) waits one more working day past the deadline
+    # the next rung (street) waits one more working day past the deadline, and the cool-down
+    # since the last climb (one level at a time)
     _set(app, incident, deadline=utcnow() - timedelta(days=10))
+    with app.app_context():
+        assert sla_sweep()["escalated"] == 0
+    _set(app, incident, escalated_at=utcnow() - timedelta(hours=2))
     with app.app_context():
         assert sla_sweep()["escalated"] == 1
     assert _row(app, incident).escalation_level == 2
@@ -145,7 +154,8 @@ def test_a_case_near_its_deadline_is_due_soon(app, client, bearer, incident):
 
 def test_closing_records_whether_the_deadline_was_met(app, client, bearer, incident):
     grid = bearer("zhangmin")
-    assert _act(client, grid, incident, "self_handle", comment="已联系供电所修复").status_code == 200
+    assert _act(client, grid, incident, "self_handle", comment="已联系供电所修复",
+                fields=self_handle_photos(client, incident, grid)).status_code == 200
     case = _row(app, incident)
     assert case.closed_at is not None and case.sla_status == "met"
 

@@ -41,7 +41,7 @@ def test_track_page(client, demo):
     receipt = submit_form(client, "livelihood-request", REQUEST)
     page = client.get(f"/track?number={receipt['case_number']}&code={receipt['tracking_code']}")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and "已受理" in html and "独居老人家中停水" in html
+    assert page.status_code == 200 and "待受理" in html and "独居老人家中停水" in html
     bad = client.get(f"/track?number={receipt['case_number']}&code=WRONG123")
     assert bad.status_code == 404 and "请核对事项编号和查询码" in bad.get_data(as_text=True)
     assert client.get("/track").status_code == 200

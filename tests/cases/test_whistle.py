@@ -12,7 +12,7 @@ from fengqiao.db import db, utcnow
 from fengqiao.models import Case, CaseEvent, CaseParticipant
 from fengqiao.testing.plugin import submit_form
 
-RAISE = {"summary": "揽月花园地下车库反复渗水", "address": "揽月花园地下车库",
+RAISE = {"summary": "揽月花园地下车库反复渗水", "address": "揽月花园地下车库", "category": "livelihood",
          "description": "车库顶板渗水半年，物业、施工方互相推诿，社区多次协调无果，需要住建和执法部门到场。",
          "departments_wanted": "住建局、综合行政执法局"}
 ENFORCEMENT, HOUSING = "339901902", "339901903"
@@ -28,13 +28,14 @@ def _act(client, headers, number, action, **body):
 
 
 def test_the_whole_whistle_with_check_ins_and_ratings(app, client, bearer):
-    community, street = bearer("shenli"), bearer("luojia")
+    community, street, leader = bearer("shenli"), bearer("luojia"), bearer("zhoujian")
     number = submit_form(client, "whistle-request", RAISE, headers=community)["case_number"]
     assert number.startswith("CS-")
-    assert "approve" not in _case(client, community, number)["allowed_actions"]  # the street decides
-    no_units = _act(client, street, number, "approve", fields={"units": []})
+    assert "approve" not in _case(client, community, number)["allowed_actions"]  # the street's leader decides
+    assert "approve" not in _case(client, street, number)["allowed_actions"]
+    no_units = _act(client, leader, number, "approve", fields={"units": []})
     assert no_units.status_code == 422 and no_units.get_json()["errors"][0]["pointer"] == "/fields/units"
-    approved = _act(client, street, number, "approve", fields={"units": [ENFORCEMENT, HOUSING]})
+    approved = _act(client, leader, number, "approve", fields={"units": [ENFORCEMENT, HOUSING]})
     assert approved.status_code == 200 and approved.get_json()["state"] == "approved"
     units = _case(client, street, number)["units"]
     assert {u["org"] for u in units} == {ENFORCEMENT, HOUSING} and all(u["checkin_due"] for u in units)

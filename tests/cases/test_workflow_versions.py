@@ -18,7 +18,7 @@ from fengqiao.db import db
 from fengqiao.errors import ValidationFailed
 from fengqiao.forms.core import CORE_DEFINITIONS
 from fengqiao.models import Case, CaseEvent, CaseTypeVersion, User
-from fengqiao.testing.plugin import csrf_token, submit_form, walk_case
+from fengqiao.testing.plugin import csrf_token, self_handle_photos, submit_form, walk_case
 
 INCIDENT = {"summary": "揽月花园5幢路灯不亮", "category": "安全隐患", "description": "5幢门口路灯坏了一周。",
             "location": {"address": "揽月花园5幢"}}
@@ -194,7 +194,7 @@ def test_list_diagram_and_history_pages(client, login_as, bearer):
 
     detail = client.get("/admin/workflows/grid_incident").get_data(as_text=True)
     svg = re.search(r"<svg .*?</svg>", detail, re.S).group(0)
-    for title in ("已上报", "已受理", "已分派", "处置中", "已结案", "受理", "核查通过并结案"):
+    for title in ("待受理", "已受理", "已分派", "处置中", "已结案", "受理", "核查通过并结案"):
         assert f">{title}<" in svg or f">{title}、" in svg or f"、{title}<" in svg, title
     assert 'class="wf-state wf-final" data-state="closed"' in svg
     assert 'class="wf-state wf-initial" data-state="reported"' in svg
@@ -269,7 +269,8 @@ def three_cases(client, bearer, demo):
     grid, staff = bearer("zhangmin"), bearer("shenli")
     numbers = [submit_form(client, "grid-incident", INCIDENT, headers=grid)["case_number"] for _ in range(3)]
     walk_case(client, numbers[1], [("accept", {})], staff)
-    walk_case(client, numbers[2], [("self_handle", {"comment": "已现场修复"})], grid)
+    walk_case(client, numbers[2], [("self_handle", {"comment": "已现场修复",
+                                                    "fields": self_handle_photos(client, numbers[2], grid)})], grid)
     return numbers
 
 

@@ -70,7 +70,7 @@ def test_submission_opens_a_case(client, demo, bearer):
     assert re.fullmatch(r"[2-9A-Z]{8}", body["tracking_code"])
     detail = client.get(f"/api/v1/cases/{body['case_number']}", headers=bearer("ducha")).get_json()
     assert detail["form_key"] == "livelihood-request" and detail["form_version"] == 1
-    assert detail["org"] == "339901" and detail["state"] == "received"
+    assert detail["org"] == "339901901" and detail["state"] == "received"  # the form's accepting unit (12345)
     assert detail["data"]["summary"] == GOOD_REQUEST["summary"]
     # personal data is masked in details for every role
     assert detail["data"]["id_card"] == "339901********0111"

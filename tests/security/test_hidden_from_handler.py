@@ -138,7 +138,8 @@ def test_the_accepting_level_reveals_with_a_reason_audited(world):
 
 def test_a_department_the_case_was_dispatched_to_sees_it_hidden(world):
     number = _submit(world)["case_number"]
-    headers = world.api_headers("hanzhiming")
+    # the street dispatches to county departments (a community may not, by default)
+    headers = {"Authorization": f"Bearer {api_token(world.app.test_client(), 'luojia')}"}
     version = _detail(world, "hanzhiming", number)["version"]
     sent = world.bare.post(f"/api/v1/cases/{number}/actions/dispatch", headers=headers,
                            json={"version": version, "fields": {"unit": DEPARTMENT}})
@@ -373,3 +374,26 @@ def test_reveal_needs_the_reveal_right_at_the_accepting_level_itself(world):
     refused = world.bare.post(f"/api/v1/cases/{number}/reveal", json={"field": "/caller_mobile", "reason": "回访"},
                               headers=headers)
     assert refused.status_code == 403 and refused.get_json()["errors"][0]["code"] == "hidden_from_handler"
+
+
+def test_the_12345_centre_a_report_landed_at_is_the_accepting_level(world):
+    """A 举报 submitted without ``?org=`` lands at the form's accepting unit, the county 12345
+    centre (a department): its dispatcher wangqing sees the usual masking and may reveal; the
+    community it dispatches to handles it and sees ``******``."""
+    made = world.bare.post("/api/v1/forms/livelihood-request/submissions", json={
+        "request_type": "report", "summary": "桥东菜场占道经营", "content": "早市摊贩占满人行道。",
+        "caller_name": NAME, "caller_mobile": MOBILE, "id_card": ID})
+    assert made.status_code == 201, made.get_data(as_text=True)
+    number = made.get_json()["case_number"]
+    centre = {"Authorization": f"Bearer {api_token(world.app.test_client(), 'wangqing')}"}
+    detail = world.bare.get(f"/api/v1/cases/{number}", headers=centre).get_json()
+    assert detail["org"] == "339901901" and detail["data"]["caller_mobile"] == "138****8000"
+    shown = world.bare.post(f"/api/v1/cases/{number}/reveal", json={"field": "/caller_mobile", "reason": "回访核实"},
+                            headers=centre)
+    assert shown.status_code == 200 and shown.get_json()["value"] == MOBILE
+    sent = world.bare.post(f"/api/v1/cases/{number}/actions/dispatch", headers=centre,
+                           json={"version": detail["version"], "fields": {"unit": COMMUNITY_B}})
+    assert sent.status_code == 200, sent.get_data(as_text=True)
+    handled = _detail(world, "hanzhiming", number)
+    assert handled["data"]["caller_mobile"] == "******" and _leaks(str(handled)) == []
+    assert _reveal(world, "hanzhiming", number, "/caller_mobile").status_code == 403

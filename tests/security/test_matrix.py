@@ -106,6 +106,7 @@ TABLE: dict[str, Row] = {
     "api.issue_api_token": R("public", body={}),
     "api.revoke_api_token": R("login", fresh=True, expect={p: 204 for p in PERSONAS[2:]}),
     "api.openapi_document": R("public"),
+    "api.community_search": R("public"),  # community names only (the resident picks where to file)
     "api.track_case": R("public", params=CASE, query="code={code}", expect=TRACK_ONLY_RESIDENT),
     "api.rate_case": R("public", params=CASE, query="code={code}", body={"rating": "satisfied"},
                        expect=TRACK_ONLY_RESIDENT),
@@ -129,6 +130,8 @@ TABLE: dict[str, Row] = {
     "web.case_reveal": R("cases.view", params=CASE, body={"field": "/summary", "reason": "核实"},
                          hidden=NOT_CASE_A, expect=NO_REVEAL),
     "web.case_board": R("cases.act", params=CASE, hidden=NOT_CASE_A),
+    # a step photo (自行处置's after photo): the case's visibility (404), then a step asking for it
+    "api.upload_case_photo": R("cases.act", params=CASE, body={}, hidden=NOT_CASE_A),
     "api.act_on_case": R("cases.act", params={**CASE, "action": "claim"}, body={"version": 0},
                          hidden=NOT_CASE_A),
     "api.bulk_act": R("cases.act", params={"action": "claim"}, body={"numbers": ["{case_a}"], "version": 0}),
@@ -140,6 +143,7 @@ TABLE: dict[str, Row] = {
     # --- metrics
     "web.metrics_page": R("metrics.view"),
     "web.ledger_page": R("metrics.view"),
+    "web.metrics_export": R("metrics.view"),
     "api.get_metrics": R("metrics.view"),
     "api.request_ledger": R("metrics.view", body={}),
     # --- organisation and people

@@ -75,6 +75,7 @@ WRITES: dict[str, W | str] = {
     "web.case_board": W(CASE, {"kind": "note"}),
     "web.case_reveal": W(CASE, {"field": "/summary", "reason": "核实"}),
     "api.act_on_case": W({**CASE, "action": "claim"}, {"version": 0}),
+    "api.upload_case_photo": W(CASE, {}),
     "api.reveal_field": W(CASE, {"field": "/summary", "reason": "核实"}),
     # --- volunteer
     "papi_volunteer.create_volunteer": W(body={"name": "韩某", "id_card": "339902199001011236", "org": COMMUNITY_B,

@@ -9,6 +9,14 @@ back) and supervisors. The system administrator configures the platform but does
 residents' data (等保 2.0 separation of system and audit duties), so ``admin`` lacks it;
 grid workers, departments and viewers work with masked data. ``audit.view`` (read the audit
 log) is for admins and supervisors.
+
+``leader`` (领导/书记: the head of a street or community) approves what the level's staff ask
+for — 延期, 挂账, 吹哨, the first review of a points claim — and answers to residents for
+the unit, so it holds ``cases.reveal`` like staff. ``mediator`` (调解员) works dispute cases
+with masked data; its ``cases.act`` is *type-bound*: it counts only on case types whose
+workflow names the role in a transition (``TYPE_BOUND_ROLES``), so a mediator cannot claim
+or handle a grid incident. Who may approve is declared per transition in the case types,
+and nobody approves their own request (``four_eyes``).
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ ROLE_LABELS = {
     "grid_worker": "网格员",
     "department": "职能部门",
     "viewer": "只读查看",
+    "leader": "领导/书记",
+    "mediator": "调解员",
 }
 
 PERMISSION_LABELS = {
@@ -52,7 +62,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "grid_worker": frozenset({"orgs.view", "cases.view", "cases.act", "cases.report"}),
     "department": frozenset({"orgs.view", "cases.view", "cases.act"}),
     "viewer": frozenset({"orgs.view", "cases.view", "metrics.view"}),
+    "leader": frozenset({"orgs.view", "users.view", "cases.view", "cases.act", "cases.report", "metrics.view",
+                         "cases.reveal"}),
+    "mediator": frozenset({"orgs.view", "cases.view", "cases.act"}),
 }
+
+# Roles whose case permissions apply only on case types whose workflow lists them.
+TYPE_BOUND_ROLES = frozenset({"mediator"})
 
 
 def permissions_for(role: str) -> frozenset[str]:

@@ -48,7 +48,7 @@ def _summary(case) -> dict:
 @requires("cases.view")
 def export_cases():
     filters = _filters()
-    data = cases_workbook(_filtered_cases(), "事项台账")
+    data = cases_workbook(_filtered_cases(), "事项台账", type_=filters.type_, user=current_user._get_current_object())
     audit.record("export.cases", record_ref="cases", detail={"filters": {k: mask_text(v) for k, v in filters.args().items()},
                                                           "view": filters.view})
     return xlsx_response("事项台账.xlsx", data)
@@ -68,6 +68,7 @@ def show_case(number: str):
         data=data,
         history=[{**e.to_json(), "comment": mask_text(e.comment)} for e in engine.history(case)],
         allowed_actions=[a.name for a in engine.allowed_actions(case, current_user)],
+        review_on=case.review_on.isoformat() if case.review_on else None,  # a parked item's review date
         **case_facts(case),
     )
     if body.get("pending_extension"):
@@ -119,9 +120,29 @@ def act_on_case(number: str, action: str):
             "assignee": case.assignee.username if case.assignee else None}
 
 
+@api_bp.post("/cases/<number>/photos")
+@requires("cases.act")
+def upload_case_photo(number: str):
+    """One photo for a step of the case that asks for files (e.g. 自行处置's after photo):
+    returns its id, which the action's field then names (``fengqiao.cases.photos``)."""
+    from fengqiao.cases import photos
+    from fengqiao.db import db
+
+    user = current_user._get_current_object()
+    case = queries.visible_case(number, scope_for(user, "cases.view"))
+    if case is None:
+        raise APIError(404)
+    file = request.files.get("file")
+    if file is None:
+        raise APIError(422, [("/file", "请选择要上传的照片（表单字段 file）", "required")])
+    saved = photos.upload(case, user, file)
+    db.commit()
+    return {"id": saved.id, "filename": saved.filename, "content_type": saved.content_type}, 201
+
+
 LIST_PARAMS = [
     query("view", "队列：all 全部（默认）、mine 我的、unclaimed 待认领、overdue 已超期、due_soon 临期、"
-                  "escalated 上级督办（升级到本人所在单位）、closed 已办结",
+                  "escalated 下级上报（上报至本人所在单位）、closed 已办结",
           {"type": "string", "enum": list(queries.VIEWS)}),
     query("q", "搜索：事项编号（完整或前缀）、4 位数字 = 反映人手机尾号、其他 = 标题关键词"),
     query("type", "事项类型"), query("state", "状态"), query("org", "单位代码（含下级）"),
@@ -131,7 +152,7 @@ document("/cases", "get", "可见事项列表（键集分页，排序随队列�
          responses={200: "{items, next_cursor}", 401: "未登录", 422: "参数错误"},
          params=[*LIST_PARAMS, query("cursor", "上一页返回的 next_cursor"),
                  query("limit", "每页条数 1–200", {"type": "integer"})])
-document("/cases/export.xlsx", "get", "按列表相同筛选导出 Excel（个人信息不导出）",
+document("/cases/export.xlsx", "get", "按列表相同筛选导出 Excel；只筛选一种事项类型时附带该类型的表单字段（个人信息脱敏）",
          responses={200: "xlsx 文件", 401: "未登录", 422: "参数错误"}, params=LIST_PARAMS)
 document("/cases/{number}", "get", "事项详情（个人信息已脱敏）",
          responses={200: "事项", 401: "未登录", 404: "不存在或无权查看"})
@@ -144,6 +165,9 @@ document("/cases/{number}/actions/{action}", "post", "办理事项：认领或�
          responses={200: "新的状态与版本", 401: "未登录", 403: "当前状态或角色不允许",
                     404: "不存在或无权查看", 409: "已被他人认领 (claimed) 或版本过期 (stale)",
                     422: "意见/字段校验失败"})
+document("/cases/{number}/photos", "post", "上传办理环节的照片（multipart 字段 file，仅限图片）；返回的 id 填入操作字段（如自行处置的处置后照片 after_photos）",
+         responses={201: "{id, filename, content_type}", 401: "未登录", 403: "当前没有需要上传照片的办理操作",
+                    404: "不存在或无权查看", 422: "文件类型、大小或像素不符合要求"})
 
 
 BULK_BODY = {

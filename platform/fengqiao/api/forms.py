@@ -70,7 +70,7 @@ document("/forms/{key}", "get", "表单最新（或指定）版本的定义", se
          responses={200: "{key,title,version,schema,ui}", 401: "工作人员表单需登录", 404: "不存在", 410: "已停用"})
 document("/forms/{key}/submissions", "post", "提交表单并生成事项", secured=False,
          body={"type": "object", "description": "表单数据，按表单 schema 校验"},
-         params=[query("org", "受理单位代码（默认：提交人所在单位或县级）"),
+         params=[query("org", "受理单位代码（社区/村等属地单位）。未填时：工作人员为本人所在单位，其他提交人为表单的受理单位（accepting_unit）；表单未指定受理单位时须填写，否则 422 /org"),
                  query("version", "按指定版本校验", {"type": "integer"}),
                  {"name": "Idempotency-Key", "in": "header", "required": False,
                   "description": "按调用方（登录用户或匿名客户端地址）和表单区分；同一键、不同内容返回 422 idempotency_mismatch",
@@ -78,3 +78,30 @@ document("/forms/{key}/submissions", "post", "提交表单并生成事项", secu
          responses={201: "{case_number, tracking_code}", 200: "同一调用方在同一表单以同一 Idempotency-Key 重放相同内容", 400: "JSON 格式错误",
                     401: "需登录", 404: "表单不存在", 410: "表单已停用", 413: "内容过大",
                     415: "非 JSON", 422: "字段校验失败", 429: "请求过于频繁"})
+
+
+MAX_SEARCH_PAGES = 100
+
+
+@api_bp.get("/communities")
+@public
+def community_search():
+    """Communities/villages by name (or their street's name), one page: the chooser of a
+    public form that names no accepting unit. Rate-limited like the other public reads."""
+    from fengqiao.cases.routing import search_communities
+
+    enforce("public_read")
+    page = int_arg("page", minimum=1, message="页码应为正整数") or 1
+    if page > MAX_SEARCH_PAGES:
+        raise APIError(422, [("/page", f"页码不能超过 {MAX_SEARCH_PAGES}", "maximum")])
+    q = request.args.get("q", "")
+    if len(q) > 50:
+        raise APIError(422, [("/q", "搜索内容最多 50 个字符", "maxLength")])
+    rows, more = search_communities(q, page)
+    return {"items": [{"code": u.code, "name": u.name, "street": u.parent.name if u.parent else ""} for u in rows],
+            "page": page, "next_page": page + 1 if more else None}
+
+
+document("/communities", "get", "按名称搜索社区（村），供居民选择受理社区（分页）", secured=False,
+         params=[query("q", "社区（村）或所属街道（乡镇）名称的一部分"), query("page", "页码，从 1 开始", {"type": "integer"})],
+         responses={200: "{items: [{code, name, street}], page, next_page}", 422: "参数无效", 429: "请求过于频繁"})

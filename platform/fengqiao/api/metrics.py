@@ -54,7 +54,8 @@ _FILTERS = [query("org", "单位代码（含下级），默认为本人可见的
             query("from", "开始日期 YYYY-MM-DD（含），本地时间；与 to 都不填时为本月"),
             query("to", "结束日期 YYYY-MM-DD（不含）"),
             query("type", "事项类型，如 grid_incident")]
-document("/metrics", "get", "统计指标：受理、办结、办结率、按期办结率、响应率、满意率、办理时长、超期、类别、每日序列、下级单位",
+document("/metrics", "get", "统计指标：受理、办结、办结率、按期办结率（首次办结）、满意率、办理时长（不含暂停）、超期、类别、每日序列、下级单位；"
+         "rates 含响应率、自行处置率、就地化解率、退单率、重办率、重复投诉率、调解成功率、解决率（各含 part、whole、rate）",
          responses={200: "指标（各项口径见 basis）", 401: "未登录", 403: "无统计权限",
                     422: "日期、单位或类型有误（中文说明）"}, params=_FILTERS)
 document("/metrics/ledgers", "post", "生成标准台账 Excel（后台任务；用 GET /jobs/{id} 查看进度并下载）",

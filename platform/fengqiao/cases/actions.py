@@ -10,16 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from fengqiao.accounts.roles import permissions_for
-from fengqiao.cases import sla
-from fengqiao.cases.escalation import LEVEL_TITLES, next_unit
+from fengqiao.accounts.roles import TYPE_BOUND_ROLES, permissions_for
+from fengqiao.cases import checkin, parking, photos, sla, steps
+from fengqiao.cases.escalation import (
+    LEVEL_TITLES,
+    cooling_reason,
+    cooling_until,
+    next_unit,
+    on_own_level,
+    supervising_unit,
+)
 from fengqiao.cases.workflow import MERGED, CaseType, Transition, case_type
-from fengqiao.db import db, utcnow
+from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.errors import APIError, ValidationFailed
 from fengqiao.models import (
     Attachment,
@@ -32,6 +39,7 @@ from fengqiao.models import (
     User,
 )
 
+RATING_CODES = ("satisfied", "basically_satisfied", "dissatisfied")  # a resident's rating (tracking.RATINGS)
 CLAIMED_MESSAGE = "已被他人认领"
 STALE_MESSAGE = "该事项已被他人修改，请刷新后重试"
 SUPERVISING = ("admin", "supervisor", "staff")
@@ -100,25 +108,35 @@ class Situation:
         return not self.ctype.is_final(self.case.state)
 
     def roles(self, levels: tuple[str, ...] = (), paths: list[str] | None = None) -> set[str]:
-        """Roles the user holds in units whose subtree contains one of the case's units."""
+        """Roles the user holds in units whose subtree contains one of the case's units (a
+        type-bound role such as ``mediator`` only on case types whose workflow names it)."""
         paths = self.paths if paths is None else paths
         return {
             m.role for m in self.user.memberships
             if m.org.active and any(p.startswith(m.org.path) for p in paths)
             and (not levels or m.org.level in levels)
+            and (m.role not in TYPE_BOUND_ROLES or m.role in self.ctype.named_roles)
         }
 
     def may_act(self, paths: list[str] | None = None) -> bool:
         return any("cases.act" in permissions_for(r) for r in self.roles(paths=paths))
 
     def supervises(self) -> bool:
-        """Holds a supervising role in a unit strictly above the case's own unit."""
+        """Holds a supervising role in a unit strictly above the case's own unit (a supervisor,
+        or the unit's own leader, anywhere over the case)."""
         own = self.case.org.path
         return any(m.role in SUPERVISING and m.org.active and own.startswith(m.org.path) and own != m.org.path
-                   for m in self.user.memberships) or "supervisor" in self.roles()
+                   for m in self.user.memberships) or bool(self.roles() & {"supervisor", "leader"})
 
     def is_assignee(self) -> bool:
         return self.case.assignee_id == self.user.id
+
+    def in_dispatched_unit(self, roles: tuple[str, ...]) -> bool:
+        """Holds one of ``roles`` in a unit the case was dispatched to, or below it (签收 is the
+        handling unit's act: the dispatcher cannot sign in for it)."""
+        targets = [p.org.path for p in self.participants if p.role == "handler"]
+        return any(m.role in roles and m.org.active and "cases.act" in permissions_for(m.role)
+                   and any(m.org.path.startswith(path) for path in targets) for m in self.user.memberships)
 
     def summoned(self) -> list[CaseParticipant]:
         return [p for p in self.participants if p.role == "summoned"]
@@ -141,6 +159,13 @@ def active_unit(code: str, pointer: str) -> OrgUnit:
     if unit is None or not unit.active:
         raise ValidationFailed([(pointer, f"单位 {code} 不存在或已停用", "unknown_org")])
     return unit
+
+
+def routed_unit(s: Situation, code: str, pointer: str) -> OrgUnit:
+    """The active unit ``code`` names, if the actor may route the case there (cases/routing.py)."""
+    from fengqiao.cases.routing import check_routable
+
+    return check_routable(s.user, active_unit(code, pointer), pointer)
 
 
 def _notify(case: Case, event: str, message: str, recipients: list[str]) -> Callable[[int], None]:
@@ -187,11 +212,29 @@ class TransitionAction:
             return None
         if "four_eyes" in t.guards and s.user.id is not None and s.user.id in earlier_hands(s.case):
             return None
+        if "from_above" in t.guards and not parking.from_above(s, t):
+            return None
+        if "dispatched_unit" in t.guards and not s.in_dispatched_unit(t.roles):
+            return None
         allowed = ("assignee" in t.roles and s.is_assignee()) or (
             bool(s.roles(t.levels) & set(t.roles)) and any("cases.act" in permissions_for(r) for r in s.roles(t.levels)))
         if not allowed:
             return None
-        return ActionInfo(t.name, t.title, "comment_required" in t.guards, t.fields)
+        fields = parking.with_reported_defaults(s.ctype, t, s.case) if "set_tier" in t.effects else t.fields
+        return ActionInfo(t.name, t.title, "comment_required" in t.guards, fields)
+
+    def why_not(self, s: Situation) -> str | None:
+        """Why an approval is refused to someone who otherwise holds the role (no self-approval)."""
+        t = self.t
+        if not s.open or s.case.state not in t.sources or not (s.roles() & set(t.roles)):
+            return None
+        if "four_eyes" in t.guards and s.user.id in earlier_hands(s.case):
+            return "不能审批本人提交或申请的事项，须由他人办理"
+        if "from_above" in t.guards and not parking.from_above(s, t):
+            return "须由事项所属单位的上级单位审批"
+        if "dispatched_unit" in t.guards and not s.in_dispatched_unit(t.roles):
+            return "须由承办单位签收办理"
+        return None
 
     def _check_guards(self, s: Situation) -> None:
         guards = self.t.guards
@@ -212,7 +255,17 @@ class TransitionAction:
     def apply(self, s: Situation, fields: dict, comment: str, now: datetime) -> Outcome:
         t, case = self.t, s.case
         self._check_guards(s)
+        photos.claim(s, t, fields)  # files the step's attachment fields name; before_after_photos
         out = Outcome(values={"state": t.target}, changes=dict(fields), internal=False)
+        data = case.data  # set_tier writes the confirmed values back into it
+        parking.check_review_on(fields, now)
+        if "set_tier" in t.effects:
+            tier_values, tier_changes, data = parking.regrade(s, t, fields, now)
+            out.values.update(tier_values)
+            out.changes.update(tier_changes)
+        if "set_review" in t.effects:
+            out.values.update(parking.review_values(case, fields))
+            out.changes["review_on"] = out.values["review_on"].isoformat()
         if "assign_actor" in t.effects:
             out.values["assignee_id"] = s.user.id
             out.assigned = s.user.username
@@ -221,34 +274,42 @@ class TransitionAction:
         if "unassign" in t.effects:
             out.values["assignee_id"] = None
         if "dispatch" in t.effects:
-            unit = active_unit(fields.get("unit", ""), "/fields/unit")
+            unit = routed_unit(s, fields.get("unit", ""), "/fields/unit")
             out.changes["unit_name"] = unit.name
             add_participant(case, unit, "handler", s.user, now)
             out.in_transaction.append(_notify(case, "dispatch", f"事项 {case.number} 已派至{unit.name}，请签收办理",
                                               _unit_staff([unit.id])))
         if "summon" in t.effects:
-            units = [active_unit(code, f"/fields/units/{i}") for i, code in enumerate(fields.get("units", []))]
-            due = now + timedelta(minutes=s.ctype.checkin_minutes)
+            units = [routed_unit(s, code, f"/fields/units/{i}") for i, code in enumerate(fields.get("units", []))]
+            limit = checkin.limit_for(s.ctype, case.data)  # by category: 应急 natural minutes, else working hours
+            due = checkin.due_at(limit, now, case.org.path)
             for unit in units:
                 add_participant(case, unit, "summoned", s.user, now, checkin_due=due)
             out.changes["unit_names"] = [u.name for u in units]
             out.changes["checkin_due"] = due.isoformat()
+            out.changes["checkin_limit"] = limit
             out.in_transaction.append(_notify(
-                case, "summon", f"吹哨报到：请于{s.ctype.checkin_minutes}分钟内就事项 {case.number} 报到",
-                _unit_staff([u.id for u in units])))
+                case, "summon", f"吹哨报到：请于{checkin.describe(limit)}内（{due.astimezone(LOCAL_TZ):%m月%d日 %H:%M}前）"
+                f"就事项 {case.number} 报到", _unit_staff([u.id for u in units])))
         if t.deadline:
-            out.values.update(sla.start(t.deadline, now, case.org.path, s.ctype.due_soon))
+            out.values.update(sla.restart(case, t.deadline, now, s.ctype.due_soon))  # due_at stays
             out.changes["deadline_limit"] = t.deadline
         if "pause_sla" in t.effects:
             out.values.update(sla.pause(case, now))
         if "resume_sla" in t.effects:
             out.values.update(sla.resume(case, now, s.ctype.due_soon))
+            out.values.update(review_on=None, review_reminded_on=None)  # the review date belonged to the pause
         if "notify" in t.effects:
             out.in_transaction.append(_notify(case, t.name, f"您的事项 {case.number} 有新进展：{t.title}", ["reporter"]))
-        if s.ctype.is_final(t.target):
-            out.values.update(sla.close(case, now))
+        if "record_rating" in t.effects and fields.get("satisfied") in RATING_CODES:
+            out.values.update(rating=fields["satisfied"], rated_at=now)  # the resident's answer at 回访
+        if s.ctype.is_final(t.target):  # after a resume (销号) it closes against the resumed deadline
+            out.values.update(sla.close(parking.Overlay(case, out.values), now))
         if out.changes:
-            out.values["data"] = {**case.data, f"_{t.name}": out.changes}
+            out.values["data"] = {**data, f"_{t.name}": out.changes}
+        elif data is not case.data:
+            out.values["data"] = data
+        steps.apply(s, t, fields, out, now)  # a step's own limit (签收 …); "sla": "stop"
         return out
 
 
@@ -292,8 +353,11 @@ class Claim(Builtin):
 
 def assignable_users(s: Situation) -> list[User]:
     """People who may act on the case: members of its units, of the units above them, and of
-    the units below them (a community assigns its grid workers)."""
+    the units below them (a community assigns its grid workers); mediators where the type names them."""
     from fengqiao.orgs.scope import Scope
+
+    handlers = ("staff", "grid_worker", "department", "supervisor",
+                *(r for r in TYPE_BOUND_ROLES if r in s.ctype.named_roles))
 
     paths = s.paths
     covering = sa.or_(*(sa.literal(p).startswith(OrgUnit.path) for p in paths),
@@ -302,7 +366,7 @@ def assignable_users(s: Situation) -> list[User]:
         sa.select(User).join(Membership, Membership.user_id == User.id)
         .join(OrgUnit, Membership.org_id == OrgUnit.id)
         .where(User.active, OrgUnit.active, covering,
-               Membership.role.in_(("staff", "grid_worker", "department", "supervisor")))
+               Membership.role.in_(handlers))
         .order_by(User.username).distinct().limit(200)
     )
     return list(users)
@@ -312,7 +376,7 @@ class Assign(Builtin):
     name, title = "assign", "指派 / 转办"
 
     def offer(self, s):
-        if not s.open or not (s.is_assignee() or s.roles() & {"staff", "supervisor", "admin"}):
+        if not s.open or not (s.is_assignee() or s.roles() & {"staff", "supervisor", "admin", "leader"}):
             return None
         options = [{"const": u.username, "title": u.label} for u in assignable_users(s)
                    if u.id != s.case.assignee_id] if s.choices else []
@@ -331,7 +395,7 @@ class Assign(Builtin):
                            assigned=user.username,
                            in_transaction=[_notify(case, "assign", f"事项 {case.number} 已指派给您办理", [user.username])])
         if fields.get("unit"):
-            unit = active_unit(fields["unit"], "/fields/unit")
+            unit = routed_unit(s, fields["unit"], "/fields/unit")
             add_participant(case, unit, "handler", s.user, now)
             return Outcome(values={"assignee_id": None}, changes={"unit": unit.code, "unit_name": unit.name},
                            assigned="", in_transaction=[_notify(case, "assign", f"事项 {case.number} 已转办至{unit.name}",
@@ -353,6 +417,71 @@ class Urge(Builtin):
                                                recipients)])
 
 
+# 延期 (docs/domain.md): before the deadline, at most ``max_extensions`` approved per case
+# (default 1), together at most ``max_extension_ratio`` of the limit (default 1.0: up to the
+# original limit); a later one is decided a level higher than the first.
+MAX_EXTENSIONS = 1
+MAX_EXTENSION_RATIO = 1.0
+EXTENSION_DECIDERS = ("admin", "supervisor", "leader", "staff")
+SECOND_EXTENSION_MESSAGE = "再次延期须由更高一级审批：事项所属单位上两级（或县级）的领导、督办或调度人员"
+
+
+def _setting(name: str, default, kind):
+    from flask import current_app
+
+    raw = current_app.extensions["fengqiao.settings"].extra.get(name, default)
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError):
+        return default
+    return value if value >= 0 else default
+
+
+def extension_limits() -> tuple[int, float]:
+    """(approved 延期 allowed per case, cap on their total as a share of the limit)."""
+    return _setting("max_extensions", MAX_EXTENSIONS, int), _setting("max_extension_ratio", MAX_EXTENSION_RATIO, float)
+
+
+def extension_room(case: Case) -> float:
+    """How much more the case may still be extended, in its limit's unit."""
+    ratio = extension_limits()[1]
+    unit = sla.unit_of(case.sla_limit)
+    room = ratio * float(case.sla_limit[unit]) - float(case.extended_total or 0)
+    return max(0.0, room if unit == "hours" else float(int(room + 1e-9)))
+
+
+def extension_refusal(case: Case, amount: float | None = None) -> str | None:
+    """Why no (further) extension of ``amount`` may be granted, or None."""
+    most, ratio = extension_limits()
+    done = case.extension_count or 0
+    if done >= most:
+        return (f"本事项已延期 {done} 次，已达上限（每件事项最多延期 {most} 次）" if most
+                else "按本单位规定，事项不能延期")
+    room = extension_room(case)
+    cap = f"延期合计不得超过 {sla.amount_text(ratio * float(case.sla_limit[sla.unit_of(case.sla_limit)]), case.sla_limit)}" \
+          f"（原办理时限 {sla.limit_text(case.sla_limit)}）"
+    if room <= 1e-9:
+        return f"{cap}，本事项已无可延长的时间"
+    if amount is not None and float(amount) > room + 1e-9:
+        return f"{cap}，本事项最多还可延长 {sla.amount_text(room, case.sla_limit)}"
+    return None
+
+
+def may_decide_extension(s: Situation) -> bool:
+    """The first 延期 is decided by whoever supervises the case (a unit above it, a supervisor,
+    or a leader over it); a later one only two levels above the case's own unit (a grid's case:
+    the street; a community's: the county) — or at the top unit when there is none that high."""
+    own = s.case.org
+    if not (s.case.extension_count or 0):
+        return s.supervises() or "leader" in s.roles(paths=[own.path])
+    for m in s.user.memberships:
+        if not (m.org.active and own.path.startswith(m.org.path) and m.role in EXTENSION_DECIDERS):
+            continue
+        if own.depth - m.org.depth >= 2 or (own.depth < 2 and m.org.depth == 0 and m.role != "staff"):
+            return True
+    return False
+
+
 def _extension_fields(limit: dict) -> dict:
     amount = ({"type": "number", "title": "延长小时数", "exclusiveMinimum": 0, "maximum": 720}
               if sla.unit_of(limit) == "hours" else
@@ -368,16 +497,22 @@ class RequestExtension(Builtin):
         case = s.case
         if not s.open or case.sla_limit is None or case.pending_extension or case.paused_at or past_deadline(case):
             return None
-        if not (s.is_assignee() or s.may_act()):
+        if steps.clock_stopped(case):  # the clock ended at the agreement: nothing left to extend
+            return None
+        if not (s.is_assignee() or s.may_act()) or extension_refusal(case):
             return None
         return self.info(_extension_fields(case.sla_limit))
 
     def why_not(self, s):
         if s.open and s.case.sla_limit is not None and past_deadline(s.case):
             return "办理期限已过，不能再申请延期（延期须在期限届满前申请，超期事项按超期统计）"
+        if s.open and s.case.sla_limit is not None and not s.case.pending_extension:
+            return extension_refusal(s.case)
         return None
 
     def apply(self, s, fields, comment, now):
+        if reason := extension_refusal(s.case, fields["amount"]):
+            raise ValidationFailed([("/fields/amount", reason, "extension_limit")])
         pending = {"amount": fields["amount"], "unit": sla.unit_of(s.case.sla_limit), "by": s.user.username,
                    "by_id": s.user.id, "reason": comment, "at": now.isoformat()}
         return Outcome(values={"pending_extension": pending}, changes={"amount": fields["amount"],
@@ -390,24 +525,35 @@ class DecideExtension(Builtin):
 
     def offer(self, s):
         pending = s.case.pending_extension
-        if not s.open or not pending or pending.get("by_id") == s.user.id or not s.supervises():
+        if not s.open or not pending or pending.get("by_id") == s.user.id or not may_decide_extension(s):
             return None
         if self.approve and past_deadline(s.case):
             return None  # the request waited past the deadline: it can only be rejected
         return self.info()
 
     def why_not(self, s):
-        if self.approve and s.open and s.case.pending_extension and past_deadline(s.case):
+        pending = s.case.pending_extension
+        if not s.open or not pending:
+            return None
+        if self.approve and past_deadline(s.case):
             return "办理期限已过，该延期申请已失效，只能驳回"
+        if pending.get("by_id") == s.user.id:
+            return "不能审批本人提出的延期申请"
+        if (s.case.extension_count or 0) and s.supervises():
+            return SECOND_EXTENSION_MESSAGE
         return None
 
     def apply(self, s, fields, comment, now):
         pending = s.case.pending_extension
         values: dict = {"pending_extension": None}
         if self.approve:
+            if reason := extension_refusal(s.case, pending["amount"]):  # the settings may have changed since
+                raise ValidationFailed([("", reason, "extension_limit")])
             values.update(sla.extend(s.case, pending["amount"], now, s.ctype.due_soon))
         return Outcome(values=values, changes={"amount": pending["amount"], "unit": pending["unit"],
-                                               "approved": self.approve},
+                                               "approved": self.approve,
+                                               "extension_count": values.get("extension_count",
+                                                                             s.case.extension_count or 0)},
                        in_transaction=[_notify(s.case, self.name, f"事项 {s.case.number} 的延期申请{self.title[:2]}",
                                                [pending["by"]])])
 
@@ -421,19 +567,48 @@ class RejectExtension(DecideExtension):
 
 
 class Escalate(Builtin):
+    """上报: the case's own level (from its unit up to the one holding it now) hands it one
+    level up, into that unit's 上报 queue; not again within the cool-down (escalation.py)."""
+
     name, title, needs_comment = "escalate", "上报上级", True
 
+    def _may(self, s) -> bool:
+        return s.open and (s.is_assignee() or on_own_level(s.user, s.case)) and next_unit(s.case) is not None
+
     def offer(self, s):
-        own = [s.case.org.path]
-        return self.info() if s.open and s.may_act(own) and next_unit(s.case) is not None else None
+        return self.info() if self._may(s) and cooling_until(s.case, utcnow()) is None else None
+
+    def why_not(self, s):
+        until = cooling_until(s.case, utcnow()) if self._may(s) else None
+        return cooling_reason(s.case, until) if until else None
 
     def apply(self, s, fields, comment, now):
         unit = next_unit(s.case)
-        return Outcome(values={"escalated_to_id": unit.id, "escalation_level": s.case.escalation_level + 1},
+        return Outcome(values={"escalated_to_id": unit.id, "escalation_level": s.case.escalation_level + 1,
+                               "escalated_at": now},
                        changes={"unit": unit.code, "unit_name": unit.name, "level": LEVEL_TITLES[unit.level]},
                        escalated_to=unit.code,
                        in_transaction=[_notify(s.case, "escalate", f"事项 {s.case.number} 已上报至{unit.name}",
                                                _unit_staff([unit.id]))])
+
+
+class Supervise(Builtin):
+    """督办: a supervision order issued from a unit above the one holding the case. It moves
+    nothing; it is recorded with the issuing unit and sent to the handler (the case page
+    shows a 督办 badge)."""
+
+    name, title, needs_comment, needs_version = "supervise", "督办", True, False
+
+    def offer(self, s):
+        return self.info() if s.open and supervising_unit(s.user, s.case) is not None else None
+
+    def apply(self, s, fields, comment, now):
+        case, unit = s.case, supervising_unit(s.user, s.case)
+        handlers = [case.org_id, *(p.org_id for p in s.participants if p.role == "handler")]
+        recipients = [case.assignee.username] if case.assignee else _unit_staff(handlers)
+        return Outcome(changes={"unit": unit.code, "unit_name": unit.name},
+                       in_transaction=[_notify(case, "supervise", f"{unit.name}督办事项 {case.number}：{comment}",
+                                               recipients)])
 
 
 class Merge(Builtin):
@@ -486,7 +661,7 @@ class Reopen(Builtin):
 
     def offer(self, s):
         closed = not s.open and s.case.state != MERGED
-        return self.info() if closed and s.roles() & {"staff", "supervisor", "admin"} else None
+        return self.info() if closed and s.roles() & {"staff", "supervisor", "admin", "leader"} else None
 
     def apply(self, s, fields, comment, now):
         from fengqiao.cases.reopen import reopen
@@ -547,4 +722,4 @@ class RateUnit(Builtin):
 
 BUILTIN: dict[str, Builtin] = {a.name: a for a in (
     Claim(), Assign(), ReportIn(), RequestExtension(), ApproveExtension(), RejectExtension(),
-    Urge(), Escalate(), Merge(), RateUnit(), Comment(), Reopen())}
+    Urge(), Escalate(), Supervise(), Merge(), RateUnit(), Comment(), Reopen())}

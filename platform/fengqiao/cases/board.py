@@ -120,7 +120,7 @@ def _item(case: Case, events: list[CaseEvent], unit: str) -> dict:
     closed_at = case.closed_at or next(
         (e.at for e in reversed(events) if e.to_state in finals and e.from_state != e.to_state), None
     ) if closed else None
-    replies = [{"on": _local_date(e.at), "text": text} for e in events if (text := public_reply(e))]
+    replies = [{"on": _local_date(e.at), "text": text} for e in events if (text := public_reply(e, ctype))]
     return {
         "number": case.number,
         "type": case.type,

@@ -30,7 +30,7 @@ MAX_BATCH = 100
 ASSIGN = "assign"
 NOT_FOUND = "事项不存在或无权查看"
 MAX_ASSIGNEES = 500
-ASSIGNING_ROLES = {"admin", "supervisor", "staff"}  # besides the assignee (a hint; the engine decides)
+ASSIGNING_ROLES = {"admin", "supervisor", "staff", "leader"}  # besides the assignee (a hint; the engine decides)
 
 
 @dataclass(frozen=True)

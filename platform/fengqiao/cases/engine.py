@@ -39,6 +39,7 @@ SYSTEM_TITLES = {
     "submit": "提交", "rate": "居民评价", "reopen": "重办", "sla_overdue": "超期",
     "checkin_overdue": "报到超时", "deadline_recomputed": "期限重算", "merged_from": "合并重复件",
     "migrate_workflow": "流程版本迁移", "board_publish": "发布至回音壁", "board_unpublish": "撤下回音壁",
+    "park_review": "挂账复核提醒",
 }
 
 
@@ -124,13 +125,12 @@ def _write(case: Case, expected_version: int, outcome: Outcome) -> None:
         raise outcome.conflict or APIError(409, [("/version", STALE_MESSAGE, "stale")])
 
 
-def dispatch_targets() -> list[OrgUnit]:
-    """Units a case may be dispatched to: departments first, then streets and communities."""
-    order = sa.case((OrgUnit.kind == "department", 0), else_=1)
-    return list(db.scalars(
-        sa.select(OrgUnit).where(OrgUnit.active, OrgUnit.level.in_(("county", "street", "community")))
-        .order_by(order, OrgUnit.path)
-    ))
+def dispatch_targets(user: User) -> list[OrgUnit]:
+    """Units ``user`` may dispatch, transfer or summon a case to (cases/routing.py):
+    departments first, then streets and communities of their jurisdiction."""
+    from fengqiao.cases.routing import routable_units
+
+    return routable_units(user)
 
 
 def perform(number: str, action: str, user: User, payload: dict[str, Any]) -> Case:

@@ -28,6 +28,7 @@ def case_facts(case: Case) -> dict:
         "sla": {"status_title": sla.STATUS_TITLES.get(case.sla_status, case.sla_status),
                 "limit": case.sla_limit, "credit": case.sla_credit, "started_at": _iso(case.sla_start),
                 "paused_at": _iso(case.paused_at)},
+        "clock": sla.clock_json(case),  # what the deadline is made of (start, limit, pauses, 延期 …)
         "escalation": {"level": case.escalation_level,
                        "org": case.escalated_to.code if case.escalated_to else None},
         "pending_extension": {"amount": pending["amount"], "unit": pending["unit"], "reason": pending["reason"]}

@@ -16,12 +16,12 @@ from flask import Flask
 
 from fengqiao import signals
 from fengqiao.cases import retention, sla
-from fengqiao.cases.escalation import LEVEL_TITLES, next_unit
+from fengqiao.cases.escalation import LEVEL_TITLES, cooling_until, next_unit
 from fengqiao.cases.workflow import case_type
 from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.jobs import enqueue, job, periodic, set_progress
 from fengqiao.masking import mask_text
-from fengqiao.models import Case, CaseEvent, CaseParticipant
+from fengqiao.models import Case, CaseEvent, CaseParticipant, User
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -47,7 +47,7 @@ def _mark_status(now) -> tuple[int, int]:
             Case.sla_status.in_((sla.ON_TRACK, sla.DUE_SOON)), Case.deadline < now + timedelta(days=45))
             .order_by(Case.deadline).limit(5000)):
         status = sla.status_at(case.deadline, now, case_type(case.type, case.workflow_version).due_soon,
-                               case.org.path)
+                               case.org.path, case.sla_limit)
         if status == case.sla_status:
             continue
         case.sla_status = status
@@ -61,7 +61,9 @@ def _mark_status(now) -> tuple[int, int]:
 
 
 def _escalate_overdue(now) -> list[tuple[str, str]]:
-    """Climb the type's escalation ladder for overdue cases; returns (number, unit code)."""
+    """Climb the type's escalation ladder for overdue cases, one level per climb and not
+    within the cool-down of the last one (escalation.py); returns (number, unit code). A rung
+    is passed once the case stands at its level (by hand or after several climbs)."""
     done = []
     for case in db.scalars(_open_with_deadline().where(Case.sla_status == sla.OVERDUE)
                            .order_by(Case.deadline).limit(2000)):
@@ -72,13 +74,17 @@ def _escalate_overdue(now) -> list[tuple[str, str]]:
         waited = rung["after"]
         due = case.deadline if not any(waited.values()) else \
             sla.deadline_for(case.deadline, waited, 0, case.org.path).at
-        if now < due:
+        if now < due or cooling_until(case, now) is not None:
             continue
-        unit = next_unit(case, rung["level"])
-        case.escalation_level += 1
+        target = next_unit(case, rung["level"])  # the rung's unit, if still above the case
+        unit = next_unit(case) if target is not None else None
+        if unit is None or unit.id == target.id:
+            case.escalation_level += 1  # the rung is reached (or there is nothing above)
         if unit is None:
             continue
         case.escalated_to_id = unit.id
+        case.escalated_to = unit
+        case.escalated_at = now
         _system_event(case, "escalate", f"超期自动升级至{LEVEL_TITLES[unit.level]}：{unit.name}",
                       {"unit": unit.code, "level": case.escalation_level, "automatic": True})
         done.append((case.number, unit.code))
@@ -143,6 +149,8 @@ def recompute_deadlines(years: list[int], org: str | None = None) -> dict:
             values = sla.recomputed(case, now, case_type(case.type, case.workflow_version).due_soon)
             if values["deadline"] == case.deadline and values["deadline_provisional"] == case.deadline_provisional:
                 continue
+            if case.due_at is not None and case.due_at == case.deadline and case.first_closed_at is None:
+                values["due_at"] = values["deadline"]  # the first clock is this one: it follows the calendar
             _system_event(case, "deadline_recomputed", "放假调休安排变更，办理期限已重新计算",
                           {"from": case.deadline.isoformat() if case.deadline else None,
                            "to": values["deadline"].isoformat()})
@@ -185,6 +193,44 @@ def anonymise_expired() -> dict:
 
 
 periodic("cases.anonymise_expired", every=RETENTION_SECONDS)
+
+PARK_REVIEW_SECONDS = 3600  # hourly: review dates are days, the job runs once per date and case
+
+
+@job("cases.park_reviews", queue="fengqiao-low")
+def park_reviews(now: datetime | str | None = None) -> dict:
+    """挂账复核提醒: on a parked item's review date (``review_on``, Asia/Shanghai) its unit's
+    staff, its assignee and the approver are notified once, with a system history row; a moved
+    date (the ``review`` transition) re-arms it, resuming (恢复办理/销号) clears it."""
+    from fengqiao.cases.actions import _unit_staff
+
+    now = datetime.fromisoformat(now) if isinstance(now, str) else (now or utcnow())
+    today = now.astimezone(LOCAL_TZ).date()
+    due = list(db.scalars(sa.select(Case).where(
+        Case.closed_at.is_(None), Case.review_on.is_not(None), Case.review_on <= today,
+        sa.or_(Case.review_reminded_on.is_(None), Case.review_reminded_on < Case.review_on))
+        .order_by(Case.id).limit(BATCH)))
+    for case in due:
+        approver = db.scalar(sa.select(CaseEvent.actor_id).where(
+            CaseEvent.case_id == case.id, CaseEvent.to_state == case.state, CaseEvent.actor_id.is_not(None))
+            .order_by(CaseEvent.id.desc()).limit(1))
+        recipients = _unit_staff([case.org_id])
+        recipients += [u.username for u in (case.assignee, db.get(User, approver) if approver else None) if u]
+        event = CaseEvent(case_id=case.id, at=now, actor_id=None, action="park_review",
+                          from_state=case.state, to_state=case.state,
+                          comment=f"挂账复核提醒：复核日期 {case.review_on.isoformat()} 已到，请复核挂账原因是否消除，"
+                                  "及时恢复办理或销号",
+                          changes={"review_on": case.review_on.isoformat()}, internal=True)
+        db.add(event)
+        db.flush()
+        notify_later(case, event.id, "park_review",
+                     f"挂账事项 {case.number} 已到复核日期（{case.review_on.isoformat()}），请复核", recipients)
+        case.review_reminded_on = case.review_on
+    db.commit()
+    return {"reminded": len(due)}
+
+
+periodic("cases.park_reviews", every=PARK_REVIEW_SECONDS)
 
 
 def init_case_jobs(app: Flask) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm
@@ -20,6 +20,7 @@ import sqlalchemy.orm
 from fengqiao.accounts.roles import permissions_for
 from fengqiao.db import db, utcnow
 from fengqiao.errors import ValidationFailed
+from fengqiao.labels import TIER_LABELS
 from fengqiao.models import Case, CaseParticipant, OrgUnit, User
 from fengqiao.orgs.scope import Scope, scope_for
 from fengqiao.orgs.service import get_by_code, units_in
@@ -32,12 +33,11 @@ VIEWS: dict[str, str] = {
     "unclaimed": "待认领",
     "due_soon": "临期",
     "overdue": "已超期",
-    "escalated": "上级督办",
+    "escalated": "下级上报",
     "closed": "已办结",
 }
 COUNTED_VIEWS = ("mine", "unclaimed", "due_soon", "overdue", "escalated")
 COUNT_CAP = 999  # badges show "999+" beyond this: counting stops there
-DUE_SOON_WINDOW = timedelta(hours=24)
 MAX_QUERY = 100
 
 FULL_NUMBER = re.compile(r"^[A-Z]{1,10}-\d{8}-\d{6}$")
@@ -135,10 +135,15 @@ def parse_filters(args: Mapping[str, str], user: User) -> Filters:
     assignee = (args.get("assignee") or "").strip()
     if assignee not in ("", "me"):
         problems.append(("/assignee", "assignee 只能为 me（分配给我的）", "enum"))
+    type_, state = (args.get("type") or "").strip() or None, (args.get("state") or "").strip() or None
+    if state and ":" in state:  # the queue's state filter names the type too: "grid_incident:closed"
+        state_type, state = (part.strip() or None for part in state.split(":", 1))
+        if type_ and state_type and type_ != state_type:
+            problems.append(("/state", "所选状态不属于所选事项类型，请重新选择", "state_type"))
+        type_ = type_ or state_type
     if problems:
         raise ValidationFailed(problems)
-    return Filters(view=view, type_=(args.get("type") or "").strip() or None,
-                   state=(args.get("state") or "").strip() or None, org=org,
+    return Filters(view=view, type_=type_, state=state, org=org,
                    priority=(args.get("priority") or "").strip() or None, q=q or None,
                    assigned_to_me=assignee == "me")
 
@@ -190,7 +195,7 @@ def _view_clause(view: str, user: User, now: datetime):
         return sa.and_(_running(), Case.deadline < now)
     if view == "due_soon":
         return sa.and_(_running(), Case.deadline >= now,
-                       sa.or_(Case.deadline < now + DUE_SOON_WINDOW, Case.sla_status == "due_soon"))
+                       Case.sla_status == "due_soon")  # set by the clock's rule (sla.due_soon_from), swept each minute
     if view == "escalated":
         return sa.and_(_open(), Case.escalated_to_id.in_(_my_unit_ids(user, "cases.view")))
     if view == "closed":
@@ -260,25 +265,36 @@ def deadline_flag(case: Case, now: datetime | None = None) -> str | None:
     now = now or utcnow()
     if case.deadline < now:
         return "overdue"
-    if case.deadline < now + DUE_SOON_WINDOW or case.sla_status == "due_soon":
+    if case.sla_status == "due_soon":
         return "due_soon"
     return None
 
 
 # SLA tier keys of the core's case types (a case's ``priority``) in Chinese, for the filter.
-PRIORITY_LABELS = {
-    "urgent": "紧急", "normal": "一般", "complex": "复杂", "difficult": "疑难",
-    "consult": "咨询", "help": "求助", "complaint": "投诉", "report": "举报", "suggestion": "建议",
-}
+PRIORITY_LABELS = TIER_LABELS
 MAX_ORG_CHOICES = 300
 
 
 @dataclass(frozen=True)
 class FilterOptions:
     types: list[tuple[str, str]]  # (key, title)
-    states: list[tuple[str, list[tuple[str, str]]]]  # (type title, [(state key, title)])
+    states: list[tuple[str, list[tuple[str, str]]]]  # (type title, [("type:state", title)])
     priorities: list[tuple[str, str]]
     orgs: list[OrgUnit]
+
+    def state_title(self, state: str) -> str:
+        """The title of a state key in any type (a filter on a state of every type)."""
+        return next((title for _t, states in self.states for key, title in states
+                     if key.split(":", 1)[1] == state), state)
+
+
+def _states_of(ctype) -> list[tuple[str, str]]:
+    """A type's states for the filter, each once: the value names the type as well
+    ("grid_incident:closed"), so 已办结 of one type never selects another type's."""
+    seen: dict[str, str] = {}
+    for state in ctype.states.values():
+        seen.setdefault(f"{ctype.key}:{state.key}", state.title)
+    return list(seen.items())
 
 
 def filter_options(user: User, registry) -> FilterOptions:
@@ -295,7 +311,7 @@ def filter_options(user: User, registry) -> FilterOptions:
     )
     return FilterOptions(
         types=[(t.key, t.title) for t in types],
-        states=[(t.title, [(s.key, s.title) for s in t.states.values()]) for t in types],
+        states=[(t.title, _states_of(t)) for t in types],
         priorities=list(priorities.items()),
         orgs=list(orgs),
     )

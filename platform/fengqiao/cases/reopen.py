@@ -76,9 +76,10 @@ def _target_state(ctype: CaseType) -> str:
 
 
 def _fresh_clock(ctype: CaseType, case: Case, now: datetime) -> dict:
-    """A reopened case gets a new clock from now under its limit, and a fresh ladder."""
+    """A reopened case gets a new clock from now under its limit, and a fresh ladder; the
+    first clock (``due_at``, ``first_closed_at``) stays, so a late case stays late (按期办结率)."""
     limit = case.sla_limit or ctype.limit_for(case.data or {})
-    return {**sla.start(limit, now, case.org.path, ctype.due_soon), "paused_at": None,
+    return {**sla.restart(case, limit, now, ctype.due_soon), "paused_at": None,
             "escalation_level": 0, "escalated_to_id": None}
 
 

@@ -65,7 +65,7 @@ CASE_COLUMNS = (
     "form_key", "form_version", "data", "workflow_version", "priority", "deadline",
     "deadline_provisional", "sla_status", "sla_start", "sla_limit", "sla_credit", "paused_at",
     "escalation_level", "escalated_to_id", "urge_count", "reopen_count", "on_board", "version",
-    "rating", "rated_at", "created_at", "responded_at", "closed_at",
+    "rating", "rated_at", "created_at", "responded_at", "closed_at", "due_at", "first_closed_at",
 )
 EVENT_COLUMNS = ("case_id", "at", "actor_id", "action", "from_state", "to_state", "comment", "changes",
                  "internal")
@@ -269,7 +269,7 @@ def _case_row(rng: random.Random, plan: _Plan, unit: _Unit, kind: _Type, created
         urge_count=0, reopen_count=0, on_board=False,
         version=1 if initial else rng.randint(2, 6) + (2 if final else 0),
         rating=rating, rated_at=when(rated_at), created_at=when(created), responded_at=when(responded),
-        closed_at=when(closed),
+        closed_at=when(closed), due_at=when(deadline), first_closed_at=when(closed),  # the first clock (sla.py)
     )
     reporter = rng.choice(unit.reporters) if kind.reported_by_grid_worker and unit.reporters else None
     dispatched = kind.dispatches and not initial and plan.departments and rng.random() < 0.3

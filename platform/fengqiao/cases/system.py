@@ -57,6 +57,7 @@ def perform_as_system(number: str, action: str, comment: str = "", fields: dict 
         outcome.values.pop("assignee_id", None)
         outcome.assigned = None
     if deadline_days is not None and not ctype.is_final(transition.target):
-        outcome.values.update(sla.start({"working_days": int(deadline_days)}, now, case.org.path, ctype.due_soon))
+        outcome.values.update(sla.restart(case, {"working_days": int(deadline_days)}, now, ctype.due_soon,
+                                          first_clock=True))  # the item's own limit is the one counted
         outcome.changes["deadline_limit"] = {"working_days": int(deadline_days)}
     return commit_outcome(case, ctype, action, SYSTEM, outcome, case.version, comment, now)  # type: ignore[arg-type]

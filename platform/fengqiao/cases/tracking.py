@@ -7,6 +7,7 @@ a case number exists. Lookups are rate-limited per client address.
 from __future__ import annotations
 
 import hmac
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -30,27 +31,46 @@ def find_for_resident(number: str, code: str) -> Case:
     return case
 
 
-# Where a step's public reply lives: a staff comment marked public, or the reply field a
-# transition asks for (民生诉求 办结反馈 ``reply``, 网格事件 反馈 ``result``). Transition
-# comments themselves are working notes and never shown.
+# Where a step's public reply lives: a staff comment marked public, the reply field a
+# transition asks for (民生诉求 办结反馈 ``reply``, 网格事件 反馈 ``result``), or the
+# transition's ``public_note`` — the text residents read for that step, where ``{comment}``
+# stands for the step's comment (民生诉求 即时答复: ``"public_note": "{comment}"``) and
+# ``{field}`` for one of its fields. Other transition comments are working notes, never shown.
 REPLY_FIELDS = ("reply", "result")
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,63})\}")
 
 
-def public_reply(event: CaseEvent) -> str | None:
-    """The text a resident may read from ``event`` (phones and ID numbers masked), if any."""
+def _note(template: str, event: CaseEvent) -> str:
+    """``public_note`` with its ``{comment}`` / ``{field}`` placeholders filled (no format())."""
+    changes = event.changes or {}
+
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        found = event.comment if name == "comment" else changes.get(name)
+        return found if isinstance(found, str) else "" if found is None else str(found)
+
+    return _PLACEHOLDER.sub(value, template)
+
+
+def public_reply(event: CaseEvent, ctype=None) -> str | None:
+    """The text a resident may read from ``event`` (phones and ID numbers masked), if any;
+    ``ctype`` (the case's type) lets a transition's ``public_note`` speak."""
     if event.internal:
         return None
+    changes = event.changes or {}
+    transition = ctype.transitions.get(event.action) if ctype is not None else None
     if event.action == "comment":
-        text = event.comment
+        text = event.comment if changes.get("public", True) else None
+    elif transition is not None and transition.public_note:
+        text = _note(transition.public_note, event)
     else:
-        changes = event.changes or {}
         text = next((changes[k] for k in REPLY_FIELDS if isinstance(changes.get(k), str)), None)
     return mask_text(text.strip()) if text and text.strip() else None
 
 
 def _step(event: CaseEvent, ctype) -> dict | None:
     """One line of the public timeline, or None for events residents need not see."""
-    reply = public_reply(event)
+    reply = public_reply(event, ctype)
     moved = bool(event.to_state) and event.from_state != event.to_state
     if not (moved or reply or event.action == "reopen"):
         return None

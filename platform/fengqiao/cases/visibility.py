@@ -6,10 +6,10 @@ forget the rule.
 
 - **The accepting level** of a case is every *territorial* unit at the mark's
   ``accepting_level`` (``county`` by default; ``street`` allowed) or higher whose subtree
-  holds the case's own unit: in 12345 terms the centre that took the call and dispatched it
-  (in the demo county 云澜县 itself: ducha, the county supervisor; a 12345 centre's
-  dispatchers need a membership at the county unit, a department unit sees only what is
-  dispatched to it).
+  holds the case's own unit (in the demo county 云澜县 itself: ducha, the county
+  supervisor), and a dispatch centre (``cases.routing.dispatch_centres``: the 12345 centre a
+  form names as its ``accepting_unit``) for the cases that landed at it — the centre took the
+  call and dispatches it; any other department sees only what is dispatched to it.
 - **The handling unit** is everybody else who can see the case: its own unit and the units
   below it (community staff, grid workers), the street in between (with the default level),
   and any department or unit it was dispatched, transferred or summoned to.
@@ -39,11 +39,15 @@ def accepting_scope(user, level: str, permission: str = VIEW) -> Scope:
     or higher (a case inside one was accepted there)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return Scope(())
+    from fengqiao.cases.routing import dispatch_centres
+
     rank = OrgLevel(level).rank
+    centres = dispatch_centres()
     return Scope(tuple(sorted({
         m.org.path for m in user.memberships
-        if m.org.active and m.org.kind == "territorial" and OrgLevel(m.org.level).rank <= rank
-        and permission in permissions_for(m.role)
+        if m.org.active and permission in permissions_for(m.role) and (
+            (m.org.kind == "territorial" and OrgLevel(m.org.level).rank <= rank)
+            or m.org.code in centres)  # a 12345 centre accepted the cases that landed at it
     })))
 
 

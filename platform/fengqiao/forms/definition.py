@@ -63,6 +63,8 @@ DEFINITION_META_SCHEMA: dict[str, Any] = {
         "access": {"enum": ["public", "staff"]},
         "case_type": {"type": "string", "pattern": CASE_TYPE_PATTERN},
         "title_field": {"type": "string", "minLength": 1},
+        # The unit that accepts submissions naming no unit (fengqiao.cases.routing).
+        "accepting_unit": {"type": "string", "pattern": r"^[0-9A-Za-z][0-9A-Za-z\-]{1,31}$"},
         "ui": {
             "type": "object",
             "properties": {
@@ -122,6 +124,7 @@ class FormDefinition:
     case_type: str | None = None
     description: str = ""
     title_field: str | None = None
+    accepting_unit: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FormDefinition:
@@ -135,6 +138,7 @@ class FormDefinition:
             case_type=data.get("case_type"),
             description=data.get("description", ""),
             title_field=data.get("title_field"),
+            accepting_unit=data.get("accepting_unit"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -147,6 +151,8 @@ class FormDefinition:
             out["case_type"] = self.case_type
         if self.title_field is not None:
             out["title_field"] = self.title_field
+        if self.accepting_unit is not None:
+            out["accepting_unit"] = self.accepting_unit
         out["schema"] = copy.deepcopy(self.schema)
         if self.ui:
             out["ui"] = copy.deepcopy(self.ui)

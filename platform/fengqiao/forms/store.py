@@ -194,7 +194,18 @@ def usable_forms(user) -> list[Form]:
         stmt = stmt.where(Form.source.not_in(hidden))
     if not (user is not None and user.is_authenticated and user.can("cases.report")):
         stmt = stmt.where(Form.access == "public")
+        samples = _sample_sources()
+        if samples:  # a walkthrough's form is for staff trying the platform, never offered to residents
+            stmt = stmt.where(Form.source.not_in(samples))
     return list(db.scalars(stmt.order_by(Form.key)))
+
+
+def _sample_sources() -> list[str]:
+    """``plugin:<name>`` of loaded demo-only plugins (walkthroughs and samples)."""
+    from flask import current_app
+
+    return [f"plugin:{name}" for name, plugin in current_app.extensions.get("fengqiao.plugins", {}).items()
+            if getattr(plugin, "demo_only", False)]
 
 
 def require_usable(key: str, user, number: int | None = None) -> PublishedVersion:

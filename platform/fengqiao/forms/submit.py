@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao import signals
-from fengqiao.cases import sla
+from fengqiao.cases import sla, steps
 from fengqiao.cases.numbering import new_tracking_code, next_case_number
 from fengqiao.cases.workflow import case_type
 from fengqiao.db import db, utcnow
@@ -75,9 +75,13 @@ CASES, SUBMISSIONS, EVENTS = Case.__table__, Submission.__table__, CaseEvent.__t
 UNITS = OrgUnit.__table__
 
 
-def _org_for(org_code: str | None, user):
-    """The unit (id, code) that owns the case: the one asked for, else the submitter's
-    (their deepest unit), else the root (where the county centre triages)."""
+NO_ORG = ("/org", "请选择您所在的社区（村），以便由属地受理", "org_required")
+
+
+def _org_for(org_code: str | None, user, definition: dict | None = None):
+    """The unit (id, code, path) that owns the case: the one asked for, else a signed-in staff
+    member's deepest unit, else the form's ``accepting_unit``; a resident naming no unit of a
+    form without one is refused (never a silent landing at the county root)."""
     if org_code:
         unit = db.execute(
             sa.select(UNITS.c.id, UNITS.c.code, UNITS.c.path, UNITS.c.active, UNITS.c.kind)
@@ -88,10 +92,12 @@ def _org_for(org_code: str | None, user):
         return unit
     if user is not None and getattr(user, "is_authenticated", False) and user.memberships:
         return min(user.memberships, key=lambda m: -m.org.depth).org
-    return db.execute(
-        sa.select(UNITS.c.id, UNITS.c.code, UNITS.c.path)
-        .where(UNITS.c.parent_id.is_(None)).order_by(UNITS.c.id).limit(1)
-    ).first()
+    from fengqiao.cases.routing import accepting_unit
+
+    unit = accepting_unit(definition)
+    if unit is None:
+        raise ValidationFailed([NO_ORG])
+    return unit
 
 
 def _deadline(ctype, data: dict, now, org_path: str):
@@ -195,14 +201,12 @@ def submit(
         idempotency_hash=idempotency_key.digest)
     cleaned = clean(version, data)
     attachments = _claim_attachments(version, cleaned)
-    org = _org_for(org_code, user)
-    if org is None:
-        raise ValidationFailed([("/org", "系统尚未配置组织机构，无法受理", "unknown_org")])
+    org = _org_for(org_code, user, version.definition)
     ctype = case_type(version.definition.get("case_type"))
     submitter = user if user is not None and getattr(user, "is_authenticated", False) else None
     now = utcnow()
+    clock = steps.new_clock(ctype, cleaned, now, org.path)  # from the 12345 受理时间 when given
     number, code = next_case_number(ctype.prefix, now), new_tracking_code()
-    clock = sla.start(ctype.limit_for(cleaned), now, org.path, ctype.due_soon)
     try:
         case_id = db.execute(
             CASES.insert().returning(CASES.c.id),

@@ -229,6 +229,33 @@ def walk_case(client, number: str, steps: list[tuple[str, dict]], headers: dict)
     return client.get(f"/api/v1/cases/{number}", headers=headers).get_json()
 
 
+def png_bytes(color: tuple[int, int, int] = (200, 60, 40)) -> bytes:
+    """A small real PNG (uploads are decoded and re-encoded, so fakes are refused)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def upload_photo(client, number: str, headers: dict, name: str = "photo.png") -> str:
+    """Upload a photo for a step of case ``number`` (``POST /cases/<n>/photos``); its id."""
+    import io
+
+    response = client.post(f"/api/v1/cases/{number}/photos", headers=headers,
+                           data={"file": (io.BytesIO(png_bytes()), name)}, content_type="multipart/form-data")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()["id"]
+
+
+def self_handle_photos(client, number: str, headers: dict) -> dict:
+    """Fields for 自行处置 (``before_after_photos``): a before and an after photo."""
+    return {"before_photos": [upload_photo(client, number, headers, "before.png")],
+            "after_photos": [upload_photo(client, number, headers, "after.png")]}
+
+
 @pytest.fixture
 def login_as(client, demo):
     """``login_as("shenli")`` signs the test client in as a demo account."""

@@ -50,6 +50,9 @@ def init_web(app: Flask) -> None:
 
     app.register_blueprint(web_bp)
     app.extensions.setdefault("fengqiao.menu", list(CORE_MENU))
+    from fengqiao.labels import init_labels
+
+    init_labels(app)  # code_label / tier_label / field_title: no raw codes on any page
 
     @app.context_processor
     def _layout_context():

@@ -30,7 +30,8 @@ def plugin_admin_switch(name: str):
     enabled = request.form.get("enabled") == "1"
     state.set_enabled(name, enabled, current_user.username)
     db.commit()
-    flash(f"插件 {name} 已{'启用' if enabled else '停用'}（数据保留）", "success")
+    title = getattr(current_app.extensions["fengqiao.plugins"][name], "title", "") or name
+    flash(f"插件「{title}」已{'启用' if enabled else '停用'}（数据保留）", "success")
     return redirect(url_for("web.plugin_admin_list"))
 
 

@@ -15,16 +15,17 @@ from werkzeug.datastructures import MultiDict
 
 from fengqiao import audit
 from fengqiao.access import requires
-from fengqiao.cases import engine, queries, sla
+from fengqiao.cases import engine, queries, sla, steps
 from fengqiao.cases.facts import participants
 from fengqiao.cases.reveal import MAX_REASON, Revealed, reveal
 from fengqiao.cases.visibility import case_definition, withheld_attachments
 from fengqiao.cases.workflow import case_type
-from fengqiao.db import db
+from fengqiao.db import db, utcnow
 from fengqiao.errors import APIError, ValidationFailed
 from fengqiao.forms.display import display_sections
+from fengqiao.labels import change_rows, tier_label
 from fengqiao.masking import mask_text
-from fengqiao.models import Attachment, Submission
+from fengqiao.models import Attachment, Submission, User
 from fengqiao.orgs.scope import scope_for
 from fengqiao.params import finite_float, parse_int
 from fengqiao.web.blueprint import web_bp
@@ -41,7 +42,8 @@ def posted_fields(info: engine.ActionInfo | None, form: MultiDict) -> dict:
     for key, prop in info.fields.get("properties", {}).items():
         name, kind = f"field_{key}", prop.get("type")
         if kind == "array":
-            chosen = [v for v in form.getlist(name) if v]
+            # checkboxes send one value each; a textarea (e.g. 协议当事人) one item per line
+            chosen = [line.strip() for v in form.getlist(name) for line in v.splitlines() if line.strip()]
             if chosen:
                 values[key] = chosen
         elif kind == "boolean":
@@ -53,6 +55,22 @@ def posted_fields(info: engine.ActionInfo | None, form: MultiDict) -> dict:
                 values[key] = int(raw) if kind == "integer" else finite_float(raw) if kind == "number" else raw
             except ValueError:
                 values[key] = raw  # the schema reports the wrong type in Chinese
+    return values
+
+
+def posted_photos(case, user, info: engine.ActionInfo | None) -> dict:
+    """Files chosen for the action's attachment fields (e.g. 自行处置's after photos), stored
+    through the upload checks; their ids become the field's value (``fengqiao.cases.photos``)."""
+    from fengqiao.cases import photos
+
+    values: dict = {}
+    for key, prop in ((info.fields or {}).get("properties", {}) if info else {}).items():
+        files = [f for f in request.files.getlist(f"field_{key}") if f and f.filename]
+        if not photos.is_file_field(prop) or not files:
+            continue
+        ids = [photos.upload(case, user, f, f"/fields/{key}").id for f in files[:6]]
+        db.commit()  # kept even when the rest of the step needs fixing
+        values[key] = ids if prop.get("type") == "array" else ids[0]
     return values
 
 
@@ -71,6 +89,7 @@ def case_detail(number: str):
         payload = {"version": parse_int(version),
                    "comment": request.form.get("comment", ""), "fields": posted_fields(info, request.form)}
         try:
+            payload["fields"].update(posted_photos(case, user, info))
             updated = engine.perform(number, action, user, payload)
         except ValidationFailed as failed:
             errors = {p: m for p, m, _c in failed.problems}
@@ -78,7 +97,8 @@ def case_detail(number: str):
             errors = {"": err.problems[0][1]}
         else:
             title = case_type(updated.type, updated.workflow_version).state_title(updated.state)
-            flash(f"已办理，当前状态：{title}", "success")
+            flash(f"已认领，由您办理（当前状态：{title}）" if action == "claim" else f"已办理，当前状态：{title}",
+                  "success")
             return redirect(url_for("web.case_detail", number=number))
     return _page(case, user, errors, posted=request.form if errors else {})
 
@@ -99,12 +119,16 @@ def _page(case, user, errors: dict[str, str], posted=None, revealed: Revealed | 
     ctype = case_type(case.type, case.workflow_version)
     actions = engine.allowed_actions(case, user, choices=True)
     failed = errors or reveal_errors
+    history = engine.history(case)
     response = make_response(render_template(
         "cases/detail.html", case=case, ctype=ctype, sections=sections,
         actions=[a for a in actions if not a.builtin or a.name == "claim"],
         more_actions=[a for a in actions if a.builtin and a.name != "claim"],
-        history=engine.history(case), action_title=lambda name: engine.action_title(ctype, name),
-        units=participants(case), sla_titles=sla.STATUS_TITLES, targets=engine.dispatch_targets(),
+        history=history, action_title=lambda name: engine.action_title(ctype, name),
+        changes_of=_changes_reader(ctype, definition, history),
+        tier=tier_label(ctype, case.priority, definition), form_title=(definition or {}).get("title"),
+        units=participants(case), sla_titles=sla.STATUS_TITLES, targets=engine.dispatch_targets(user),
+        clock=sla.clock_parts(case), step=steps.step_view(case, utcnow()), step_records=steps.records(ctype, case),
         errors=errors, posted=posted or {},
         may_reveal=audit.may_reveal(user, case.org.path), revealed=revealed,
         reveal_errors=reveal_errors or {}, max_reason=MAX_REASON, attachments=case_attachments(case, user),
@@ -112,6 +136,19 @@ def _page(case, user, errors: dict[str, str], posted=None, revealed: Revealed | 
     if revealed:
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _changes_reader(ctype, definition, history):
+    """``changes_of(event)`` for the history: titled, labelled rows (no field keys or codes),
+    with usernames as people's names (one query for the page)."""
+    names = {str(e.changes.get("assignee")) for e in history if isinstance(e.changes, dict) and e.changes.get("assignee")}
+    people = {u.username: u.label for u in db.scalars(sa.select(User).where(User.username.in_(names)))} if names else {}
+
+    def changes_of(event):
+        transition = ctype.transitions.get(event.action)
+        return change_rows(event.changes, transition.fields if transition else None, definition, people)
+
+    return changes_of
 
 
 @web_bp.post("/cases/<number>/reveal")

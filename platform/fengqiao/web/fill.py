@@ -5,8 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from sqlalchemy.orm import aliased
 
 from fengqiao.access import public
+from fengqiao.cases import routing
 from fengqiao.csrf import csrf
 from fengqiao.db import db
 from fengqiao.errors import APIError, ValidationFailed
@@ -14,10 +16,13 @@ from fengqiao.forms import drafts, store
 from fengqiao.forms.render import compiled_form, errors_by_pointer, extract
 from fengqiao.forms.submit import clean, submit
 from fengqiao.forms.uploads import MAX_FILES_PER_REQUEST, save_upload
-from fengqiao.models import Attachment
+from fengqiao.models import Attachment, OrgUnit
+from fengqiao.orgs.service import get_by_code
 from fengqiao.params import int_arg, parse_int
 from fengqiao.ratelimit import enforce
 from fengqiao.web.blueprint import web_bp
+
+MAX_CHOICES = 500
 
 
 @web_bp.get("/forms")
@@ -177,14 +182,44 @@ def _schema_problems(version, extracted) -> list:
     return []
 
 
+def _landing(version, org_code):
+    """Who will accept the submission (a unit, shown as 「提交后由 X 受理」), or the communities
+    the resident chooses from (narrowed by ``?q=``), as (unit, choices, more)."""
+    if org_code:
+        unit = get_by_code(org_code)
+        if unit is not None and unit.active and unit.kind == "territorial":
+            return unit, [], False
+    elif current_user.is_authenticated and current_user.memberships:
+        return min(current_user.memberships, key=lambda m: -m.org.depth).org, [], False
+    elif (unit := routing.accepting_unit(version.definition)) is not None:
+        return unit, [], False
+    q = request.args.get("q", "").strip()
+    if not q:
+        return None, _all_communities(), False
+    enforce("public_read")
+    choices, more = routing.search_communities(q, 1)
+    return None, choices, more
+
+
+def _all_communities():
+    """Every active community, street by street (the chooser without a search)."""
+    street = aliased(OrgUnit)
+    return list(db.scalars(sa.select(OrgUnit).join(street, OrgUnit.parent_id == street.id)
+                           .where(OrgUnit.active, OrgUnit.kind == "territorial", OrgUnit.level == "community")
+                           .order_by(OrgUnit.path).limit(MAX_CHOICES)))
+
+
 def _render(version, compiled, form, errors, kept, org_code, status=200):
     ids = [i for values in kept.values() for i in values]
     names = {}
     if ids:
         names = dict(db.execute(
             sa.select(Attachment.id, Attachment.filename).where(Attachment.id.in_(ids))).all())
+    landing, choices, more = _landing(version, org_code)
     return render_template("forms/fill.html", version=version, compiled=compiled, form=form,
-                           errors=errors, kept=kept, names=names, org=org_code), status
+                           errors=errors, kept=kept, names=names, org=org_code if landing else None,
+                           landing=landing, choices=choices, more_choices=more,
+                           q=request.args.get("q", "")), status
 
 
 @web_bp.get("/forms/<key>/done")
@@ -193,4 +228,17 @@ def form_done(key: str):
     last = session.get("last_submission")
     if not last:
         abort(404)
-    return render_template("forms/done.html", key=key, last=last)
+    return render_template("forms/done.html", key=key, last=last, outcome=_outcome(last.get("number")))
+
+
+def _outcome(number: str | None) -> tuple[str, bool] | None:
+    """(state title, closed) of the case just submitted: a request decided at once (a
+    certificate refused by the list) must not read 已受理."""
+    from fengqiao.cases.workflow import case_type
+    from fengqiao.models import Case
+
+    case = db.scalar(sa.select(Case).where(Case.number == number)) if number else None
+    if case is None:
+        return None
+    ctype = case_type(case.type, case.workflow_version)
+    return ctype.state_title(case.state), ctype.is_final(case.state)

@@ -13,11 +13,13 @@ import sqlalchemy as sa
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
+from fengqiao import audit
 from fengqiao.access import requires
 from fengqiao.cases import ledgers, metrics
 from fengqiao.charts import PALETTE, Series, bar_chart, hbar_chart
 from fengqiao.db import db
 from fengqiao.errors import ValidationFailed
+from fengqiao.exports import workbook_bytes, xlsx_response
 from fengqiao.models import OrgUnit
 from fengqiao.orgs.scope import Scope, scope_for
 from fengqiao.web.blueprint import web_bp
@@ -89,6 +91,30 @@ def metrics_page():
         return render_template("metrics.html", m=None, charts=None, **_context(scope, None, errors)), 422
     figures = metrics.cached(scope, filters)
     return render_template("metrics.html", m=figures, charts=_charts(figures), **_context(scope, filters, {}))
+
+
+@web_bp.get("/metrics/export.xlsx")
+@requires("metrics.view")
+def metrics_export():
+    """The dashboard's figures as one sheet: value, numerator, denominator and basis of each
+    (the same filters; aggregates only, no case and no personal data)."""
+    scope = scope_for(current_user, metrics.PERMISSION)
+    try:
+        filters = _filters_from(request.args, scope)
+    except ValidationFailed as failed:
+        errors = {p: m for p, m, _c in failed.problems}
+        return render_template("metrics.html", m=None, charts=None, **_context(scope, None, errors)), 422
+    figures = metrics.cached(scope, filters)
+    unit = filters.org.name if filters.org else "全部可见单位"
+    kind = next((title for key, title in metrics.type_choices() if key == filters.type), "全部类型")
+    title = f"统计指标 · {unit} · {kind} · {filters.period.label}"
+    rows = [[name, value if value is not None else "—", part, whole, basis]
+            for name, value, part, whole, basis in metrics.export_rows(figures)]
+    audit.record("export.metrics", record_ref="metrics",
+                 detail={"org": filters.org.code if filters.org else None, "type": filters.type,
+                         "from": filters.period.start.isoformat(), "to": filters.period.end.isoformat()})
+    period = f"{filters.period.start.isoformat()}至{filters.period.last_day.isoformat()}"
+    return xlsx_response(f"统计指标-{unit}-{period}.xlsx", workbook_bytes(title, metrics.EXPORT_HEADERS, rows))
 
 
 @web_bp.route("/metrics/ledgers", methods=["GET", "POST"])

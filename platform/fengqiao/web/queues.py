@@ -44,7 +44,7 @@ def queue():
         views=queries.VIEWS, problems=problems, per_case=per_case, offers=offers,
         offer_fields={k: title for o in offers for k, title in o.fields.items()},
         assignees=bulk.assignable_users(user) if may_assign else [],
-        targets=engine.dispatch_targets() if any("unit" in o.fields for o in offers) else [],
+        targets=engine.dispatch_targets(user) if any("unit" in o.fields for o in offers) else [],
         options=queries.filter_options(user, current_app.extensions["fengqiao.case_types"]),
         flag=queries.deadline_flag, now=utcnow(), case_type=case_type,
         may_act=user.can("cases.act"),

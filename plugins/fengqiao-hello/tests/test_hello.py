@@ -52,7 +52,11 @@ def _switch(client, enabled: bool) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
-def test_form_is_published_and_listed(client, demo):
+def test_form_is_published_and_listed_to_staff_only(client, login_as):
+    """A walkthrough (demo-only plugin): residents are not offered its form, staff are."""
+    assert "hello-greeting" not in _form_keys(client)
+    assert "hello-greeting" not in client.get("/forms").get_data(as_text=True)
+    login_as("shenli")
     forms = {f["key"]: f for f in client.get("/api/v1/forms").get_json()}
     assert forms["hello-greeting"]["title"] == "问候"
     assert forms["hello-greeting"]["access"] == "public"

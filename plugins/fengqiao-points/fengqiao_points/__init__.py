@@ -66,7 +66,7 @@ class PointsPlugin(Plugin):
 
         ctx.connect(submission_received, claims.on_submission)
         ctx.connect(case_transitioned, claims.on_transition)
-        ctx.add_permission("view", "查看积分账户与台账", roles=("staff", "supervisor", "grid_worker"))
+        ctx.add_permission("view", "查看积分账户与台账", roles=("staff", "supervisor", "grid_worker", "leader"))
         ctx.add_permission("manage", "开户、管理商品、柜台兑换核销", roles=("staff",))
         ctx.add_permission("propose", "申报积分", roles=("staff", "grid_worker"))
         ctx.add_permission("rules", "编辑积分规则", roles=("admin",))

@@ -8,7 +8,7 @@ for the last place exactly one gets it and the other is waiting-listed.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from fengqiao.sdk import (
@@ -45,6 +45,14 @@ ACTIVITY_SCHEMA = {
         "adults_only": {"type": "boolean", "title": "仅限成年人"},
     },
 }
+
+ORGANISER_CHANNELS = ("staff", "api")  # enrolment by the organiser (not the resident's phone)
+
+
+def activity_day(activity: Activity) -> date:
+    """The activity's first day, local (北京时间): sign-in opens then, not days before."""
+    return activity.starts_at.astimezone(LOCAL_TZ).date()
+
 
 STATUS_TITLES = {"enrolled": "已报名", "waiting": "候补", "cancelled": "已取消"}
 
@@ -135,7 +143,11 @@ def _enroll(activity_id: int, volunteer_id: int, channel: str, scope: Scope | No
     now = utcnow()
     if activity.status != "published":
         raise APIError(422, [("", "活动未发布或已取消", "closed")])
-    if activity.ends_at <= now or (activity.signup_deadline and activity.signup_deadline < now):
+    closed = activity.ends_at <= now or (activity.signup_deadline and activity.signup_deadline < now)
+    # Residents' enrolment closes; the organiser's does not: they record who served in an
+    # activity already held (补录, kept in the enrolment's history).
+    backfill = bool(closed) and actor is not None and channel in ORGANISER_CHANNELS and activity.starts_at <= now
+    if closed and not backfill:
         raise APIError(422, [("", "报名已截止", "closed")])
     if activity.adults_only and age_on(
             volunteer.id_card, activity.starts_at.astimezone(LOCAL_TZ).date()) < ADULT_AGE:
@@ -153,6 +165,8 @@ def _enroll(activity_id: int, volunteer_id: int, channel: str, scope: Scope | No
                                 channel=channel, created_at=now)
         db.add(enrollment)
     _event(enrollment, status, actor, channel)
+    if backfill:
+        _event(enrollment, "backfilled", actor, channel)
     try:
         db.commit()
     except IntegrityError:  # the same volunteer enrolled twice at once
@@ -205,6 +219,9 @@ def attendance(activity_id: int, volunteer_id: int, kind: str, *, actor: str | N
         raise APIError(422, [("", "未找到您在该活动的有效报名", "not_enrolled")])
     now = utcnow()
     if kind == "in":
+        opens = activity_day(db.get(Activity, activity_id))
+        if now.astimezone(LOCAL_TZ).date() < opens:
+            raise APIError(422, [("", f"签到将于活动当天（{opens.month}月{opens.day}日）开放", "not_open")])
         if enrollment.signed_in_at is None:
             enrollment.signed_in_at = now
             _event(enrollment, "signed_in", actor, channel)

@@ -52,7 +52,7 @@ from fengqiao_volunteer.web import (
 )
 
 EVENT_TITLES = {"enrolled": "报名", "waiting": "候补", "promoted": "候补转正", "cancelled": "取消报名",
-                "signed_in": "签到", "signed_out": "签退"}
+                "signed_in": "签到", "signed_out": "签退", "backfilled": "补录"}
 
 
 def _month(raw: str | None) -> date:

@@ -140,9 +140,12 @@ def test_phone_signup_registers_enrolls_and_waitlists(app, client, make_activity
 
 @sqlite_only
 def test_qr_checkin_on_the_phone(app, client, login_as, make_volunteer, make_activity):
+    from fengqiao.sdk import LOCAL_TZ, utcnow
+
     from fengqiao_volunteer import activities
 
-    activity = make_activity(starts="2030-05-01T09:00", ends="2030-05-01T11:00")
+    today = utcnow().astimezone(LOCAL_TZ).date()  # sign-in opens on the activity's day
+    activity = make_activity(starts=f"{today}T00:00", ends=f"{today}T23:59")
     volunteer = make_volunteer(name="吴十")
     with app.app_context():
         activities.enroll(activity, volunteer)
