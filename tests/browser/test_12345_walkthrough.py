@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from fengqiao.testing.plugin import browser_login
+from fengqiao.testing.plugin import act_on_case, case_action_form, person_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -19,48 +19,17 @@ LANYUE = "339901001001"
 REPLY = "已联系物业更换楼道感应灯，3幢2单元各层照明已恢复。"
 
 
-def _person(browser, base, username=None, phone=False):
-    size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
-    page = browser.new_context(locale="zh-CN", viewport=size).new_page()
-    if username:
-        browser_login(page, base, username)
-    return page
 
 
-def _action_form(page, button):
-    return page.locator("form.case-action", has=page.get_by_role("button", name=button, exact=True))
 
 
-def _fill(page, button, comment=None, fields=None):
-    """Fill one action's form on the open case page as a clerk does (selects, ticks, text)."""
-    form = _action_form(page, button)
-    expect(form).to_be_visible()
-    if comment is not None:
-        form.locator("textarea[name=comment]").fill(comment)
-    for name, value in (fields or {}).items():
-        control = form.locator(f"[name=field_{name}]")
-        if value is True:
-            control.check()
-        elif control.evaluate("el => el.tagName") == "SELECT":
-            control.select_option(label=value)
-        else:
-            control.fill(value)
-    return form
 
 
-def _act(page, base, number, button, comment=None, fields=None, shot=None):
-    page.goto(f"{base}/cases/{number}")
-    form = _fill(page, button, comment, fields)
-    if shot:
-        page.screenshot(path=str(shot), full_page=True)
-    form.get_by_role("button", name=button, exact=True).click()
-    page.wait_for_url(f"{base}/cases/{number}")
-    expect(page.get_by_text("已办理，当前状态")).to_be_visible()
 
 
 def test_12345_order_from_phone_to_follow_up(demo, live_server, _chromium, screenshot_dir):
     base = live_server
-    resident = _person(_chromium, base, phone=True)
+    resident = person_page(_chromium, base, phone=True)
     resident.goto(f"{base}/forms/livelihood-request")
     # the form names who accepts it: no silent landing at the county root
     expect(resident.locator("p.landing")).to_contain_text("县指挥中心（12345）")
@@ -81,17 +50,17 @@ def test_12345_order_from_phone_to_follow_up(demo, live_server, _chromium, scree
     resident.screenshot(path=str(screenshot_dir / "12345-2-phone-done.png"), full_page=True)
 
     # the centre sees it (its own unit), confirms the request type and urgency, dispatches
-    centre = _person(_chromium, base, CENTRE)
+    centre = person_page(_chromium, base, CENTRE)
     centre.goto(f"{base}/queues")
     expect(centre.get_by_role("link", name=number)).to_be_visible()
     centre.goto(f"{base}/cases/{number}")
     expect(centre.locator("dd.case-type")).to_contain_text("民生诉求")
-    dispatch = _action_form(centre, "派单")
+    dispatch = case_action_form(centre, "派单")
     units = dispatch.locator("[name=field_unit] option").all_inner_texts()
     assert "揽月社区（属地单位）" in units and "水务集团（职能部门）" in units, units
     # the reporter's urgency is provisional: the centre regrades a broken corridor light to 一般
     expect(dispatch.locator("[name=field_urgency] option:checked")).to_have_text("紧急")
-    _act(centre, base, number, "派单", comment="诉求属实，非紧急，请揽月社区签收办理",
+    act_on_case(centre, base, number, "派单", comment="诉求属实，非紧急，请揽月社区签收办理",
          fields={"unit": "揽月社区（属地单位）", "request_type": "求助", "urgency": "一般"})
     expect(centre.locator("ol.timeline li[data-action=dispatch]")).to_contain_text("紧急 → 一般")
     facts = centre.locator("dl.facts").first
@@ -101,23 +70,23 @@ def test_12345_order_from_phone_to_follow_up(demo, live_server, _chromium, scree
     centre.screenshot(path=str(screenshot_dir / "12345-3-dispatched-deadline.png"), full_page=True)
 
     # the community signs in, contacts the caller, replies
-    community = _person(_chromium, base, COMMUNITY)
+    community = person_page(_chromium, base, COMMUNITY)
     community.goto(f"{base}/queues")
     expect(community.get_by_role("link", name=number)).to_be_visible()
     community.goto(f"{base}/cases/{number}")
     expect(community.locator("dl.facts").first).to_contain_text("签收期限")
     community.screenshot(path=str(screenshot_dir / "12345-4-unit-to-sign.png"), full_page=True)
-    _act(community, base, number, "签收")
+    act_on_case(community, base, number, "签收")
     expect(community.locator("dl.facts").first).to_contain_text("联系诉求人期限")
-    _act(community, base, number, "联系诉求人", comment="已电话联系周阿姨，约定今天下午上门查看",
+    act_on_case(community, base, number, "联系诉求人", comment="已电话联系周阿姨，约定今天下午上门查看",
          fields={"method": "电话", "reached": True})
-    _act(community, base, number, "办结反馈", comment="物业已更换感应灯", fields={"reply": REPLY})
+    act_on_case(community, base, number, "办结反馈", comment="物业已更换感应灯", fields={"reply": REPLY})
     community.screenshot(path=str(screenshot_dir / "12345-5-replied.png"), full_page=True)
 
     # the centre reviews, then calls back: the structured 回访 closes the order
-    _act(centre, base, number, "审核通过", comment="答复内容完整")
+    act_on_case(centre, base, number, "审核通过", comment="答复内容完整")
     expect(centre.locator("dl.facts").first).to_contain_text("回访期限")
-    _act(centre, base, number, "回访并结单", comment="回访：周阿姨确认灯已修好",
+    act_on_case(centre, base, number, "回访并结单", comment="回访：周阿姨确认灯已修好",
          fields={"reached": True, "method": "电话", "solved": "已解决", "satisfied": "满意"},
          shot=screenshot_dir / "12345-6-follow-up-form.png")
     expect(centre.locator("dd .badge").first).to_have_text("已结单")

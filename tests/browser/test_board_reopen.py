@@ -19,14 +19,19 @@ def test_resident_rates_dissatisfied_and_reopens_on_a_phone(client, bearer, live
     base, page = live_server, phone_page
     receipt = submit_form(client, "livelihood-request", REQUEST, org="339901001001")
     number, code = receipt["case_number"], receipt["tracking_code"]
-    walk_case(client, number, [("answer", {"comment": "沈丽：已通知物业维修"})], bearer("shenli"))
+    # a working note (not public), then 即时答复: its comment is the reply the resident reads
+    walk_case(client, number, [("comment", {"comment": "沈丽：物业经理电话已记下，内部跟进"}),
+                               ("answer", {"comment": "已通知物业维修，预计明天修复"})], bearer("shenli"))
 
     page.goto(f"{base}/track")
     page.get_by_label("事项编号").fill(number)
     page.get_by_label("查询码").fill(code)
     page.get_by_role("button", name="查询").click()
     expect(page.locator("[data-state]")).to_have_text("已结单")
+    # the 即时答复 reply is shown before the resident rates
+    expect(page.locator("[data-reply]")).to_contain_text("已通知物业维修，预计明天修复")
     expect(page.get_by_text("沈丽")).to_have_count(0)  # no staff names for residents
+    expect(page.get_by_text("内部跟进")).to_have_count(0)  # nor working notes
     page.get_by_text("不满意", exact=True).click()
     page.get_by_role("button", name="提交评价").click()
     expect(page.get_by_text("感谢您的评价！")).to_be_visible()

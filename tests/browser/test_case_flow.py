@@ -1,5 +1,6 @@
 """The whole path of a grid incident, in real Chromium, each person in their own browser:
-a grid worker reports on a phone; the community accepts and dispatches it to 水务集团; the
+a grid worker reports on a phone; the community accepts it (a community cannot send to a
+county department) and notes it for the street, whose dispatcher sends it to 水务集团; the
 department acknowledges and reports back; the grid worker verifies and closes; the resident
 tracks it with the code and rates it; the history shows every step."""
 
@@ -8,38 +9,18 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from fengqiao.testing.plugin import browser_login
+from fengqiao.testing.plugin import act_on_case, person_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
-def _person(browser, base, username=None, phone=False):
-    size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
-    page = browser.new_context(locale="zh-CN", viewport=size).new_page()
-    if username:
-        browser_login(page, base, username)
-    return page
 
 
-def _act(page, base, number, button, comment=None, fields=None):
-    page.goto(f"{base}/cases/{number}")
-    form = page.locator("form.case-action", has=page.get_by_role("button", name=button, exact=True))
-    if comment is not None:
-        form.locator("textarea[name=comment]").fill(comment)
-    for name, value in (fields or {}).items():
-        control = form.locator(f"[name=field_{name}]")
-        if control.evaluate("el => el.tagName") == "SELECT":
-            control.select_option(value)
-        else:
-            control.fill(value)
-    form.get_by_role("button", name=button, exact=True).click()
-    page.wait_for_url(f"{base}/cases/{number}")
-    expect(page.get_by_text("已办理，当前状态")).to_be_visible()
 
 
 def test_grid_incident_from_report_to_rating(demo, live_server, _chromium, screenshot_dir):
     base = live_server
-    worker = _person(_chromium, base, "zhangmin", phone=True)
+    worker = person_page(_chromium, base, "zhangmin", phone=True)
     worker.goto(f"{base}/forms/grid-incident")
     worker.get_by_label("事件标题").fill("湖滨路桥东路口窨井盖破损")
     worker.get_by_label("事件类别").select_option("安全隐患")
@@ -50,31 +31,48 @@ def test_grid_incident_from_report_to_rating(demo, live_server, _chromium, scree
     number = worker.locator(".case-number").inner_text()
     code = worker.locator(".tracking-code").inner_text()
 
-    community = _person(_chromium, base, "shenli")
+    community = person_page(_chromium, base, "shenli")
     community.goto(f"{base}/queues?view=unclaimed")
     expect(community.get_by_role("link", name=number)).to_be_visible()
-    _act(community, base, number, "受理")
-    _act(community, base, number, "分派至职能部门/下级单位", fields={"unit": "339901906"})
+    community.goto(f"{base}/cases/{number}")  # reported online: 受理 is the community's act
+    expect(community.locator("dl.facts .badge").first).to_have_text("待受理")
+    act_on_case(community, base, number, "受理")
+    # the community may send only within its own area: 水务集团 is not on its list
+    units = community.locator("form.case-action", has=community.get_by_role(
+        "button", name="分派至职能部门/下级单位", exact=True)).locator("[name=field_unit] option")
+    offered = [o.get_attribute("value") for o in units.all()]
+    assert "339901001001" in offered and "339901906" not in offered, offered  # own area, not 水务集团
+    community.locator("details.more-action summary", has_text="批注 / 答复群众").click()
+    note = community.locator("form.case-action[data-action=comment]")
+    note.locator("textarea[name=comment]").fill("井盖属水务集团管养，请街道派单")  # a working note
+    note.get_by_role("button", name="批注 / 答复群众", exact=True).click()
+    expect(community.get_by_text("已办理，当前状态")).to_be_visible()
 
-    department = _person(_chromium, base, "shuiwu")
+    street = person_page(_chromium, base, "luojia")
+    street.goto(f"{base}/queues")
+    expect(street.get_by_role("link", name=number)).to_be_visible()
+    act_on_case(street, base, number, "分派至职能部门/下级单位", fields={"unit": "339901906"})
+
+    department = person_page(_chromium, base, "shuiwu")
     department.goto(f"{base}/queues")
     expect(department.get_by_role("link", name=number)).to_be_visible()
-    _act(department, base, number, "签收")
-    _act(department, base, number, "反馈处置结果", comment="已更换井盖", fields={"result": "更换新井盖并设置警示"})
+    act_on_case(department, base, number, "签收")
+    act_on_case(department, base, number, "反馈处置结果", comment="已更换井盖", fields={"result": "更换新井盖并设置警示"})
 
-    _act(worker, base, number, "核查通过并结案", comment="现场核查：井盖已更换")
+    act_on_case(worker, base, number, "核查通过并结案", comment="现场核查：井盖已更换")
     worker.goto(f"{base}/cases/{number}")
     timeline = worker.locator("ol.timeline li")
-    expect(timeline).to_have_count(6)  # 提交, 受理, 分派, 签收, 反馈, 结案
+    expect(timeline).to_have_count(7)  # 提交, 受理, 批注, 分派, 签收, 反馈, 结案
     worker.screenshot(path=str(screenshot_dir / "case-closed-phone.png"), full_page=True)
 
-    resident = _person(_chromium, base, phone=True)
+    resident = person_page(_chromium, base, phone=True)
     resident.goto(f"{base}/track")
     resident.get_by_label("事项编号").fill(number)
     resident.get_by_label("查询码").fill(code)
     resident.get_by_role("button", name="查询").click()
     expect(resident.get_by_text("已结案").first).to_be_visible()
     expect(resident.get_by_text("水务集团联络员")).to_have_count(0)  # no staff names for residents
+    expect(resident.get_by_text("请街道派单")).to_have_count(0)  # nor working notes
     resident.get_by_text("满意", exact=True).click()
     resident.get_by_role("button", name="提交评价").click()
     expect(resident.get_by_text("感谢您的评价！")).to_be_visible()

@@ -91,6 +91,7 @@ def test_admin_designs_and_publishes_a_form_a_resident_fills_it_in(
         resident = resident_context.new_page()
         resident.goto(f"{live_server}/forms/{KEY}")
         expect(resident.get_by_role("heading", name="邻里求助登记")).to_be_visible()
+        expect(resident.get_by_role("heading", name="请选择您所在的社区（村）")).to_be_visible()
         resident.get_by_label("姓名").fill("李大爷")
         resident.get_by_label("联系电话").fill("1381234567")
         resident.get_by_label("诉求").fill("楼下路灯坏了，晚上看不清台阶")
@@ -102,6 +103,12 @@ def test_admin_designs_and_publishes_a_form_a_resident_fills_it_in(
         resident.screenshot(path=str(screenshot_dir / "designed-form-error-phone.png"), full_page=True)
 
         resident.get_by_label("联系电话").fill("13812345678")
+        resident.get_by_role("button", name="提交").click()
+        # no ?org= and no accepting unit: nothing lands silently at the county, the resident picks
+        org_field = resident.locator('.field:has(#f-org)')
+        expect(org_field.locator(".error")).to_have_text("请选择您所在的社区（村），以便由属地受理")
+        assert resident.get_by_label("诉求").input_value() == "楼下路灯坏了，晚上看不清台阶"
+        resident.get_by_label("所在社区（村）").select_option(label="揽月社区")
         resident.get_by_role("button", name="提交").click()
         resident.wait_for_url(f"{live_server}/forms/{KEY}/done")
         expect(resident.get_by_role("heading", name="提交成功")).to_be_visible()

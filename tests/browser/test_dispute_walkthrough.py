@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from fengqiao.testing.plugin import browser_login
+from fengqiao.testing.plugin import act_on_case, person_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -21,41 +21,15 @@ WORKER, MEDIATOR, SECRETARY = "shenli", "tangmin", "gaojie"  # 揽月社区 (dem
 TERMS = "李志刚于2026年12月20日前赔偿钱芳吊顶修复费用3000元，并更换卫生间防水层。"
 
 
-def _person(browser, base, username):
-    page = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
-    browser_login(page, base, username)
-    return page
 
 
-def _act(page, base, number, button, comment=None, fields=None, shot=None):
-    """Take one step on the case page as a clerk does: selects by their visible option,
-    ticks, dates, text; optionally photograph the filled form before sending it."""
-    page.goto(f"{base}/cases/{number}")
-    form = page.locator("form.case-action", has=page.get_by_role("button", name=button, exact=True))
-    expect(form).to_be_visible()
-    if comment is not None:
-        form.locator("textarea[name=comment]").fill(comment)
-    for name, value in (fields or {}).items():
-        control = form.locator(f"[name=field_{name}]")
-        if value is True:
-            control.check()
-        elif control.evaluate("el => el.tagName") == "SELECT":
-            control.select_option(label=value)
-        else:
-            control.fill(value)
-    if shot:
-        form.scroll_into_view_if_needed()
-        page.screenshot(path=str(shot), full_page=True)
-    form.get_by_role("button", name=button, exact=True).click()
-    page.wait_for_url(f"{base}/cases/{number}")
-    expect(page.get_by_text("已办理，当前状态")).to_be_visible()
 
 
 def test_dispute_from_registration_to_judicial_confirmation(demo, live_server, _chromium, screenshot_dir):
     base = live_server
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
-    worker = _person(_chromium, base, WORKER)
+    worker = person_page(_chromium, base, WORKER)
     worker.goto(f"{base}/forms/dispute-registration")
     worker.get_by_label("纠纷类型").select_option("邻里纠纷")
     worker.get_by_label("纠纷标题").fill("楼上漏水致楼下吊顶受损")
@@ -73,19 +47,19 @@ def test_dispute_from_registration_to_judicial_confirmation(demo, live_server, _
     number = worker.locator(".case-number").inner_text()
     assert number.startswith("TJ-")
 
-    mediator = _person(_chromium, base, MEDIATOR)
+    mediator = person_page(_chromium, base, MEDIATOR)
     mediator.goto(f"{base}/queues")
     expect(mediator.get_by_role("link", name=number)).to_be_visible()
-    _act(mediator, base, number, "排查研判", comment="上门核实，双方情绪尚稳定",
+    act_on_case(mediator, base, number, "排查研判", comment="上门核实，双方情绪尚稳定",
          fields={"screening": "当事人申请后研判", "risk_level": "中", "mediable": True})
 
-    secretary = _person(_chromium, base, SECRETARY)
-    _act(secretary, base, number, "受理分流", fields={"mediation_body": "村（社区）人民调解委员会"})
+    secretary = person_page(_chromium, base, SECRETARY)
+    act_on_case(secretary, base, number, "受理分流", fields={"mediation_body": "村（社区）人民调解委员会"})
 
-    _act(mediator, base, number, "开始调解")
+    act_on_case(mediator, base, number, "开始调解")
     expect(mediator.locator("dl.facts").first).to_contain_text("唐敏")  # the mediator now holds it
-    _act(mediator, base, number, "记录调解会", comment="第一次调解：双方到场，对维修方案达成一致，赔偿金额仍有分歧")
-    _act(mediator, base, number, "达成协议", comment="第二次调解达成书面协议",
+    act_on_case(mediator, base, number, "记录调解会", comment="第一次调解：双方到场，对维修方案达成一致，赔偿金额仍有分歧")
+    act_on_case(mediator, base, number, "达成协议", comment="第二次调解达成书面协议",
          fields={"form": "书面调解协议书", "parties": "钱芳\n李志刚", "terms": TERMS, "amount": "3000",
                  "performance_deadline": (today + timedelta(days=13)).isoformat()},
          shot=screenshot_dir / "dispute-2-agreement-form.png")
@@ -102,9 +76,9 @@ def test_dispute_from_registration_to_judicial_confirmation(demo, live_server, _
     expect(agreed).to_contain_text("协议当事人：钱芳、李志刚")
     mediator.screenshot(path=str(screenshot_dir / "dispute-3-agreed-sla-met.png"), full_page=True)
 
-    _act(mediator, base, number, "申请司法确认", comment="双方共同向法院申请司法确认",
+    act_on_case(mediator, base, number, "申请司法确认", comment="双方共同向法院申请司法确认",
          fields={"court": "云澜县人民法院", "applied_on": today.isoformat(), "joint": True})
-    _act(mediator, base, number, "登记司法确认结果", comment="法院裁定协议有效",
+    act_on_case(mediator, base, number, "登记司法确认结果", comment="法院裁定协议有效",
          fields={"result": "裁定确认有效", "ruled_on": today.isoformat(), "court_case_number": "(2026)浙0199民特123号"},
          shot=screenshot_dir / "dispute-4-confirmation-form.png")
     expect(mediator.locator("dl.facts").first).to_contain_text("履行回访期限")
@@ -112,7 +86,7 @@ def test_dispute_from_registration_to_judicial_confirmation(demo, live_server, _
         expect(records).to_contain_text(words)
     expect(mediator.locator("dl.facts").first).to_contain_text("按期办结")  # 司法确认 does not restart the clock
 
-    _act(mediator, base, number, "回访履行情况并结案", comment="回访：赔偿款已付清，防水层已更换",
+    act_on_case(mediator, base, number, "回访履行情况并结案", comment="回访：赔偿款已付清，防水层已更换",
          fields={"performance": "已履行", "satisfied": "满意"})
     facts = mediator.locator("dl.facts").first
     expect(facts.locator(".badge").first).to_have_text("已结案")

@@ -63,8 +63,9 @@ def test_supervisor_reads_the_dashboard(app, client, bearer, live_server, page, 
 
 def test_supervisor_downloads_the_overdue_ledger(app, client, bearer, live_server, page, screenshot_dir):
     late = submit_form(client, "grid-incident", INCIDENT, headers=bearer("zhangmin"))["case_number"]
-    with app.app_context():
-        db.execute(sa.update(Case).where(Case.number == late).values(deadline=utcnow() - timedelta(hours=1)))
+    with app.app_context():  # its first clock (due_at, what the ledger counts) ran out an hour ago
+        past = utcnow() - timedelta(hours=1)
+        db.execute(sa.update(Case).where(Case.number == late).values(deadline=past, due_at=past))
         db.commit()
     browser_login(page, live_server, "ducha")
     page.goto(f"{live_server}/metrics")
@@ -79,8 +80,11 @@ def test_supervisor_downloads_the_overdue_ledger(app, client, bearer, live_serve
         page.get_by_role("link", name=re.compile("下载")).click()
     assert download.value.suggested_filename.startswith("超期台账-全部可见单位-")
     sheet = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes())).active
-    assert [c.value for c in sheet[3]][:3] == ["编号", "类型", "标题"]
-    assert [row[0] for row in sheet.iter_rows(min_row=4, values_only=True)] == [late]
+    header = [c.value for c in sheet[3]]
+    assert header[:3] == ["编号", "类型", "标题"] and "首次办结时间" in header
+    rows = list(sheet.iter_rows(min_row=4, values_only=True))
+    assert [row[0] for row in rows] == [late]
+    assert rows[0][header.index("超期自然日")] == 1  # still open, an hour past its first clock
 
 
 def test_the_dashboard_fits_a_phone(demo, live_server, phone_page, screenshot_dir):

@@ -26,6 +26,10 @@ def test_admin_views_the_diagram_and_saves_an_edit(demo, live_server, page, scre
     assert {"待受理", "已受理", "已分派", "处置中", "已反馈", "挂账待审批", "挂账", "已结案", "不予受理"} == set(titles)
     expect(diagram.locator(".wf-final")).to_have_count(2)
     assert "受理" in diagram.locator('.wf-arrow[data-from="reported"][data-to="accepted"] text').text_content()
+    # 挂账 needs the level above: 申请挂账 → 挂账待审批 → 批准挂账 → 挂账; un-parking is 恢复办理
+    assert "申请挂账" in diagram.locator('.wf-arrow[data-from="in_progress"][data-to="park_requested"] text').text_content()
+    assert "批准挂账" in diagram.locator('.wf-arrow[data-from="park_requested"][data-to="parked"] text').text_content()
+    assert "恢复办理" in diagram.locator('.wf-arrow[data-from="parked"][data-to="in_progress"] text').text_content()
     box = diagram.bounding_box()
     assert box and box["width"] > 300 and box["height"] > 300  # drawn, not collapsed
     page.screenshot(path=str(screenshot_dir / "workflow-diagram.png"), full_page=True)
@@ -52,11 +56,12 @@ def test_admin_views_the_diagram_and_saves_an_edit(demo, live_server, page, scre
     page.get_by_role("button", name="保存为新版本").click()
     page.wait_for_url(f"{live_server}/admin/workflows/grid_incident")
     expect(page.get_by_text("已保存为第 2 版")).to_be_visible()
-    expect(page.locator("svg.wf-diagram .wf-state", has_text="挂账督办")).to_be_visible()
+    expect(page.locator("svg.wf-diagram .wf-state[data-state=parked]")).to_have_text("挂账督办")
+    expect(page.locator("svg.wf-diagram .wf-state[data-state=park_requested]")).to_have_text("挂账待审批")
 
     page.get_by_role("link", name="版本历史").first.click()
     page.wait_for_url(f"{live_server}/admin/workflows/grid_incident/versions")
     expect(page.locator("tr[data-version='2']", has_text="挂账改称挂账督办")).to_be_visible()
     page.locator("tr[data-version='1']").get_by_role("link", name="查看").click()
     page.wait_for_url(f"{live_server}/admin/workflows/grid_incident/versions/1")
-    assert page.locator("svg.wf-diagram .wf-state", has_text="挂账").first.text_content() == "挂账"
+    expect(page.locator("svg.wf-diagram .wf-state[data-state=parked]")).to_have_text("挂账")

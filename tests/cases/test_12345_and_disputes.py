@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from case_helpers import act, act_ok, case_json, case_row, last_event, set_columns
 
 from fengqiao.cases import sla, workdays
 from fengqiao.db import db, utcnow
-from fengqiao.models import Case, CaseEvent
+from fengqiao.models import Case
 from fengqiao.testing.plugin import login, submit_form
 
 LANYUE = "339901001001"  # 揽月社区 (shenli: staff, tangmin: mediator)
@@ -25,40 +26,6 @@ DISPUTE = {"dispute_type": "邻里纠纷", "summary": "楼上漏水致楼下吊�
 FOLLOW_UP = {"reached": True, "method": "phone", "solved": "solved", "satisfied": "basically_satisfied"}
 
 
-def _case(client, headers, number):
-    return client.get(f"/api/v1/cases/{number}", headers=headers).get_json()
-
-
-def _act(client, headers, number, action, **body):
-    body.setdefault("version", _case(client, headers, number)["version"])
-    return client.post(f"/api/v1/cases/{number}/actions/{action}", json=body, headers=headers)
-
-
-def _ok(client, headers, number, action, **body):
-    response = _act(client, headers, number, action, **body)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_json()
-
-
-def _row(app, number) -> Case:
-    with app.app_context():
-        case = db.scalar(sa.select(Case).where(Case.number == number))
-        db.expunge(case)
-        return case
-
-
-def _set(app, number, **values):
-    with app.app_context():
-        db.execute(sa.update(Case).where(Case.number == number).values(**values))
-        db.commit()
-
-
-def _event(app, number, action) -> CaseEvent:
-    with app.app_context():
-        return db.scalars(sa.select(CaseEvent).join(Case).where(Case.number == number, CaseEvent.action == action)
-                          .order_by(CaseEvent.id.desc())).first()
-
-
 def _request(client, **extra) -> str:
     return submit_form(client, "livelihood-request", {**REQUEST, **extra}, org=LANYUE)["case_number"]
 
@@ -69,14 +36,14 @@ def _request(client, **extra) -> str:
 def test_a_critical_request_must_be_signed_for_within_30_minutes_and_a_late_sign_in_is_recorded(
         app, client, bearer):
     number = _request(client, urgency="critical")
-    case = _row(app, number)
+    case = case_row(app, number)
     assert case.priority == "critical" and case.sla_limit == {"hours": 24}  # 特急: feedback within 24 h
     before = utcnow()
-    _ok(client, bearer("luojia"), number, "dispatch", fields={"unit": WATER})
-    case = _row(app, number)
+    act_ok(client, bearer("luojia"), number, "dispatch", fields={"unit": WATER})
+    case = case_row(app, number)
     assert case.step_name == "签收"
     assert timedelta(minutes=29) < case.step_due - before < timedelta(minutes=31)
-    dispatched = _event(app, number, "dispatch")
+    dispatched = last_event(app, number, "dispatch")
     assert dispatched.changes["step_name"] == "签收"
     assert datetime.fromisoformat(dispatched.changes["step_due"]) == case.step_due
     # the case page shows the step's limit; once it has passed, that it is late
@@ -84,39 +51,39 @@ def test_a_critical_request_must_be_signed_for_within_30_minutes_and_a_late_sign
     login(browser, "luojia")
     page = browser.get(f"/cases/{number}").get_data(as_text=True)
     assert "签收期限" in page and "已超时" not in page
-    _set(app, number, step_due=utcnow() - timedelta(minutes=5))
+    set_columns(app, number, step_due=utcnow() - timedelta(minutes=5))
     assert "已超时" in browser.get(f"/cases/{number}").get_data(as_text=True)
 
-    _ok(client, bearer("shuiwu"), number, "acknowledge")
-    signed = _event(app, number, "acknowledge")
+    act_ok(client, bearer("shuiwu"), number, "acknowledge")
+    signed = last_event(app, number, "acknowledge")
     assert signed.changes["step_done"] == "签收" and signed.changes["step_late"] is True
     history = browser.get(f"/cases/{number}").get_data(as_text=True)  # in words, not keys
     assert "完成环节：签收" in history and "环节是否超时：已超时" in history and "step_late" not in history
-    case = _row(app, number)  # the next step: contact the caller (特急: 2 hours)
+    case = case_row(app, number)  # the next step: contact the caller (特急: 2 hours)
     assert case.step_name == "联系诉求人"
     assert timedelta(minutes=119) < case.step_due - signed.at <= timedelta(hours=2)
 
 
 def test_an_ordinary_request_signed_in_time_is_not_late_and_contact_completes_its_step(app, client, bearer):
     number = _request(client)  # no urgency given: 一般 — two working hours to sign for it
-    assert _row(app, number).sla_limit == {"working_days": 3}  # 求助: the type sets the limit
-    _ok(client, bearer("luojia"), number, "dispatch", fields={"unit": WATER})
-    case = _row(app, number)
+    assert case_row(app, number).sla_limit == {"working_days": 3}  # 求助: the type sets the limit
+    act_ok(client, bearer("luojia"), number, "dispatch", fields={"unit": WATER})
+    case = case_row(app, number)
     with app.app_context():
-        expected = workdays.add_working_hours(_event(app, number, "dispatch").at, 2, case.org.path).at
+        expected = workdays.add_working_hours(last_event(app, number, "dispatch").at, 2, case.org.path).at
     assert case.step_due == expected
     water = bearer("shuiwu")
-    _ok(client, water, number, "acknowledge")
-    assert _event(app, number, "acknowledge").changes["step_late"] is False
-    assert _row(app, number).step_name == "联系诉求人"
+    act_ok(client, water, number, "acknowledge")
+    assert last_event(app, number, "acknowledge").changes["step_late"] is False
+    assert case_row(app, number).step_name == "联系诉求人"
     # contacting the caller keeps the case in 办理 but completes that step
-    missing = _act(client, water, number, "contact", fields={"method": "phone"})
+    missing = act(client, water, number, "contact", fields={"method": "phone"})
     assert missing.status_code == 422
-    contacted = _ok(client, water, number, "contact", fields={"method": "phone", "reached": True})
+    contacted = act_ok(client, water, number, "contact", fields={"method": "phone", "reached": True})
     assert contacted["state"] == "handling"
-    row = _event(app, number, "contact")
+    row = last_event(app, number, "contact")
     assert row.changes["step_done"] == "联系诉求人" and row.changes["step_late"] is False
-    case = _row(app, number)
+    case = case_row(app, number)
     assert case.step_name is None and case.step_due is None
 
 
@@ -125,32 +92,32 @@ def test_an_ordinary_request_signed_in_time_is_not_late_and_contact_completes_it
 
 def _to_follow_up(client, bearer, number):
     water, staff = bearer("shuiwu"), bearer("luojia")
-    _ok(client, staff, number, "dispatch", fields={"unit": WATER})
-    _ok(client, water, number, "acknowledge")
-    _ok(client, water, number, "reply", comment="已抢修", fields={"reply": "管道已修复，恢复供水"})
-    _ok(client, staff, number, "approve")
+    act_ok(client, staff, number, "dispatch", fields={"unit": WATER})
+    act_ok(client, water, number, "acknowledge")
+    act_ok(client, water, number, "reply", comment="已抢修", fields={"reply": "管道已修复，恢复供水"})
+    act_ok(client, staff, number, "approve")
 
 
 def test_the_follow_up_asks_reached_solved_satisfied_and_keeps_them(app, client, bearer):
     number = _request(client)
     _to_follow_up(client, bearer, number)
-    case = _row(app, number)
+    case = case_row(app, number)
     assert case.state == "reviewed" and case.step_name == "回访"
     with app.app_context():
-        expected = workdays.add_working_days(_event(app, number, "approve").at, 3, case.org.path).at
+        expected = workdays.add_working_days(last_event(app, number, "approve").at, 3, case.org.path).at
     assert case.step_due == expected
     staff = bearer("luojia")
     for fields in ({}, {**FOLLOW_UP, "solved": "maybe"}, {k: v for k, v in FOLLOW_UP.items() if k != "satisfied"},
                    {**FOLLOW_UP, "reached": False}):
-        refused = _act(client, staff, number, "follow_up", comment="电话回访", fields=fields)
+        refused = act(client, staff, number, "follow_up", comment="电话回访", fields=fields)
         assert refused.status_code == 422, fields
         assert all(e["message"] for e in refused.get_json()["errors"])
-    closed = _ok(client, staff, number, "follow_up", comment="电话回访", fields=FOLLOW_UP)
+    closed = act_ok(client, staff, number, "follow_up", comment="电话回访", fields=FOLLOW_UP)
     assert closed["state"] == "closed"
-    case = _row(app, number)
+    case = case_row(app, number)
     assert case.data["_follow_up"] == FOLLOW_UP  # what 解决率 / 满意率 count
     assert case.step_name is None and case.closed_at is not None
-    row = _event(app, number, "follow_up")
+    row = last_event(app, number, "follow_up")
     assert row.changes["step_done"] == "回访" and row.changes["step_late"] is False
     assert row.changes["solved"] == "solved"
     assert case.rating == "basically_satisfied" and case.rated_at is not None  # 满意率 counts the 回访 answer
@@ -162,14 +129,14 @@ def test_an_unreached_follow_up_keeps_the_case_waiting_for_follow_up(app, client
     number = _request(client)
     _to_follow_up(client, bearer, number)
     staff = bearer("luojia")
-    assert _act(client, staff, number, "follow_up_failed", fields={"method": "phone"}).status_code == 422  # comment
-    attempt = _ok(client, staff, number, "follow_up_failed", comment="两次拨打无人接听", fields={"method": "phone"})
+    assert act(client, staff, number, "follow_up_failed", fields={"method": "phone"}).status_code == 422  # comment
+    attempt = act_ok(client, staff, number, "follow_up_failed", comment="两次拨打无人接听", fields={"method": "phone"})
     assert attempt["state"] == "reviewed"
-    case = _row(app, number)
+    case = case_row(app, number)
     assert case.closed_at is None and case.step_name == "回访"  # the 回访 limit still runs
-    assert "step_done" not in _event(app, number, "follow_up_failed").changes
-    assert "follow_up" in _case(client, staff, number)["allowed_actions"]
-    assert _ok(client, staff, number, "follow_up", comment="再次回访", fields=FOLLOW_UP)["state"] == "closed"
+    assert "step_done" not in last_event(app, number, "follow_up_failed").changes
+    assert "follow_up" in case_json(client, staff, number)["allowed_actions"]
+    assert act_ok(client, staff, number, "follow_up", comment="再次回访", fields=FOLLOW_UP)["state"] == "closed"
 
 
 # ---- 12345: the acceptance time starts the clock --------------------------------------------
@@ -178,7 +145,7 @@ def test_an_unreached_follow_up_keeps_the_case_waiting_for_follow_up(app, client
 def test_the_12345_acceptance_time_starts_the_clock(app, client, demo):
     accepted = (utcnow() - timedelta(days=2)).replace(microsecond=0)
     number = _request(client, external_number="GD-2503-119305", received_at=accepted.isoformat())
-    case = _row(app, number)
+    case = case_row(app, number)
     assert case.sla_start == accepted and case.created_at > accepted
     with app.app_context():
         expected = workdays.add_working_days(accepted, 3, case.org.path).at
@@ -186,7 +153,7 @@ def test_the_12345_acceptance_time_starts_the_clock(app, client, demo):
     with app.app_context():
         assert case.sla_status == sla.status_at(expected, utcnow(), None, case.org.path, case.sla_limit)
 
-    plain = _row(app, _request(client))  # without it the submission starts the clock
+    plain = case_row(app, _request(client))  # without it the submission starts the clock
     assert plain.sla_start == plain.created_at
 
 
@@ -210,13 +177,13 @@ AGREEMENT = {"form": "written", "parties": ["钱芳", "李志刚"], "terms": "�
 
 def _mediate(client, bearer, number):
     staff, mediator = bearer("shenli"), bearer("tangmin")
-    assert _act(client, staff, number, "start").status_code == 403  # screening and 受理 come first
-    screened = _ok(client, mediator, number, "screen",
-                   fields={"screening": "monthly", "risk_level": "medium", "group_dispute": False, "mediable": True})
+    assert act(client, staff, number, "start").status_code == 403  # screening and 受理 come first
+    screened = act_ok(client, mediator, number, "screen",
+                      fields={"screening": "monthly", "risk_level": "medium", "group_dispute": False, "mediable": True})
     assert screened["state"] == "screened"
-    assert _ok(client, staff, number, "accept", fields={"mediation_body": "village"})["state"] == "accepted"
-    assert _ok(client, mediator, number, "start")["assignee"] == "tangmin"
-    _ok(client, mediator, number, "record_meeting", comment="第一次调解会：双方到场")
+    assert act_ok(client, staff, number, "accept", fields={"mediation_body": "village"})["state"] == "accepted"
+    assert act_ok(client, mediator, number, "start")["assignee"] == "tangmin"
+    act_ok(client, mediator, number, "record_meeting", comment="第一次调解会：双方到场")
     return mediator
 
 
@@ -225,40 +192,40 @@ def test_a_dispute_from_screening_to_judicial_confirmation_and_follow_up(app, cl
     mediator = _mediate(client, bearer, number)
     for bad in ({**AGREEMENT, "amount": -1}, {**AGREEMENT, "parties": ["钱芳"]},
                 {k: v for k, v in AGREEMENT.items() if k != "terms"}):
-        assert _act(client, mediator, number, "agree", comment="双方签字", fields=bad).status_code == 422
-    agreed = _ok(client, mediator, number, "agree", comment="双方签字", fields=AGREEMENT)
+        assert act(client, mediator, number, "agree", comment="双方签字", fields=bad).status_code == 422
+    agreed = act_ok(client, mediator, number, "agree", comment="双方签字", fields=AGREEMENT)
     assert agreed["state"] == "agreed"
-    case = _row(app, number)
+    case = case_row(app, number)
     assert case.sla_status == sla.MET and case.closed_at is None  # the clock ended at the agreement
     assert case.data["_agree"] == AGREEMENT
-    assert _event(app, number, "agree").changes["sla_stopped"] == sla.MET
-    assert "request_extension" not in _case(client, mediator, number)["allowed_actions"]
+    assert last_event(app, number, "agree").changes["sla_stopped"] == sla.MET
+    assert "request_extension" not in case_json(client, mediator, number)["allowed_actions"]
     # no deadline runs any more: even a month later the case is not overdue
-    _set(app, number, deadline=utcnow() - timedelta(days=3))
+    set_columns(app, number, deadline=utcnow() - timedelta(days=3))
     with app.app_context():
         from fengqiao.cases.jobs import sla_sweep
 
         sla_sweep()
-    assert _row(app, number).sla_status == sla.MET
+    assert case_row(app, number).sla_status == sla.MET
 
-    applied = _ok(client, mediator, number, "apply_confirmation", comment="双方共同申请",
-                  fields={"court": "澄湖县人民法院", "applied_on": "2026-11-20", "joint": True})
+    applied = act_ok(client, mediator, number, "apply_confirmation", comment="双方共同申请",
+                     fields={"court": "澄湖县人民法院", "applied_on": "2026-11-20", "joint": True})
     assert applied["state"] == "confirming"
-    no_number = _act(client, mediator, number, "confirmed", comment="法院裁定",
-                     fields={"result": "confirmed", "ruled_on": "2026-11-27"})
+    no_number = act(client, mediator, number, "confirmed", comment="法院裁定",
+                    fields={"result": "confirmed", "ruled_on": "2026-11-27"})
     assert no_number.status_code == 422  # a confirmation carries the court's case number
     ruling = {"result": "confirmed", "ruled_on": "2026-11-27", "court_case_number": "(2026)浙0101民特123号"}
-    confirmed = _ok(client, mediator, number, "confirmed", comment="法院裁定确认有效", fields=ruling)
+    confirmed = act_ok(client, mediator, number, "confirmed", comment="法院裁定确认有效", fields=ruling)
     assert confirmed["state"] == "follow_up"
-    case = _row(app, number)
+    case = case_row(app, number)
     assert case.data["_confirmed"] == ruling and case.data["_apply_confirmation"]["court"] == "澄湖县人民法院"
     assert case.step_name == "履行回访"
-    assert timedelta(days=14, hours=23) < case.step_due - _event(app, number, "confirmed").at <= timedelta(days=15)
+    assert timedelta(days=14, hours=23) < case.step_due - last_event(app, number, "confirmed").at <= timedelta(days=15)
 
-    closed = _ok(client, mediator, number, "close", comment="回访：已履行",
-                 fields={"performance": "performed", "satisfied": "satisfied"})
+    closed = act_ok(client, mediator, number, "close", comment="回访：已履行",
+                    fields={"performance": "performed", "satisfied": "satisfied"})
     assert closed["state"] == "closed"
-    case = _row(app, number)
+    case = case_row(app, number)
     assert case.closed_at is not None and case.sla_status == sla.MET  # met at the agreement, not at 结案
     assert case.data["_close"]["performance"] == "performed"
     # the case page shows what was recorded, in words
@@ -272,20 +239,20 @@ def test_a_dispute_from_screening_to_judicial_confirmation_and_follow_up(app, cl
 def test_a_late_agreement_misses_and_a_failed_mediation_records_why(app, client, bearer):
     number = submit_form(client, "dispute-registration", DISPUTE, headers=bearer("shenli"))["case_number"]
     mediator = _mediate(client, bearer, number)
-    _set(app, number, deadline=utcnow() - timedelta(hours=1), due_at=utcnow() - timedelta(hours=1))
-    _ok(client, mediator, number, "agree", comment="双方签字", fields=AGREEMENT)
-    assert _row(app, number).sla_status == sla.MISSED
-    _ok(client, mediator, number, "skip_confirmation", fields={"reason": "performed"})
-    _ok(client, mediator, number, "close", comment="回访", fields={"performance": "performed"})
-    assert _row(app, number).sla_status == sla.MISSED  # stays missed at 结案
+    set_columns(app, number, deadline=utcnow() - timedelta(hours=1), due_at=utcnow() - timedelta(hours=1))
+    act_ok(client, mediator, number, "agree", comment="双方签字", fields=AGREEMENT)
+    assert case_row(app, number).sla_status == sla.MISSED
+    act_ok(client, mediator, number, "skip_confirmation", fields={"reason": "performed"})
+    act_ok(client, mediator, number, "close", comment="回访", fields={"performance": "performed"})
+    assert case_row(app, number).sla_status == sla.MISSED  # stays missed at 结案
 
     failed_case = submit_form(client, "dispute-registration", DISPUTE, headers=bearer("shenli"))["case_number"]
     _mediate(client, bearer, failed_case)
-    assert _act(client, mediator, failed_case, "fail", comment="多次调解未果", fields={}).status_code == 422
-    failed = _ok(client, mediator, failed_case, "fail", comment="多次调解未果",
-                 fields={"reason": "no_consensus", "routes": "已告知可向法院起诉"})
+    assert act(client, mediator, failed_case, "fail", comment="多次调解未果", fields={}).status_code == 422
+    failed = act_ok(client, mediator, failed_case, "fail", comment="多次调解未果",
+                    fields={"reason": "no_consensus", "routes": "已告知可向法院起诉"})
     assert failed["state"] == "failed"
-    case = _row(app, failed_case)
+    case = case_row(app, failed_case)
     assert case.closed_at is not None and case.sla_status == sla.MET
     assert case.data["_fail"] == {"reason": "no_consensus", "routes": "已告知可向法院起诉"}
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from case_helpers import act, case_json, case_row, set_columns
 
 from fengqiao.cases import routing
 from fengqiao.cases.jobs import sla_sweep
@@ -23,28 +24,6 @@ PROXY = {"service_item": "居住证办理", "applicant_name": "林秀英", "appl
 CENTRE, LANYUE, QIAODONG, SHIXI_VILLAGE, ZHUWU = "339901901", "339901001001", "339901001002", "339901100201", \
     "339901100202"
 WATER, SHIXI_JUSTICE, CHENGHU_POLICE = "339901906", "339901100901", "339901001901"
-
-
-def _case(client, headers, number):
-    return client.get(f"/api/v1/cases/{number}", headers=headers).get_json()
-
-
-def _act(client, headers, number, action, **body):
-    body.setdefault("version", _case(client, headers, number)["version"])
-    return client.post(f"/api/v1/cases/{number}/actions/{action}", json=body, headers=headers)
-
-
-def _row(app, number) -> Case:
-    with app.app_context():
-        case = db.scalar(sa.select(Case).where(Case.number == number))
-        db.expunge(case)
-        return case
-
-
-def _set(app, number, **values):
-    with app.app_context():
-        db.execute(sa.update(Case).where(Case.number == number).values(**values))
-        db.commit()
 
 
 def _participants(app, number) -> list[str]:
@@ -66,10 +45,10 @@ def test_a_resident_without_org_picks_a_community_unless_the_form_names_an_accep
         assert db.scalar(sa.select(sa.func.count()).select_from(Case)) == 0  # nothing landed at the root
     chosen = client.post(f"/api/v1/forms/proxy-service/submissions?org={LANYUE}", json=PROXY)
     assert chosen.status_code == 201
-    assert _case(client, bearer("shenli"), chosen.get_json()["case_number"])["org"] == LANYUE
+    assert case_json(client, bearer("shenli"), chosen.get_json()["case_number"])["org"] == LANYUE
     # staff keep their own unit
     staff = client.post("/api/v1/forms/proxy-service/submissions", json=PROXY, headers=bearer("shenli"))
-    assert staff.status_code == 201 and _case(client, bearer("shenli"), staff.get_json()["case_number"])["org"] == LANYUE
+    assert staff.status_code == 201 and case_json(client, bearer("shenli"), staff.get_json()["case_number"])["org"] == LANYUE
 
 
 def test_the_12345_form_lands_at_its_centre_which_dispatches_it(app, client, demo, bearer):
@@ -81,11 +60,11 @@ def test_the_12345_form_lands_at_its_centre_which_dispatches_it(app, client, dem
         db.commit()
     number = submit_form(client, "livelihood-request", REQUEST)["case_number"]
     centre = bearer("centre1")
-    case = _case(client, centre, number)
+    case = case_json(client, centre, number)
     assert case["org"] == CENTRE and "dispatch" in case["allowed_actions"]
     assert client.get(f"/api/v1/cases/{number}", headers=bearer("shenli")).status_code == 404  # not a community's yet
     # the centre dispatches anywhere in the county (it stands for the county), here to a village
-    sent = _act(client, centre, number, "dispatch", fields={"unit": SHIXI_VILLAGE}, comment="请石溪村办理")
+    sent = act(client, centre, number, "dispatch", fields={"unit": SHIXI_VILLAGE}, comment="请石溪村办理")
     assert sent.status_code == 200, sent.get_json()
     assert _participants(app, number) == [SHIXI_VILLAGE]
     assert client.get(f"/api/v1/cases/{number}", headers=bearer("fengguoping")).status_code == 200
@@ -138,20 +117,20 @@ def test_community_search_is_rate_limited_for_anonymous_callers(client, demo):
 def test_a_street_dispatcher_routes_only_within_its_town(app, client, demo, bearer):
     number = submit_form(client, "livelihood-request", REQUEST, org=SHIXI_VILLAGE)["case_number"]
     town = bearer("yuantao")  # 石溪镇调度员
-    before = _case(client, town, number)
+    before = case_json(client, town, number)
     for action, fields in (("dispatch", {"unit": LANYUE}), ("assign", {"unit": QIAODONG}),
                            ("dispatch", {"unit": CHENGHU_POLICE})):
-        refused = _act(client, town, number, action, fields=fields, comment="转派")
+        refused = act(client, town, number, action, fields=fields, comment="转派")
         assert refused.status_code == 422, (action, fields)
         problem = refused.get_json()["errors"][0]
         assert problem["pointer"] == "/fields/unit" and problem["code"] == "out_of_jurisdiction"
         assert "无权派至" in problem["message"]
-    after = _case(client, town, number)
+    after = case_json(client, town, number)
     assert (after["version"], after["state"], after["history"]) == (before["version"], before["state"], before["history"])
     assert _participants(app, number) == []
-    ok = _act(client, town, number, "dispatch", fields={"unit": ZHUWU}, comment="请竹坞村协办")
+    ok = act(client, town, number, "dispatch", fields={"unit": ZHUWU}, comment="请竹坞村协办")
     assert ok.status_code == 200 and _participants(app, number) == [ZHUWU]
-    moved = _act(client, town, number, "assign", fields={"unit": WATER})  # a county department: routable
+    moved = act(client, town, number, "assign", fields={"unit": WATER})  # a county department: routable
     assert moved.status_code == 200 and sorted(_participants(app, number)) == sorted([ZHUWU, WATER])
 
 
@@ -159,17 +138,17 @@ def test_whistle_summons_only_routable_units(app, client, demo, bearer):
     raised = {"summary": "揽月花园地下车库反复渗水", "address": "揽月花园地下车库", "category": "livelihood",
               "description": "车库顶板渗水半年，物业、施工方互相推诿，需要住建和执法部门到场。"}
     number = submit_form(client, "whistle-request", raised, headers=bearer("shenli"))["case_number"]
-    approver = next((u for u in ("zhoujian", "luojia") if "approve" in _case(client, bearer(u), number)["allowed_actions"]),
+    approver = next((u for u in ("zhoujian", "luojia") if "approve" in case_json(client, bearer(u), number)["allowed_actions"]),
                     None)
     if approver is None:
         pytest.skip("nobody of 澄湖街道 may approve a whistle in this checkout")
     street = bearer(approver)
     for units, index in (([SHIXI_VILLAGE], 0), (["339901902", SHIXI_JUSTICE], 1)):
-        refused = _act(client, street, number, "approve", fields={"units": units})
+        refused = act(client, street, number, "approve", fields={"units": units})
         assert refused.status_code == 422
         assert refused.get_json()["errors"][0]["pointer"] == f"/fields/units/{index}"
-    assert _participants(app, number) == [] and _row(app, number).state == "raised"
-    ok = _act(client, street, number, "approve", fields={"units": ["339901902", CHENGHU_POLICE]})
+    assert _participants(app, number) == [] and case_row(app, number).state == "raised"
+    ok = act(client, street, number, "approve", fields={"units": ["339901902", CHENGHU_POLICE]})
     assert ok.status_code == 200 and sorted(_participants(app, number)) == sorted(["339901902", CHENGHU_POLICE])
 
 
@@ -197,8 +176,8 @@ def test_the_case_page_lists_only_routable_units(app, client, demo):
 def test_routable_departments_are_a_setting(app, client, demo, bearer):
     number = submit_form(client, "livelihood-request", REQUEST, org=LANYUE)["case_number"]
     community = bearer("shenli")
-    assert _act(client, community, number, "assign", fields={"unit": "339901903"}).status_code == 422  # 住建局
-    assert _act(client, community, number, "dispatch", fields={"unit": WATER}).status_code == 200
+    assert act(client, community, number, "assign", fields={"unit": "339901903"}).status_code == 422  # 住建局
+    assert act(client, community, number, "dispatch", fields={"unit": WATER}).status_code == 200
     with app.app_context():
         from fengqiao.models import User
 
@@ -217,21 +196,21 @@ def incident(client, bearer, demo):
 
 def test_escalation_climbs_one_level_then_waits_the_cool_down(app, client, bearer, incident):
     grid = bearer("zhangmin")
-    first = _act(client, grid, incident, "escalate", comment="超出网格处置能力")
+    first = act(client, grid, incident, "escalate", comment="超出网格处置能力")
     assert first.status_code == 200
-    case = _row(app, incident)
+    case = case_row(app, incident)
     with app.app_context():
         assert db.get(OrgUnit, case.escalated_to_id).code == LANYUE and case.escalated_at is not None
     listed = client.get("/api/v1/cases?view=escalated", headers=bearer("shenli")).get_json()["items"]
     assert [c["number"] for c in listed] == [incident]  # in the community's 上报 queue
-    assert "escalate" not in _case(client, grid, incident)["allowed_actions"]
-    again = _act(client, grid, incident, "escalate", comment="再报街道")
+    assert "escalate" not in case_json(client, grid, incident)["allowed_actions"]
+    again = act(client, grid, incident, "escalate", comment="再报街道")
     assert again.status_code == 403 and "后方可再次上报" in again.get_json()["errors"][0]["message"]
-    assert _row(app, incident).escalated_to_id == case.escalated_to_id
-    _set(app, incident, escalated_at=utcnow() - timedelta(minutes=61))
-    later = _act(client, bearer("shenli"), incident, "escalate", comment="社区协调不了，报街道")
+    assert case_row(app, incident).escalated_to_id == case.escalated_to_id
+    set_columns(app, incident, escalated_at=utcnow() - timedelta(minutes=61))
+    later = act(client, bearer("shenli"), incident, "escalate", comment="社区协调不了，报街道")
     assert later.status_code == 200
-    escalated_to = _row(app, incident).escalated_to_id  # (not nested in an app context: its session would leak)
+    escalated_to = case_row(app, incident).escalated_to_id  # (not nested in an app context: its session would leak)
     with app.app_context():
         assert db.get(OrgUnit, escalated_to).code == "339901001"
     assert [c["number"] for c in client.get("/api/v1/cases?view=escalated", headers=bearer("luojia"))
@@ -240,18 +219,18 @@ def test_escalation_climbs_one_level_then_waits_the_cool_down(app, client, beare
 
 def test_the_overdue_sweep_climbs_one_level_at_a_time(app, client, bearer, incident):
     # the ladder's next rung is the street: the case at its grid climbs to the community first
-    _set(app, incident, deadline=utcnow() - timedelta(days=20), escalation_level=1)
+    set_columns(app, incident, deadline=utcnow() - timedelta(days=20), escalation_level=1)
     with app.app_context():
         assert sla_sweep()["escalated"] == 1
         assert sla_sweep()["escalated"] == 0  # the cool-down
-    case = _row(app, incident)
+    case = case_row(app, incident)
     with app.app_context():
         assert db.get(OrgUnit, case.escalated_to_id).code == LANYUE
     assert case.escalation_level == 1  # the street rung is not reached yet
-    _set(app, incident, escalated_at=utcnow() - timedelta(hours=2))
+    set_columns(app, incident, escalated_at=utcnow() - timedelta(hours=2))
     with app.app_context():
         assert sla_sweep()["escalated"] == 1
-    case = _row(app, incident)
+    case = case_row(app, incident)
     with app.app_context():
         assert db.get(OrgUnit, case.escalated_to_id).code == "339901001"
     assert case.escalation_level == 2
@@ -259,18 +238,18 @@ def test_the_overdue_sweep_climbs_one_level_at_a_time(app, client, bearer, incid
 
 def test_supervise_is_issued_from_above_and_recorded(app, client, bearer, incident):
     grid, community = bearer("zhangmin"), bearer("shenli")
-    mine = _case(client, grid, incident)["allowed_actions"]
+    mine = case_json(client, grid, incident)["allowed_actions"]
     assert "escalate" in mine and "supervise" not in mine  # the own level reports up, it does not supervise
-    assert "supervise" in _case(client, community, incident)["allowed_actions"]
+    assert "supervise" in case_json(client, community, incident)["allowed_actions"]
     no_reason = client.post(f"/api/v1/cases/{incident}/actions/supervise", json={}, headers=community)
     assert no_reason.status_code == 422 and no_reason.get_json()["errors"][0]["pointer"] == "/comment"
-    version = _row(app, incident).version
+    version = case_row(app, incident).version
     ordered = client.post(f"/api/v1/cases/{incident}/actions/supervise", json={"comment": "请今日内清运"},
                           headers=community)
     assert ordered.status_code == 200
-    case = _row(app, incident)
+    case = case_row(app, incident)
     assert (case.version, case.escalated_to_id, case.urge_count) == (version, None, 0)  # moves nothing
-    last = _case(client, community, incident)["history"][-1]
+    last = case_json(client, community, incident)["history"][-1]
     assert (last["action"], last["actor"]) == ("supervise", "shenli")
     with app.app_context():
         event = db.scalar(sa.select(CaseEvent).where(CaseEvent.action == "supervise"))
@@ -279,9 +258,9 @@ def test_supervise_is_issued_from_above_and_recorded(app, client, bearer, incide
                 if j.args["event"] == "supervise"]
     assert jobs and jobs[0]["recipients"] == ["zhangmin"]
     # after 上报 to the community, the community is the own level: it reports, the street supervises
-    assert _act(client, grid, incident, "escalate", comment="超出网格处置能力").status_code == 200
-    assert "supervise" not in _case(client, community, incident)["allowed_actions"]
-    assert "supervise" in _case(client, bearer("luojia"), incident)["allowed_actions"]
+    assert act(client, grid, incident, "escalate", comment="超出网格处置能力").status_code == 200
+    assert "supervise" not in case_json(client, community, incident)["allowed_actions"]
+    assert "supervise" in case_json(client, bearer("luojia"), incident)["allowed_actions"]
     login(client, "zhangmin")
     page = client.get(f"/cases/{incident}").get_data(as_text=True)
     assert 'class="badge badge-supervise">督办</span>' in page and "揽月社区督办 1 次" in page

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from case_helpers import act, case_events, case_json, case_row, set_columns
 
 from fengqiao import signals
 from fengqiao.cases import workdays
 from fengqiao.cases.jobs import sla_sweep
 from fengqiao.db import db, utcnow
-from fengqiao.models import Case, CaseEvent, JobRecord
+from fengqiao.models import JobRecord
 from fengqiao.testing.plugin import self_handle_photos, submit_form
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -27,36 +28,8 @@ def incident(client, bearer):
     return submit_form(client, "grid-incident", INCIDENT, headers=bearer("zhangmin"))["case_number"]
 
 
-def _case(client, headers, number):
-    return client.get(f"/api/v1/cases/{number}", headers=headers).get_json()
-
-
-def _act(client, headers, number, action, **body):
-    if "version" not in body:
-        body["version"] = _case(client, headers, number)["version"]
-    return client.post(f"/api/v1/cases/{number}/actions/{action}", json=body, headers=headers)
-
-
-def _set(app, number, **values):
-    with app.app_context():
-        db.execute(sa.update(Case).where(Case.number == number).values(**values))
-        db.commit()
-
-
-def _row(app, number) -> Case:
-    with app.app_context():
-        case = db.scalar(sa.select(Case).where(Case.number == number))
-        db.expunge(case)
-        return case
-
-
-def _events(app, number, action):
-    with app.app_context():
-        return list(db.scalars(sa.select(CaseEvent).join(Case).where(Case.number == number, CaseEvent.action == action)))
-
-
 def test_a_new_case_records_what_its_deadline_is_made_of(app, client, bearer, incident):
-    case = _row(app, incident)
+    case = case_row(app, incident)
     assert case.sla_limit == {"working_days": 3} and case.priority == "normal" and case.sla_credit == 0
     with app.app_context():
         expected = workdays.add_working_days(case.sla_start, 3, case.org.path)
@@ -65,51 +38,51 @@ def test_a_new_case_records_what_its_deadline_is_made_of(app, client, bearer, in
 
 def test_parking_stops_the_clock_and_resuming_credits_the_working_days(app, client, bearer, incident):
     staff = bearer("shenli")
-    assert _act(client, staff, incident, "accept").status_code == 200
-    assert _act(client, staff, incident, "start").status_code == 200
+    assert act(client, staff, incident, "accept").status_code == 200
+    assert act(client, staff, incident, "start").status_code == 200
     review_on = (utcnow() + timedelta(days=30)).date().isoformat()
-    asked = _act(client, staff, incident, "request_park", comment="等待专项资金",
-                 fields={"block": "budget", "review_on": review_on, "expected_resolution": "下月预算批复后更换"})
-    assert asked.status_code == 200 and _row(app, incident).paused_at is None  # the request alone stops nothing
-    parked = _act(client, bearer("luojia"), incident, "approve_park")  # 澄湖街道: above the reporting grid
+    asked = act(client, staff, incident, "request_park", comment="等待专项资金",
+                fields={"block": "budget", "review_on": review_on, "expected_resolution": "下月预算批复后更换"})
+    assert asked.status_code == 200 and case_row(app, incident).paused_at is None  # the request alone stops nothing
+    parked = act(client, bearer("luojia"), incident, "approve_park")  # 澄湖街道: above the reporting grid
     assert parked.status_code == 200
-    case = _row(app, incident)
+    case = case_row(app, incident)
     assert case.paused_at is not None and case.sla_status == "paused"
     # Pretend the case waited a week: from one Monday to the next (5 working days in between)
     monday = datetime(2026, 11, 16, 10, 0, tzinfo=SHANGHAI)
-    _set(app, incident, paused_at=monday - timedelta(days=7))
+    set_columns(app, incident, paused_at=monday - timedelta(days=7))
     with app.app_context():
         from fengqiao.cases import sla
 
-        credit = sla.paused_credit(_row(app, incident), monday)
+        credit = sla.paused_credit(case_row(app, incident), monday)
     assert credit == 5
-    resumed = _act(client, staff, incident, "resume", comment="资金已到位，恢复办理")
+    resumed = act(client, staff, incident, "resume", comment="资金已到位，恢复办理")
     assert resumed.status_code == 200
-    case = _row(app, incident)
+    case = case_row(app, incident)
     assert case.paused_at is None and case.sla_credit >= 5
     with app.app_context():
         expected = workdays.add_working_days(case.sla_start, 3 + int(case.sla_credit))
     assert case.deadline == expected.at and case.sla_status in ("on_track", "due_soon", "overdue")
-    history = [e["action"] for e in _case(client, staff, incident)["history"]]
+    history = [e["action"] for e in case_json(client, staff, incident)["history"]]
     assert history[-2:] == ["approve_park", "resume"]
 
 
 def test_an_extension_is_requested_by_the_handler_and_approved_above(app, client, bearer, incident):
     staff, supervisor = bearer("shenli"), bearer("ducha")
-    before = _row(app, incident).deadline
-    no_reason = _act(client, staff, incident, "request_extension", fields={"amount": 2})
+    before = case_row(app, incident).deadline
+    no_reason = act(client, staff, incident, "request_extension", fields={"amount": 2})
     assert no_reason.status_code == 422 and no_reason.get_json()["errors"][0]["pointer"] == "/comment"
-    too_long = _act(client, staff, incident, "request_extension", comment="需协调物业", fields={"amount": 99})
+    too_long = act(client, staff, incident, "request_extension", comment="需协调物业", fields={"amount": 99})
     assert too_long.status_code == 422 and too_long.get_json()["errors"][0]["pointer"] == "/fields/amount"
-    asked = _act(client, staff, incident, "request_extension", comment="需协调供电公司", fields={"amount": 2})
+    asked = act(client, staff, incident, "request_extension", comment="需协调供电公司", fields={"amount": 2})
     assert asked.status_code == 200
-    body = _case(client, staff, incident)
+    body = case_json(client, staff, incident)
     assert body["pending_extension"]["amount"] == 2
     assert "approve_extension" not in body["allowed_actions"]  # not by the one who asked
-    assert "approve_extension" in _case(client, supervisor, incident)["allowed_actions"]
-    approved = _act(client, supervisor, incident, "approve_extension")
+    assert "approve_extension" in case_json(client, supervisor, incident)["allowed_actions"]
+    approved = act(client, supervisor, incident, "approve_extension")
     assert approved.status_code == 200
-    case = _row(app, incident)
+    case = case_row(app, incident)
     assert case.pending_extension is None and case.sla_credit == 2
     with app.app_context():
         assert case.deadline == workdays.add_working_days(case.sla_start, 5).at
@@ -119,44 +92,44 @@ def test_an_extension_is_requested_by_the_handler_and_approved_above(app, client
 def test_the_sweep_marks_overdue_once_and_climbs_the_ladder(app, client, bearer, incident):
     escalations = []
     signals.case_escalated.connect(lambda sender, **kw: escalations.append(kw), sender=app, weak=False)
-    _set(app, incident, deadline=utcnow() - timedelta(hours=2))
+    set_columns(app, incident, deadline=utcnow() - timedelta(hours=2))
     with app.app_context():
         first = sla_sweep()
         again = sla_sweep()  # idempotent: nothing more happens on a second run
     assert first["overdue"] == 1 and first["escalated"] == 1
     assert again["overdue"] == 0 and again["escalated"] == 0
-    case = _row(app, incident)
+    case = case_row(app, incident)
     assert case.sla_status == "overdue" and case.escalation_level == 1
     with app.app_context():
         community = db.get(type(case.org), case.escalated_to_id)
         assert community.level == "community" and case.org.path.startswith(community.path)
-    assert len(_events(app, incident, "sla_overdue")) == 1 and len(_events(app, incident, "escalate")) == 1
+    assert len(case_events(app, incident, "sla_overdue")) == 1 and len(case_events(app, incident, "escalate")) == 1
     assert escalations == [{"case_number": incident, "org": community.code, "automatic": True}]
     # the next rung (street) waits one more working day past the deadline, and the cool-down
     # since the last climb (one level at a time)
-    _set(app, incident, deadline=utcnow() - timedelta(days=10))
+    set_columns(app, incident, deadline=utcnow() - timedelta(days=10))
     with app.app_context():
         assert sla_sweep()["escalated"] == 0
-    _set(app, incident, escalated_at=utcnow() - timedelta(hours=2))
+    set_columns(app, incident, escalated_at=utcnow() - timedelta(hours=2))
     with app.app_context():
         assert sla_sweep()["escalated"] == 1
-    assert _row(app, incident).escalation_level == 2
+    assert case_row(app, incident).escalation_level == 2
 
 
 def test_a_case_near_its_deadline_is_due_soon(app, client, bearer, incident):
-    _set(app, incident, deadline=utcnow() + timedelta(hours=1))
+    set_columns(app, incident, deadline=utcnow() + timedelta(hours=1))
     with app.app_context():
         assert sla_sweep()["due_soon"] == 1
-    assert _row(app, incident).sla_status == "due_soon"
+    assert case_row(app, incident).sla_status == "due_soon"
     listed = client.get("/api/v1/cases?view=due_soon", headers=bearer("shenli")).get_json()
     assert incident in [c["number"] for c in listed["items"]]
 
 
 def test_closing_records_whether_the_deadline_was_met(app, client, bearer, incident):
     grid = bearer("zhangmin")
-    assert _act(client, grid, incident, "self_handle", comment="已联系供电所修复",
-                fields=self_handle_photos(client, incident, grid)).status_code == 200
-    case = _row(app, incident)
+    assert act(client, grid, incident, "self_handle", comment="已联系供电所修复",
+               fields=self_handle_photos(client, incident, grid)).status_code == 200
+    case = case_row(app, incident)
     assert case.closed_at is not None and case.sla_status == "met"
 
 
@@ -166,8 +139,8 @@ def test_importing_next_years_arrangement_recomputes_provisional_deadlines(app, 
     with app.app_context():
         guessed = workdays.add_working_days(christmas_eve, 15)
     assert guessed.provisional and guessed.at.date().isoformat() == "2027-01-15"
-    _set(app, incident, sla_start=christmas_eve, sla_limit={"working_days": 15}, deadline=guessed.at,
-         deadline_provisional=True)
+    set_columns(app, incident, sla_start=christmas_eve, sla_limit={"working_days": 15}, deadline=guessed.at,
+                deadline_provisional=True)
     with app.app_context():
         result = workdays.import_arrangement(
             "日期,类型,名称\n2027-01-01,放假,元旦\n2027-01-04,放假,元旦\n".encode(), "2027.csv")
@@ -175,10 +148,10 @@ def test_importing_next_years_arrangement_recomputes_provisional_deadlines(app, 
         workdays.announce_calendar_changed(result.years)  # → a job, run after that commit
         jobs = list(db.scalars(sa.select(JobRecord).where(JobRecord.name == "cases.recompute_deadlines")))
         assert jobs and {j.status for j in jobs} == {"done"}  # the seeding at start had one too
-    case = _row(app, incident)
+    case = case_row(app, incident)
     assert not case.deadline_provisional
     assert case.deadline.astimezone(SHANGHAI) == datetime(2027, 1, 18, 17, 30, tzinfo=SHANGHAI)
-    [event] = _events(app, incident, "deadline_recomputed")
+    [event] = case_events(app, incident, "deadline_recomputed")
     assert event.changes["to"].startswith("2027-01-18")
 
 
@@ -191,12 +164,12 @@ def test_sending_back_for_redo_restarts_the_clock(app, client, bearer):
     steps = [("dispatch", {"fields": {"unit": "339901001001"}}), ("acknowledge", {}),
              ("reply", {"comment": "已约谈店主", "fields": {"reply": "已要求加装油烟净化器"}})]
     for action, body in steps:
-        assert _act(client, staff, number, action, **body).status_code == 200, action
-    first = _row(app, number)
+        assert act(client, staff, number, action, **body).status_code == 200, action
+    first = case_row(app, number)
     assert first.sla_limit == {"working_days": 15}
-    redo = _act(client, staff, number, "redo", comment="居民反映仍有油烟")
+    redo = act(client, staff, number, "redo", comment="居民反映仍有油烟")
     assert redo.status_code == 200
-    case = _row(app, number)
+    case = case_row(app, number)
     assert case.sla_limit == {"working_days": 3} and case.sla_start > first.sla_start
     with app.app_context():
         assert case.deadline == workdays.add_working_days(case.sla_start, 3, case.org.path).at
@@ -205,8 +178,8 @@ def test_sending_back_for_redo_restarts_the_clock(app, client, bearer):
 def _deadline(app, number, when=None):
     """The case's deadline, after setting it to ``when`` when given."""
     if when is not None:
-        _set(app, number, deadline=when)
-    return _row(app, number).deadline
+        set_columns(app, number, deadline=when)
+    return case_row(app, number).deadline
 
 
 # A deadline that has passed stays passed: 延期 is asked for before it, and an approval cannot
@@ -216,33 +189,33 @@ def _deadline(app, number, when=None):
 def test_an_overdue_case_cannot_ask_for_an_extension(app, client, bearer, incident):
     staff = bearer("shenli")
     passed = _deadline(app, incident, utcnow() - timedelta(hours=2))
-    assert "request_extension" not in _case(client, staff, incident)["allowed_actions"]
-    asked = _act(client, staff, incident, "request_extension", comment="需协调供电公司", fields={"amount": 2})
+    assert "request_extension" not in case_json(client, staff, incident)["allowed_actions"]
+    asked = act(client, staff, incident, "request_extension", comment="需协调供电公司", fields={"amount": 2})
     assert asked.status_code in (403, 422), asked.get_data(as_text=True)
     assert "期限" in asked.get_json()["errors"][0]["message"]
-    assert _case(client, staff, incident).get("pending_extension") is None
+    assert case_json(client, staff, incident).get("pending_extension") is None
     assert _deadline(app, incident) == passed
 
 
 def test_an_extension_that_waited_past_the_deadline_cannot_be_approved(app, client, bearer, incident):
     staff, supervisor = bearer("shenli"), bearer("ducha")
-    asked = _act(client, staff, incident, "request_extension", comment="需协调供电公司", fields={"amount": 2})
+    asked = act(client, staff, incident, "request_extension", comment="需协调供电公司", fields={"amount": 2})
     assert asked.status_code == 200
     passed = _deadline(app, incident, utcnow() - timedelta(minutes=5))  # nobody decided in time
-    allowed = _case(client, supervisor, incident)["allowed_actions"]
+    allowed = case_json(client, supervisor, incident)["allowed_actions"]
     assert "approve_extension" not in allowed and "reject_extension" in allowed
-    approved = _act(client, supervisor, incident, "approve_extension")
+    approved = act(client, supervisor, incident, "approve_extension")
     assert approved.status_code in (403, 422), approved.get_data(as_text=True)
     assert _deadline(app, incident) == passed
-    rejected = _act(client, supervisor, incident, "reject_extension", comment="已超期，按超期处理")
+    rejected = act(client, supervisor, incident, "reject_extension", comment="已超期，按超期处理")
     assert rejected.status_code == 200
-    assert _case(client, staff, incident).get("pending_extension") is None
+    assert case_json(client, staff, incident).get("pending_extension") is None
     assert _deadline(app, incident) == passed
 
 
 def test_an_extension_asked_and_approved_in_time_still_moves_the_deadline(app, client, bearer, incident):
     staff, supervisor = bearer("shenli"), bearer("ducha")
     before = _deadline(app, incident)
-    assert _act(client, staff, incident, "request_extension", comment="需协调", fields={"amount": 1}).status_code == 200
-    assert _act(client, supervisor, incident, "approve_extension").status_code == 200
+    assert act(client, staff, incident, "request_extension", comment="需协调", fields={"amount": 1}).status_code == 200
+    assert act(client, supervisor, incident, "approve_extension").status_code == 200
     assert _deadline(app, incident) > before

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from case_helpers import act, case_json, last_event
 
 from fengqiao.cases import engine
 from fengqiao.db import LOCAL_TZ, db
-from fengqiao.models import Attachment, Case, CaseEvent, CaseParticipant, Submission
+from fengqiao.models import Attachment, Case, CaseParticipant, Submission
 from fengqiao.testing.plugin import png_bytes, submit_form, upload_photo, walk_case
 
 ENFORCEMENT, HOUSING = "339901902", "339901903"
@@ -22,29 +23,12 @@ INCIDENT = {"summary": "揽月花园3幢楼道堆物", "category": "安全隐患
             "location": {"address": "揽月花园3幢2单元"}}
 
 
-def _case(client, headers, number):
-    return client.get(f"/api/v1/cases/{number}", headers=headers).get_json()
-
-
-def _act(client, headers, number, action, **body):
-    body.setdefault("version", _case(client, headers, number)["version"])
-    return client.post(f"/api/v1/cases/{number}/actions/{action}", json=body, headers=headers)
-
-
-def _last_event(app, number) -> CaseEvent:
-    with app.app_context():
-        case_id = db.scalar(sa.select(Case.id).where(Case.number == number))
-        event = db.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id.desc())).first()
-        db.expunge(event)
-        return event
-
-
 def _summon(app, client, bearer, category, monkeypatch, at=FRIDAY_5PM):
     """Raise a whistle of ``category`` (community), approve it at ``at`` (the street's leader)."""
     number = submit_form(client, "whistle-request", {**RAISE, "category": category},
                          headers=bearer("shenli"))["case_number"]
     monkeypatch.setattr(engine, "utcnow", lambda: at)
-    approved = _act(client, bearer("zhoujian"), number, "approve", fields={"units": [ENFORCEMENT, HOUSING]})
+    approved = act(client, bearer("zhoujian"), number, "approve", fields={"units": [ENFORCEMENT, HOUSING]})
     assert approved.status_code == 200, approved.get_data(as_text=True)
     with app.app_context():
         case_id = db.scalar(sa.select(Case.id).where(Case.number == number))
@@ -56,7 +40,7 @@ def _summon(app, client, bearer, category, monkeypatch, at=FRIDAY_5PM):
 def test_emergency_check_in_is_thirty_natural_minutes(app, client, bearer, monkeypatch):
     number, due = _summon(app, client, bearer, "emergency", monkeypatch)
     assert due == FRIDAY_5PM + timedelta(minutes=30)  # after office hours: minutes are minutes
-    summon = _last_event(app, number)
+    summon = last_event(app, number)
     assert summon.action == "approve" and summon.changes["checkin_limit"] == {"minutes": 30}
 
 
@@ -64,7 +48,7 @@ def test_enforcement_check_in_is_two_working_hours(app, client, bearer, monkeypa
     number, due = _summon(app, client, bearer, "enforcement", monkeypatch)
     # Friday 17:00–17:30 is half an hour; the other 1.5 h run from Monday 08:30
     assert due.astimezone(LOCAL_TZ) == datetime(2026, 11, 23, 10, 0, tzinfo=LOCAL_TZ)
-    assert _last_event(app, number).changes["checkin_limit"] == {"working_hours": 2}
+    assert last_event(app, number).changes["checkin_limit"] == {"working_hours": 2}
 
 
 def test_livelihood_check_in_counts_office_hours_only(app, client, bearer, monkeypatch):
@@ -103,13 +87,13 @@ def incident(client, bearer):
 def test_a_report_waits_for_the_centre_to_accept_it(client, bearer, incident):
     number, code = incident["case_number"], incident["tracking_code"]
     grid = bearer("zhangmin")
-    case = _case(client, grid, number)
+    case = case_json(client, grid, number)
     assert case["state"] == "reported"
     assert "accept" not in case["allowed_actions"]
-    assert _act(client, grid, number, "accept").status_code == 403  # 受理 is the centre's act
+    assert act(client, grid, number, "accept").status_code == 403  # 受理 is the centre's act
     view = client.get(f"/api/v1/track/{number}?code={code}").get_json()
     assert view["state_title"] == "待受理" and view["timeline"][0]["label"] == "待受理"
-    assert _act(client, bearer("shenli"), number, "accept").status_code == 200
+    assert act(client, bearer("shenli"), number, "accept").status_code == 200
 
 
 def _attach_report_photo(app, number):
@@ -125,23 +109,23 @@ def _attach_report_photo(app, number):
 def test_self_handling_needs_an_after_photo_taken_at_that_step(app, client, bearer, incident):
     number = incident["case_number"]
     grid = bearer("zhangmin")
-    no_photos = _act(client, grid, number, "self_handle", comment="已清理")
+    no_photos = act(client, grid, number, "self_handle", comment="已清理")
     assert no_photos.status_code == 422
     assert no_photos.get_json()["errors"][0]["message"] == "上报时未附现场照片，请补充处置前照片"
     _attach_report_photo(app, number)  # the report's photo is the "before"
-    no_after = _act(client, grid, number, "self_handle", comment="已清理")
+    no_after = act(client, grid, number, "self_handle", comment="已清理")
     assert no_after.status_code == 422 and no_after.get_json()["errors"][0]["pointer"] == "/fields/after_photos"
     # an id that is not a fresh upload of this user (here: the report's photo) does not count
-    reused = _act(client, grid, number, "self_handle", comment="已清理",
-                  fields={"after_photos": ["att_reportphoto0000000000"]})
+    reused = act(client, grid, number, "self_handle", comment="已清理",
+                 fields={"after_photos": ["att_reportphoto0000000000"]})
     assert reused.status_code == 422 and "照片无效" in reused.get_json()["errors"][0]["message"]
     photo = upload_photo(client, number, grid, "after.png")
-    someone_else = _act(client, bearer("shenli"), number, "self_handle", comment="已清理",
-                        fields={"after_photos": [photo]})
+    someone_else = act(client, bearer("shenli"), number, "self_handle", comment="已清理",
+                       fields={"after_photos": [photo]})
     assert someone_else.status_code == 422  # uploaded by 张敏, not by 沈丽
-    done = _act(client, grid, number, "self_handle", comment="已清理", fields={"after_photos": [photo]})
+    done = act(client, grid, number, "self_handle", comment="已清理", fields={"after_photos": [photo]})
     assert done.status_code == 200 and done.get_json()["state"] == "closed"
-    event = _last_event(app, number)
+    event = last_event(app, number)
     assert event.action == "self_handle" and event.changes["after_photos"] == [photo]
     with app.app_context():
         linked = db.scalar(sa.select(Submission.case_id).join(Attachment, Attachment.submission_id == Submission.id)

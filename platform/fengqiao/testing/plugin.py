@@ -343,6 +343,49 @@ def browser_login(page, base: str, username: str, password: str | None = None) -
     page.wait_for_url(f"{base}/")
 
 
+def person_page(browser, base: str, username: str | None = None, phone: bool = False):
+    """A browser context of one person's own (a 390×844 phone or a 1280 px desk), signed in
+    when ``username`` is given: each person of a walk-through acts in their own browser."""
+    size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
+    page = browser.new_context(locale="zh-CN", viewport=size).new_page()
+    if username:
+        browser_login(page, base, username)
+    return page
+
+
+def case_action_form(page, button: str):
+    """The case page's form of the action whose button reads ``button``."""
+    return page.locator("form.case-action", has=page.get_by_role("button", name=button, exact=True))
+
+
+def act_on_case(page, base: str, number: str, button: str, comment: str | None = None,
+                fields: dict | None = None, shot: Path | None = None) -> None:
+    """Take one step on the staff case page as a clerk does — selects by visible option (or
+    value), ticks, dates, text — optionally photograph the filled form, send it and wait for
+    the confirmation."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/cases/{number}")
+    form = case_action_form(page, button)
+    expect(form).to_be_visible()
+    if comment is not None:
+        form.locator("textarea[name=comment]").fill(comment)
+    for name, value in (fields or {}).items():
+        control = form.locator(f"[name=field_{name}]")
+        if value is True:
+            control.check()
+        elif control.evaluate("el => el.tagName") == "SELECT":
+            control.select_option(value)  # a string matches an option's value or its label
+        else:
+            control.fill(value)
+    if shot:
+        form.scroll_into_view_if_needed()
+        page.screenshot(path=str(shot), full_page=True)
+    form.get_by_role("button", name=button, exact=True).click()
+    page.wait_for_url(f"{base}/cases/{number}")
+    expect(page.get_by_text("已办理，当前状态")).to_be_visible()
+
+
 @pytest.fixture
 def screenshot_dir() -> Path:
     """Screenshots land in ./test-artifacts so a person can look at what the tests saw."""

@@ -80,15 +80,23 @@ def _context(scope: Scope, filters: metrics.Filters | None, errors: dict[str, st
             "presets": metrics.PRESETS, "types": metrics.type_choices(), "kinds": ledgers.KINDS}
 
 
+def _query_filters(scope: Scope, template: str) -> tuple[metrics.Filters | None, Any]:
+    """The query string's filters, or None and the ``template`` page showing the form with its
+    messages (422): the dashboard, its export and the ledger page answer bad filters alike."""
+    try:
+        return _filters_from(request.args, scope), None
+    except ValidationFailed as failed:
+        errors = {p: m for p, m, _c in failed.problems}
+        return None, (render_template(template, m=None, charts=None, **_context(scope, None, errors)), 422)
+
+
 @web_bp.get("/metrics")
 @requires("metrics.view")
 def metrics_page():
     scope = scope_for(current_user, metrics.PERMISSION)
-    try:
-        filters = _filters_from(request.args, scope)
-    except ValidationFailed as failed:
-        errors = {p: m for p, m, _c in failed.problems}
-        return render_template("metrics.html", m=None, charts=None, **_context(scope, None, errors)), 422
+    filters, refused = _query_filters(scope, "metrics.html")
+    if refused:
+        return refused
     figures = metrics.cached(scope, filters)
     return render_template("metrics.html", m=figures, charts=_charts(figures), **_context(scope, filters, {}))
 
@@ -99,11 +107,9 @@ def metrics_export():
     """The dashboard's figures as one sheet: value, numerator, denominator and basis of each
     (the same filters; aggregates only, no case and no personal data)."""
     scope = scope_for(current_user, metrics.PERMISSION)
-    try:
-        filters = _filters_from(request.args, scope)
-    except ValidationFailed as failed:
-        errors = {p: m for p, m, _c in failed.problems}
-        return render_template("metrics.html", m=None, charts=None, **_context(scope, None, errors)), 422
+    filters, refused = _query_filters(scope, "metrics.html")
+    if refused:
+        return refused
     figures = metrics.cached(scope, filters)
     unit = filters.org.name if filters.org else "全部可见单位"
     kind = next((title for key, title in metrics.type_choices() if key == filters.type), "全部类型")
@@ -133,11 +139,9 @@ def ledger_page():
         job_id = ledgers.request_ledger(current_user._get_current_object(), kind, filters)
         db.commit()
         return redirect(url_for("web.job_status", job_id=job_id))
-    try:
-        filters = _filters_from(request.args, scope)
-    except ValidationFailed as failed:
-        errors = {p: m for p, m, _c in failed.problems}
-        return render_template("metrics_ledgers.html", **_context(scope, None, errors)), 422
+    filters, refused = _query_filters(scope, "metrics_ledgers.html")
+    if refused:
+        return refused
     context = _context(scope, filters, {})
     context["values"]["kind"] = request.args.get("kind", "cases")
     return render_template("metrics_ledgers.html", **context)

@@ -50,3 +50,46 @@ def make_product(client, staff):
         assert response.status_code == 201, response.get_data(as_text=True)
         return response.get_json()["id"]
     return _make
+
+
+@pytest.fixture
+def make_rule(app, demo):
+    """Adds a county-wide points rule (参加志愿服务, 10 points, staff or resident may propose)
+    with ``overrides`` for the columns a test is about (the cap, usually); returns its id."""
+    from fengqiao.sdk import db, utcnow
+
+    from fengqiao_points.models import PointsRule
+
+    def _make(**overrides) -> int:
+        columns = {"key": "volunteer", "version": 1, "org_code": "339901", "org_path": "/339901/",
+                   "name": "参加志愿服务", "points": 10, "cap_points": 20, "cap_period": "month",
+                   "evidence_required": False, "proposers": "staff,resident", "active": True}
+        with app.app_context():
+            row = PointsRule(**{**columns, **overrides}, created_at=utcnow())
+            db.add(row)
+            db.commit()
+            return row.id
+    return _make
+
+
+@pytest.fixture
+def propose_on_page(app):
+    """沈丽 (揽月社区 staff) proposes a claim on the page, the way staff do (the API path is
+    ``submit_form``); returns the claim's case number."""
+    import sqlalchemy as sa
+    from fengqiao.sdk import db
+    from fengqiao.testing.plugin import csrf_token, login
+
+    from fengqiao_points.models import PointsClaim
+
+    def _propose(account: dict, rule: int) -> str:
+        shenli = app.test_client()
+        login(shenli, "shenli")
+        url = f"/p/points/claims/new?account={account['number']}"
+        response = shenli.post("/p/points/claims/new", data={
+            "csrf_token": csrf_token(shenli, url), "account": account["number"], "rule": rule,
+            "description": "协助整理社区图书角"})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        with app.app_context():
+            return db.scalar(sa.select(PointsClaim.case_number).order_by(PointsClaim.id.desc()).limit(1))
+    return _propose

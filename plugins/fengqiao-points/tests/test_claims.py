@@ -20,14 +20,8 @@ SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
-def rule(app, demo):
-    with app.app_context():
-        row = PointsRule(key="volunteer", version=1, org_code="339901", org_path="/339901/", name="参加志愿服务",
-                         points=10, cap_points=20, cap_period="month", evidence_required=False,
-                         proposers="staff,resident", active=True, created_at=utcnow())
-        db.add(row)
-        db.commit()
-        return row.id
+def rule(make_rule):
+    return make_rule(cap_points=20)
 
 
 def propose(client, bearer, account: dict, rule: int, who: str = "zhangmin") -> str:
@@ -146,21 +140,11 @@ def test_unknown_account_is_refused_at_once(client, bearer, rule):
 
 
 @SQLITE_ONLY
-def test_four_eyes_the_proposer_and_the_first_reviewer_cannot_approve_again(app, client, bearer, make_account, rule):
-    from fengqiao.testing.plugin import csrf_token, login
-
-    account = make_account()
-    shenli = app.test_client()
-    login(shenli, "shenli")
-    url = f"/p/points/claims/new?account={account['number']}"
-    response = shenli.post("/p/points/claims/new", data={
-        "csrf_token": csrf_token(shenli, url), "account": account["number"], "rule": rule,
-        "description": "协助整理社区图书角"})
-    assert response.status_code == 302
+def test_four_eyes_the_proposer_and_the_first_reviewer_cannot_approve_again(app, client, bearer, make_account,
+                                                                              propose_on_page, rule):
+    number = propose_on_page(make_account(), rule)
     with app.app_context():
-        claim = db.scalar(sa.select(PointsClaim))
-        number = claim.case_number
-        assert claim.proposer == "shenli"
+        assert db.scalar(sa.select(PointsClaim.proposer).where(PointsClaim.case_number == number)) == "shenli"
     def refused(username, action):
         detail = client.get(f"/api/v1/cases/{number}", headers=bearer(username)).get_json()
         assert action not in detail["allowed_actions"]

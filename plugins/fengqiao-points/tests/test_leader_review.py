@@ -6,24 +6,18 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from fengqiao.sdk import db, utcnow
-from fengqiao.testing.plugin import csrf_token, login, submit_form, walk_case
+from fengqiao.sdk import db
+from fengqiao.testing.plugin import submit_form, walk_case
 
-from fengqiao_points.models import PointsClaim, PointsRule
+from fengqiao_points.models import PointsClaim
 
 pytestmark = pytest.mark.plugins("points")
 LANYUE = "339901001001"
 
 
 @pytest.fixture
-def rule(app, demo):
-    with app.app_context():
-        row = PointsRule(key="volunteer", version=1, org_code="339901", org_path="/339901/", name="参加志愿服务",
-                         points=10, cap_points=100, cap_period="month", evidence_required=False,
-                         proposers="staff,resident", active=True, created_at=utcnow())
-        db.add(row)
-        db.commit()
-        return row.id
+def rule(make_rule):
+    return make_rule(cap_points=100)
 
 
 def _detail(client, headers, number):
@@ -36,17 +30,8 @@ def _attempt(client, headers, number, action):
                        headers=headers).status_code
 
 
-def test_the_community_secretary_does_the_first_review(app, client, bearer, make_account, rule):
-    account = make_account()
-    shenli = app.test_client()  # 揽月社区 staff propose on the page
-    login(shenli, "shenli")
-    url = f"/p/points/claims/new?account={account['number']}"
-    response = shenli.post("/p/points/claims/new", data={
-        "csrf_token": csrf_token(shenli, url), "account": account["number"], "rule": rule,
-        "description": "协助整理社区图书角"})
-    assert response.status_code == 302
-    with app.app_context():
-        number = db.scalar(sa.select(PointsClaim.case_number))
+def test_the_community_secretary_does_the_first_review(app, client, bearer, make_account, propose_on_page, rule):
+    number = propose_on_page(make_account(), rule)  # 揽月社区 staff propose on the page
 
     secretary, street = bearer("gaojie"), bearer("luojia")
     assert "first_approve" not in _detail(client, bearer("shenli"), number)["allowed_actions"]  # not their own

@@ -116,14 +116,8 @@ def test_release_job_refunds_overdue_reservations_once(app, client, bearer, staf
 
 
 @pytest.fixture
-def rule(app, demo):
-    with app.app_context():
-        row = PointsRule(key="clean", version=1, org_code="339901", org_path="/339901/", name="庭院整洁户",
-                         points=10, cap_points=10, cap_period="month", evidence_required=False,
-                         proposers="staff", active=True, created_at=utcnow())
-        db.add(row)
-        db.commit()
-        return row.id
+def rule(make_rule):
+    return make_rule(key="clean", name="庭院整洁户", cap_points=10, proposers="staff")
 
 
 def test_propose_page_checks_the_cap(client, login_as, make_account, rule):
