@@ -199,6 +199,10 @@ def test_a_mediator_has_no_hand_in_other_case_types(client, bearer):
     incident = submit_form(client, "grid-incident", INCIDENT, headers=bearer("zhangmin"))["case_number"]
     assert _case(client, mediator, incident)["allowed_actions"] == []  # sees it (masked), acts on nothing
     assert _act(client, mediator, incident, "claim").status_code == 403
+    # once reported up to the community, the community's mediator still cannot 上报 it (black-box finding)
+    assert _act(client, bearer("zhangmin"), incident, "escalate", comment="超出网格处置能力").status_code == 200
+    assert "escalate" not in _case(client, mediator, incident)["allowed_actions"]
+    assert _act(client, mediator, incident, "escalate", comment="报街道").status_code == 403
     assigned = _act(client, staff, incident, "assign", fields={"assignee": "tangmin"})
     assert assigned.status_code == 422 and assigned.get_json()["errors"][0]["pointer"] == "/fields/assignee"
     # on a dispute the community assigns its mediator

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from fengqiao.testing.plugin import api_token, submit_form
-from tests.browser.test_case_flow import _person
+from fengqiao.testing.plugin import api_token, person_page, submit_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -21,7 +20,7 @@ def test_summon_departments_and_check_in(demo, client, live_server, _chromium, s
     token = api_token(client, "shenli")
     number = submit_form(client, "whistle-request", RAISE, headers={"Authorization": f"Bearer {token}"})["case_number"]
 
-    leader = _person(_chromium, base, "zhoujian")  # the street's leader approves 吹哨
+    leader = person_page(_chromium, base, "zhoujian")  # the street's leader approves 吹哨
     leader.goto(f"{base}/cases/{number}")
     form = leader.locator("form.case-action[data-action=approve]")
     form.get_by_label("综合行政执法局").check()
@@ -31,7 +30,7 @@ def test_summon_departments_and_check_in(demo, client, live_server, _chromium, s
     expect(leader.get_by_text("已办理，当前状态：已吹哨，待报到")).to_be_visible()
     expect(leader.locator("tr[data-unit='339901902']").get_by_text("未报到")).to_be_visible()
 
-    department = _person(_chromium, base, "zhifa")
+    department = person_page(_chromium, base, "zhifa")
     department.goto(f"{base}/cases/{number}")
     department.locator("details.more-action", has_text="报到").locator("summary").click()
     report = department.locator("form.case-action[data-action=report_in]")
@@ -41,7 +40,7 @@ def test_summon_departments_and_check_in(demo, client, live_server, _chromium, s
     assert "未报到" not in department.locator("tr[data-unit='339901902']").inner_text()
     department.screenshot(path=str(screenshot_dir / "whistle-checked-in.png"), full_page=True)
 
-    street = _person(_chromium, base, "luojia")  # the dispatcher merges duplicates
+    street = person_page(_chromium, base, "luojia")  # the dispatcher merges duplicates
     street.goto(f"{base}/cases/{number}")
     street.locator("details.more-action", has_text="合并重复件").locator("summary").click()
     merge = street.locator("form.case-action[data-action=merge]")

@@ -14,7 +14,7 @@ from case_helpers import act, act_ok, case_json, case_row, last_event, set_colum
 from fengqiao.cases import sla, workdays
 from fengqiao.db import db, utcnow
 from fengqiao.models import Case
-from fengqiao.testing.plugin import login, submit_form
+from fengqiao.testing.plugin import csrf_token, login, submit_form
 
 LANYUE = "339901001001"  # 揽月社区 (shenli: staff, tangmin: mediator)
 WATER = "339901906"  # 水务集团 (shuiwu)
@@ -98,6 +98,25 @@ def _to_follow_up(client, bearer, number):
     act_ok(client, staff, number, "approve")
 
 
+def test_the_review_is_the_accepting_centres_not_the_handling_units(app, client, bearer):
+    """审核 (approve) by the 12345 centre that accepted the order — its dispatcher who keyed in
+    the call may — never by the community that did the work, nor by whoever replied."""
+    centre, community, secretary = bearer("wangqing"), bearer("shenli"), bearer("gaojie")
+    made = client.post("/api/v1/forms/livelihood-request/submissions", json=REQUEST, headers=centre)
+    assert made.status_code == 201, made.get_json()
+    number = made.get_json()["case_number"]
+    assert case_json(client, centre, number)["org"] == "339901901"  # keyed in at the centre
+    act_ok(client, centre, number, "dispatch", fields={"unit": LANYUE})
+    assert act(client, centre, number, "acknowledge").status_code == 403  # 签收 is the community's
+    act_ok(client, community, number, "acknowledge")
+    act_ok(client, community, number, "reply", comment="已协调", fields={"reply": "已联系自来水公司恢复供水"})
+    for handling in (community, secretary):
+        assert "approve" not in case_json(client, handling, number)["allowed_actions"]
+        refused = act(client, handling, number, "approve")
+        assert refused.status_code == 403 and refused.get_json()["errors"][0]["message"].startswith(("须由受理单位", "不能审核"))
+    assert act_ok(client, centre, number, "approve")["state"] == "reviewed"
+
+
 def test_the_follow_up_asks_reached_solved_satisfied_and_keeps_them(app, client, bearer):
     number = _request(client)
     _to_follow_up(client, bearer, number)
@@ -142,10 +161,17 @@ def test_an_unreached_follow_up_keeps_the_case_waiting_for_follow_up(app, client
 # ---- 12345: the acceptance time starts the clock --------------------------------------------
 
 
-def test_the_12345_acceptance_time_starts_the_clock(app, client, demo):
+def _keyed_in(client, headers, **extra):
+    """An order keyed in by the 12345 centre's dispatcher (staff: its 受理时间 counts)."""
+    return client.post(f"/api/v1/forms/livelihood-request/submissions?org={LANYUE}",
+                       json={**REQUEST, **extra}, headers=headers)
+
+
+def test_the_12345_acceptance_time_starts_the_clock(app, client, bearer):
     accepted = (utcnow() - timedelta(days=2)).replace(microsecond=0)
-    number = _request(client, external_number="GD-2503-119305", received_at=accepted.isoformat())
-    case = case_row(app, number)
+    made = _keyed_in(client, bearer("wangqing"), external_number="GD-2503-119305", received_at=accepted.isoformat())
+    assert made.status_code == 201, made.get_json()
+    case = case_row(app, made.get_json()["case_number"])
     assert case.sla_start == accepted and case.created_at > accepted
     with app.app_context():
         expected = workdays.add_working_days(accepted, 3, case.org.path).at
@@ -157,13 +183,26 @@ def test_the_12345_acceptance_time_starts_the_clock(app, client, demo):
     assert plain.sla_start == plain.created_at
 
 
-def test_an_acceptance_time_in_the_future_is_refused(app, client, demo):
-    later = (utcnow() + timedelta(hours=3)).isoformat()
-    response = client.post(f"/api/v1/forms/livelihood-request/submissions?org={LANYUE}",
-                           json={**REQUEST, "external_number": "GD-2503-119306", "received_at": later})
-    assert response.status_code == 422
+def test_a_residents_own_acceptance_time_does_not_start_the_clock(app, client, demo):
+    """The public form cannot backdate the clock that judges the handling unit (black-box
+    finding: a resident's 受理时间 of October made the case overdue at birth)."""
+    backdated = (utcnow() - timedelta(days=20)).isoformat()
+    number = _request(client, external_number="FAKE1", received_at=backdated)
+    case = case_row(app, number)
+    assert case.sla_start == case.created_at and case.sla_status == "on_track"
+
+
+@pytest.mark.parametrize("when", ["future", "too_old", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
+def test_an_acceptance_time_out_of_range_is_refused(app, client, bearer, when):
+    value = {"future": (utcnow() + timedelta(hours=3)).isoformat(),
+             "too_old": (utcnow() - timedelta(days=31)).isoformat()}.get(when, when)
+    headers = bearer("wangqing")
+    response = _keyed_in(client, headers, external_number="GD-2503-119306", received_at=value)
+    assert response.status_code == 422, response.get_data(as_text=True)
     error = response.get_json()["errors"][0]
-    assert error["pointer"] == "/received_at" and "晚于当前时间" in error["message"]
+    assert error["pointer"] == "/received_at"
+    if when == "future":
+        assert "晚于当前时间" in error["message"]
     with app.app_context():
         assert db.scalar(sa.select(sa.func.count()).select_from(Case)) == 0
 
@@ -234,6 +273,13 @@ def test_a_dispute_from_screening_to_judicial_confirmation_and_follow_up(app, cl
     page = browser.get(f"/cases/{number}").get_data(as_text=True)
     for text in ("书面调解协议书", "李志刚于十日内赔偿", "裁定确认有效", "(2026)浙0101民特123号", "已履行"):
         assert text in page, text
+    # dispute records are never public: no 回音壁 panel, publishing refused; /track shows no codes
+    assert "board-summary" not in page and "不公开，不能发布到回音壁" in page
+    refused = browser.post(f"/cases/{number}/board",
+                           data={"summary": "已调解", "csrf_token": csrf_token(browser, f"/cases/{number}")})
+    assert refused.status_code == 403 and not case_row(app, number).on_board
+    tracked = client.get(f"/track?number={number}&code={case.tracking_code}").get_data(as_text=True)
+    assert "confirmed" not in tracked and "performed" not in tracked
 
 
 def test_a_late_agreement_misses_and_a_failed_mediation_records_why(app, client, bearer):

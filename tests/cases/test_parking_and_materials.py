@@ -317,3 +317,15 @@ def test_a_12345_urgency_raised_to_critical_at_dispatch_gives_the_critical_clock
     assert abs((case.deadline - case.sla_start).total_seconds() - 24 * 3600) < 1
     assert case.step_name == "签收" and (case.step_due - case_events(app, number, "dispatch")[-1].at).total_seconds() == 1800
     assert case_events(app, number, "dispatch")[-1].changes["urgency"]["to_title"] == "特急"
+
+
+def test_regrading_an_overdue_case_does_not_rescue_it(app, client, bearer):
+    """Black-box finding: a 咨询 past its 1-day limit, regraded to 举报 (15 days) at 派单, became
+    on time again and left 按期办结率. The classification changes; the clock does not."""
+    number = submit_form(client, "livelihood-request", REQUEST, org=COMMUNITY)["case_number"]
+    late = utcnow() - timedelta(hours=1)
+    set_columns(app, number, deadline=late, due_at=late, sla_status="overdue")
+    act_ok(client, bearer("shenli"), number, "dispatch", fields={"unit": COMMUNITY, "request_type": "report"})
+    case = case_row(app, number)
+    assert case.priority == "report"
+    assert case.deadline == late and case.due_at == late and case.sla_status == "overdue"

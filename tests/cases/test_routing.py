@@ -278,3 +278,13 @@ def test_supervise_from_the_case_page_needs_csrf(app, client, bearer, incident):
     ok = client.post(page, data={"csrf_token": csrf_token(client, page), "action": "supervise", "version": "1",
                                  "comment": "请尽快"})
     assert ok.status_code == 302
+
+
+@pytest.mark.parametrize("org", ["339901", "339901001"])
+def test_a_resident_cannot_file_at_the_county_or_a_street(app, client, demo, org):
+    """Black-box finding: ``?org=339901`` let a resident's case land at the county root."""
+    response = client.post(f"/api/v1/forms/proxy-service/submissions?org={org}", json=PROXY)
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.get_json()["errors"][0]["pointer"] == "/org"
+    with app.app_context():
+        assert db.scalar(sa.select(sa.func.count()).select_from(Case)) == 0

@@ -72,3 +72,15 @@ def test_the_whole_whistle_with_check_ins_and_ratings(app, client, bearer):
                                                           CaseEvent.action.in_(("report_in", "checkin_overdue"))))
         by_action = {(e.action, tuple(e.changes.get("late", ())) or e.changes.get("unit")) for e in late_rows}
     assert ("checkin_overdue", HOUSING) in by_action and ("report_in", ("住建局",)) in by_action
+
+
+def test_the_summoning_street_cannot_check_in_for_its_own_police_station(client, bearer):
+    """Black-box finding: the street's leader, above 澄湖派出所 in the tree, checked it in himself;
+    报到 belongs to the summoned unit's own members."""
+    community, street, leader = bearer("shenli"), bearer("luojia"), bearer("zhoujian")
+    number = submit_form(client, "whistle-request", RAISE, headers=community)["case_number"]
+    police = "339901001901"  # 澄湖派出所, a department of the street
+    assert _act(client, leader, number, "approve", fields={"units": [police]}).status_code == 200
+    for side in (leader, street):
+        assert "report_in" not in _case(client, side, number)["allowed_actions"]
+        assert _act(client, side, number, "report_in").status_code == 403

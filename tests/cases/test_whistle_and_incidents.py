@@ -123,6 +123,10 @@ def test_self_handling_needs_an_after_photo_taken_at_that_step(app, client, bear
     someone_else = act(client, bearer("shenli"), number, "self_handle", comment="已清理",
                        fields={"after_photos": [photo]})
     assert someone_else.status_code == 422  # uploaded by 张敏, not by 沈丽
+    # one photo cannot be both the before and the after (black-box finding)
+    twice = act(client, grid, number, "self_handle", comment="已清理",
+                fields={"before_photos": [photo], "after_photos": [photo]})
+    assert twice.status_code == 422 and "不能重复使用" in twice.get_json()["errors"][0]["message"]
     done = act(client, grid, number, "self_handle", comment="已清理", fields={"after_photos": [photo]})
     assert done.status_code == 200 and done.get_json()["state"] == "closed"
     event = last_event(app, number)

@@ -187,6 +187,14 @@ def _unit_staff(unit_ids: list[int]) -> list[str]:
 # ---- workflow transitions -------------------------------------------------------------
 
 
+def stepped_in_by(case: Case) -> int | None:
+    """Who took the step into the case's current state (``other_hand``)."""
+    return db.scalar(sa.select(CaseEvent.actor_id).where(
+        CaseEvent.case_id == case.id, CaseEvent.to_state == case.state,
+        sa.or_(CaseEvent.from_state.is_(None), CaseEvent.from_state != CaseEvent.to_state))
+        .order_by(CaseEvent.id.desc()).limit(1))
+
+
 def earlier_hands(case: Case) -> set[int]:
     """Who submitted the case and who took the step into its current state (``four_eyes``)."""
     entered = (sa.select(sa.func.max(CaseEvent.id)).where(
@@ -216,6 +224,10 @@ class TransitionAction:
             return None
         if "dispatched_unit" in t.guards and not s.in_dispatched_unit(t.roles):
             return None
+        if "other_hand" in t.guards and s.user.id is not None and s.user.id == stepped_in_by(s.case):
+            return None
+        if "case_unit" in t.guards and not s.roles(t.levels, paths=[s.case.org.path]) & set(t.roles):
+            return None
         allowed = ("assignee" in t.roles and s.is_assignee()) or (
             bool(s.roles(t.levels) & set(t.roles)) and any("cases.act" in permissions_for(r) for r in s.roles(t.levels)))
         if not allowed:
@@ -234,6 +246,10 @@ class TransitionAction:
             return "须由事项所属单位的上级单位审批"
         if "dispatched_unit" in t.guards and not s.in_dispatched_unit(t.roles):
             return "须由承办单位签收办理"
+        if "other_hand" in t.guards and s.user.id == stepped_in_by(s.case):
+            return "不能审核本人办理的环节，须由他人办理"
+        if "case_unit" in t.guards and not s.roles(t.levels, paths=[s.case.org.path]) & set(t.roles):
+            return "须由受理单位办理（承办单位不能审核本单位的答复）"
         return None
 
     def _check_guards(self, s: Situation) -> None:
@@ -573,7 +589,8 @@ class Escalate(Builtin):
     name, title, needs_comment = "escalate", "上报上级", True
 
     def _may(self, s) -> bool:
-        return s.open and (s.is_assignee() or on_own_level(s.user, s.case)) and next_unit(s.case) is not None
+        own_level = on_own_level(s.user, s.case) and s.may_act([s.case.org.path])  # (a mediator: dispute types only)
+        return s.open and (s.is_assignee() or own_level) and next_unit(s.case) is not None
 
     def offer(self, s):
         return self.info() if self._may(s) and cooling_until(s.case, utcnow()) is None else None
@@ -676,8 +693,10 @@ class ReportIn(Builtin):
     name, title = "report_in", "报到"
 
     def _mine(self, s) -> list[CaseParticipant]:
+        # a member of the summoned unit itself (or a unit under it): the street that summoned
+        # 澄湖派出所 sits above it but cannot check in on its behalf
         return [p for p in s.summoned() if p.checked_in_at is None and any(
-            m.org.active and p.org.path.startswith(m.org.path) and "cases.act" in permissions_for(m.role)
+            m.org.active and m.org.path.startswith(p.org.path) and "cases.act" in permissions_for(m.role)
             for m in s.user.memberships)]
 
     def offer(self, s):

@@ -38,6 +38,11 @@ def _actionable_case(case_number: str, user: User) -> Case:
     return case
 
 
+def publishable(case: Case) -> bool:
+    """Whether the case's type may appear on the public board (dispute records never do)."""
+    return case_type(case.type, case.workflow_version).board
+
+
 def clean_summary(summary: object) -> str:
     if not isinstance(summary, str) or not summary.strip():
         raise ValidationFailed([("/summary", "请填写向公众展示的办理说明", "required")])
@@ -58,6 +63,8 @@ def publish(case_number: str, user: User, summary: str) -> Case:
     """Show the case on the board with ``summary`` (publishing again replaces the summary)."""
     summary = clean_summary(summary)
     case = _actionable_case(case_number, user)
+    if not publishable(case):
+        raise APIError(403, [("", "该类事项不公开，不能发布到回音壁", "not_public")])
     db.execute(sa.update(Case).where(Case.id == case.id)
                .values(on_board=True, version=Case.version + 1)
                .execution_options(synchronize_session=False))

@@ -144,6 +144,8 @@ def _retiered(ctype, case, data: dict, now: datetime) -> dict:
     values: dict = {"priority": ctype.tier_for(data)}
     if limit is None or case.sla_start is None:
         return values
+    if case.deadline is not None and now > case.deadline:
+        return values  # an overdue case stays overdue: a later regrade cannot move its clock
     same_unit = case.sla_limit is not None and sla.unit_of(case.sla_limit) == sla.unit_of(limit)
     credit = case.sla_credit if same_unit else 0  # credit of another unit (hours vs days) does not carry
     view = SimpleNamespace(sla_start=case.sla_start, sla_limit=dict(limit), sla_credit=credit, org=case.org,

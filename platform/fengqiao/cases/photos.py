@@ -77,6 +77,11 @@ def claim(s, transition, fields: dict) -> list[str]:
             raise ValidationFailed([(f"/fields/{AFTER}", "请上传处置后照片", GUARD)])
     if not wanted:
         return []
+    seen: set[str] = set()
+    repeated = [(ptr, "同一张照片不能重复使用（处置前、处置后须为不同照片）", "attachment") for ptr, v in wanted
+                if v in seen or seen.add(v)]
+    if repeated:
+        raise ValidationFailed(repeated)
     found = {a.id: a for a in db.scalars(sa.select(Attachment).where(Attachment.id.in_([v for _, v in wanted])))}
     bad = [(ptr, "照片无效或已被使用，请重新上传", "attachment") for ptr, v in wanted
            if v not in found or found[v].submission_id is not None or found[v].uploaded_by_id != s.user.id

@@ -93,24 +93,32 @@ def clock_stopped(case) -> bool:
     return case.closed_at is None and case.sla_status in STOPPED
 
 
-def start_of_clock(ctype, data: dict, now: datetime) -> datetime:
-    """When a new case's clock starts: the ``start_field`` time when given, else ``now``."""
+START_LOOKBACK_DAYS = 30  # an order taken by the 12345 platform reaches us within days, not months
+
+
+def start_of_clock(ctype, data: dict, now: datetime, trusted: bool = True) -> datetime:
+    """When a new case's clock starts: the ``start_field`` time when given by staff (the 12345
+    centre keying in an order), else ``now`` — a resident's own form cannot backdate the clock
+    that judges the handling unit. The time must lie within the last 30 days."""
     name = (ctype.sla or {}).get("start_field")
-    raw = data.get(name) if name else None
+    raw = data.get(name) if name and trusted else None
     if not isinstance(raw, str) or not raw:
         return now
     try:
         start = to_local(datetime.fromisoformat(raw))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValidationFailed([(f"/{name}", "请输入有效的日期时间", "format")]) from None
     if start > now:
         raise ValidationFailed([(f"/{name}", "受理时间不能晚于当前时间", "future")])
+    if start < now - timedelta(days=START_LOOKBACK_DAYS):
+        raise ValidationFailed([(f"/{name}", f"受理时间不能早于 {START_LOOKBACK_DAYS} 天前", "too_old")])
     return start
 
 
-def new_clock(ctype, data: dict, now: datetime, org_path: str) -> dict:
-    """A new case's clock columns, started at :func:`start_of_clock`; its status is as of now."""
-    start = start_of_clock(ctype, data, now)
+def new_clock(ctype, data: dict, now: datetime, org_path: str, trusted: bool = True) -> dict:
+    """A new case's clock columns, started at :func:`start_of_clock`; its status is as of now.
+    ``trusted``: the submitter is staff (their ``start_field`` counts)."""
+    start = start_of_clock(ctype, data, now, trusted)
     values = sla.start(ctype.limit_for(data), start, org_path, ctype.due_soon)
     if start != now and values.get("deadline") is not None:
         values["sla_status"] = sla.status_at(values["deadline"], now, ctype.due_soon, org_path,
@@ -149,6 +157,13 @@ def _unit_name(code) -> str:
     return unit.name if unit is not None else str(code)
 
 
+def _recorded(value) -> bool:
+    """Something was recorded: not empty, and not a confirmation of a value nobody gave."""
+    if isinstance(value, dict) and "to" in value:
+        return value.get("to") not in (None, "")
+    return value not in (None, "", [])
+
+
 def records(ctype, case) -> list[tuple[str, list[tuple[str, str]]]]:
     """What the workflow's steps recorded on the case (协议, 司法确认, 回访 …) with labels:
     ``[(transition title, [(field title, value in words)])]`` in the workflow's order."""
@@ -159,7 +174,7 @@ def records(ctype, case) -> list[tuple[str, list[tuple[str, str]]]]:
         if not isinstance(kept, dict) or not props:
             continue
         rows = [(props[k].get("title", k), _unit_name(kept[k]) if k == "unit" else _option_title(props[k], kept[k]))
-                for k in props if k in kept and kept[k] not in (None, "", [])]
+                for k in props if k in kept and _recorded(kept[k])]
         if rows:
             found.append((t.title, rows))
     return found

@@ -64,8 +64,15 @@ def public_reply(event: CaseEvent, ctype=None) -> str | None:
     elif transition is not None and transition.public_note:
         text = _note(transition.public_note, event)
     else:
-        text = next((changes[k] for k in REPLY_FIELDS if isinstance(changes.get(k), str)), None)
+        text = next((changes[k] for k in REPLY_FIELDS
+                     if isinstance(changes.get(k), str) and _free_text(transition, k)), None)
     return mask_text(text.strip()) if text and text.strip() else None
+
+
+def _free_text(transition, key: str) -> bool:
+    """A field a person wrote (a reply), not a choice among codes (司法确认's ``result``)."""
+    prop = ((transition.fields or {}).get("properties") or {}).get(key, {}) if transition is not None else {}
+    return not (prop.get("enum") or prop.get("oneOf") or prop.get("const"))
 
 
 def _step(event: CaseEvent, ctype) -> dict | None:

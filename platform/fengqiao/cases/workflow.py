@@ -28,7 +28,11 @@ case's own unit — the level above approves, e.g. 挂账; a same-level colleagu
 already holds a photo — the report's own counts — and the step adds one through a field of
 ``"format": "attachment"``, see ``fengqiao.cases.photos``), ``dispatched_unit`` (the actor
 holds one of the roles in a unit the case was dispatched to, or below it: 签收 is the handling
-unit's act, so the dispatcher cannot sign in for it and inflate 响应率).
+unit's act, so the dispatcher cannot sign in for it and inflate 响应率), ``other_hand`` (not the
+one who took the step into the current state — 审核 is not by whoever replied — while the
+submitter, e.g. the 12345 dispatcher who keyed in the call, may), ``case_unit`` (the actor
+holds the role over the case's own unit — the accepting side — not merely over a unit it was
+dispatched to: a handling community does not 审核 its own reply).
 ``fields``: a JSON Schema the action's extra input must satisfy (validated like every form,
 Chinese messages). Effects: ``assign_actor``, ``unassign``, ``dispatch`` (the transition's
 ``unit`` field names the unit — often a 职能部门 — that becomes the lead handler: its staff
@@ -95,7 +99,7 @@ from fengqiao.validation import problems, validator_for
 log = logging.getLogger(__name__)
 
 GUARDS = ("comment_required", "assignee_required", "attachment_required", "all_checked_in", "all_rated",
-          "four_eyes", "from_above", "before_after_photos", "dispatched_unit")
+          "four_eyes", "from_above", "before_after_photos", "dispatched_unit", "other_hand", "case_unit")
 EFFECTS = ("assign_actor", "unassign", "dispatch", "summon", "pause_sla", "resume_sla", "notify",
            "set_review", "set_tier", "record_rating")
 ROLE_NAMES = ("admin", "supervisor", "staff", "grid_worker", "department", "viewer", "leader", "mediator", "assignee")
@@ -165,6 +169,7 @@ CASE_TYPE_SCHEMA: dict[str, Any] = {
         "retention": {"type": "object", "required": ["closed_days"], "additionalProperties": False,
                       "properties": {"closed_days": {"type": "integer", "minimum": 1, "maximum": 36500}}},
         "reopen_to": {"type": "string"},
+        "board": {"type": "boolean"},  # false: never shown on the public 回音壁 (调解档案不公开)
         "workflow": {
             "type": "object",
             "required": ["initial", "states", "transitions"],
@@ -243,6 +248,7 @@ class CaseType:
     version: int = 1  # the row of case_type_versions it came from (1: the file, before a sync)
     reopen_to: str | None = None  # where a reopened case resumes (None: the initial state)
     checkin_minutes: int = 30  # 吹哨报到: how long a summoned unit has to check in
+    board: bool = True  # may be published on the public 回音壁
     checkin: dict | None = None  # 吹哨报到 limits by category (cases/checkin.py), else checkin_minutes
 
     @property
@@ -328,7 +334,8 @@ def parse_case_type(data: dict) -> CaseType:
     return CaseType(
         key=data["key"], title=data["title"], prefix=data["prefix"], initial_state=wf["initial"],
         sla=data.get("sla"), reopen_to=data.get("reopen_to"),
-        checkin_minutes=data.get("checkin_minutes", 30), checkin=data.get("checkin"),
+        checkin_minutes=data.get("checkin_minutes", 30),
+        board=data.get("board", True), checkin=data.get("checkin"),
         states={s["key"]: State(s["key"], s["title"], s.get("final", False)) for s in wf["states"]},
         transitions={
             t["name"]: Transition(

@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao import signals
+from fengqiao.accounts.roles import permissions_for
 from fengqiao.cases import sla, steps
 from fengqiao.cases.numbering import new_tracking_code, next_case_number
 from fengqiao.cases.workflow import case_type
@@ -78,17 +79,23 @@ UNITS = OrgUnit.__table__
 NO_ORG = ("/org", "请选择您所在的社区（村），以便由属地受理", "org_required")
 
 
+RESIDENT_LEVELS = ("community", "grid", "building")  # where a resident's own case may land
+
+
 def _org_for(org_code: str | None, user, definition: dict | None = None):
     """The unit (id, code, path) that owns the case: the one asked for, else a signed-in staff
     member's deepest unit, else the form's ``accepting_unit``; a resident naming no unit of a
     form without one is refused (never a silent landing at the county root)."""
     if org_code:
         unit = db.execute(
-            sa.select(UNITS.c.id, UNITS.c.code, UNITS.c.path, UNITS.c.active, UNITS.c.kind)
+            sa.select(UNITS.c.id, UNITS.c.code, UNITS.c.path, UNITS.c.active, UNITS.c.kind, UNITS.c.level)
             .where(UNITS.c.code == org_code)
         ).first()
         if unit is None or not unit.active or unit.kind != "territorial":
             raise ValidationFailed([("/org", f"所选地区 {org_code} 不存在或已停用", "unknown_org")])
+        staff = user is not None and getattr(user, "is_authenticated", False) and user.memberships
+        if not staff and unit.level not in RESIDENT_LEVELS:  # a resident files where they live
+            raise ValidationFailed([("/org", "请选择您所在的社区（村），以便由属地受理", "org_level")])
         return unit
     if user is not None and getattr(user, "is_authenticated", False) and user.memberships:
         return min(user.memberships, key=lambda m: -m.org.depth).org
@@ -205,7 +212,9 @@ def submit(
     ctype = case_type(version.definition.get("case_type"))
     submitter = user if user is not None and getattr(user, "is_authenticated", False) else None
     now = utcnow()
-    clock = steps.new_clock(ctype, cleaned, now, org.path)  # from the 12345 受理时间 when given
+    staff = submitter is not None and any("cases.report" in permissions_for(m.role) or "cases.act" in permissions_for(m.role)
+                                          for m in submitter.memberships)
+    clock = steps.new_clock(ctype, cleaned, now, org.path, trusted=staff)  # the 12345 受理时间, keyed in by staff
     number, code = next_case_number(ctype.prefix, now), new_tracking_code()
     try:
         case_id = db.execute(

@@ -16,7 +16,7 @@ from fengqiao.web.blueprint import web_bp
 @web_bp.app_context_processor
 def _board_helpers():
     """``board_summary(case)`` for the panel on the case page (queried only when rendered)."""
-    return {"board_summary": board_service.board_summary}
+    return {"board_summary": board_service.board_summary, "board_publishable": board_service.publishable}
 
 
 @web_bp.get("/board")

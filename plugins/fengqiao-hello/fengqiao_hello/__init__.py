@@ -6,7 +6,7 @@ Imports only ``fengqiao.sdk`` from the core (plus Flask, SQLAlchemy and click).
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import Plugin, case_data, db, render, submission_received, submit_form
+from fengqiao.sdk import Plugin, case_data, db, org_units, render, submission_received, submit_form
 from sqlalchemy.exc import IntegrityError
 
 # Importing the model registers ``hello_greetings`` on the shared metadata, so that
@@ -35,7 +35,10 @@ def on_submission(sender, **kwargs) -> None:
 def demo_greeting() -> None:
     """Demo data (``fengqiao demo``): one greeting, so /p/hello/ is not empty. Idempotent."""
     if not db.scalar(sa.select(sa.func.count()).select_from(HelloGreeting)):
-        submit_form(FORM_KEY, {"name": "王阿姨", "message": "社区工作人员辛苦了！"}, channel="web")
+        communities = org_units(level="community")  # a resident names where they live
+        if communities:
+            submit_form(FORM_KEY, {"name": "王阿姨", "message": "社区工作人员辛苦了！"}, channel="web",
+                        org=communities[0].code)
 
 
 def render_widget() -> str:

@@ -66,10 +66,13 @@ def on_submission(sender, **kwargs) -> None:
         return
     data = case_data(number) or {}
     account = db.scalar(sa.select(PointsAccount).where(PointsAccount.number == str(data.get("account", ""))))
-    if account is not None and getattr(current_user, "is_authenticated", False) and not may_propose_for(account):
+    signed_in = getattr(current_user, "is_authenticated", False)
+    no_right = signed_in and not scope_for(current_user, "points.propose").paths
+    if account is not None and signed_in and not may_propose_for(account):
         account = None  # staff filing through the core form for another unit's household: as if unknown
     rule = db.get(PointsRule, data["rule"]) if isinstance(data.get("rule"), int) else None
-    problem = proposal_problem(account, rule, has_evidence=bool(data.get("photos")))
+    problem = ("您没有申报积分的权限（由社区工作人员或网格员申报，书记负责初审）" if no_right
+               else proposal_problem(account, rule, has_evidence=bool(data.get("photos"))))
     db.add(PointsClaim(case_number=number, account_id=account.id if account else None,
                        rule_id=rule.id if rule else None, points=rule.points if rule else 0,
                        state="proposed"))

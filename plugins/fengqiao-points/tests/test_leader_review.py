@@ -59,3 +59,15 @@ def test_a_leader_never_reviews_their_own_claim_nor_twice(app, client, bearer, m
     assert _attempt(client, street_leader, number, "second_approve") == 403  # … but not again
     walk_case(client, number, [("second_approve", {})], bearer("luojia"))
     assert _detail(client, street_leader, number)["state"] == "notice"
+
+
+def test_a_secretary_filing_a_claim_is_told_why_it_is_refused(app, client, bearer, make_account, rule):
+    """Black-box finding: the community secretary (who reviews, not proposes) filing a claim for
+    an account of her own community got 「积分账户不存在或已停用」 — false; the reason is her role."""
+    secretary = bearer("gaojie")
+    data = {"account": make_account()["number"], "rule": rule, "description": "参加小区垃圾分类志愿服务"}
+    number = submit_form(client, "points-claim", data, headers=secretary, org=LANYUE)["case_number"]
+    detail = _detail(client, secretary, number)
+    assert detail["state"] == "rejected"
+    reasons = " ".join(h.get("comment") or "" for h in detail["history"])
+    assert "没有申报积分的权限" in reasons and "不存在" not in reasons
