@@ -14,9 +14,9 @@ without ``checkin`` keep the older ``checkin_minutes`` key (default 30 natural m
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from fengqiao.cases.workdays import load_calendar
+from fengqiao.cases.steps import span_end
 
 UNITS = ("minutes", "hours", "working_hours")
 UNIT_WORDS = {"minutes": "分钟", "hours": "小时", "working_hours": "个工作小时"}
@@ -35,11 +35,7 @@ def limit_for(ctype, data: dict | None) -> dict:
 
 def due_at(limit: dict, start: datetime, org_path: str | None) -> datetime:
     """When a department summoned at ``start`` must have checked in."""
-    if "working_hours" in limit:
-        return load_calendar(org_path).add_working_hours(start, float(limit["working_hours"])).at
-    if "hours" in limit:
-        return start + timedelta(hours=float(limit["hours"]))
-    return start + timedelta(minutes=float(limit["minutes"]))
+    return span_end(start, limit, org_path)
 
 
 def describe(limit: dict) -> str:

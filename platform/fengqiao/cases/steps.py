@@ -36,7 +36,10 @@ STOPPED = (sla.MET, sla.MISSED)
 
 
 def span_end(start: datetime, span: dict, org_path: str | None) -> datetime:
-    """When a step that starts at ``start`` is due."""
+    """When a step (or a 吹哨 check-in) that starts at ``start`` is due: natural ``minutes``,
+    ``hours`` or ``days``, or ``working_hours`` / ``working_days`` on the unit's calendar."""
+    if "minutes" in span:
+        return start + timedelta(minutes=float(span["minutes"]))
     if "hours" in span:
         return start + timedelta(hours=float(span["hours"]))
     if "days" in span:
