@@ -189,20 +189,17 @@ def _unit_staff(unit_ids: list[int]) -> list[str]:
 
 def stepped_in_by(case: Case) -> int | None:
     """Who took the step into the case's current state (``other_hand``)."""
-    return db.scalar(sa.select(CaseEvent.actor_id).where(
-        CaseEvent.case_id == case.id, CaseEvent.to_state == case.state,
-        sa.or_(CaseEvent.from_state.is_(None), CaseEvent.from_state != CaseEvent.to_state))
-        .order_by(CaseEvent.id.desc()).limit(1))
+    from fengqiao.cases.queries import entering_event
+
+    entered = entering_event(case)
+    return entered.actor_id if entered is not None else None
 
 
 def earlier_hands(case: Case) -> set[int]:
     """Who submitted the case and who took the step into its current state (``four_eyes``)."""
-    entered = (sa.select(sa.func.max(CaseEvent.id)).where(
-        CaseEvent.case_id == case.id, CaseEvent.to_state == case.state,
-        sa.or_(CaseEvent.from_state.is_(None), CaseEvent.from_state != CaseEvent.to_state)).scalar_subquery())
-    rows = db.scalars(sa.select(CaseEvent.actor_id).where(
-        CaseEvent.case_id == case.id, sa.or_(CaseEvent.action == "submit", CaseEvent.id == entered)))
-    return {actor for actor in rows if actor is not None}
+    submitters = db.scalars(sa.select(CaseEvent.actor_id).where(CaseEvent.case_id == case.id,
+                                                                CaseEvent.action == "submit"))
+    return {actor for actor in (*submitters, stepped_in_by(case)) if actor is not None}
 
 
 class TransitionAction:

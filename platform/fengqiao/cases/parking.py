@@ -11,13 +11,10 @@ import copy
 from datetime import date, datetime
 from types import SimpleNamespace
 
-import sqlalchemy as sa
-
 from fengqiao.accounts.roles import permissions_for
 from fengqiao.cases import sla
-from fengqiao.db import LOCAL_TZ, db
+from fengqiao.db import LOCAL_TZ
 from fengqiao.errors import ValidationFailed
-from fengqiao.models import CaseEvent
 
 REVIEW_FIELD = "review_on"
 
@@ -59,12 +56,10 @@ def check_review_on(fields: dict, now: datetime) -> None:
 
 def requested_review_on(case) -> date | None:
     """The review date asked for by the step that led into the current state (the 挂账 request)."""
-    changes = db.scalar(
-        sa.select(CaseEvent.changes).where(
-            CaseEvent.case_id == case.id, CaseEvent.to_state == case.state,
-            sa.or_(CaseEvent.from_state.is_(None), CaseEvent.from_state != CaseEvent.to_state))
-        .order_by(CaseEvent.id.desc()).limit(1))
-    value = (changes or {}).get(REVIEW_FIELD)
+    from fengqiao.cases.queries import entering_event
+
+    entered = entering_event(case)
+    value = (entered.changes or {}).get(REVIEW_FIELD) if entered is not None else None
     return parse_review_on(value) if value else None
 
 

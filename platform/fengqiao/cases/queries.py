@@ -21,7 +21,7 @@ from fengqiao.accounts.roles import permissions_for
 from fengqiao.db import db, utcnow
 from fengqiao.errors import ValidationFailed
 from fengqiao.labels import TIER_LABELS
-from fengqiao.models import Case, CaseParticipant, OrgUnit, User
+from fengqiao.models import Case, CaseEvent, CaseParticipant, OrgUnit, User
 from fengqiao.orgs.scope import Scope, scope_for
 from fengqiao.orgs.service import get_by_code, units_in
 from fengqiao.pagination import Page, keyset_page
@@ -315,3 +315,12 @@ def filter_options(user: User, registry) -> FilterOptions:
         priorities=list(priorities.items()),
         orgs=list(orgs),
     )
+
+
+def entering_event(case) -> CaseEvent | None:
+    """The history row of the step that led into the case's current state (who took it, what
+    it recorded): ``four_eyes``, ``other_hand`` and the 挂账 request's review date read it."""
+    return db.scalar(sa.select(CaseEvent).where(
+        CaseEvent.case_id == case.id, CaseEvent.to_state == case.state,
+        sa.or_(CaseEvent.from_state.is_(None), CaseEvent.from_state != CaseEvent.to_state))
+        .order_by(CaseEvent.id.desc()).limit(1))
