@@ -3,25 +3,34 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PLUGIN_DIRS := $(wildcard plugins/*/setup.cfg plugins/*/pyproject.toml)
+# Each bundled plugin's folder, with its `test` extra when its pyproject.toml declares one.
+PLUGIN_PROJECTS := $(foreach d,$(sort $(dir $(PLUGIN_DIRS))),$(d:/=)$(if $(shell grep -s '^test *=' $(d)pyproject.toml),[test]))
+TOOLS := $(VENV)/.build-tools
 STAMP := $(VENV)/.installed
+DEMO_PORT ?= 5000
 
 .PHONY: demo test lint pytest install browser fonts clean bench stack-up stack-down
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	@$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python setup.cfg pyproject.toml $(PLUGIN_DIRS)
-	$(BIN)/pip install --quiet -e '.[test]'
-	@for d in $(sort $(dir $(PLUGIN_DIRS))); do echo "installing plugin $$d"; \
-	  extra=$$(grep -qs '^test *=' "$$d/pyproject.toml" && echo '[test]'); \
-	  $(BIN)/pip install --quiet -e "$$d$$extra" || exit 1; done
-	touch $(STAMP)
+# setuptools >= 77 (PEP 639 licence fields) in the venv itself: the editable installs build
+# here instead of in one throwaway build environment each, and so does the wheel test.
+$(TOOLS): $(BIN)/python
+	@$(BIN)/pip install -qq --upgrade pip 'setuptools>=77'
+	@touch $@
+
+# The core and every bundled plugin, editable, in one pip run (one dependency resolution).
+$(STAMP): $(TOOLS) setup.py setup.cfg pyproject.toml $(PLUGIN_DIRS)
+	@echo "installing fengqiao and its plugins into $(VENV) …"
+	@$(BIN)/pip install -qq --no-build-isolation -e '.[test]' $(foreach p,$(PLUGIN_PROJECTS),-e '$(p)')
+	@touch $@
 
 install: $(STAMP)
 
+# pip stays quiet (and runs only when the stamp is stale); the command prints the banner.
 demo: install fonts
-	$(BIN)/fengqiao demo
+	@$(BIN)/fengqiao demo --port $(DEMO_PORT)
 
 # Headless Chromium + CJK fonts for the browser tests (Debian packages); skipped with a
 # clear message where they cannot be installed, and the browser tests then skip.

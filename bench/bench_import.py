@@ -104,8 +104,8 @@ def make_app(url: str, folder: Path):
 
 def baseline(url: str, folder: Path, source: Path) -> float:
     """Seconds for plain Core executemany of the already-validated rows (one transaction)."""
-    from fengqiao.cases import importer
-    from fengqiao.cases.workflow import case_type
+    from fengqiao.cases import creation, importer
+    from fengqiao.cases.case_types import case_type
     from fengqiao.db import db, utcnow
     from fengqiao.forms import store
 
@@ -118,23 +118,20 @@ def baseline(url: str, folder: Path, source: Path) -> float:
             assert not checked.problems, checked.problems[:3]
             ctype = case_type(version.definition["case_type"])
             now = utcnow()
-            values = importer._row_values(version, ctype, checked.rows, now)
+            new_cases = importer._new_cases(version, ctype, checked.rows, now)
             cases, submissions, events = [], [], []
-            for case_id, (case, clock) in enumerate(values, start=1):
-                cases.append({"id": case_id, "number": f"BX-{case_id:09d}", **case, **clock})
-                submissions.append({"form_version_id": version.id, "case_id": case_id, "data": case["data"],
-                                    "channel": "import", "submitted_by_id": None, "created_at": now})
-                events.append({"case_id": case_id, "at": now, "actor_id": None, "action": "submit",
-                               "from_state": None, "to_state": ctype.initial_state, "comment": "批量导入",
-                               "changes": {"channel": "import"}, "internal": False})
+            for case_id, new in enumerate(new_cases, start=1):
+                cases.append({**new.case, "id": case_id, "number": f"BX-{case_id:09d}", "tracking_code": "BENCH"})
+                submissions.append({**new.submission, "case_id": case_id})
+                events.append({**new.event, "case_id": case_id})
             db.rollback()
             engine = db.get_bind()
             began = time.perf_counter()
             with engine.begin() as conn:
-                for first in range(0, len(cases), importer.BATCH):
-                    conn.execute(importer.CASES.insert(), cases[first:first + importer.BATCH])
-                    conn.execute(importer.SUBMISSIONS.insert(), submissions[first:first + importer.BATCH])
-                    conn.execute(importer.EVENTS.insert(), events[first:first + importer.BATCH])
+                for first in range(0, len(cases), creation.BATCH):
+                    conn.execute(creation.CASES.insert(), cases[first:first + creation.BATCH])
+                    conn.execute(creation.SUBMISSIONS.insert(), submissions[first:first + creation.BATCH])
+                    conn.execute(creation.EVENTS.insert(), events[first:first + creation.BATCH])
             return time.perf_counter() - began
     finally:
         app.extensions["fengqiao.db"].dispose()

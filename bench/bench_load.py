@@ -7,6 +7,12 @@ demo county and ``FENGQIAO_BENCH_CASES`` synthetic cases (default 1,000,000), th
 under the same gunicorn settings, runs ``load.py``'s three phases and stops everything
 (SIGTERM, then SIGKILL after 10 s) and drops the database, whatever happened.
 
+Before those phases, ``wrk`` measures the HTTP throughput of an authenticated
+``POST /api/v1/forms/livelihood-request/submissions`` against the floor (``trivial_app``'s
+``/floor``: a compiled validator and one INSERT + commit) under the same gunicorn, in
+alternating rounds of ``FENGQIAO_WRK_SECONDS`` (default 15); skipped, with the reason,
+where ``wrk`` is not installed (Debian: ``apt-get install wrk``).
+
 ``FENGQIAO_LOAD_DATABASE=name`` reuses an existing, prepared database and keeps it (for
 repeated runs while tuning; the synthetic cases are then not generated again).
 """
@@ -17,18 +23,22 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import load
 import report
 import sqlalchemy as sa
+import wrk
 from servers import PG_HOST, PG_PORT, flush_redis, pg_user, redis_ok, scratch_database
 from trivial_app import FLOOR_TABLE
 
@@ -42,6 +52,9 @@ WEB_WORKERS = 2
 RQ_WORKERS = 2
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 10.0
+WRK_SECONDS = float(os.environ.get("FENGQIAO_WRK_SECONDS", "15"))
+WRK_ROUNDS = 2  # floor, product, floor, product: drift in machine load hits both alike
+SUBMIT_VS_FLOOR_TARGET = 0.4
 
 
 def machine() -> str:
@@ -93,6 +106,7 @@ def prepare(url: str, instance: str) -> dict[str, str]:
                       f"({result.rows / result.seconds:,.0f} rows/s)", flush=True)
             tokens = {role: issue_token(db.scalar(sa.select(User).where(User.username == username)))
                       for role, username in load.ACCOUNTS.items()}
+            db.commit()
             total = db.scalar(sa.select(sa.func.count()).select_from(Case))
         with engine.begin() as conn:  # trivial_app's /floor writes here
             conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {FLOOR_TABLE} (id bigserial PRIMARY KEY, "
@@ -173,7 +187,36 @@ def backend_pids(user: str, dbname: str) -> list[int]:
         return [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (dbname,))]
 
 
-def run_stack(user: str, dbname: str, tmp: Path) -> list[load.Phase]:
+@dataclass(frozen=True)
+class HttpFigures:
+    """Requests/s of the product's submission and of the floor, by ``wrk`` (means of the rounds)."""
+
+    submissions: float
+    floor: float
+    errors: int
+    runs: list[wrk.Run]
+
+
+def http_rounds(app_url: str, trivial_url: str, token: str) -> HttpFigures:
+    body = load.submission(random.Random(2026))
+    submit_url = f"{app_url}/api/v1/forms/{load.FORM}/submissions"
+    headers = {"Authorization": f"Bearer {token}"}
+    wrk.post(submit_url, body, headers, seconds=2)  # warm both: caches, prepared statements
+    wrk.post(f"{trivial_url}/floor", body, seconds=2)
+    runs: dict[str, list[wrk.Run]] = {"floor": [], "submissions": []}
+    for _ in range(WRK_ROUNDS):
+        runs["floor"].append(wrk.post(f"{trivial_url}/floor", body, seconds=WRK_SECONDS))
+        runs["submissions"].append(wrk.post(submit_url, body, headers, seconds=WRK_SECONDS))
+    every = runs["floor"] + runs["submissions"]
+    for run in every:
+        print(f"   wrk -t{wrk.THREADS} -c{wrk.CONNECTIONS} {run.url}: {run.requests_per_second:,.1f} req/s, "
+              f"mean latency {run.mean_latency_ms:.1f} ms, {run.errors} errors", flush=True)
+    return HttpFigures(statistics.mean(r.requests_per_second for r in runs["submissions"]),
+                       statistics.mean(r.requests_per_second for r in runs["floor"]),
+                       sum(r.errors for r in every), every)
+
+
+def run_stack(user: str, dbname: str, tmp: Path) -> tuple[list[load.Phase], HttpFigures | None]:
     url = f"postgresql+psycopg://{user}@{PG_HOST}:{PG_PORT}/{dbname}"
     tokens = prepare(url, str(tmp))
     env = {**os.environ, "FENGQIAO_DATABASE_URL": url, "FENGQIAO_REDIS_URL": REDIS_URL,
@@ -196,6 +239,10 @@ def run_stack(user: str, dbname: str, tmp: Path) -> list[load.Phase]:
             if stack.procs[f"worker{i + 1}"].poll() is not None:
                 raise RuntimeError(f"worker{i + 1} exited:\n{stack.tail(f'worker{i + 1}')}")
         servers = ["web", *(f"worker{i + 1}" for i in range(RQ_WORKERS))]
+        http = None
+        if wrk.available():
+            http = http_rounds(f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{trivial_port}",
+                               tokens["resident"])
         print(f"stack up: web :{app_port} (gunicorn -w {WEB_WORKERS}), trivial :{trivial_port}, "
               f"{RQ_WORKERS} RQ workers, Redis {REDIS_URL}; {load.SECONDS:.0f} s per phase, "
               f"{load.USERS} users (trivial/submissions), mixed {load.MIX}", flush=True)
@@ -205,7 +252,7 @@ def run_stack(user: str, dbname: str, tmp: Path) -> list[load.Phase]:
                               "database": backend_pids(user, dbname)},
             trivial_pids=lambda: stack.pids("trivial"),
             floor_pids=lambda: {"web": stack.pids("trivial"), "database": backend_pids(user, dbname)}))
-        return phases
+        return phases, http
     finally:
         stack.stop()
         with contextlib.suppress(Exception):
@@ -224,8 +271,18 @@ def main() -> None:
         report.skipped("load", f"no Redis at {REDIS_URL}")
         return
     with tempfile.TemporaryDirectory(prefix="fq-load-") as tmp, database(user) as dbname:
-        phases = run_stack(user, dbname, Path(tmp))
+        phases, http = run_stack(user, dbname, Path(tmp))
     print(f"machine: {machine()}; {CASES:,} cases in PostgreSQL; 2 web + 2 RQ workers")
+    measurement = f"HTTP submissions vs floor (wrk -c{wrk.CONNECTIONS}, gunicorn -w {WEB_WORKERS})"
+    if http is None:
+        print("wrk: skipped — not installed (Debian: apt-get install wrk)")
+        report.skipped("load", "wrk not installed (apt-get install wrk)", measurement)
+    else:
+        ratio = http.submissions / http.floor
+        print(f"   {measurement}: {http.submissions:,.1f} vs {http.floor:,.1f} req/s = {ratio:.2f} "
+              f"(target >= {SUBMIT_VS_FLOOR_TARGET}), {http.errors} errors")
+        report.record("load", measurement, http.submissions, http.floor, ratio, f"≥ {SUBMIT_VS_FLOOR_TARGET}",
+                      report.at_least(ratio, SUBMIT_VS_FLOOR_TARGET) and http.errors == 0, unit=" req/s")
     for v in load.print_results(phases):
         info = v.target.startswith("(")
         report.record("load", v.measurement, v.value, v.baseline, v.ratio, v.target,

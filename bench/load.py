@@ -56,6 +56,8 @@ DASHBOARD_P95_TARGET_MS = 300.0
 SUBMIT_OPS = ("POST submission",)
 FLOOR_PHASE = "floor: validate + one INSERT (same gunicorn)"
 DASHBOARD_OPS = ("GET /metrics", "GET /api/v1/metrics")
+QUEUE_OPS = ("GET /queues (cursor)",)
+QUEUE_P50_TARGET_MS = 100.0
 _CURSOR_LINK = re.compile(r'href="[^"]*[?&]cursor=([^"&]+)')
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -119,6 +121,9 @@ class Phase:
 
     def p95(self, ops: tuple[str, ...]) -> float:
         return percentile([s for op in ops for s in self.samples.get(op, [])], 95)
+
+    def p50(self, ops: tuple[str, ...]) -> float:
+        return percentile([s for op in ops for s in self.samples.get(op, [])], 50)
 
     def fail(self, op: str, why: str) -> None:
         self.errors[op] += 1
@@ -336,6 +341,7 @@ def verdicts(phases: list[Phase]) -> list[Verdict]:
     raw = submissions.rps(SUBMIT_OPS) / trivial.rps()
     errors = sum(p.error_count for p in phases)
     dashboards = mixed.p95(DASHBOARD_OPS)
+    queues = mixed.p50(QUEUE_OPS)
     basis = "server CPU-s" if submissions.cpu and trivial.cpu else "core-s"
     return [
         Verdict(f"submissions per {basis} vs trivial endpoint", submissions.per_core(SUBMIT_OPS),
@@ -350,6 +356,8 @@ def verdicts(phases: list[Phase]) -> list[Verdict]:
           if floor is not None and floor.per_core() and trivial.per_core() else []),
         Verdict("dashboards p95 under mixed load", dashboards, None, None,
                 f"< {DASHBOARD_P95_TARGET_MS:.0f} ms", dashboards < DASHBOARD_P95_TARGET_MS, " ms"),
+        Verdict("staff /queues p50 under mixed load", queues, None, None,
+                f"≤ {QUEUE_P50_TARGET_MS:.0f} ms", queues <= QUEUE_P50_TARGET_MS, " ms"),
         Verdict("errors (all phases)", errors, None, None, "0", errors == 0),
     ]
 

@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             spec = importlib.util.spec_from_file_location(path.stem, path)
             module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module  # dataclasses look their module up while it loads
             spec.loader.exec_module(module)
             module.main()
         except Exception as err:  # one broken bench must not hide the others' figures

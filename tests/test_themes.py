@@ -9,13 +9,13 @@ import pytest
 
 from fengqiao.app import create_app
 from fengqiao.testing.plugin import app_settings_for_tests
-from fengqiao.themes import REPO_THEMES
+from fengqiao.themes import BUNDLED_THEMES
 
 # Themes do not depend on the database: the app-building tests run on SQLite only.
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
-DEFAULT = REPO_THEMES / "default"
-ELDER = REPO_THEMES / "elder"
+DEFAULT = BUNDLED_THEMES / "default"
+ELDER = BUNDLED_THEMES / "elder"
 
 
 @pytest.fixture

@@ -4,27 +4,24 @@ deadlines, hours, CLI, admin page."""
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
 import sqlalchemy as sa
 
-from fengqiao.cases import workdays
-from fengqiao.cases.workdays import Deadline, WorkCalendar
+from fengqiao import workcalendar
+from fengqiao.cli import parse_start
 from fengqiao.db import db
 from fengqiao.errors import ValidationFailed
 from fengqiao.models import CalendarChange, CalendarDay, CalendarYear
 from fengqiao.signals import ALL, calendar_changed
+from fengqiao.testing.cli import run_cli
 from fengqiao.testing.plugin import csrf_token
+from fengqiao.workcalendar import Deadline, WorkCalendar, arrangement, changes, overview, seeding
 
 TZ = ZoneInfo("Asia/Shanghai")
-FENGQIAO = str(Path(sys.executable).with_name("fengqiao"))
 SEEDED = range(2024, 2027)  # explicit, so a newer chinese_calendar cannot make 2027 complete
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -38,15 +35,16 @@ def at(*args) -> datetime:
 @pytest.fixture
 def seeded(app):
     with app.app_context():
-        assert workdays.seed_from_chinese_calendar(SEEDED) == list(SEEDED)
+        assert seeding.seed_from_chinese_calendar(SEEDED) == list(SEEDED)
+        db.commit()  # seeding only flushes: the command that seeds commits
     return app
 
 
 def _import(data: str | bytes, filename: str = "2027.csv", **kwargs):
     raw = data.encode() if isinstance(data, str) else data
-    result = workdays.import_arrangement(raw, filename, **kwargs)
+    result = arrangement.import_arrangement(raw, filename, **kwargs)
     db.commit()
-    workdays.announce_calendar_changed(result.years, kwargs.get("org_code"))
+    workcalendar.announce_calendar_changed(result.years, kwargs.get("org_code"))
     return result
 
 
@@ -55,8 +53,8 @@ def _import(data: str | bytes, filename: str = "2027.csv", **kwargs):
 
 def test_seed_copies_chinese_calendar_once(app):
     with app.app_context():
-        assert workdays.seed_from_chinese_calendar(SEEDED) == [2024, 2025, 2026]
-        assert workdays.seed_from_chinese_calendar(SEEDED) == []  # idempotent
+        assert seeding.seed_from_chinese_calendar(SEEDED) == [2024, 2025, 2026]
+        assert seeding.seed_from_chinese_calendar(SEEDED) == []  # idempotent
         rows = {r.day: r for r in db.scalars(sa.select(CalendarDay).where(
             CalendarDay.day >= date(2025, 1, 1), CalendarDay.day <= date(2025, 12, 31)))}
         library = {d for d in chinese_calendar.constants.holidays if d.year == 2025}
@@ -67,14 +65,14 @@ def test_seed_copies_chinese_calendar_once(app):
         assert rows[date(2025, 9, 28)].kind == "workday"
         assert {r.source for r in rows.values()} == {"chinese-calendar"}
         assert {r.org_code for r in rows.values()} == {None}
-        assert workdays.complete_years() == {2024, 2025, 2026}
-        assert workdays.missing_years(date(2026, 11, 26)) == [2027]
+        assert overview.complete_years() == {2024, 2025, 2026}
+        assert overview.missing_years(date(2026, 11, 26)) == [2027]
         # a removed seeded day stays removed: re-seeding never overrides people
-        workdays.remove_day(rows[date(2025, 10, 8)], "admin")
+        changes.remove_day(rows[date(2025, 10, 8)], "admin")
         db.commit()
-        assert workdays.seed_from_chinese_calendar() != []  # the other years it knows
+        assert seeding.seed_from_chinese_calendar() != []  # the other years it knows
         assert db.scalar(sa.select(CalendarDay).where(CalendarDay.day == date(2025, 10, 8))) is None
-        assert workdays.seed_from_chinese_calendar() == []
+        assert seeding.seed_from_chinese_calendar() == []
 
 
 # ---- working days ------------------------------------------------------------------------
@@ -92,26 +90,26 @@ def test_library_agrees_on_national_day_2025():
 
 def test_three_working_days_from_the_eve_of_national_day(seeded):
     with seeded.app_context():
-        deadline = workdays.add_working_days(at(2025, 9, 30, 10, 0), 3)
+        deadline = workcalendar.add_working_days(at(2025, 9, 30, 10, 0), 3)
         # 10/1–10/8 off; 10/9 (Thu) is day 1, 10/10 (Fri) day 2, 10/11 (Sat, 调休) day 3
         assert deadline == Deadline(at(2025, 10, 11, 17, 30), provisional=False)
         assert deadline.at.isoformat() == "2025-10-11T17:30:00+08:00"
         # the time of day does not matter; naive datetimes are local; dates are midnight
-        assert workdays.add_working_days(datetime(2025, 9, 30, 23, 59), 3) == deadline
-        assert workdays.add_working_days(date(2025, 9, 30), 3) == deadline
-        assert workdays.add_working_days(datetime(2025, 9, 30, 2, 0, tzinfo=ZoneInfo("UTC")), 3) == deadline
-        assert workdays.add_working_days(at(2025, 9, 30, 10), 1).at == at(2025, 10, 9, 17, 30)
+        assert workcalendar.add_working_days(datetime(2025, 9, 30, 23, 59), 3) == deadline
+        assert workcalendar.add_working_days(date(2025, 9, 30), 3) == deadline
+        assert workcalendar.add_working_days(datetime(2025, 9, 30, 2, 0, tzinfo=ZoneInfo("UTC")), 3) == deadline
+        assert workcalendar.add_working_days(at(2025, 9, 30, 10), 1).at == at(2025, 10, 9, 17, 30)
 
 
 def test_a_tiaoxiu_weekend_day_counts(seeded):
     with seeded.app_context():
-        assert workdays.is_working_day(date(2025, 9, 28))  # Sunday 调休上班
-        assert workdays.is_working_day(date(2025, 10, 11))  # Saturday 调休上班
-        assert not workdays.is_working_day(date(2025, 9, 27))  # an ordinary Saturday
-        assert not workdays.is_working_day(date(2025, 10, 6))  # 中秋节, a Monday
-        assert workdays.add_working_days(at(2025, 9, 26, 9), 1).at == at(2025, 9, 28, 17, 30)
-        assert workdays.add_working_days(at(2025, 10, 10, 9), 1).at == at(2025, 10, 11, 17, 30)
-        assert workdays.add_working_days(at(2025, 10, 11, 9), 1).at == at(2025, 10, 13, 17, 30)
+        assert workcalendar.is_working_day(date(2025, 9, 28))  # Sunday 调休上班
+        assert workcalendar.is_working_day(date(2025, 10, 11))  # Saturday 调休上班
+        assert not workcalendar.is_working_day(date(2025, 9, 27))  # an ordinary Saturday
+        assert not workcalendar.is_working_day(date(2025, 10, 6))  # 中秋节, a Monday
+        assert workcalendar.add_working_days(at(2025, 9, 26, 9), 1).at == at(2025, 9, 28, 17, 30)
+        assert workcalendar.add_working_days(at(2025, 10, 10, 9), 1).at == at(2025, 10, 11, 17, 30)
+        assert workcalendar.add_working_days(at(2025, 10, 11, 9), 1).at == at(2025, 10, 13, 17, 30)
 
 
 def test_zero_days_is_the_same_working_day():
@@ -124,24 +122,24 @@ def test_zero_days_is_the_same_working_day():
 
 def test_unentered_year_is_provisional_until_imported(seeded):
     with seeded.app_context():
-        deadline = workdays.add_working_days(at(2026, 12, 24, 10), 15)
+        deadline = workcalendar.add_working_days(at(2026, 12, 24, 10), 15)
         # 2027 unknown: Mon–Fri minus 1/1 → 12/25, 12/28–31, 1/4–8, 1/11–15
         assert deadline == Deadline(at(2027, 1, 15, 17, 30), provisional=True)
         assert str(deadline) == "2027-01-15T17:30:00+08:00 (provisional)"
-        assert not workdays.is_working_day(date(2027, 1, 1))  # the fixed-date fallback
-        assert not workdays.is_working_day(date(2027, 10, 3))
-        assert workdays.is_working_day(date(2027, 10, 4))  # Monday: no lunar guessing
+        assert not workcalendar.is_working_day(date(2027, 1, 1))  # the fixed-date fallback
+        assert not workcalendar.is_working_day(date(2027, 10, 3))
+        assert workcalendar.is_working_day(date(2027, 10, 4))  # Monday: no lunar guessing
         # a deadline that stays inside entered years is not provisional
-        assert not workdays.add_working_days(at(2026, 12, 24, 10), 5).provisional
+        assert not workcalendar.add_working_days(at(2026, 12, 24, 10), 5).provisional
 
         received = []
         with calendar_changed.connected_to(lambda sender, **kw: received.append(kw), sender=seeded):
             result = _import(ARRANGEMENT_2027, actor="tester")
         assert received == [{"years": [2027], "org": None}]
         assert (result.year, result.added, result.holidays) == (2027, 2, 2)
-        deadline = workdays.add_working_days(at(2026, 12, 24, 10), 15)
+        deadline = workcalendar.add_working_days(at(2026, 12, 24, 10), 15)
         assert deadline == Deadline(at(2027, 1, 18, 17, 30), provisional=False)
-        assert workdays.is_working_day(date(2027, 10, 4))
+        assert workcalendar.is_working_day(date(2027, 10, 4))
         year = db.scalar(sa.select(CalendarYear).where(CalendarYear.year == 2027))
         assert year.complete and year.entered_by == "tester" and year.source == "import"
         assert set(db.scalars(sa.select(CalendarChange.action).where(CalendarChange.year == 2027))) == {
@@ -149,7 +147,7 @@ def test_unentered_year_is_provisional_until_imported(seeded):
 
         # re-importing a corrected file replaces the year: 1/4 dropped, kept in history
         _import("日期,类型,名称\n2027-01-01,放假,元旦\n", actor="tester")
-        assert workdays.add_working_days(at(2026, 12, 24, 10), 15).at == at(2027, 1, 15, 17, 30)
+        assert workcalendar.add_working_days(at(2026, 12, 24, 10), 15).at == at(2027, 1, 15, 17, 30)
         removed = db.scalar(sa.select(CalendarChange).where(CalendarChange.action == "remove"))
         assert (removed.day, removed.kind, removed.actor) == (date(2027, 1, 4), "holiday", "tester")
 
@@ -163,8 +161,8 @@ def test_import_checks_every_row_and_saves_nothing_on_error(app):
                "2027-01-01,放假,元旦\n"      # duplicate of row 2
                "2027-03-01,休假,\n"          # unknown type
                "2025-06-01,放假,\n")         # not in the 2027 arrangement
-        with pytest.raises(workdays.ArrangementInvalid) as err:
-            workdays.import_arrangement(bad.encode(), "bad.csv")
+        with pytest.raises(arrangement.ArrangementInvalid) as err:
+            arrangement.import_arrangement(bad.encode(), "bad.csv")
         lines = {p.line for p in err.value.problems}
         assert lines == {3, 4, 5, 6, 7}
         text = str(err.value)
@@ -176,8 +174,8 @@ def test_import_checks_every_row_and_saves_nothing_on_error(app):
         assert db.scalar(sa.select(sa.func.count()).select_from(CalendarYear)) == 0
         for data, name, message in [(b"a,b\n1,2\n", "x.csv", "表头"), (b"x", "x.txt", ".csv"),
                                     (b"not a zip", "x.xlsx", "Excel"), ("日期,类型\n".encode(), "x.csv", "没有数据行")]:
-            with pytest.raises(workdays.ArrangementInvalid) as err:
-                workdays.import_arrangement(data, name)
+            with pytest.raises(arrangement.ArrangementInvalid) as err:
+                arrangement.import_arrangement(data, name)
             assert message in str(err.value)
 
 
@@ -196,7 +194,7 @@ def test_xlsx_gbk_csv_and_new_year_spillover(app):
     with app.app_context():
         result = _import(buf.getvalue(), "2028.xlsx")
         assert (result.year, result.holidays, result.workdays, result.years) == (2028, 1, 1, (2027, 2028))
-        cal = workdays.load_calendar()
+        cal = workcalendar.load_calendar()
         assert not cal.is_working_day(date(2027, 12, 31)) and cal.is_working_day(date(2028, 1, 8))
         assert cal.is_complete(2028) and not cal.is_complete(2027)
         gbk = "日期,类型,名称\n2029-01-01,放假,元旦\n".encode("gbk")
@@ -205,26 +203,26 @@ def test_xlsx_gbk_csv_and_new_year_spillover(app):
 
 def test_jurisdictions_inherit_national_plus_ancestors(demo):
     with demo.app_context():
-        shixi = workdays.jurisdiction_of("339901100201001")  # a grid under 石溪镇
+        shixi = workcalendar.jurisdiction_of("339901100201001")  # a grid under 石溪镇
         assert shixi == ("339901", "339901100", "339901100201", "339901100201001")
-        workdays.add_day(date(2025, 10, 10), "holiday", "畲族节日", "339901100", "admin")
+        changes.add_day(date(2025, 10, 10), "holiday", "畲族节日", "339901100", "admin")
         db.commit()
-        assert not workdays.is_working_day(date(2025, 10, 10), shixi)
-        assert not workdays.is_working_day(date(2025, 10, 10), "/339901/339901100/")
-        assert workdays.is_working_day(date(2025, 10, 10))  # national
-        assert workdays.is_working_day(date(2025, 10, 10), "/339901/339901001/")  # another street
-        assert not workdays.is_working_day(date(2025, 10, 8), shixi)  # national days inherited
-        assert workdays.add_working_days(at(2025, 9, 30, 9), 2, shixi).at == at(2025, 10, 11, 17, 30)
-        assert workdays.add_working_days(at(2025, 9, 30, 9), 2).at == at(2025, 10, 10, 17, 30)
+        assert not workcalendar.is_working_day(date(2025, 10, 10), shixi)
+        assert not workcalendar.is_working_day(date(2025, 10, 10), "/339901/339901100/")
+        assert workcalendar.is_working_day(date(2025, 10, 10))  # national
+        assert workcalendar.is_working_day(date(2025, 10, 10), "/339901/339901001/")  # another street
+        assert not workcalendar.is_working_day(date(2025, 10, 8), shixi)  # national days inherited
+        assert workcalendar.add_working_days(at(2025, 9, 30, 9), 2, shixi).at == at(2025, 10, 11, 17, 30)
+        assert workcalendar.add_working_days(at(2025, 9, 30, 9), 2).at == at(2025, 10, 10, 17, 30)
         # a change committed elsewhere (another process) is seen without any explicit invalidation
         db.execute(sa.insert(CalendarDay).values(org_code="339901100201", day=date(2025, 10, 13),
                                                  kind="holiday", name="村节", source="admin"))
         db.execute(sa.insert(CalendarChange).values(action="add", year=2025))
         db.commit()
-        assert not workdays.is_working_day(date(2025, 10, 13), shixi)
-        assert workdays.is_working_day(date(2025, 10, 13), "/339901/339901100/")
+        assert not workcalendar.is_working_day(date(2025, 10, 13), shixi)
+        assert workcalendar.is_working_day(date(2025, 10, 13), "/339901/339901100/")
         with pytest.raises(ValidationFailed) as err:
-            workdays.add_day(date(2025, 10, 11), "workday", "", "nope")
+            changes.add_day(date(2025, 10, 11), "workday", "", "nope")
         assert "不存在" in str(err.value.problems)
 
 
@@ -234,7 +232,7 @@ def test_jurisdictions_inherit_national_plus_ancestors(demo):
 @SQLITE_ONLY
 def test_working_hours_skip_lunch_nights_and_holidays(seeded):
     with seeded.app_context():
-        hours = workdays.add_working_hours
+        hours = workcalendar.add_working_hours
         assert hours(at(2025, 9, 29, 11, 0), 2).at == at(2025, 9, 29, 15, 0)  # across lunch
         assert hours(at(2025, 9, 29, 16, 30), 2).at == at(2025, 9, 30, 9, 30)  # overnight
         assert hours(at(2025, 9, 30, 17, 0), 1).at == at(2025, 10, 9, 9, 0)  # across 国庆
@@ -253,19 +251,16 @@ def test_working_hours_skip_lunch_nights_and_holidays(seeded):
 
 
 def _run(args, env_extra=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")}
-    env.update(env_extra or {})
-    return subprocess.run([FENGQIAO, *args], capture_output=True, text=True, env=env, timeout=120)
+    return run_cli(args, env_extra)
 
 
-@pytest.mark.parametrize("empty_database_url", ["sqlite", "postgresql"], indirect=True)
-def test_cli_due_import_and_years(empty_database_url, tmp_path):
-    env = {"FENGQIAO_DATABASE_URL": empty_database_url, "FENGQIAO_MODE": "testing",
+def test_cli_due_import_and_years(database_url, tmp_path):
+    env = {"FENGQIAO_DATABASE_URL": database_url, "FENGQIAO_MODE": "testing",
            "FENGQIAO_INSTANCE_PATH": str(tmp_path / "inst")}
     assert _run(["db", "upgrade"], env).returncode == 0  # seeds from chinese_calendar
     due = _run(["calendar", "due", "2025-09-30", "3"], env)
     assert (due.returncode, due.stdout) == (0, "2025-10-11T17:30:00+08:00\n"), due.stderr
-    if 2027 not in workdays.chinese_calendar_years():
+    if 2027 not in seeding.chinese_calendar_years():
         due = _run(["calendar", "due", "2026-12-24", "15"], env)
         assert due.stdout == "2027-01-15T17:30:00+08:00 (provisional)\n", due.stderr
 
@@ -295,12 +290,12 @@ def test_cli_due_rejects_malformed_input(tmp_path):
 
 
 def test_start_argument_parsing():
-    assert workdays.parse_start("2025-09-30") == at(2025, 9, 30, 0, 0)
-    assert workdays.parse_start("2025-09-30T20:15") == at(2025, 9, 30, 20, 15)
-    assert workdays.parse_start("2025-09-30 12:00:00+00:00") == at(2025, 9, 30, 20, 0)
+    assert parse_start("2025-09-30") == at(2025, 9, 30, 0, 0)
+    assert parse_start("2025-09-30T20:15") == at(2025, 9, 30, 20, 15)
+    assert parse_start("2025-09-30 12:00:00+00:00") == at(2025, 9, 30, 20, 0)
     for text in ("nonsense", "", "2025-13-01", "2025-09-30T25:00", "30/09/2025", "2025-9-30"):
         with pytest.raises(ValueError):
-            workdays.parse_start(text)
+            parse_start(text)
 
 
 # ---- admin page --------------------------------------------------------------------------
@@ -322,9 +317,9 @@ def test_admin_page_lists_years_and_warns_about_next_year(login_as, client):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert 'href="/admin/calendar"' in page and "工作日历" in page  # menu entry
-    next_year = workdays.today_local().year + 1
+    next_year = workcalendar.today_local().year + 1
     banner = f"尚未录入 {next_year} 年放假调休安排，相关期限按周一至周五暂估"
-    assert (banner in page) == (next_year not in workdays.chinese_calendar_years())
+    assert (banner in page) == (next_year not in seeding.chinese_calendar_years())
     assert 'data-year="2025" data-org=""' in page and "已录入" in page
 
 
@@ -340,14 +335,14 @@ def test_admin_upload_bad_row_saves_nothing_then_good_file_and_single_days(login
 
     with demo.app_context():
         before = db.scalar(sa.select(sa.func.count()).select_from(CalendarDay))
-        years_before = workdays.complete_years()
+        years_before = overview.complete_years()
     bad = upload("日期,类型,名称\n2027-01-01,放假,元旦\n2027-01-05,上班,调休\n")
     assert bad.status_code == 422
     page = bad.get_data(as_text=True)
     assert "未导入" in page and "第 3 行" in page and "星期二" in page
     with demo.app_context():
         assert db.scalar(sa.select(sa.func.count()).select_from(CalendarDay)) == before
-        assert workdays.complete_years() == years_before
+        assert overview.complete_years() == years_before
 
     good = upload(ARRANGEMENT_2027)
     assert good.status_code == 302
@@ -364,12 +359,12 @@ def test_admin_upload_bad_row_saves_nothing_then_good_file_and_single_days(login
     with demo.app_context():
         row = db.scalar(sa.select(CalendarDay).where(CalendarDay.day == date(2027, 1, 4)))
         assert (row.source, row.created_by) == ("import", "admin")
-        assert workdays.is_working_day(date(2027, 1, 9))
+        assert workcalendar.is_working_day(date(2027, 1, 9))
         row_id = row.id
     removed = client.post(f"/admin/calendar/days/{row_id}/delete", data={"csrf_token": token})
     assert removed.status_code == 302
     with demo.app_context():
-        assert workdays.is_working_day(date(2027, 1, 4))
+        assert workcalendar.is_working_day(date(2027, 1, 4))
         audit = db.scalar(sa.select(CalendarChange).where(CalendarChange.action == "remove"))
         assert (audit.day, audit.actor, audit.kind, audit.source) == (date(2027, 1, 4), "admin", "holiday", "import")
     assert client.post("/admin/calendar/days/999999/delete", data={"csrf_token": token}).status_code == 404

@@ -1,10 +1,7 @@
-"""枫桥 Fengqiao: a plugin-based low-code forms and case-management platform."""
+"""枫桥 Fengqiao: a plugin-based low-code forms and case-management platform.
+
+The application is built by :func:`fengqiao.app.create_app`; this package root imports
+nothing, so any module may read :data:`__version__` without loading the app.
+"""
 
 __version__ = "0.1.0"
-
-
-def create_app(config=None):
-    """Build the Flask app (see :mod:`fengqiao.app`)."""
-    from fengqiao.app import create_app as _create_app
-
-    return _create_app(config)

@@ -10,6 +10,7 @@ from flask_babel import Babel
 
 from fengqiao.access import enforce_access
 from fengqiao.accounts.auth import init_auth
+from fengqiao.caches import init_caches
 from fengqiao.config import Settings, load_settings
 from fengqiao.csrf import csrf
 from fengqiao.db import Database, make_engine
@@ -19,6 +20,7 @@ from fengqiao.input_guard import init_input_guard
 from fengqiao.jobs.setup import init_jobs
 from fengqiao.ratelimit import init_rate_limits
 from fengqiao.themes import init_themes
+from fengqiao.transaction import init_transactions
 
 babel = Babel()
 
@@ -60,7 +62,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     init_logging(app)  # first, so its request id exists before any other hook logs
     database = Database(make_engine(settings.database_url))
     database.init_app(app)
-    init_jobs(app, database)
+    init_caches(app)  # per-process caches checked against the database's stamps
+    init_transactions(app)  # the request commits once at its end (fengqiao/transaction.py)
+    init_jobs(app)
     init_auth(app)
     csrf.init_app(app)
     babel.init_app(app)
@@ -70,11 +74,10 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     init_security_headers(app, settings.session_idle_minutes)
     init_input_guard(app)
 
-    from fengqiao.api import api_bp
+    from fengqiao.api import init_api
     from fengqiao.web import init_web
 
-    csrf.exempt(api_bp)  # the API checks CSRF itself for cookie-authenticated writes
-    app.register_blueprint(api_bp)
+    init_api(app)
     init_web(app)
 
     from fengqiao.plugins.loader import load_plugins

@@ -21,6 +21,7 @@ from flask_login import current_user
 from fengqiao.db import db, utcnow
 from fengqiao.models import AuditEntry, OrgUnit, User
 from fengqiao.orgs.scope import Scope, scope_for
+from fengqiao.transaction import write_apart
 
 REVEAL_PERMISSION = "cases.reveal"
 AUDIT_PERMISSION = "audit.view"
@@ -65,19 +66,26 @@ def _actor(user) -> User | None:
 
 def record(action: str, *, user=None, outcome: str = "ok", case_number: str | None = None,
            org: OrgUnit | None = None, record_ref: str = "", field: str = "", reason: str = "",
-           detail: dict | None = None, commit: bool = True) -> AuditEntry:
-    """Append one row (committed unless ``commit=False``: the caller's commit carries it)."""
+           detail: dict | None = None) -> AuditEntry:
+    """Append one row to the caller's transaction: it commits (or rolls back) with the change
+    or the access it records.
+
+    A refusal (``outcome="denied"``) is the exception: the request that was refused answers
+    with an error and rolls back, yet the attempt must stay on record, so its row is written
+    in a transaction of its own once the caller's has ended (``transaction.write_apart``)."""
     actor = _actor(user)
     addr, agent = _client()
-    entry = AuditEntry(
+    values = dict(
         at=utcnow(), actor_id=actor.id if actor else None,
         actor_name=actor.username if actor else "system", action=action, outcome=outcome,
         case_number=case_number, record=record_ref[:200], field=field[:200], reason=reason,
         org_id=org.id if org else None, detail=detail or {}, client_addr=addr, user_agent=agent,
     )
-    db.add(entry)
-    if commit:
-        db.commit()
+    entry = AuditEntry(**values)
+    if outcome == "denied":
+        write_apart(AuditEntry.__table__, values)
+    else:
+        db.add(entry)
     return entry
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,14 @@ def _upgrade(app: Flask) -> list[str]:
     from fengqiao.migrate import upgrade
 
     applied = upgrade(app.extensions["fengqiao.db"].engine)
-    from fengqiao.cases.workdays import seed_from_chinese_calendar
+    from fengqiao.db import db
+    from fengqiao.workcalendar import announce_calendar_changed
+    from fengqiao.workcalendar.seeding import seed_from_chinese_calendar
 
-    seed_from_chinese_calendar()  # library data, so not in a migration; idempotent
+    seeded = seed_from_chinese_calendar()  # library data, so not in a migration; idempotent
+    announce_calendar_changed(seeded)
     sync_all_forms(app)
+    db.commit()  # the calendar and the definitions in one transaction
     return applied
 
 
@@ -96,20 +101,44 @@ def demo(port: int, reset: bool) -> None:
         for suffix in ("", "-wal", "-shm"):
             db_file.with_name(db_file.name + suffix).unlink(missing_ok=True)
     app = make_app({"mode": "demo", "database_url": f"sqlite:///{db_file}", "redis_url": None})
+    from werkzeug.serving import make_server
+
+    # Bind first: a busy port stops the demo at once (Werkzeug says so, exit 1), not after the set-up.
+    server = make_server("127.0.0.1", port, app, threaded=True)
     with app.app_context():
         _upgrade(app)
-        from fengqiao.demo_data import DEMO_PASSWORD, STAFF, load_demo_data, load_plugin_demo_data
+        from fengqiao.demo_data import load_demo_data, load_plugin_demo_data
 
         load_demo_data()
         load_plugin_demo_data()
-    url = f"http://127.0.0.1:{port}/"
-    click.echo(f"\n枫桥演示已就绪 · Fengqiao demo: {url}")
-    click.echo(f"登录页 login: {url}login   （所有演示账号密码 password: {DEMO_PASSWORD}）")
-    click.echo(f"居民办事 public forms: {url}forms   接口文档 API: {url}api/v1/openapi.json")
-    for username, name, role, _org, duty in STAFF:
-        click.echo(f"  {username:<12} {role:<12} {name}（{duty}）")
-    click.echo("按 Ctrl+C 停止 · Ctrl+C to stop\n")
-    _serve(app, "127.0.0.1", port)
+    from fengqiao.jobs.sweep import start_inline_ticker
+
+    start_inline_ticker(app)
+    click.echo(demo_banner(f"http://127.0.0.1:{port}/"))
+    server.serve_forever()  # returns on Ctrl+C, the socket closed
+    click.echo("演示已停止。")
+
+
+def demo_banner(url: str) -> str:
+    """What ``fengqiao demo`` (and so ``make demo``) prints: where to go, who to log in as
+    (the demo accounts grouped by role, one shared password) and how to stop."""
+    from fengqiao.accounts.roles import ROLE_LABELS
+    from fengqiao.demo_data import DEMO_PASSWORD, STAFF
+
+    by_role: dict[str, list[str]] = {role: [] for role in ROLE_LABELS}
+    for username, _name, role, _org, _duty in STAFF:
+        by_role.setdefault(role, []).append(username)
+    lines = [
+        "",
+        f"枫桥演示已启动：{url}",
+        f"  工作人员登录：{url}login（演示账号的密码都是 {DEMO_PASSWORD}）",
+        f"  居民办事：{url}forms",
+        "演示账号（按角色）：",
+        *(f"  {ROLE_LABELS.get(role, role)}：{' '.join(names)}" for role, names in by_role.items() if names),
+        "按 Ctrl+C 停止演示。",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def _serve(app, host: str, port: int) -> None:
@@ -229,7 +258,7 @@ def users_create(username: str, password: str, role: str, org_code: str, display
 
     from fengqiao.accounts.service import announce_user_created, create_user
     from fengqiao.db import db
-    from fengqiao.errors import ValidationFailed
+    from fengqiao.exceptions import Invalid
 
     if password == "-":
         password = sys.stdin.readline().rstrip("\r\n")
@@ -238,11 +267,10 @@ def users_create(username: str, password: str, role: str, org_code: str, display
         g.audit_context = _cli_audit_context("users create")  # the audit row names who ran it
         try:
             user = create_user(username, password, role, org_code, display_name)
-        except ValidationFailed as failed:
-            db.rollback()
+        except Invalid as failed:
             _fail("\n".join(f"{p.lstrip('/') or 'input'}: {m}" for p, m, _ in failed.problems))
-        db.commit()
         announce_user_created(user)
+        db.commit()
         click.echo(f"已创建用户 {user.username}（{role} @ {org_code}）")
 
 
@@ -332,11 +360,9 @@ def forms_import(paths: tuple[Path, ...], publish: bool, allow_breaking: bool) -
         for definition in definitions:
             try:
                 result = import_definition(definition.to_dict(), "core", publish, allow_breaking)
-                db.commit()
                 if result.version is not None:
                     announce_published(result.version)
             except BreakingChange as err:
-                db.rollback()
                 failed = True
                 click.echo(f"{err.form_key}: 不兼容的修改，未发布（加 --allow-breaking 确认）:", err=True)
                 for change in err.diff.changes:
@@ -349,6 +375,7 @@ def forms_import(paths: tuple[Path, ...], publish: bool, allow_breaking: bool) -
                 click.echo(f"{result.key}: 已发布第 {result.published_version} 版")
             else:
                 click.echo(f"{result.key}: 已保存为草稿")
+        db.commit()
     if failed:
         sys.exit(1)
 
@@ -371,6 +398,20 @@ def demo_data_load() -> None:
                f"发布 {added['forms']} 个表单")
 
 
+MAX_DAYS_ARG = 10000  # ``fengqiao calendar due``: about forty years of working days
+
+
+def parse_start(text: str) -> datetime:
+    """``calendar due``'s START: ``2025-09-30`` or ``2025-09-30T09:00[+08:00]`` → aware local
+    datetime; ValueError otherwise (``fromisoformat`` alone would accept ``20250930``)."""
+    from fengqiao.workcalendar import to_local
+
+    text = (text or "").strip()
+    if not re.match(r"^\d{4}-\d{2}-\d{2}", text):
+        raise ValueError(text)
+    return to_local(datetime.fromisoformat(text))
+
+
 @main.group("calendar")
 def calendar_group() -> None:
     """The working-day calendar (放假/调休)."""
@@ -384,7 +425,7 @@ def calendar_due(start: str, n: str, org_code: str | None) -> None:
     """Print the deadline N working days after START (ISO date or datetime, local time)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from fengqiao.cases.workdays import MAX_DAYS_ARG, add_working_days, jurisdiction_of, parse_start
+    from fengqiao.workcalendar import add_working_days, jurisdiction_of
 
     try:
         start_at = parse_start(start)
@@ -416,12 +457,9 @@ def calendar_import(file: Path, year: int | None, org_code: str | None) -> None:
     """Import a year's 放假/调休 arrangement (CSV/xlsx: 日期, 类型 放假/上班, 名称)."""
     import getpass
 
-    from fengqiao.cases.workdays import (
-        ArrangementInvalid,
-        announce_calendar_changed,
-        import_arrangement,
-    )
     from fengqiao.db import db
+    from fengqiao.workcalendar import announce_calendar_changed
+    from fengqiao.workcalendar.arrangement import ArrangementInvalid, import_arrangement
 
     app = make_app()
     with app.app_context():
@@ -429,18 +467,17 @@ def calendar_import(file: Path, year: int | None, org_code: str | None) -> None:
             result = import_arrangement(file.read_bytes(), file.name, year, org_code,
                                         actor=f"cli:{getpass.getuser()}"[:64])
         except ArrangementInvalid as invalid:
-            db.rollback()
             _fail(f"{file}: 未导入，共 {len(invalid.problems)} 处问题：\n"
                   + "\n".join(f"  {p}" for p in invalid.problems))
-        db.commit()
         announce_calendar_changed(result.years, org_code)
+        db.commit()
     click.echo(result.summary)
 
 
 @calendar_group.command("years")
 def calendar_years() -> None:
     """Which years' 放假/调休 arrangements have been entered."""
-    from fengqiao.cases.workdays import year_overview
+    from fengqiao.workcalendar.overview import year_overview
 
     app = make_app()
     with app.app_context():
@@ -533,11 +570,13 @@ def cases_import(file: Path, form_key: str, org_code: str | None, check_only: bo
 def cases_anonymise(dry_run: bool) -> None:
     """Anonymise closed cases past their case type's retention (retention.closed_days)."""
     from fengqiao.cases import retention
-    from fengqiao.cases.workflow import case_type
+    from fengqiao.cases.case_types import case_type
+    from fengqiao.db import db
 
     app = make_app()
     with app.app_context():
         result = retention.report() if dry_run else retention.anonymise_expired()
+        db.commit()
         lines = [f"  {case_type(key).title}（{key}）：{n} 件" for key, n in sorted(result.counts.items())]
     verb = "将匿名化" if dry_run else "已匿名化"
     click.echo(f"{verb} {result.total} 件超过保存期限的已办结事项" + ("（试运行，未修改任何数据）" if dry_run else ""))

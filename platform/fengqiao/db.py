@@ -6,6 +6,7 @@ requests, CLI commands and RQ workers (which must dispose the engine after forki
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +17,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from werkzeug.local import LocalProxy
+
+from fengqiao.transaction import Session as CommitHookSession
 
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -75,17 +78,45 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+PING_AFTER_IDLE_SECONDS = 2.0
+"""A pooled connection unused this long is checked (one round trip) before it is handed out;
+a busy pool never pays for the check."""
+
+# psycopg prepares a statement the fifth time a connection runs it, so PostgreSQL parses it
+# once. A prepared statement may switch to a generic plan, which cannot see the values of a
+# scope's path range (``path >= :low AND path < :high``) and may skip its index; with
+# ``force_custom_plan`` every execution is planned with its values, as an unprepared one is.
+POSTGRES_OPTIONS = "-c plan_cache_mode=force_custom_plan"
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine with the settings each backend needs."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # No server-side prepared statements: after five runs psycopg would prepare one and
-    # PostgreSQL may then switch to a generic plan that ignores the scope's path range.
-    psycopg3 = url.startswith("postgresql+psycopg:") or url.startswith("postgresql+psycopg_async:")
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
-                            connect_args={"prepare_threshold": None} if psycopg3 else {})
+    engine = sa.create_engine(url, pool_size=10, max_overflow=10, connect_args={"options": POSTGRES_OPTIONS})
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a connection that sat idle in the pool before it is used (a restarted server or
+    a dropped idle connection then costs a reconnect, not a failed request)."""
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _mark_idle(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as err:  # the pool replaces the connection and tries again
+            raise sa.exc.DisconnectionError() from err
 
 
 class Database:
@@ -93,7 +124,9 @@ class Database:
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        self.session_factory = sessionmaker(bind=engine, expire_on_commit=False)
+        # Its commit() runs the callbacks queued with fengqiao.transaction.after_commit.
+        self.session_factory = sessionmaker(bind=engine, expire_on_commit=False,
+                                            class_=CommitHookSession)
         self.session: scoped_session[Session] = scoped_session(self.session_factory)
 
     def init_app(self, app: Flask) -> None:
@@ -113,9 +146,11 @@ def database() -> Database:
     return current_app.extensions["fengqiao.db"]
 
 
-def _current_session() -> Session:
-    return database().session()
+def current_session() -> Session:
+    """The current app's session itself: hot paths take it once instead of going through the
+    ``db`` proxy (a context lookup) on every call."""
+    return current_app.extensions["fengqiao.db"].session()
 
 
-db: Session = LocalProxy(_current_session)  # type: ignore[assignment]
+db: Session = LocalProxy(current_session)  # type: ignore[assignment]
 """The current app's session: ``from fengqiao.db import db; db.scalars(select(...))``."""

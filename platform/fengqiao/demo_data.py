@@ -71,7 +71,8 @@ STAFF: list[tuple[str, str, str, str, str]] = [
 
 
 def load_demo_data() -> dict[str, int]:
-    """Create what is missing; returns how many units and users were added."""
+    """Create what is missing; returns how many units and users were added. Commits once at
+    its end: the demo county is a unit of work of its own (commands, test fixtures, benches)."""
     added_units = added_users = 0
     for code, name, level, parent, kind in UNITS:
         if get_by_code(code) is None:
@@ -82,15 +83,17 @@ def load_demo_data() -> dict[str, int]:
         if username not in existing:
             create_user(username, DEMO_PASSWORD, role, org, display_name)
             added_users += 1
-    db.commit()
-    from fengqiao.cases.workdays import seed_from_chinese_calendar
+    from fengqiao.workcalendar import announce_calendar_changed
+    from fengqiao.workcalendar.seeding import seed_from_chinese_calendar
 
-    seed_from_chinese_calendar()
+    seeded = seed_from_chinese_calendar()
+    announce_calendar_changed(seeded)
     from flask import current_app
 
     from fengqiao.forms.core import sync_all_forms
 
     forms = sync_all_forms(current_app)
+    db.commit()
     return {"units": added_units, "users": added_users, "forms": len(forms)}
 
 
@@ -111,7 +114,7 @@ def load_plugin_demo_data() -> list[str]:
             continue
         try:
             load()
-            db.commit()
+            db.commit()  # each plugin's rows are kept on their own: a failing loader loses only its own
             loaded.append(plugin)
         except Exception:
             db.rollback()

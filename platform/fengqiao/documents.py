@@ -16,10 +16,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import qrcode
-from fpdf import FPDF
-from fpdf.fonts import FontFace
-
 FONT_ENV = "FENGQIAO_PDF_FONT"
 # (path, index in the collection): Noto Sans CJK collections order JP, KR, SC, TC, HK.
 FONT_CANDIDATES = (
@@ -53,6 +49,8 @@ def cjk_font() -> tuple[str, int]:
 
 def qr_png(text: str, box_size: int = 6) -> bytes:
     """A QR code of ``text`` (a verification URL) as PNG bytes."""
+    import qrcode  # deferred: importing fengqiao.documents stays cheap for whoever only names a type
+
     code = qrcode.QRCode(box_size=box_size, border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
     code.add_data(text)
     code.make(fit=True)
@@ -85,6 +83,9 @@ class Certificate:
 def certificate_pdf(cert: Certificate) -> bytes:
     """An A4 certificate: title, fields, optional table, issuer and date, serial and QR code."""
     font_path, index = cjk_font()
+    from fpdf import FPDF  # deferred, like qrcode: fpdf pulls in Pillow and fontTools
+    from fpdf.fonts import FontFace
+
     pdf = FPDF(format="A4")
     pdf.set_title(cert.title)
     pdf.set_creator("Fengqiao 枫桥")

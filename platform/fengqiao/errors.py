@@ -1,7 +1,8 @@
 """The one error shape, ``{"errors":[{"pointer","message","code"}]}``, and its handlers.
 
 API routes (``/api/``) always answer errors as JSON in that shape; HTML pages get a
-friendly Chinese page. Neither ever shows a stack trace.
+friendly Chinese page. Neither ever shows a stack trace. Services raise the domain errors of
+``fengqiao.exceptions``; this module alone decides their HTTP status (:func:`http_status`).
 """
 
 from __future__ import annotations
@@ -9,13 +10,29 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
+
+from fengqiao.db import db
+from fengqiao.exceptions import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+    Problem,
+    RateLimited,
+    TooLarge,
+    Unauthenticated,
+)
 
 log = logging.getLogger(__name__)
 
-Problem = tuple[str, str, str]  # (pointer, message, code)
+__all__ = ["APIError", "Problem", "ValidationFailed", "error_body", "http_status", "json_error",
+           "register_error_handlers", "wants_json"]
 
 # Chinese text for the HTTP errors a user can meet.
 STATUS_MESSAGES = {
@@ -35,24 +52,45 @@ STATUS_MESSAGES = {
 }
 
 
-class APIError(Exception):
-    """An error that becomes the JSON error shape with ``status``."""
+# The status of each kind of domain error (the most specific class listed wins).
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    Invalid: 422,
+    NotFound: 404,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    Conflict: 409,
+    Gone: 410,
+    TooLarge: 413,
+    RateLimited: 429,
+}
+
+
+class APIError(DomainError):
+    """The web layer's own error with an explicit HTTP ``status`` (malformed requests,
+    unsupported media types …: things only HTTP knows). A :class:`DomainError`, so a page
+    that shows "what went wrong" catches both with ``except DomainError``."""
 
     def __init__(self, status: int, problems: Iterable[Problem] | None = None):
         self.status = status
         code, message = STATUS_MESSAGES.get(status, ("error", "请求失败"))
-        self.problems = list(problems or [("", message, code)])
-        super().__init__(self.problems[0][1])
+        super().__init__(message, code=code)
+        if problems:
+            self.problems = list(problems)
+            self.args = (self.problems[0][1],)
 
 
-class ValidationFailed(APIError):
-    """Invalid input: 422 with one problem per field."""
+ValidationFailed = Invalid
+"""The former name of :class:`fengqiao.exceptions.Invalid` (422), kept for plugins."""
 
-    def __init__(self, problems: Iterable[Problem]):
-        super().__init__(422, problems)
 
-    def for_field(self, pointer: str) -> list[str]:
-        return [m for p, m, _ in self.problems if p == pointer]
+def http_status(err: DomainError) -> int:
+    """The HTTP status that answers ``err``."""
+    if isinstance(err, APIError):
+        return err.status
+    for kind in type(err).__mro__:
+        if kind in DOMAIN_STATUS:
+            return DOMAIN_STATUS[kind]
+    return 400
 
 
 def error_body(problems: Iterable[Problem]) -> dict:
@@ -77,13 +115,21 @@ def register_error_handlers(app: Flask) -> None:
             return json_error(400, [("", "CSRF 校验失败，请刷新页面后重试", "csrf")])
         return _html_error(400, "页面已过期，请返回刷新后重新提交（您填写的内容未丢失，可在浏览器中后退）")
 
-    @app.errorhandler(APIError)
-    def _api_error(err: APIError):
+    @app.errorhandler(DomainError)
+    def _domain_error(err: DomainError):
+        status = http_status(err)
+        if isinstance(err, Unauthenticated) and not wants_json():  # a page: sign in, then come back
+            return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
         if wants_json():
             response = jsonify(error_body(err.problems))
-            response.status_code = err.status
-            return response
-        return _html_error(err.status, err.problems[0][1])
+            response.status_code = status
+        else:
+            body, status = _html_error(status, err.problems[0][1])
+            response = app.make_response((body, status))
+        retry_after = getattr(err, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):
@@ -105,9 +151,7 @@ def register_error_handlers(app: Flask) -> None:
             return json_error(500)
         return _html_error(500)
 
-    from fengqiao.outage import register_outage_handler
-
-    register_outage_handler(app)  # a database outage: 503, never 500
+    _register_outage_handler(app)  # a database outage: 503, never 500
 
 
 def _html_error(status: int, message: str | None = None):
@@ -118,3 +162,42 @@ def _html_error(status: int, message: str | None = None):
         log.exception("error page failed to render")
         body = f"<!doctype html><meta charset=utf-8><title>{status}</title><p>{default_message}</p>"
     return body, status
+
+
+# ---- database outages ----------------------------------------------------------------------
+# When PostgreSQL goes away, SQLAlchemy raises ``OperationalError`` (cannot connect, or the
+# server closed a pooled connection mid-request) and invalidates the whole pool, so the first
+# requests after the server returns open fresh connections; ``pool_pre_ping`` catches any
+# connection that died while idle. Nothing has to restart: meanwhile every request gets 503
+# with a Chinese message, never a 500.
+
+OUTAGE_RETRY_AFTER_SECONDS = 5
+OUTAGE_MESSAGE = "数据库暂时无法访问，请稍后再试"
+OUTAGE_CODE = "database_unavailable"
+
+# "The database is not there right now" (refused, closed mid-request, pool exhausted, SQLite
+# locked), as opposed to "the query is wrong", which stays a logged 500.
+OUTAGES = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
+
+def _register_outage_handler(app: Flask) -> None:
+    def _database_unavailable(err: sa_exc.SQLAlchemyError):
+        # The class names only: the exception text carries SQL parameters (personal data).
+        cause = getattr(err, "orig", None)
+        log.warning("database unavailable on %s %s: %s (%s)", request.method, request.path,
+                    err.__class__.__name__, cause.__class__.__name__ if cause else "-")
+        try:
+            db.rollback()  # the error page may ask for the signed-in user again
+        except Exception:
+            log.debug("rollback after a database outage failed", exc_info=True)
+        if wants_json():
+            response = json_error(503, [("", OUTAGE_MESSAGE, OUTAGE_CODE)])
+        else:
+            g._login_user = app.login_manager.anonymous_user()  # the page must not load the user
+            body, status = _html_error(503, OUTAGE_MESSAGE)
+            response = app.make_response((body, status))
+        response.headers["Retry-After"] = str(OUTAGE_RETRY_AFTER_SECONDS)
+        return response
+
+    for outage in OUTAGES:
+        app.register_error_handler(outage, _database_unavailable)

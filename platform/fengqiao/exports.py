@@ -9,9 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import Response
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from fengqiao.db import LOCAL_TZ
 
@@ -29,6 +26,10 @@ def safe_cell(value: Any) -> Any:
 
 
 def workbook_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    from openpyxl import Workbook  # deferred: openpyxl is only needed when a file is built
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     wb = Workbook(write_only=False)
     ws = wb.active
     ws.title = re.sub(r"[\\/?*:\[\]：]", " ", title)[:31]  # characters Excel forbids in sheet names

@@ -111,9 +111,11 @@ class ScrubPersonalData(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         scrub_record(record)
-        for key, value in list(vars(record).items()):
-            if key not in _STANDARD and not key.startswith("_") and isinstance(value, (str, dict, list, tuple)):
-                setattr(record, key, _scrub(value))
+        fields = vars(record)
+        for key in fields.keys() - _STANDARD:  # the extra fields (a set difference: no loop over the rest)
+            value = fields[key]
+            if not key.startswith("_") and isinstance(value, (str, dict, list, tuple)):
+                fields[key] = _scrub(value)
         return True
 
 
@@ -184,17 +186,21 @@ def init_logging(app: Flask) -> None:
 
     @app.after_request
     def _log_request(response):
-        request_id = g.get("request_id") or uuid.uuid4().hex
+        context = g._get_current_object()  # one context lookup, not one per attribute
+        request_id = context.get("request_id") or uuid.uuid4().hex
         response.headers.setdefault("X-Request-Id", request_id)
-        started = g.get("request_started")
+        started = context.get("request_started")
         duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
         status = response.status_code
+        method, path = request.method, request.path
         if status >= 500:
             level = logging.WARNING
-        elif request.path.startswith(QUIET_PATHS):
+        elif path.startswith(QUIET_PATHS):
             level = logging.DEBUG
         else:
             level = logging.INFO
-        REQUEST_LOG.log(level, "%s %s %s %sms", request.method, request.path, status, duration_ms,
-                        extra={"request_id": request_id, "status": status, "duration_ms": duration_ms})
+        if REQUEST_LOG.isEnabledFor(level):  # the filters find method and path here, not in the request
+            REQUEST_LOG.log(level, "%s %s %s %sms", method, path, status, duration_ms,
+                            extra={"request_id": request_id, "status": status, "duration_ms": duration_ms,
+                                   "method": method, "path": path})
         return response

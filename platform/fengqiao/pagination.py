@@ -13,14 +13,14 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute
 
 from fengqiao.db import db
-from fengqiao.errors import APIError
+from fengqiao.exceptions import Invalid
 from fengqiao.input_guard import too_deep
 from fengqiao.params import parse_int
 
@@ -29,8 +29,8 @@ MAX_CURSOR = 2**63 - 1  # a BIGINT key; anything longer is not a cursor this mod
 BAD_CURSOR = "翻页参数无效，请从第一页重新开始"
 
 
-def _bad_cursor(pointer: str = "/cursor") -> APIError:
-    return APIError(422, [(pointer, BAD_CURSOR, "cursor")])
+def _bad_cursor(pointer: str = "/cursor") -> Invalid:
+    return Invalid([(pointer, BAD_CURSOR, "cursor")])
 
 
 def encode_cursor(value: Any) -> str:
@@ -53,7 +53,7 @@ class Page:
 
 
 def _as_text(value: Any) -> str:
-    return value.isoformat() if isinstance(value, datetime) else str(value)
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def _parse(raw: str, key: InstrumentedAttribute) -> Any:
@@ -73,6 +73,11 @@ def _parse(raw: str, key: InstrumentedAttribute) -> Any:
         if value.tzinfo is None:
             raise _bad_cursor()
         return value
+    if kind is date:
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise _bad_cursor() from None
     return raw
 
 
@@ -95,7 +100,9 @@ def keyset_page(
     descending: bool = True,
 ) -> Page:
     """One page of ``stmt`` ordered by ``key``: a unique column (integer, string or
-    datetime), or a sequence of columns whose last one is unique."""
+    datetime), or a sequence of columns whose last one is unique. A ``select`` of one entity
+    pages its objects; of several entities or columns, its rows — the keys then belong to the
+    first entity (``select(Team, member_count)``)."""
     keys = list(key) if isinstance(key, list | tuple) else [key]
     raw = decode_cursor(cursor)
     if raw is not None:
@@ -115,12 +122,13 @@ def keyset_page(
             values = [_parse(t, k) for t, k in zip(texts, keys, strict=True)]
         stmt = stmt.where(_after(keys, values, descending))
     stmt = stmt.order_by(*(k.desc() if descending else k.asc() for k in keys)).limit(limit + 1)
-    rows = list(db.scalars(stmt).unique())
+    single = len(stmt.column_descriptions) == 1
+    rows = list(db.scalars(stmt).unique()) if single else list(db.execute(stmt).all())
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
     if more and rows:
-        last = [getattr(rows[-1], k.key) for k in keys]
+        last = [getattr(rows[-1] if single else rows[-1][0], k.key) for k in keys]
         text = _as_text(last[0]) if len(keys) == 1 else json.dumps([_as_text(v) for v in last])
         next_cursor = encode_cursor(text)
     return Page(rows, next_cursor)

@@ -60,6 +60,11 @@ def int_arg(name: str, default: T = None, *, minimum: int = 0, maximum: int = MA
     return value
 
 
+def page_limit(default: int = 50, maximum: int = 200) -> int:
+    """The ``limit`` query parameter of a paged list (API lists and the queue page)."""
+    return int_arg("limit", default, minimum=1, maximum=maximum, message=f"limit 应为 1–{maximum} 的整数", code="range")
+
+
 class IntegerConverter(_WerkzeugIntegerConverter):
     """``<int:…>`` path parameters: ASCII digits up to :data:`MAX_INT` (Werkzeug's matches
     any Unicode digit and any length). Anything else does not match: 404. Same name as

@@ -1,6 +1,7 @@
 """Documented blinker signals of the core (importable by name from ``fengqiao.sdk``).
 
-Each is sent after the change it reports has been committed. Receivers take ``**kwargs``;
+Each is delivered after the transaction holding the change it reports has committed
+(``send`` queues it; see ``fengqiao/transaction.py``). Receivers take ``**kwargs``;
 every signal passes ``sender`` (the Flask app) and the identifiers listed in its docstring.
 A receiver that raises is logged and never breaks the request nor loses the core's data.
 """
@@ -12,6 +13,8 @@ import logging
 from blinker import Namespace
 from flask import current_app
 
+from fengqiao.transaction import after_commit
+
 log = logging.getLogger(__name__)
 _signals = Namespace()
 
@@ -22,7 +25,8 @@ form_published = _signals.signal(
 submission_received = _signals.signal(
     "submission_received",
     doc="A form was submitted and stored. kwargs: form_key, form_version, submission_id, "
-    "case_number, channel ('web' | 'api').",
+    "case_number (None for an intake-only form), org (code of the accepting unit), "
+    "channel ('web' | 'api').",
 )
 case_created = _signals.signal(
     "case_created",
@@ -70,18 +74,31 @@ calendar_changed = _signals.signal(
     "so open working-day deadlines may need recomputing. kwargs: years (sorted list of ints "
     "whose days or completeness changed), org (unit code of the jurisdiction, None = national).",
 )
+org_moved = _signals.signal(
+    "org_moved",
+    doc="An org unit moved under another parent, with its whole subtree (codes stay, paths "
+    "change). kwargs: org (unit code), old_parent (code), new_parent (code), old_path, new_path.",
+)
+org_renamed = _signals.signal(
+    "org_renamed",
+    doc="An org unit's name changed. kwargs: org (unit code), old_name, new_name.",
+)
 
 ALL = {
     s.name: s
     for s in (form_published, submission_received, case_created, case_transitioned,
               case_assigned, case_closed, case_rated, case_escalated, case_notification,
-              user_created, calendar_changed)
+              user_created, calendar_changed, org_moved, org_renamed)
 }
 
 
 def send(signal, **kwargs) -> None:
-    """Send ``signal`` after commit; a failing receiver is logged, never propagated."""
-    app = current_app._get_current_object()
+    """Send ``signal`` once the current transaction commits (at once when none is open;
+    never when it rolls back). A failing receiver is logged, never propagated."""
+    after_commit(_deliver, current_app._get_current_object(), signal, kwargs)
+
+
+def _deliver(app, signal, kwargs: dict) -> None:
     for receiver in signal.receivers_for(app):
         try:
             receiver(app, **kwargs)

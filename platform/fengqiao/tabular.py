@@ -18,7 +18,7 @@ import (and SQLite's write lock) busy for minutes (issue 17, finding 4). So:
 - row numbers (blank and skipped rows count), columns holding a value, cells read and
   seconds spent are counted while reading, and the first limit crossed stops the read.
 
-A refusal is :class:`~fengqiao.errors.ValidationFailed` at ``/file`` with a Chinese message
+A refusal is :class:`~fengqiao.exceptions.Invalid` at ``/file`` with a Chinese message
 naming the limit (code ``too_large``) or the problem (code ``format``); callers turn it into
 their own error type. Nothing here touches the database: parse fully, then write briefly.
 """
@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import PurePath
 from typing import Any
 
-from fengqiao.errors import ValidationFailed
+from fengqiao.exceptions import Invalid
 
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 MAX_ENTRIES = 2_000  # members of the .xlsx archive (a workbook has a few dozen)
@@ -49,8 +49,8 @@ _OPEN_NAME = re.compile(rb"<[^\s<>/!?=\"']*")  # a tag name still being read at 
 _clock = time.monotonic  # (a test makes time pass faster)
 
 
-def refuse(message: str, code: str = "too_large") -> ValidationFailed:
-    return ValidationFailed([("/file", message, code)])
+def refuse(message: str, code: str = "too_large") -> Invalid:
+    return Invalid([("/file", message, code)])
 
 
 def _blank(value: Any) -> bool:
@@ -100,7 +100,7 @@ def _counted(iterator: Iterator[list[Any]], rows: int, columns: int, cells: int,
     while True:
         try:
             row = next(iterator, None)
-        except ValidationFailed:
+        except Invalid:
             raise
         except Exception as err:  # XML or CSV damage found part-way through the file
             raise refuse(f"无法读取该文件（第 {number + 1} 行附近）：文件已损坏或格式不正确", "format") from err
@@ -125,15 +125,15 @@ def _counted(iterator: Iterator[list[Any]], rows: int, columns: int, cells: int,
             found.append((number, row))
 
 
-def _too_many_rows(rows: int) -> ValidationFailed:
+def _too_many_rows(rows: int) -> Invalid:
     return refuse(f"表格行数过多：最多 {rows:,} 行（含表头和空行）")
 
 
-def _too_many_cells(cells: int) -> ValidationFailed:
+def _too_many_cells(cells: int) -> Invalid:
     return refuse(f"表格单元格过多：最多读取 {cells:,} 个单元格")
 
 
-def _too_slow(seconds: float) -> ValidationFailed:
+def _too_slow(seconds: float) -> Invalid:
     return refuse(f"表格过大：读取超过 {seconds:g} 秒仍未完成，请拆分后分批导入")
 
 
@@ -177,7 +177,7 @@ def _xlsx_rows(data: bytes, rows: int, columns: int, cells: int, unpacked: int,
         for index, name in enumerate(parts):
             with archive.open(name) as xml:
                 _scan_sheet(xml, rows, cells, seconds, deadline, first=index == 0)
-    except ValidationFailed:
+    except Invalid:
         raise
     except Exception:  # zipfile/XML/KeyError of a damaged or mislabelled file
         raise unreadable from None

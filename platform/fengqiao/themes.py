@@ -13,14 +13,15 @@ from flask import Flask, abort, send_from_directory
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from fengqiao.access import public
+from fengqiao.bundled import bundled_folder
 
-REPO_THEMES = Path(__file__).resolve().parents[2] / "themes"
+BUNDLED_THEMES = bundled_folder("themes")  # the repository's themes/, shipped in the package
 
 
 def theme_roots() -> list[Path]:
-    """Folders that may hold themes: ``FENGQIAO_THEMES_PATH`` entries, then the repository's."""
+    """Folders that may hold themes: ``FENGQIAO_THEMES_PATH`` entries, then the bundled one."""
     roots = [Path(p) for p in os.environ.get("FENGQIAO_THEMES_PATH", "").split(os.pathsep) if p]
-    roots.append(REPO_THEMES)
+    roots.append(BUNDLED_THEMES)
     return [r for r in roots if r.is_dir()]
 
 
@@ -35,7 +36,7 @@ def init_themes(app: Flask, theme: str) -> list[Path]:
     """Put the theme's and the default theme's folders in front of the core's."""
     chain = [p for p in dict.fromkeys([find_theme(theme), find_theme("default")]) if p]
     if not chain:
-        raise RuntimeError(f"theme folder not found (looked in {theme_roots() or [REPO_THEMES]})")
+        raise RuntimeError(f"theme folder not found (looked in {theme_roots() or [BUNDLED_THEMES]})")
     if find_theme(theme) is None:
         raise RuntimeError(f"主题 {theme!r} 不存在 (FENGQIAO_THEME)")
     app.jinja_loader = ChoiceLoader(

@@ -14,7 +14,8 @@ where jsonschema-rs is the stricter: ``\d`` outside negated classes, no ``\D``, 
 ``\W``, ``\s``, ``\S``, ``\b``, ``\B``, ``\p{…}``.
 
 Formats are jsonschema's 2020-12 checkers (RFC 3339 ``time`` with an offset, not the draft-3
-``HH:MM:SS`` that a bare ``FormatChecker()`` picks) plus Fengqiao's own. References never
+``HH:MM:SS`` that a bare ``FormatChecker()`` picks) plus Fengqiao's own, all in
+:mod:`fengqiao.forms.formats`. References never
 leave the document: the validators get a registry that cannot retrieve anything (forms check
 already refuses such a ``$ref``; one stored before is reported as a ``$ref`` problem, a 422,
 never fetched). Errors become ``(pointer, message, code)`` where
@@ -27,23 +28,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
-from fengqiao.errors import Problem, ValidationFailed
+from fengqiao.exceptions import Invalid, Problem
+from fengqiao.forms.formats import FORMAT_CHECKER, format_message
 
-# The 2020-12 checkers, copied so our own formats (fengqiao.forms.formats) are added to this
-# checker only. ``FormatChecker()`` would mix drafts: its ``time`` is draft 3's.
-FORMAT_CHECKER = FormatChecker(())
-FORMAT_CHECKER.checkers = dict(Draft202012Validator.FORMAT_CHECKER.checkers)
 # Resolves references inside the schema itself and retrieves nothing (the library's default
 # would fetch any remote ``$ref`` over HTTP on every validation).
 LOCAL_ONLY = Registry()
@@ -58,24 +56,6 @@ TYPE_NAMES = {
     "array": "列表",
     "null": "空值",
 }
-
-FORMAT_MESSAGES = {
-    "email": "请输入有效的电子邮箱地址",
-    "date": "请输入有效的日期（如 2026-01-31）",
-    "date-time": "请输入有效的日期时间",
-    "time": "请输入有效的时间",
-    "uri": "请输入有效的网址",
-    "cn-id-card": "身份证号码格式不正确",
-    "cn-mobile": "请输入 11 位手机号码",
-    "cn-uscc": "统一社会信用代码不正确",
-    "cn-postcode": "邮政编码应为 6 位数字",
-    "attachment": "附件无效，请重新上传",
-}
-
-# Per-format hooks giving a more specific message for a failing value (None: use
-# FORMAT_MESSAGES). Filled by the modules that register formats (fengqiao.forms.formats),
-# so this module never imports them at load time.
-FORMAT_DETAIL: dict[str, Callable[[Any], str | None]] = {}
 
 
 def escape_pointer_token(token: Any) -> str:
@@ -119,9 +99,7 @@ def _message(error: ValidationError) -> str:
         case "pattern":
             return "格式不正确"
         case "format":
-            detail = FORMAT_DETAIL.get(v)
-            specific = detail(error.instance) if detail is not None else None
-            return specific or FORMAT_MESSAGES.get(v, "格式不正确")
+            return format_message(v, error.instance)
         case "additionalProperties" | "unevaluatedProperties":
             return "不允许的字段"
         case "multipleOf":
@@ -325,13 +303,7 @@ def _compiled(schema_json: str) -> SchemaValidator:
 
 
 def validator_for(schema: dict) -> SchemaValidator:
-    """A cached compiled validator (keyed by the schema's canonical JSON).
-
-    Imports the custom formats first: they register themselves on ``FORMAT_CHECKER`` and
-    import this module, so a top-level import here would be a cycle.
-    """
-    import fengqiao.forms.formats  # noqa: F401
-
+    """A cached compiled validator (keyed by the schema's canonical JSON)."""
     return _compiled(json.dumps(schema, sort_keys=True, ensure_ascii=False))
 
 
@@ -360,7 +332,7 @@ def problems(validator: SchemaValidator | Draft202012Validator, instance: Any) -
 
 
 def validate(schema: dict, instance: Any) -> None:
-    """Raise :class:`ValidationFailed` with Chinese field messages when ``instance`` is invalid."""
+    """Raise :class:`~fengqiao.exceptions.Invalid` with Chinese field messages when ``instance`` is invalid."""
     found = problems(validator_for(schema), instance)
     if found:
-        raise ValidationFailed(found)
+        raise Invalid(found)

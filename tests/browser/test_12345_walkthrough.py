@@ -27,6 +27,7 @@ REPLY = "已联系物业更换楼道感应灯，3幢2单元各层照明已恢复
 
 
 
+@pytest.mark.slow
 def test_12345_order_from_phone_to_follow_up(demo, live_server, _chromium, screenshot_dir):
     base = live_server
     resident = person_page(_chromium, base, phone=True)

@@ -14,6 +14,7 @@ REQUEST = {"request_type": "help", "summary": "揽月花园5幢路灯不亮", "c
            "caller_name": "陈德福", "caller_mobile": "13800138000"}
 
 
+@pytest.mark.slow
 def test_resident_rates_dissatisfied_and_reopens_on_a_phone(client, bearer, live_server, phone_page,
                                                             screenshot_dir):
     base, page = live_server, phone_page

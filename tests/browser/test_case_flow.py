@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sql
 
 
 
+@pytest.mark.slow
 def test_grid_incident_from_report_to_rating(demo, live_server, _chromium, screenshot_dir):
     base = live_server
     worker = person_page(_chromium, base, "zhangmin", phone=True)

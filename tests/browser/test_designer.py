@@ -31,6 +31,7 @@ def _add_field(page, title: str, name: str, kind: str, required: bool = False):
     return card
 
 
+@pytest.mark.slow
 def test_admin_designs_and_publishes_a_form_a_resident_fills_it_in(
     demo, live_server, page, phone_page, screenshot_dir
 ):

@@ -25,6 +25,7 @@ TERMS = "李志刚于2026年12月20日前赔偿钱芳吊顶修复费用3000元�
 
 
 
+@pytest.mark.slow
 def test_dispute_from_registration_to_judicial_confirmation(demo, live_server, _chromium, screenshot_dir):
     base = live_server
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()

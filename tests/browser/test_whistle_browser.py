@@ -15,6 +15,7 @@ RAISE = {"summary": "澄湖老街违章搭建阻塞消防通道", "address": "�
          "description": "商户在消防通道搭建雨棚，社区多次劝说无效，需执法与住建部门联合处置。"}
 
 
+@pytest.mark.slow
 def test_summon_departments_and_check_in(demo, client, live_server, _chromium, screenshot_dir):
     base = live_server
     token = api_token(client, "shenli")

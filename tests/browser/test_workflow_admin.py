@@ -13,6 +13,7 @@ from fengqiao.testing.plugin import browser_login
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
+@pytest.mark.slow
 def test_admin_views_the_diagram_and_saves_an_edit(demo, live_server, page, screenshot_dir):
     browser_login(page, live_server, "admin")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="流程设计").click()

@@ -66,3 +66,10 @@ def last_event(app, number, action: str | None = None) -> CaseEvent | None:
     """The case's latest history row (of ``action`` if given), or None."""
     rows = case_events(app, number, action)
     return rows[-1] if rows else None
+
+
+def run_job(job, **kwargs):
+    """Call a job function as the job runner does: its work is committed when it returns."""
+    result = job(**kwargs)
+    db.commit()
+    return result

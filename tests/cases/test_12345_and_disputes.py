@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from case_helpers import act, act_ok, case_json, case_row, last_event, set_columns
+from case_helpers import act, act_ok, case_json, case_row, last_event, run_job, set_columns
 
-from fengqiao.cases import sla, workdays
+from fengqiao import workcalendar
+from fengqiao.cases import sla
 from fengqiao.db import db, utcnow
 from fengqiao.models import Case
 from fengqiao.testing.plugin import csrf_token, login, submit_form
@@ -70,7 +71,7 @@ def test_an_ordinary_request_signed_in_time_is_not_late_and_contact_completes_it
     act_ok(client, bearer("luojia"), number, "dispatch", fields={"unit": WATER})
     case = case_row(app, number)
     with app.app_context():
-        expected = workdays.add_working_hours(last_event(app, number, "dispatch").at, 2, case.org.path).at
+        expected = workcalendar.add_working_hours(last_event(app, number, "dispatch").at, 2, case.org.path).at
     assert case.step_due == expected
     water = bearer("shuiwu")
     act_ok(client, water, number, "acknowledge")
@@ -123,7 +124,7 @@ def test_the_follow_up_asks_reached_solved_satisfied_and_keeps_them(app, client,
     case = case_row(app, number)
     assert case.state == "reviewed" and case.step_name == "回访"
     with app.app_context():
-        expected = workdays.add_working_days(last_event(app, number, "approve").at, 3, case.org.path).at
+        expected = workcalendar.add_working_days(last_event(app, number, "approve").at, 3, case.org.path).at
     assert case.step_due == expected
     staff = bearer("luojia")
     for fields in ({}, {**FOLLOW_UP, "solved": "maybe"}, {k: v for k, v in FOLLOW_UP.items() if k != "satisfied"},
@@ -174,7 +175,7 @@ def test_the_12345_acceptance_time_starts_the_clock(app, client, bearer):
     case = case_row(app, made.get_json()["case_number"])
     assert case.sla_start == accepted and case.created_at > accepted
     with app.app_context():
-        expected = workdays.add_working_days(accepted, 3, case.org.path).at
+        expected = workcalendar.add_working_days(accepted, 3, case.org.path).at
     assert case.deadline == expected
     with app.app_context():
         assert case.sla_status == sla.status_at(expected, utcnow(), None, case.org.path, case.sla_limit)
@@ -244,7 +245,7 @@ def test_a_dispute_from_screening_to_judicial_confirmation_and_follow_up(app, cl
     with app.app_context():
         from fengqiao.cases.jobs import sla_sweep
 
-        sla_sweep()
+        run_job(sla_sweep)
     assert case_row(app, number).sla_status == sla.MET
 
     applied = act_ok(client, mediator, number, "apply_confirmation", comment="双方共同申请",
@@ -305,7 +306,7 @@ def test_a_late_agreement_misses_and_a_failed_mediation_records_why(app, client,
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_case_types_declare_their_step_limits(app):
-    from fengqiao.cases.workflow import case_type
+    from fengqiao.cases.case_types import case_type
 
     with app.app_context():
         request = case_type("livelihood_request")

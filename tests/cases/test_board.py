@@ -147,6 +147,7 @@ def test_board_pagination_and_type_filter(app, client, bearer):
         assert [i["number"] for i in second.items] == [incident, *reversed(numbers)][10:20]
         only = board_items(None, type="grid_incident")
         assert [i["number"] for i in only.items] == [incident] and only.next_cursor is None
+        db.commit()  # as the requests that published them would
 
     page1 = client.get("/board").get_data(as_text=True)
     shown = re.findall(r'data-number="([^"]+)"', page1)

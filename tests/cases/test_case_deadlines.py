@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from fengqiao.cases.workflow import case_type
+from fengqiao.cases.case_types import case_type
 from fengqiao.forms.submit import _deadline
 from fengqiao.testing.plugin import submit_form
 

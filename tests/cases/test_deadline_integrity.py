@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import test_sla_clock
-from case_helpers import act, case_events, case_json, case_row, set_columns
+from case_helpers import act, case_events, case_json, case_row, run_job, set_columns
 from test_sla_clock import INCIDENT
 
-from fengqiao.cases import sla, workdays
+from fengqiao import workcalendar
+from fengqiao.cases import sla
 from fengqiao.cases.jobs import sla_sweep
 from fengqiao.db import utcnow
 from fengqiao.testing.plugin import submit_form
@@ -55,7 +56,7 @@ def test_a_second_extension_is_refused_by_default(app, client, bearer, incident)
     case = case_row(app, incident)
     assert (case.extension_count, case.extended_total) == (1, 1)
     with app.app_context():
-        assert case.deadline == workdays.add_working_days(case.sla_start, 4, case.org.path).at
+        assert case.deadline == workcalendar.add_working_days(case.sla_start, 4, case.org.path).at
     assert case.due_at == case.deadline  # the first clock moved with the approved extension
     assert "request_extension" not in case_json(client, grid, incident)["allowed_actions"]
     again = _ask(client, grid, incident, 1)
@@ -82,7 +83,7 @@ def test_a_second_extension_is_decided_a_level_higher(app, client, bearer, incid
     case = case_row(app, incident)
     assert (case.extension_count, case.extended_total, case.pending_extension) == (2, 2, None)
     with app.app_context():
-        assert case.deadline == workdays.add_working_days(case.sla_start, 5, case.org.path).at
+        assert case.deadline == workcalendar.add_working_days(case.sla_start, 5, case.org.path).at
     assert case.due_at == case.deadline
     history = case_events(app, incident, "approve_extension")
     assert [e.changes["extension_count"] for e in history] == [1, 2]
@@ -179,8 +180,8 @@ def test_a_rework_deadline_does_not_move_the_first_clock(app, client, bearer, re
     assert act(client, bearer("luojia"), number, "approve_extension").status_code == 200
     extended = case_row(app, number)
     with app.app_context():
-        assert extended.due_at == workdays.add_working_days(first.due_at, 1, extended.org.path).at
-        assert extended.deadline == workdays.add_working_days(rework.sla_start, 4, extended.org.path).at
+        assert extended.due_at == workcalendar.add_working_days(first.due_at, 1, extended.org.path).at
+        assert extended.deadline == workcalendar.add_working_days(rework.sla_start, 4, extended.org.path).at
 
 
 def test_an_extension_does_not_rescue_a_passed_first_deadline(app, client, bearer, request_case):
@@ -221,7 +222,7 @@ def test_a_24_hour_case_is_due_soon_only_in_its_last_two_hours(app, client, bear
     set_columns(app, number, sla_start=case.sla_start - timedelta(hours=22, minutes=30),
                 deadline=case.deadline - timedelta(hours=22, minutes=30))
     with app.app_context():
-        assert sla_sweep()["due_soon"] == 1
+        assert run_job(sla_sweep)["due_soon"] == 1
     assert case_row(app, number).sla_status == "due_soon"
     listed = client.get("/api/v1/cases?view=due_soon", headers=bearer("shenli")).get_json()["items"]
     assert number in [c["number"] for c in listed]
@@ -234,12 +235,12 @@ def test_due_soon_for_short_and_working_day_limits(app):
         hour = monday + timedelta(hours=1)  # 特急 1 h: 75 % elapsed
         assert sla.status_at(hour, monday + timedelta(minutes=44), None, path, {"hours": 1}) == "on_track"
         assert sla.status_at(hour, monday + timedelta(minutes=46), None, path, {"hours": 1}) == "due_soon"
-        three = workdays.add_working_days(monday, 3, path).at  # Thu 19 Nov 17:30
+        three = workcalendar.add_working_days(monday, 3, path).at  # Thu 19 Nov 17:30
         assert three == datetime(2026, 11, 19, 17, 30, tzinfo=SHANGHAI)
         limit = {"working_days": 3}  # less than one working day left
         assert sla.status_at(three, datetime(2026, 11, 18, 17, 0, tzinfo=SHANGHAI), None, path, limit) == "on_track"
         assert sla.status_at(three, datetime(2026, 11, 18, 18, 0, tzinfo=SHANGHAI), None, path, limit) == "due_soon"
-        fifteen = workdays.add_working_days(monday, 15, path).at  # Mon 7 Dec: 3.75 days left on Wed 2 Dec 10:45
+        fifteen = workcalendar.add_working_days(monday, 15, path).at  # Mon 7 Dec: 3.75 days left on Wed 2 Dec 10:45
         assert fifteen == datetime(2026, 12, 7, 17, 30, tzinfo=SHANGHAI)
         limit = {"working_days": 15}
         assert sla.due_soon_from(fifteen, None, path, limit) == datetime(2026, 12, 2, 10, 45, tzinfo=SHANGHAI)

@@ -25,6 +25,7 @@ def _guard_accept(app) -> None:
     with app.app_context():
         admin = db.scalar(sa.select(User).where(User.username == "admin"))
         case_types.save_version("grid_incident", json.dumps(definition, ensure_ascii=False), "四眼原则", admin)
+        db.commit()
 
 
 def _actions(client, headers, number) -> set[str]:

@@ -13,11 +13,11 @@ import pytest
 import sqlalchemy as sa
 
 from fengqiao.cases.metrics import preset_period
-from fengqiao.cases.workdays import working_days_between
 from fengqiao.charts import Series, bar_chart, hbar_chart, nice_scale
 from fengqiao.db import LOCAL_TZ, db
 from fengqiao.models import Case
 from fengqiao.testing.plugin import login, self_handle_photos, submit_form, walk_case
+from fengqiao.workcalendar import working_days_between
 
 MARCH = "from=2026-03-01&to=2026-04-01"
 INCIDENT = {"summary": "楼道堆物", "description": "楼道堆放纸箱。", "location": {"address": "揽月花园3幢"}}

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from case_helpers import act, act_ok, case_events, case_json, case_row, set_columns
+from case_helpers import act, act_ok, case_events, case_json, case_row, run_job, set_columns
 
-from fengqiao.cases import workdays
+from fengqiao import workcalendar
 from fengqiao.cases.jobs import park_reviews
 from fengqiao.db import db, utcnow
 from fengqiao.models import Case, JobRecord, OrgUnit
@@ -131,7 +131,7 @@ def test_resuming_credits_the_paused_time(app, client, bearer, incident):
     assert case.paused_at is None and case.review_on is None and case.sla_credit >= 5
     assert case.paused_seconds >= 7 * 86400 - 60
     with app.app_context():
-        assert case.deadline == workdays.add_working_days(case.sla_start, 3 + int(case.sla_credit), case.org.path).at
+        assert case.deadline == workcalendar.add_working_days(case.sla_start, 3 + int(case.sla_credit), case.org.path).at
     assert case.sla_status in ("on_track", "due_soon", "overdue")
     actions = [e["action"] for e in case_json(client, bearer("shenli"), incident)["history"]]
     assert actions[-3:] == ["request_park", "approve_park", "resume"]
@@ -160,9 +160,9 @@ def test_the_review_date_reminds_once_and_moving_it_rearms_the_reminder(app, cli
     eve = datetime.combine(review_on - timedelta(days=1), datetime.min.time(), SHANGHAI).replace(hour=20)
     morning = datetime.combine(review_on, datetime.min.time(), SHANGHAI).replace(hour=8)
     with app.app_context():
-        assert park_reviews(now=eve) == {"reminded": 0}
-        assert park_reviews(now=morning) == {"reminded": 1}
-        assert park_reviews(now=morning + timedelta(hours=5)) == {"reminded": 0}  # once per date
+        assert run_job(park_reviews, now=eve) == {"reminded": 0}
+        assert run_job(park_reviews, now=morning) == {"reminded": 1}
+        assert run_job(park_reviews, now=morning + timedelta(hours=5)) == {"reminded": 0}  # once per date
     rows = case_events(app, incident, "park_review")
     assert len(rows) == 1 and rows[0].actor_id is None and rows[0].comment.startswith("挂账复核提醒")
     assert case_row(app, incident).review_reminded_on == review_on
@@ -182,8 +182,8 @@ def test_the_review_date_reminds_once_and_moving_it_rearms_the_reminder(app, cli
            fields={"review_on": later.isoformat()})
     assert case_row(app, incident).review_on == later and case_row(app, incident).state == "parked"
     with app.app_context():
-        assert park_reviews(now=morning + timedelta(days=1)) == {"reminded": 0}
-        assert park_reviews(now=morning + timedelta(days=30)) == {"reminded": 1}
+        assert run_job(park_reviews, now=morning + timedelta(days=1)) == {"reminded": 0}
+        assert run_job(park_reviews, now=morning + timedelta(days=30)) == {"reminded": 1}
     assert len(case_events(app, incident, "park_review")) == 2
 
 
@@ -222,7 +222,7 @@ def _materials_round_trip(app, client, staff, sent, handling_state):
     case = case_row(app, number)
     assert case.paused_at is None and case.sla_status != "paused" and case.paused_seconds >= 3 * 86400 - 60
     with app.app_context():
-        assert case.deadline == workdays.add_working_days(case.sla_start, case.sla_limit["working_days"]
+        assert case.deadline == workcalendar.add_working_days(case.sla_start, case.sla_limit["working_days"]
                                                           + int(case.sla_credit), case.org.path).at
 
 
@@ -300,7 +300,7 @@ def test_a_12345_request_type_is_confirmed_at_dispatch(app, client, bearer):
     case = case_row(app, number)
     assert case.priority == "complaint" and case.sla_limit == {"working_days": 5}
     with app.app_context():
-        assert case.deadline == workdays.add_working_days(case.sla_start, 5, case.org.path).at
+        assert case.deadline == workcalendar.add_working_days(case.sla_start, 5, case.org.path).at
     assert case_events(app, number, "dispatch")[-1].changes["request_type"]["to_title"] == "投诉"
 
 

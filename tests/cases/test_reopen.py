@@ -46,6 +46,7 @@ def _staff_reopen(app, number, username, reason, version=None):
         case = db.scalar(sa.select(Case).where(Case.number == number))
         actor = db.scalar(sa.select(User).where(User.username == username))
         reopen(case.id, reason=reason, actor=actor, by_resident=False, version=version)
+        db.commit()  # as the request would
 
 
 def test_resident_reopens_once_and_a_second_request_is_refused(app, client, bearer, closed):
@@ -156,15 +157,15 @@ def test_staff_reopen_is_not_limited_and_keeps_history(app, client, bearer, clos
 
 
 def test_staff_reopen_needs_a_closed_case_and_the_current_version(app, client, bearer, closed):
-    from fengqiao.errors import APIError
+    from fengqiao.exceptions import Conflict
 
     number, _code = closed
     version = client.get(f"/api/v1/cases/{number}", headers=bearer("shenli")).get_json()["version"]
-    with pytest.raises(APIError) as stale:
+    with pytest.raises(Conflict) as stale:
         _staff_reopen(app, number, "shenli", "重办", version=version - 1)
-    assert stale.value.status == 409 and stale.value.problems[0][2] == "stale"
+    assert stale.value.problems[0][2] == "stale"
     _staff_reopen(app, number, "shenli", "重办", version=version)
-    with pytest.raises(APIError) as open_case:
+    with pytest.raises(Conflict) as open_case:
         _staff_reopen(app, number, "shenli", "再次重办")
     assert open_case.value.problems[0][2] == "not_closed"
 

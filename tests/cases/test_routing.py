@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from case_helpers import act, case_json, case_row, set_columns
+from case_helpers import act, case_json, case_row, run_job, set_columns
 
 from fengqiao.cases import routing
 from fengqiao.cases.jobs import sla_sweep
@@ -221,15 +221,15 @@ def test_the_overdue_sweep_climbs_one_level_at_a_time(app, client, bearer, incid
     # the ladder's next rung is the street: the case at its grid climbs to the community first
     set_columns(app, incident, deadline=utcnow() - timedelta(days=20), escalation_level=1)
     with app.app_context():
-        assert sla_sweep()["escalated"] == 1
-        assert sla_sweep()["escalated"] == 0  # the cool-down
+        assert run_job(sla_sweep)["escalated"] == 1
+        assert run_job(sla_sweep)["escalated"] == 0  # the cool-down
     case = case_row(app, incident)
     with app.app_context():
         assert db.get(OrgUnit, case.escalated_to_id).code == LANYUE
     assert case.escalation_level == 1  # the street rung is not reached yet
     set_columns(app, incident, escalated_at=utcnow() - timedelta(hours=2))
     with app.app_context():
-        assert sla_sweep()["escalated"] == 1
+        assert run_job(sla_sweep)["escalated"] == 1
     case = case_row(app, incident)
     with app.app_context():
         assert db.get(OrgUnit, case.escalated_to_id).code == "339901001"

@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from case_helpers import act, case_events, case_json, case_row, set_columns
+from case_helpers import act, case_events, case_json, case_row, run_job, set_columns
 
-from fengqiao import signals
-from fengqiao.cases import workdays
+from fengqiao import signals, workcalendar
 from fengqiao.cases.jobs import sla_sweep
 from fengqiao.db import db, utcnow
 from fengqiao.models import JobRecord
 from fengqiao.testing.plugin import self_handle_photos, submit_form
+from fengqiao.workcalendar.arrangement import import_arrangement
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 INCIDENT = {"summary": "湖滨路路灯不亮", "category": "安全隐患", "description": "湖滨路东段三盏路灯夜间不亮。",
@@ -32,7 +32,7 @@ def test_a_new_case_records_what_its_deadline_is_made_of(app, client, bearer, in
     case = case_row(app, incident)
     assert case.sla_limit == {"working_days": 3} and case.priority == "normal" and case.sla_credit == 0
     with app.app_context():
-        expected = workdays.add_working_days(case.sla_start, 3, case.org.path)
+        expected = workcalendar.add_working_days(case.sla_start, 3, case.org.path)
     assert case.deadline == expected.at
 
 
@@ -61,7 +61,7 @@ def test_parking_stops_the_clock_and_resuming_credits_the_working_days(app, clie
     case = case_row(app, incident)
     assert case.paused_at is None and case.sla_credit >= 5
     with app.app_context():
-        expected = workdays.add_working_days(case.sla_start, 3 + int(case.sla_credit))
+        expected = workcalendar.add_working_days(case.sla_start, 3 + int(case.sla_credit))
     assert case.deadline == expected.at and case.sla_status in ("on_track", "due_soon", "overdue")
     history = [e["action"] for e in case_json(client, staff, incident)["history"]]
     assert history[-2:] == ["approve_park", "resume"]
@@ -85,7 +85,7 @@ def test_an_extension_is_requested_by_the_handler_and_approved_above(app, client
     case = case_row(app, incident)
     assert case.pending_extension is None and case.sla_credit == 2
     with app.app_context():
-        assert case.deadline == workdays.add_working_days(case.sla_start, 5).at
+        assert case.deadline == workcalendar.add_working_days(case.sla_start, 5).at
     assert case.deadline > before
 
 
@@ -94,8 +94,8 @@ def test_the_sweep_marks_overdue_once_and_climbs_the_ladder(app, client, bearer,
     signals.case_escalated.connect(lambda sender, **kw: escalations.append(kw), sender=app, weak=False)
     set_columns(app, incident, deadline=utcnow() - timedelta(hours=2))
     with app.app_context():
-        first = sla_sweep()
-        again = sla_sweep()  # idempotent: nothing more happens on a second run
+        first = run_job(sla_sweep)
+        again = run_job(sla_sweep)  # idempotent: nothing more happens on a second run
     assert first["overdue"] == 1 and first["escalated"] == 1
     assert again["overdue"] == 0 and again["escalated"] == 0
     case = case_row(app, incident)
@@ -109,17 +109,17 @@ def test_the_sweep_marks_overdue_once_and_climbs_the_ladder(app, client, bearer,
     # since the last climb (one level at a time)
     set_columns(app, incident, deadline=utcnow() - timedelta(days=10))
     with app.app_context():
-        assert sla_sweep()["escalated"] == 0
+        assert run_job(sla_sweep)["escalated"] == 0
     set_columns(app, incident, escalated_at=utcnow() - timedelta(hours=2))
     with app.app_context():
-        assert sla_sweep()["escalated"] == 1
+        assert run_job(sla_sweep)["escalated"] == 1
     assert case_row(app, incident).escalation_level == 2
 
 
 def test_a_case_near_its_deadline_is_due_soon(app, client, bearer, incident):
     set_columns(app, incident, deadline=utcnow() + timedelta(hours=1))
     with app.app_context():
-        assert sla_sweep()["due_soon"] == 1
+        assert run_job(sla_sweep)["due_soon"] == 1
     assert case_row(app, incident).sla_status == "due_soon"
     listed = client.get("/api/v1/cases?view=due_soon", headers=bearer("shenli")).get_json()
     assert incident in [c["number"] for c in listed["items"]]
@@ -137,15 +137,15 @@ def test_importing_next_years_arrangement_recomputes_provisional_deadlines(app, 
     """Opened on 2026-12-24 with 15 working days: provisional (2027 unknown) until entered."""
     christmas_eve = datetime(2026, 12, 24, 9, 0, tzinfo=SHANGHAI)
     with app.app_context():
-        guessed = workdays.add_working_days(christmas_eve, 15)
+        guessed = workcalendar.add_working_days(christmas_eve, 15)
     assert guessed.provisional and guessed.at.date().isoformat() == "2027-01-15"
     set_columns(app, incident, sla_start=christmas_eve, sla_limit={"working_days": 15}, deadline=guessed.at,
                 deadline_provisional=True)
     with app.app_context():
-        result = workdays.import_arrangement(
+        result = import_arrangement(
             "日期,类型,名称\n2027-01-01,放假,元旦\n2027-01-04,放假,元旦\n".encode(), "2027.csv")
         db.commit()
-        workdays.announce_calendar_changed(result.years)  # → a job, run after that commit
+        workcalendar.announce_calendar_changed(result.years)  # → a job, run after that commit
         jobs = list(db.scalars(sa.select(JobRecord).where(JobRecord.name == "cases.recompute_deadlines")))
         assert jobs and {j.status for j in jobs} == {"done"}  # the seeding at start had one too
     case = case_row(app, incident)
@@ -172,7 +172,7 @@ def test_sending_back_for_redo_restarts_the_clock(app, client, bearer):
     case = case_row(app, number)
     assert case.sla_limit == {"working_days": 3} and case.sla_start > first.sla_start
     with app.app_context():
-        assert case.deadline == workdays.add_working_days(case.sla_start, 3, case.org.path).at
+        assert case.deadline == workcalendar.add_working_days(case.sla_start, 3, case.org.path).at
 
 
 def _deadline(app, number, when=None):

@@ -3,22 +3,19 @@ counters, valid form data, the normal scope deciding who sees them."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from datetime import datetime, time, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from fengqiao.cases.case_types import case_type
 from fengqiao.cases.synthetic import NoUnits, generate_cases
-from fengqiao.cases.workflow import case_type
 from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.forms import store
 from fengqiao.forms.submit import version_validator
 from fengqiao.models import Case, CaseEvent, CaseParticipant, OrgUnit
+from fengqiao.testing.cli import run_cli
 from fengqiao.testing.plugin import submit_form
 from fengqiao.validation import problems
 
@@ -121,14 +118,13 @@ def test_refuses_without_grids(app):
         generate_cases(10)
 
 
-def test_command_generates_and_explains_bad_input(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")}
-    env.update({"FENGQIAO_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "FENGQIAO_MODE": "testing",
-                "FENGQIAO_INSTANCE_PATH": str(tmp_path / "inst")})
-    fengqiao = str(Path(sys.executable).with_name("fengqiao"))
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_command_generates_and_explains_bad_input(database_url, tmp_path):
+    env = {"FENGQIAO_DATABASE_URL": database_url, "FENGQIAO_MODE": "testing",
+           "FENGQIAO_INSTANCE_PATH": str(tmp_path / "inst")}
 
     def run(*args):
-        return subprocess.run([fengqiao, *args], capture_output=True, text=True, env=env, timeout=120)
+        return run_cli(args, env)
 
     assert run("db", "upgrade").returncode == 0
     empty = run("cases", "generate", "10")

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from fengqiao.cases import case_types
-from fengqiao.cases.workflow import case_type
+from fengqiao.cases.case_types import case_type
 from fengqiao.db import db
 from fengqiao.errors import ValidationFailed
 from fengqiao.forms.core import CORE_DEFINITIONS
@@ -104,6 +104,7 @@ def test_a_changed_file_adds_a_version_and_key_order_does_not(app, tmp_path: Pat
         assert case_types.sync_files(app) == [("noise_report", 2)]
         assert case_type("noise_report").state_title("open") == "待核实"
         assert case_type("noise_report", 1).state_title("open") == "待处理"
+        db.commit()  # as ``fengqiao db upgrade`` does
     assert _rows(app, "noise_report") == [(1, "acme"), (2, "acme")]
 
 

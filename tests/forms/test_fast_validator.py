@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fengqiao.forms.formats import id_card_check_char
-from fengqiao.validation import FORMAT_CHECKER, problems, validator_for
+from fengqiao.forms.formats import FORMAT_CHECKER, id_card_check_char
+from fengqiao.validation import problems, validator_for
 
 ROOT = Path(__file__).resolve().parents[2]
 FORM_FILES = sorted(p for p in [*ROOT.glob("form_definitions/*.json"), *ROOT.glob("plugins/*/*/form_definitions/*.json")]

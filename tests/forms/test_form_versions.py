@@ -5,9 +5,6 @@ from __future__ import annotations
 import copy
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -16,8 +13,8 @@ import pytest
 from fengqiao import signals
 from fengqiao.db import db
 from fengqiao.forms import store
+from fengqiao.testing.cli import run_cli
 
-FENGQIAO = str(Path(sys.executable).with_name("fengqiao"))
 CORE = Path(__file__).resolve().parents[2] / "form_definitions"
 
 SIMPLE = {
@@ -48,9 +45,7 @@ def _breaking_v2() -> dict:
 
 
 def run(args, env):
-    full = {k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")}
-    full.update(env)
-    return subprocess.run([FENGQIAO, *args], capture_output=True, text=True, env=full, timeout=120)
+    return run_cli(args, env)
 
 
 @pytest.fixture

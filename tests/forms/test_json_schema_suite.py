@@ -27,9 +27,10 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 
 from fengqiao.forms.definition import schema_problems
+from fengqiao.forms.formats import FORMAT_CHECKER
 from fengqiao.forms.normalise import normalise
 from fengqiao.forms.schema_tools import build_specs
-from fengqiao.validation import FORMAT_CHECKER, problems, validator_for
+from fengqiao.validation import problems, validator_for
 
 SUITE = Path(__file__).resolve().parents[1] / "data" / "json-schema-test-suite" / "draft2020-12"
 FILES = sorted(SUITE.glob("*.json")) + sorted(SUITE.glob("optional/format/*.json"))

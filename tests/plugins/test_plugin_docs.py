@@ -1,11 +1,13 @@
 """Every extension point is documented in ``plugins/AUTHORING.md`` (its introduction promises it).
 
 Adding a signal, a signal kwarg, a ``ctx`` method, a ``Plugin`` attribute or an sdk name
-without documenting it fails here, with the name to document.
+without documenting it — each sdk name in the table of its submodule — fails here, with the
+name to document. The walkthrough quotes the example plugin's files as they are.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 from pathlib import Path
@@ -60,10 +62,11 @@ def test_every_signal_is_documented_with_its_kwargs(name):
     assert not missing, f"plugins/AUTHORING.md: document the kwargs {missing} of `{name}`"
 
 
-def test_every_signal_in_the_sdk_is_a_documented_core_signal():
-    exported = {n for n in sdk.__all__ if isinstance(getattr(sdk, n), Signal)}
-    assert exported, "the sdk exports no signal?"
-    assert exported <= set(ALL), f"add {sorted(exported - set(ALL))} to fengqiao.signals.ALL"
+def test_every_core_signal_is_in_the_sdk_and_nothing_else_is():
+    from fengqiao.sdk import events
+
+    exported = {n for n in events.__all__ if isinstance(getattr(events, n), Signal)}
+    assert exported == set(ALL), f"fengqiao.sdk.events and fengqiao.signals.ALL differ: {sorted(exported ^ set(ALL))}"
 
 
 CTX_METHODS = sorted(
@@ -99,17 +102,40 @@ def test_every_plugin_attribute_and_method_is_documented(name):
     assert defined(token), f"plugins/AUTHORING.md: add a row for `{token}` to 'The Plugin class'"
 
 
+def in_table(body: str | None, name: str) -> bool:
+    """``name`` (in backticks) is in the first cell of a table row of ``body``."""
+    return body is not None and any(
+        line.startswith("|") and f"`{name}`" in line.split("|")[1] for line in body.splitlines())
+
+
+SDK_NAMES = sorted((submodule, name) for submodule in sdk.SUBMODULES
+                   for name in importlib.import_module(f"fengqiao.sdk.{submodule}").__all__)
+
+
+@pytest.mark.parametrize(("submodule", "name"), SDK_NAMES, ids=[f"{s}.{n}" for s, n in SDK_NAMES])
+def test_every_sdk_name_is_documented_in_its_submodules_table(submodule, name):
+    body = section(rf"`fengqiao\.sdk\.{submodule}`")
+    assert body is not None, f"plugins/AUTHORING.md: add a '#### `fengqiao.sdk.{submodule}`' section with a table"
+    assert in_table(body, name), f"plugins/AUTHORING.md: add `{name}` to the table of `fengqiao.sdk.{submodule}`"
+
+
 @pytest.mark.parametrize("name", sorted(sdk.__all__))
-def test_every_sdk_name_is_documented(name):
-    assert defined(name), f"plugins/AUTHORING.md: add `{name}` to the table 'The sdk: fengqiao.sdk'"
+def test_every_name_of_the_top_level_is_documented(name):
+    """The names ``from fengqiao.sdk import X`` still serves (API 1.4): in their submodule's
+    table, or in the compatibility table when they have no submodule."""
+    home = sdk._SUBMODULE_OF[name]
+    documented = in_table(section(rf"`fengqiao\.sdk\.{home}`"), name) or in_table(section(r"^#+ Compatibility"), name)
+    assert documented, f"plugins/AUTHORING.md: document `{name}`"
 
 
 @pytest.mark.parametrize("path", [
     "pyproject.toml",
-    "fengqiao_hello/form_definitions/hello-greeting.json",
-    "fengqiao_hello/migrations/hello_0001_greetings.py",
+    "fengqiao_agenda/form_definitions/agenda-proposal.json",
+    "fengqiao_agenda/models.py",
+    "fengqiao_agenda/migrations/agenda_0001_items.py",
+    "fengqiao_agenda/templates/index.html",
 ])
 def test_the_walkthrough_quotes_the_example_plugin(path):
     """Files the guide shows in full are quoted verbatim: the walkthrough stays runnable."""
-    text = (AUTHORING.parent / "fengqiao-hello" / path).read_text(encoding="utf-8")
-    assert text.strip() in TEXT, f"plugins/AUTHORING.md: quote fengqiao-hello/{path} as it is now"
+    text = (AUTHORING.parent / "fengqiao-agenda" / path).read_text(encoding="utf-8")
+    assert text.strip() in TEXT, f"plugins/AUTHORING.md: quote fengqiao-agenda/{path} as it is now"

@@ -11,8 +11,6 @@ folder and puts it on ``sys.path``: the same metadata ``pip install`` leaves beh
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import textwrap
 from dataclasses import dataclass, field
@@ -22,6 +20,7 @@ import pytest
 from stevedore import ExtensionManager
 
 from fengqiao.plugins.discovery import NAMESPACE, discover
+from fengqiao.testing.cli import run_cli
 
 
 @dataclass
@@ -169,18 +168,16 @@ def app_config(request, fake_site) -> dict:
 
 
 def cli_report(root: Path, tmp_path: Path, **env: str) -> dict[str, list[dict]]:
-    """``fengqiao plugins list --json`` in a fresh process that finds the fakes on PYTHONPATH."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")}
-    environ.update({
-        "PYTHONPATH": str(root),
+    """``fengqiao plugins list --json``, finding the fakes ``fake_site`` put on ``sys.path``
+    (after forgetting what discovery knew)."""
+    assert str(root) in sys.path
+    forget_discovery()
+    result = run_cli(["plugins", "list", "--json"], {
         "FENGQIAO_MODE": "testing",
         "FENGQIAO_INSTANCE_PATH": str(tmp_path / "cli-instance"),
         "FENGQIAO_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
         **env,
     })
-    command = Path(sys.executable).with_name("fengqiao")
-    result = subprocess.run([str(command), "plugins", "list", "--json"], env=environ,
-                            capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     return by_name(json.loads(result.stdout))
 

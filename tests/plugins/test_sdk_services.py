@@ -25,6 +25,8 @@ def test_a_system_transition_is_recorded_without_an_actor_and_announced(app, dem
         sdk.case_transitioned.connect(lambda sender, **kw: seen.append(kw), sender=app, weak=False)
         info = sdk.perform_action(number, "reject", comment="重复上报，系统自动不予受理")
         assert info["state"] == "rejected" and info["closed_at"] is not None
+        assert seen == []  # announced once committed: the caller (request, job, command) commits
+        db.commit()
         last = db.scalars(sa.select(CaseEvent).where(CaseEvent.action == "reject")).one()
         assert last.actor_id is None and last.comment == "重复上报，系统自动不予受理"
         assert seen[-1]["actor"] is None and seen[-1]["to_state"] == "rejected"

@@ -4,9 +4,7 @@ copy has the same cases, history and data."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,17 +18,15 @@ from fengqiao.cases.synthetic import generate_cases
 from fengqiao.db import make_engine
 from fengqiao.demo_data import load_demo_data
 from fengqiao.migrate import upgrade
+from fengqiao.testing.cli import run_cli
 from fengqiao.testing.plugin import app_settings_for_tests
 
-FENGQIAO = str(Path(sys.executable).with_name("fengqiao"))
 N = 300
 
 
 def _cli(args: list[str], database_url: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")}
-    env.update(FENGQIAO_DATABASE_URL=database_url, FENGQIAO_MODE="testing",
-               FENGQIAO_INSTANCE_PATH=str(tmp_path / "cli-instance"), FENGQIAO_PLUGINS="")
-    return subprocess.run([FENGQIAO, *args], capture_output=True, text=True, env=env, timeout=120)
+    return run_cli(args, {"FENGQIAO_DATABASE_URL": database_url, "FENGQIAO_MODE": "testing",
+                          "FENGQIAO_INSTANCE_PATH": str(tmp_path / "cli-instance"), "FENGQIAO_PLUGINS": ""})
 
 
 def _populate(url: str, tmp_path: Path) -> None:

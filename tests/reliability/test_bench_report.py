@@ -84,3 +84,36 @@ def test_run_prints_one_summary_and_marks_a_crashed_bench_skipped(tmp_path, monk
     assert "MISSED" in summary and summary.rstrip().endswith("0 met, 1 missed, 1 skipped")
     assert run.main(["nonexistent"]) == 2
     monkeypatch.delitem(sys.modules, "report", raising=False)
+
+
+WRK_OUTPUT = """Running 15s test @ http://127.0.0.1:8001/floor
+  2 threads and 8 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     6.52ms    2.10ms  40.11ms   81.20%
+    Req/Sec   615.33     60.12   750.00     70.00%
+  18390 requests in 15.01s, 3.10MB read
+  Socket errors: connect 0, read 1, write 0, timeout 2
+  Non-2xx or 3xx responses: 4
+Requests/sec:   1225.18
+Transfer/sec:    211.71KB
+"""
+
+
+def test_wrk_figures_are_read_from_its_output():
+    wrk = _load("wrk")
+    run = wrk.parse(WRK_OUTPUT, "http://127.0.0.1:8001/floor", 15)
+    assert (run.requests_per_second, run.mean_latency_ms, run.errors) == (1225.18, 6.52, 7)
+    assert wrk.parse(WRK_OUTPUT.replace("6.52ms", "812.00us")).mean_latency_ms == pytest.approx(0.812)
+    with pytest.raises(RuntimeError):
+        wrk.parse("unable to connect to 127.0.0.1:8001 Connection refused")
+
+
+def test_wrk_lua_strings_hold_any_json_exactly():
+    wrk = _load("wrk")
+    tricky = '{"summary": "引号\\" ]] 和 ]=] 都在"}'
+    quoted = wrk._lua_string(tricky)
+    level = quoted.index("[", 1)  # [==[ … ]==]: as many = as needed to never close early
+    opening, closing = quoted[: level + 1], quoted[len(quoted) - level - 1:]
+    assert quoted == opening + tricky + closing and closing not in tricky
+    with pytest.raises(ValueError):
+        wrk.post("http://example.com/floor", {})

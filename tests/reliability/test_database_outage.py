@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from fengqiao.outage import MESSAGE
+from fengqiao.errors import OUTAGE_MESSAGE
 from fengqiao.testing.plugin import app_settings_for_tests, login
 
 GOOD_REQUEST = {
@@ -24,14 +24,14 @@ SUBMIT = "/api/v1/forms/livelihood-request/submissions"
 def _assert_json_503(response) -> None:
     assert response.status_code == 503, response.get_data(as_text=True)[:500]
     assert response.get_json()["errors"] == [
-        {"pointer": "", "message": MESSAGE, "code": "database_unavailable"}]
+        {"pointer": "", "message": OUTAGE_MESSAGE, "code": "database_unavailable"}]
     assert response.headers["Retry-After"] == "5"
 
 
 def _assert_page_503(response) -> None:
     assert response.status_code == 503
     assert response.mimetype == "text/html"
-    assert MESSAGE in response.get_data(as_text=True)
+    assert OUTAGE_MESSAGE in response.get_data(as_text=True)
 
 
 def test_an_unreachable_database_answers_503_not_500(tmp_path, database_url):

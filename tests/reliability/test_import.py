@@ -4,9 +4,7 @@ them, every row checked like a submission, all rows written or none."""
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,9 +16,9 @@ from fengqiao.cases import sla
 from fengqiao.cases.importer import ImportRejected, import_cases
 from fengqiao.db import LOCAL_TZ, db
 from fengqiao.models import Case, CaseCounter, CaseEvent, OrgUnit, Submission
+from fengqiao.testing.cli import run_cli
 from fengqiao.testing.plugin import submit_form
 
-FENGQIAO = str(Path(sys.executable).with_name("fengqiao"))
 LANYUE, QIAODONG, GARDEN_GRID = "339901001001", "339901001002", "339901001001001"
 N = 300
 HEADER = ["事件标题", "事件类别", "紧急程度", "详细描述", "发生地点.详细地址", "楼栋/门牌", "涉及人数",
@@ -51,10 +49,8 @@ def _count(model) -> int:
 
 
 def _cli(args: list[str], database_url: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")}
-    env.update(FENGQIAO_DATABASE_URL=database_url, FENGQIAO_MODE="testing",
-               FENGQIAO_INSTANCE_PATH=str(tmp_path / "cli-instance"), FENGQIAO_PLUGINS="")
-    return subprocess.run([FENGQIAO, *args], capture_output=True, text=True, env=env, timeout=120)
+    return run_cli(args, {"FENGQIAO_DATABASE_URL": database_url, "FENGQIAO_MODE": "testing",
+                          "FENGQIAO_INSTANCE_PATH": str(tmp_path / "cli-instance"), "FENGQIAO_PLUGINS": ""})
 
 
 def test_gbk_csv_opens_cases_like_submissions(demo, client, bearer, tmp_path):

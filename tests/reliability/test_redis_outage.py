@@ -52,6 +52,7 @@ def _notify_jobs() -> list[JobRecord]:
     return db.scalars(sa.select(JobRecord).where(JobRecord.name == "cases.notify")).all()
 
 
+@pytest.mark.slow
 def test_submissions_survive_redis_down_and_drain_when_it_returns(
         notify_on_create, client, redis_proc, database_url, tmp_path):
     app = notify_on_create

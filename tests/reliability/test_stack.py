@@ -10,6 +10,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import pytest
+
 from fengqiao.testing.services import free_port
 
 
@@ -31,6 +33,7 @@ def _running(pids: list[int]) -> list[int]:
     return alive
 
 
+@pytest.mark.slow
 def test_stack_up_serves_and_down_stops_everything(pg_server, redis_proc, tmp_path):
     name = f"fengqiao_stack_{uuid.uuid4().hex[:8]}"
     port = free_port()

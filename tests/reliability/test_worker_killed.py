@@ -55,6 +55,7 @@ def scratch_tables(database_url):
     engine.dispose()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fork", [False, True], ids=["in-process", "work-horse"])
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_sigkilled_worker_job_is_retried_and_its_effect_happens_once(
@@ -87,7 +88,8 @@ def test_sigkilled_worker_job_is_retried_and_its_effect_happens_once(
         assert [a.attempt for a in attempts] == [1]
         horse = attempts[0].pid  # the process running the job
         assert (horse != first.pid) == fork and _alive(horse)  # a forked work horse, or the worker
-        assert query("SELECT count(*) FROM reliability_effect")[0][0] == 1
+        _wait_for(lambda: query("SELECT count(*) FROM reliability_effect")[0][0] == 1, 10,
+                  "the first attempt's effect to be committed", logs)  # it commits just after
 
         processes.kill_tree(first)  # the worker (and its work horse), mid-job
         assert first.returncode == -signal.SIGKILL

@@ -27,6 +27,7 @@ def test_rows_cannot_be_updated_or_deleted(app):
 
     with app.app_context():
         entry = audit.record("case.reveal", case_number="GD-1", field="/id_card", reason="核实")
+        db.commit()  # the row joins the caller's transaction
         entry_id = entry.id
         with pytest.raises(sa.exc.DBAPIError, match="append-only"):
             db.execute(sa.update(AuditEntry).where(AuditEntry.id == entry_id).values(reason="改掉"))
@@ -98,7 +99,7 @@ def test_the_log_paginates(app, client, login_as):
 
     with app.app_context():
         for i in range(admin_audit.PAGE_SIZE + 3):
-            audit.record("export.cases", record_ref=f"batch-{i}", commit=False)
+            audit.record("export.cases", record_ref=f"batch-{i}")
         from fengqiao.db import db
 
         db.commit()

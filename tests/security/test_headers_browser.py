@@ -10,6 +10,7 @@ from fengqiao.testing.plugin import browser_login, submit_form
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
+@pytest.mark.slow
 def test_no_csp_violation_on_script_heavy_pages(page, live_server, client, demo):
     number = submit_form(client, "livelihood-request", {
         "request_type": "complaint", "summary": "路灯不亮", "content": "三天了。",

@@ -107,6 +107,7 @@ def test_abandoned_uploads_are_removed_by_the_periodic_job(app, demo, login_as):
     with app.app_context():
         assert upload_root() == root
         assert abandoned.prune_abandoned() == {"deleted": 2}
+        db.commit()  # as the job runner does: the files go once the rows are gone for good
         left = set(db.scalars(sa.select(Attachment.id).where(Attachment.id.in_(ids))))
         assert left == {fresh.id, staff_draft.id, claimed.id}
         assert db.scalar(sa.select(Case.number).where(Case.number == number))

@@ -30,6 +30,7 @@ def _with_retention(app, key: str, days: int) -> None:
         definition["retention"] = {"closed_days": days}
         admin = db.scalar(sa.select(User).where(User.username == "admin"))
         save_version(key, json.dumps(definition, ensure_ascii=False), "保存期限", admin)
+        db.commit()
 
 
 @pytest.fixture
@@ -99,6 +100,7 @@ def test_dry_run_reports_and_the_job_anonymises_once(app, world):
     with app.app_context():
         assert retention.anonymise_expired(later).to_json()["by_type"] == {"livelihood_request": 1}
         assert retention.anonymise_expired(later).total == 0  # never twice
+        db.commit()  # as the job runner does; the stored file goes only now
         assert anonymise_expired() == {"dry_run": False, "total": 0, "by_type": {}}  # the job, today
         audited = [(e.action, e.actor_name, e.case_number)
                    for e in db.scalars(sa.select(AuditEntry).where(AuditEntry.action.startswith("case.")))]

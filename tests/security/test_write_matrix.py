@@ -149,6 +149,9 @@ WRITES: dict[str, W | str] = {
     "p_certificates.issued_revoke": W({"serial": "{serial_a}"}, {"reason": "错误"}),
     "p_certificates.unlisted_add": W({"request_id": "{request_a}"}, {"org": COMMUNITY_A}),
     "p_certificates.download": "residents: number + 查询码",
+    # --- agenda (居民议事): items are scoped by their unit's code
+    "p_agenda.decision": W({"item_id": "{agenda_a}"}, {"decision": "decline", "reply": "不予采纳"}),
+    "papi_agenda.decide": W({"item_id": "{agenda_a}"}, {"decision": "decline", "reply": "不予采纳"}),
 }
 
 
@@ -220,6 +223,14 @@ def _objects(world) -> dict:
         "starts_at": f"{soon}T09:00:00+08:00", "ends_at": f"{soon}T12:00:00+08:00"})
     assert made.status_code == 201, made.get_data(as_text=True)
     found["activity_b"] = made.get_json()["id"]
+    proposed = bare.post(f"/api/v1/forms/agenda-proposal/submissions?org={COMMUNITY_A}",
+                         json={"topic": "楼道加装扶手", "name": "李桂英"})
+    assert proposed.status_code == 201, proposed.get_data(as_text=True)
+    with world.app.app_context():
+        from fengqiao_agenda.models import AgendaItem
+
+        found["agenda_a"] = db.scalar(sa.select(AgendaItem.id).where(
+            AgendaItem.submission_id == proposed.get_json()["submission_id"]))
     found.update(case_a=world.case_a, case_b=world.case_b)
     return found
 
@@ -309,9 +320,9 @@ def test_write_matrix(world, objects):
 def test_write_matrix_fails_when_a_scope_check_is_removed(world, objects, monkeypatch):
     """Make the sdk's scope test say yes to everything: the plugin writes that load their object
     through ``get_in_scope`` must then show up as reaching 桥东's secretary."""
-    import fengqiao.sdk
+    import fengqiao.sdk.orgs
 
-    monkeypatch.setattr(fengqiao.sdk, "in_scope", lambda path, permission, user=None: True)
+    monkeypatch.setattr(fengqiao.sdk.orgs, "in_scope", lambda path, permission, user=None: True)
     problems = run_write_matrix(world, objects, {"p_points.restock", "papi_points.collect"})
     assert any(p.startswith("p_points.restock") and "as hanzhiming: expected 404" in p for p in problems), problems
     assert any(p.startswith("papi_points.collect") and "as hanzhiming: expected 404" in p for p in problems), problems

@@ -16,7 +16,6 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from fengqiao.cases import workdays
 from fengqiao.cases.importer import ImportFailed, import_cases
 from fengqiao.errors import ValidationFailed
 from fengqiao.tabular import read_table
@@ -30,6 +29,7 @@ from fengqiao.testing.workbooks import (
     wide_row,
     workbook,
 )
+from fengqiao.workcalendar import arrangement
 
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -65,8 +65,8 @@ def _cli(app, args: list[str]):
 def test_calendar_import_refuses_a_forged_dimension_quickly(app):
     data = forged_dimension(ARRANGEMENT)
     assert len(data) < 8_000  # the attack is a small file
-    with app.app_context(), Clock() as clock, pytest.raises(workdays.ArrangementInvalid) as refused:
-        workdays.import_arrangement(data, "2027.xlsx")
+    with app.app_context(), Clock() as clock, pytest.raises(arrangement.ArrangementInvalid) as refused:
+        arrangement.import_arrangement(data, "2027.xlsx")
     assert clock.seconds < QUICK
     assert "A1:XFD200000" in str(refused.value) and "最多 1,010 行" in str(refused.value)
 
@@ -124,14 +124,14 @@ def test_rows_beyond_an_understated_dimension_are_read_not_dropped(app):
     understated = rewrite_sheet(honest, lambda xml: xml.replace('<dimension ref="A1:C4"/>', '<dimension ref="A1:C2"/>'))
     assert understated != honest
     with app.app_context():
-        result = workdays.import_arrangement(understated, "2027.xlsx")
+        result = arrangement.import_arrangement(understated, "2027.xlsx")
     assert result.holidays == 3
 
 
 @SQLITE
 def test_a_far_away_row_is_refused_not_ignored(app):
-    with app.app_context(), Clock() as clock, pytest.raises(workdays.ArrangementInvalid) as refused:
-        workdays.import_arrangement(far_row(ARRANGEMENT), "2027.xlsx")
+    with app.app_context(), Clock() as clock, pytest.raises(arrangement.ArrangementInvalid) as refused:
+        arrangement.import_arrangement(far_row(ARRANGEMENT), "2027.xlsx")
     assert clock.seconds < QUICK and "表格行数过多：最多 1,010 行" in str(refused.value)
 
 
@@ -140,8 +140,8 @@ def test_values_beyond_the_column_limit_are_refused(app):
     csv_data = ("日期,类型,名称" + ",x" * 150 + "\n2027-01-01,放假,元旦\n").encode()
     with app.app_context():
         for data, name in ((wide_row(ARRANGEMENT), "2027.xlsx"), (csv_data, "2027.csv")):
-            with pytest.raises(workdays.ArrangementInvalid) as refused:
-                workdays.import_arrangement(data, name)
+            with pytest.raises(arrangement.ArrangementInvalid) as refused:
+                arrangement.import_arrangement(data, name)
             assert "表格列数过多：第 1 行超过" in str(refused.value), name
 
 
@@ -149,8 +149,8 @@ def test_values_beyond_the_column_limit_are_refused(app):
 def test_an_unpacking_bomb_is_refused_before_parsing(app):
     data = unpacking_bomb(ARRANGEMENT, megabytes=20)
     assert len(data) < 1 << 20
-    with app.app_context(), Clock() as clock, pytest.raises(workdays.ArrangementInvalid) as refused:
-        workdays.import_arrangement(data, "2027.xlsx")
+    with app.app_context(), Clock() as clock, pytest.raises(arrangement.ArrangementInvalid) as refused:
+        arrangement.import_arrangement(data, "2027.xlsx")
     assert clock.seconds < QUICK and "解压后超过" in str(refused.value)
 
 
@@ -200,8 +200,8 @@ def test_calendar_import_refuses_rows_of_empty_cells_quickly(app, shape):
     per_row, count = shape
     data = empty_cells(ARRANGEMENT, per_row=per_row, count=count)
     assert len(data) < 24_000  # a small file
-    with app.app_context(), Clock() as clock, pytest.raises(workdays.ArrangementInvalid) as refused:
-        workdays.import_arrangement(data, "2027.xlsx")
+    with app.app_context(), Clock() as clock, pytest.raises(arrangement.ArrangementInvalid) as refused:
+        arrangement.import_arrangement(data, "2027.xlsx")
     assert clock.seconds < QUICK
     assert any(m in str(refused.value) for m in TOO_MANY), str(refused.value)
 

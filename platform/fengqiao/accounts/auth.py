@@ -6,9 +6,8 @@ from flask import Flask, g, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import AnonymousUserMixin, LoginManager
 
-from fengqiao.accounts import sessions
-from fengqiao.accounts.service import user_for_token
-from fengqiao.db import db
+from fengqiao.accounts import principals, sessions
+from fengqiao.db import current_session
 from fengqiao.errors import APIError, wants_json
 from fengqiao.models import User
 
@@ -42,7 +41,7 @@ def _load_user(session_id: str) -> User | None:
         user_id, epoch = (int(part) for part in session_id.split(":"))
     except ValueError:
         return None
-    user = db.get(User, user_id)
+    user = principals.user_by_id(current_session(), user_id)
     if user is None or not user.active or user.session_epoch != epoch:
         return None
     ended = sessions.state(user)
@@ -67,7 +66,7 @@ def _load_from_bearer(req) -> User | None:
     if token is None:
         return None
     g.stateless_auth = True
-    user = user_for_token(token)
+    user = principals.user_for_token(current_session(), token)
     if user is None:
         raise APIError(401, [("", "访问令牌无效或已过期", "invalid_token")])
     return user
@@ -99,5 +98,4 @@ class TokenAwareSessionInterface(SecureCookieSessionInterface):
 def init_auth(app: Flask) -> None:
     login_manager.init_app(app)
     sessions.init_sessions(app)
-    from fengqiao.accounts import audit_trail  # noqa: F401  (registers the flush hook)
     app.session_interface = TokenAwareSessionInterface()

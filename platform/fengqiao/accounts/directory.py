@@ -35,3 +35,11 @@ def user_json(user: User) -> dict:
             for m in user.memberships
         ],
     }
+
+
+def unit_staff(unit_ids: list[int]) -> list[str]:
+    """Usernames of the active accounts that act for the given units (who is notified)."""
+    if not unit_ids:
+        return []
+    return list(db.scalars(sa.select(User.username).join(Membership, Membership.user_id == User.id)
+                           .where(Membership.org_id.in_(unit_ids), User.active)))

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from fengqiao.accounts import audit_trail, sessions
 from fengqiao.accounts.passwords import hash_password, policy_problem, verify_password
 from fengqiao.db import db, utcnow
-from fengqiao.errors import ValidationFailed
+from fengqiao.exceptions import Invalid
 from fengqiao.models import ApiToken, User
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def sign_out_everywhere(user: User) -> None:
 
 
 def change_password(user: User, current: str, new: str, confirm: str) -> None:
-    """Check and set a new password; raises ValidationFailed naming each field. Ends the
+    """Check and set a new password; raises :class:`Invalid` naming each field. Ends the
     user's sessions (the caller signs this one in again under the new epoch) and revokes
     the user's API tokens: whoever knew the old password may have taken one."""
     problems = []
@@ -54,7 +54,7 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
     if (new or "") != (confirm or ""):
         problems.append(("/confirm_password", "两次输入的新密码不一致", "mismatch"))
     if problems:
-        raise ValidationFailed(problems)
+        raise Invalid(problems)
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
     end_sessions(user)
@@ -88,7 +88,7 @@ def enable_totp(user: User, secret: str, code: str) -> None:
     """Turn the second factor on once the user proves their app shows the right code."""
     step = _matching_step(secret, code)
     if step is None:
-        raise ValidationFailed([("/code", "验证码不正确，请核对手机时间后重新输入 6 位数字", "otp_invalid")])
+        raise Invalid([("/code", "验证码不正确，请核对手机时间后重新输入 6 位数字", "otp_invalid")])
     user.totp_secret = secret
     user.totp_enabled_at = utcnow()
     user.totp_last_step = step
@@ -97,7 +97,7 @@ def enable_totp(user: User, secret: str, code: str) -> None:
 
 def disable_totp(user: User, password: str) -> None:
     if not verify_password(user.password_hash, password or ""):
-        raise ValidationFailed([("/password", "当前密码不正确", "invalid_credentials")])
+        raise Invalid([("/password", "当前密码不正确", "invalid_credentials")])
     user.totp_secret = None
     user.totp_enabled_at = None
     user.totp_last_step = None

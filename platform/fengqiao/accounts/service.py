@@ -1,4 +1,5 @@
-"""Account operations shared by the CLI, the web pages and the API (no logic in views)."""
+"""Account operations shared by the CLI, the web pages and the API (no logic in views).
+Like every service they flush and never commit: the request or command does."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from fengqiao import signals
 from fengqiao.accounts.passwords import hash_password, needs_rehash, policy_problem, verify_password
 from fengqiao.accounts.roles import ROLE_LABELS
 from fengqiao.db import db, utcnow
-from fengqiao.errors import ValidationFailed
+from fengqiao.exceptions import Invalid
 from fengqiao.models import ApiToken, Membership, OrgUnit, User
 
 TOKEN_LIFETIME = timedelta(days=30)
@@ -31,7 +33,7 @@ class LoginFailed(Exception):
 def create_user(
     username: str, password: str, role: str, org_code: str, display_name: str = ""
 ) -> User:
-    """Create a staff account with one membership; raises ValidationFailed naming each field."""
+    """Create a staff account with one membership; raises :class:`Invalid` naming each field."""
     problems: list[tuple[str, str, str]] = []
     username = (username or "").strip()
     if not USERNAME_RE.match(username):
@@ -51,7 +53,7 @@ def create_user(
     if len(display_name or "") > 64:
         problems.append(("/display_name", "姓名不能超过 64 个字符", "maxLength"))
     if problems:
-        raise ValidationFailed(problems)
+        raise Invalid(problems)
     user = User(username=username, display_name=(display_name or "").strip(),
                 password_hash=hash_password(password))
     user.memberships.append(Membership(org=org, role=role))
@@ -64,7 +66,7 @@ def authenticate(username: str, password: str, now: datetime | None = None) -> U
     """Check credentials; an unknown username and a wrong password look the same (same
     hashing work, same message, nothing written). Repeated failures are slowed down by
     ``login_guard`` per account and address, never by locking the account here (anyone
-    could lock anyone out). Commits a successful sign-in."""
+    could lock anyone out). A successful sign-in is recorded in the caller's transaction."""
     now = now or utcnow()
     user = db.scalar(sa.select(User).where(sa.func.lower(User.username) == (username or "").strip().lower()))
     ok = verify_password(user.password_hash if user else None, password or "")
@@ -77,7 +79,7 @@ def authenticate(username: str, password: str, now: datetime | None = None) -> U
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
-    db.commit()
+    db.flush()
     return user
 
 
@@ -88,27 +90,15 @@ def token_digest(token: str) -> str:
 def issue_token(user: User) -> str:
     token = "fq_" + secrets.token_urlsafe(32)
     db.add(ApiToken(user=user, digest=token_digest(token), expires_at=utcnow() + TOKEN_LIFETIME))
-    db.commit()
+    db.flush()
     return token
 
 
-def user_for_token(token: str) -> User | None:
-    row = db.scalar(sa.select(ApiToken).where(ApiToken.digest == token_digest(token)))
-    now = utcnow()
-    if row is None or row.revoked_at or row.expires_at <= now or not row.user.active:
-        return None
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
-        row.last_used_at = now
-        db.commit()
-    return row.user
-
-
+# The user behind a token, cached per process: fengqiao/accounts/principals.py.
 
 
 def announce_user_created(user: User) -> None:
-    """Send ``user_created``; call after the creating transaction committed."""
-    from fengqiao import signals
-
+    """Send ``user_created`` (delivered once the creating transaction commits)."""
     first = user.memberships[0] if user.memberships else None
     signals.send(signals.user_created, username=user.username, role=first.role if first else None,
                  org=first.org.code if first else None)

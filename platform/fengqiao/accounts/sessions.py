@@ -40,8 +40,8 @@ def max_hours() -> int:
 
 
 def _started(_app: Flask, user: User) -> None:
-    """A sign-in: record the session and name it in the cookie. Commits (the sign-in is
-    this request's purpose and the row must exist before the cookie is used)."""
+    """A sign-in: record the session and name it in the cookie (the sign-in request commits
+    the row before its response, and so the cookie, leaves)."""
     sid = secrets.token_urlsafe(32)
     started = now()
     # The user's finished sessions are of no further use (sign-ins are audited elsewhere):
@@ -51,19 +51,18 @@ def _started(_app: Flask, user: User) -> None:
         sa.or_(UserSession.ended_at.is_not(None), UserSession.expires_at <= started)))
     db.add(UserSession(user_id=user.id, digest=_digest(sid), created_at=started,
                        expires_at=started + timedelta(hours=max_hours())))
-    db.commit()
+    db.flush()
     session[SESSION_KEY] = sid
 
 
 def _ended(_app: Flask, user: User) -> None:
-    """A sign-out: end this browser's session on the server. Commits."""
+    """A sign-out: end this browser's session on the server (the sign-out request commits)."""
     sid = session.pop(SESSION_KEY, None)
     if not isinstance(sid, str):
         return
     db.execute(sa.update(UserSession)
                .where(UserSession.digest == _digest(sid), UserSession.ended_at.is_(None))
                .values(ended_at=now()))
-    db.commit()
 
 
 def state(user: User) -> str | None:

@@ -8,10 +8,11 @@ from flask import request
 from fengqiao.access import login_required, public
 from fengqiao.accounts.login_guard import second_factor_ok, sign_in
 from fengqiao.accounts.service import LoginFailed, issue_token, token_digest
-from fengqiao.api import api_bp, json_body
+from fengqiao.api.blueprint import api_bp
 from fengqiao.api.openapi import document
 from fengqiao.db import db, utcnow
 from fengqiao.errors import APIError
+from fengqiao.jsonbody import json_body
 from fengqiao.models import ApiToken
 
 TOKEN_REQUEST = {
@@ -54,7 +55,6 @@ def revoke_api_token():
     row = db.scalar(sa.select(ApiToken).where(ApiToken.digest == token_digest(header[len("Bearer "):].strip())))
     if row is not None and row.revoked_at is None:
         row.revoked_at = utcnow()
-        db.commit()
     return "", 204
 
 

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from fengqiao import audit
 from fengqiao.access import requires
-from fengqiao.api import api_bp, json_body, page_limit
+from fengqiao.api.blueprint import api_bp
 from fengqiao.api.openapi import document, query
 from fengqiao.cases import bulk, engine, queries
 from fengqiao.cases.export import cases_workbook
@@ -16,8 +16,10 @@ from fengqiao.cases.reveal import MAX_POINTER, MAX_REASON, reveal
 from fengqiao.cases.visibility import case_definition
 from fengqiao.errors import APIError
 from fengqiao.exports import xlsx_response
+from fengqiao.jsonbody import json_body
 from fengqiao.masking import mask_data, mask_text
 from fengqiao.orgs.scope import scope_for
+from fengqiao.params import page_limit
 
 
 def _filters() -> queries.Filters:
@@ -125,9 +127,6 @@ def act_on_case(number: str, action: str):
 def upload_case_photo(number: str):
     """One photo for a step of the case that asks for files (e.g. 自行处置's after photo):
     returns its id, which the action's field then names (``fengqiao.cases.photos``)."""
-    from fengqiao.cases import photos
-    from fengqiao.db import db
-
     user = current_user._get_current_object()
     case = queries.visible_case(number, scope_for(user, "cases.view"))
     if case is None:
@@ -135,8 +134,7 @@ def upload_case_photo(number: str):
     file = request.files.get("file")
     if file is None:
         raise APIError(422, [("/file", "请选择要上传的照片（表单字段 file）", "required")])
-    saved = photos.upload(case, user, file)
-    db.commit()
+    saved = engine.upload_photo(case, user, file)
     return {"id": saved.id, "filename": saved.filename, "content_type": saved.content_type}, 201
 
 

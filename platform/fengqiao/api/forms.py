@@ -6,11 +6,12 @@ from flask import request
 from flask_login import current_user
 
 from fengqiao.access import public
-from fengqiao.api import api_bp, json_body
+from fengqiao.api.blueprint import api_bp
 from fengqiao.api.openapi import document, query
 from fengqiao.errors import APIError
 from fengqiao.forms import store
 from fengqiao.forms.submit import idempotency, submit
+from fengqiao.jsonbody import json_body
 from fengqiao.params import int_arg
 from fengqiao.ratelimit import client_address, enforce
 
@@ -45,7 +46,8 @@ def show_form(key: str):
 @api_bp.post("/forms/<key>/submissions")
 @public
 def create_submission(key: str):
-    version = store.require_usable(key, current_user, _version_param())
+    user = current_user._get_current_object()  # the busiest route: resolve the proxy once
+    version = store.require_usable(key, user, _version_param())
     if request.content_length is not None and request.content_length > JSON_BODY_LIMIT:
         raise APIError(413)
     data = json_body()
@@ -57,10 +59,12 @@ def create_submission(key: str):
         raise APIError(422, [("/Idempotency-Key", "Idempotency-Key 长度应为 1–128", "maxLength")])
     org = request.args.get("org")
     # Scoped to the caller and this form: a key replays only the caller's own case.
-    scoped = (idempotency(key_header, version.definition["key"], current_user, client_address(), data, org)
+    scoped = (idempotency(key_header, version.definition["key"], user, client_address(), data, org)
               if key_header else None)
-    result = submit(version, data, current_user, "api", org, scoped)
+    result = submit(version, data, user, "api", org, scoped)
     body = {"case_number": result.case_number, "tracking_code": result.tracking_code}
+    if result.case_number is None:  # an intake-only form: no case, the record is the plugin's
+        body["submission_id"] = result.submission_id
     return body, 200 if result.replayed else 201
 
 
@@ -75,7 +79,8 @@ document("/forms/{key}/submissions", "post", "提交表单并生成事项", secu
                  {"name": "Idempotency-Key", "in": "header", "required": False,
                   "description": "按调用方（登录用户或匿名客户端地址）和表单区分；同一键、不同内容返回 422 idempotency_mismatch",
                   "schema": {"type": "string", "minLength": 1, "maxLength": 128}}],
-         responses={201: "{case_number, tracking_code}", 200: "同一调用方在同一表单以同一 Idempotency-Key 重放相同内容", 400: "JSON 格式错误",
+         responses={201: "{case_number, tracking_code}；仅登记、不生成事项的表单（opens_case: false）为 "
+                         "{case_number: null, tracking_code: null, submission_id}", 200: "同一调用方在同一表单以同一 Idempotency-Key 重放相同内容", 400: "JSON 格式错误",
                     401: "需登录", 404: "表单不存在", 410: "表单已停用", 413: "内容过大",
                     415: "非 JSON", 422: "字段校验失败", 429: "请求过于频繁"})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_login import current_user
 
 from fengqiao.access import login_required
-from fengqiao.api import api_bp
+from fengqiao.api.blueprint import api_bp
 from fengqiao.api.openapi import document
 from fengqiao.errors import APIError
 from fengqiao.jobs.status import job_for, status_json

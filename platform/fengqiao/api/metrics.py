@@ -6,10 +6,10 @@ from flask import request
 from flask_login import current_user
 
 from fengqiao.access import requires
-from fengqiao.api import api_bp, json_body
+from fengqiao.api.blueprint import api_bp
 from fengqiao.api.openapi import document, query
 from fengqiao.cases import ledgers, metrics
-from fengqiao.db import db
+from fengqiao.jsonbody import json_body
 from fengqiao.orgs.scope import scope_for
 
 
@@ -46,7 +46,6 @@ def request_ledger():
         scope_for(user, metrics.PERMISSION), org=body.get("org", ""), type_=body.get("type", ""),
         start=body.get("from", ""), end=body.get("to", ""))
     job_id = ledgers.request_ledger(user, body["kind"], filters)
-    db.commit()
     return {"job": job_id, "status_url": f"/api/v1/jobs/{job_id}"}, 202
 
 

@@ -7,58 +7,37 @@ add do the same. A test fails when an API route has no entry here.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from flask import current_app
 
 from fengqiao import __version__
 from fengqiao.access import public
-from fengqiao.api import api_bp
+from fengqiao.api.blueprint import api_bp
+from fengqiao.apidocs import OPERATIONS, document, flask_to_openapi, path_param, query
+from fengqiao.params import MAX_INT
 
-_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {}
+__all__ = ["document", "query", "spec", "undocumented_routes"]  # document, query: re-exported for routes
 
-ERROR = {"$ref": "#/components/schemas/Errors"}
-
-
-def document(path: str, method: str, summary: str, *, responses: dict[int, str],
-             body: dict | None = None, params: list[dict] | None = None,
-             tag: str = "core", secured: bool = True) -> None:
-    """Describe one operation (``path`` in OpenAPI form, e.g. ``/forms/{key}``)."""
-    op: dict[str, Any] = {
-        "summary": summary,
-        "tags": [tag],
-        "responses": {
-            str(code): {"description": text, **({"content": {"application/json": {"schema": ERROR}}}
-                                                if code >= 400 else {})}
-            for code, text in responses.items()
-        },
-    }
-    if body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-    if params:
-        op["parameters"] = params
-    if not secured:
-        op["security"] = []
-    _OPERATIONS[(path, method.lower())] = op
+INTEGER = {"type": "integer", "minimum": 0, "maximum": MAX_INT}  # what ``<int:…>`` matches
+INT_PARAM = re.compile(r"<int(?:\([^)]*\))?:([a-z_]+)>")
 
 
-def query(name: str, description: str, schema: dict | None = None) -> dict:
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema or {"type": "string"}}
-
-
-def path_param(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-
-
-def flask_to_openapi(rule: str) -> str:
-    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
+def _integer_path_params() -> dict[str, set[str]]:
+    """OpenAPI path → the names of its ``<int:…>`` parameters, read from the routes."""
+    found: dict[str, set[str]] = {}
+    for rule in current_app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/"):
+            path = flask_to_openapi(rule.rule[len("/api/v1"):])
+            found.setdefault(path, set()).update(INT_PARAM.findall(rule.rule))
+    return found
 
 
 def spec() -> dict:
     paths: dict[str, dict] = {}
-    for (path, method), op in sorted(_OPERATIONS.items()):
-        params = [path_param(p) for p in re.findall(r"{([a-z_]+)}", path)]
+    integers = _integer_path_params()
+    for (path, method), op in sorted(OPERATIONS.items()):
+        params = [path_param(p, INTEGER if p in integers.get(path, ()) else None)
+                  for p in re.findall(r"{([a-z_]+)}", path)]
         entry = dict(op)
         if params:
             entry["parameters"] = params + op.get("parameters", [])
@@ -101,7 +80,7 @@ def undocumented_routes() -> list[str]:
             continue
         path = flask_to_openapi(rule.rule[len("/api/v1"):])
         for method in rule.methods - {"HEAD", "OPTIONS"}:
-            if (path, method.lower()) not in _OPERATIONS:
+            if (path, method.lower()) not in OPERATIONS:
                 missing.append(f"{method} {rule.rule}")
     return sorted(missing)
 

@@ -6,14 +6,15 @@ from flask import request
 from flask_login import current_user
 
 from fengqiao.access import requires
-from fengqiao.api import api_bp, json_body, page_limit
+from fengqiao.api.blueprint import api_bp
 from fengqiao.api.openapi import document, query
-from fengqiao.db import db
 from fengqiao.errors import APIError
+from fengqiao.jsonbody import json_body
 from fengqiao.models import OrgUnit
 from fengqiao.orgs import service
 from fengqiao.orgs.scope import scope_for
 from fengqiao.pagination import keyset_page
+from fengqiao.params import page_limit
 
 NEW_UNIT = {
     "type": "object",
@@ -61,7 +62,6 @@ def create_org():
     unit = service.create_unit(
         body["code"], body["name"], body["level"], body["parent"], body.get("kind", "territorial")
     )
-    db.commit()
     return unit.to_json(), 201
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from fengqiao.access import requires
-from fengqiao.api import api_bp
+from fengqiao.api.blueprint import api_bp
 from fengqiao.api.openapi import document
 from fengqiao.plugins.loader import plugin_report
 

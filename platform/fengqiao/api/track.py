@@ -6,10 +6,11 @@ from __future__ import annotations
 from flask import request
 
 from fengqiao.access import public
-from fengqiao.api import api_bp, json_body
+from fengqiao.api.blueprint import api_bp
 from fengqiao.api.openapi import document, query
 from fengqiao.cases.reopen import MAX_REASON
 from fengqiao.cases.tracking import RATINGS, ask_reopen, find_for_resident, public_view, rate
+from fengqiao.jsonbody import json_body
 from fengqiao.ratelimit import enforce
 
 

@@ -9,14 +9,15 @@ from fengqiao.access import requires
 from fengqiao.accounts import directory
 from fengqiao.accounts.roles import ROLE_LABELS
 from fengqiao.accounts.service import announce_user_created, create_user
-from fengqiao.api import api_bp, json_body, page_limit
+from fengqiao.api.blueprint import api_bp
 from fengqiao.api.openapi import document, query
-from fengqiao.db import db
 from fengqiao.errors import APIError
+from fengqiao.jsonbody import json_body
 from fengqiao.models import User
 from fengqiao.orgs.scope import scope_for
 from fengqiao.orgs.service import get_by_code
 from fengqiao.pagination import keyset_page
+from fengqiao.params import page_limit
 
 NEW_USER = {
     "type": "object",
@@ -59,7 +60,6 @@ def create_user_api():
     user = create_user(
         body["username"], body["password"], body["role"], body["org"], body.get("display_name", "")
     )
-    db.commit()
     announce_user_created(user)
     return directory.user_json(user), 201
 

@@ -3,7 +3,8 @@
 Each action answers two questions: ``offer`` — may this user take it on this case now (and
 with which fields)? — and ``apply`` — which column values, history changes and in-transaction
 effects does it produce? ``engine.perform`` does the rest (version check, conditional write,
-history row, commit, signals), so every action is one transaction with one history row.
+history row, signals after the caller's commit), so every action is one unit of work with one
+history row.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from fengqiao.accounts.directory import unit_staff
 from fengqiao.accounts.roles import TYPE_BOUND_ROLES, permissions_for
 from fengqiao.cases import checkin, parking, photos, sla, steps
+from fengqiao.cases.case_types import case_type
 from fengqiao.cases.escalation import (
     LEVEL_TITLES,
     cooling_reason,
@@ -25,9 +28,13 @@ from fengqiao.cases.escalation import (
     on_own_level,
     supervising_unit,
 )
-from fengqiao.cases.workflow import MERGED, CaseType, Transition, case_type
+from fengqiao.cases.jobs import notify_later
+from fengqiao.cases.queries import entering_event, visible_case
+from fengqiao.cases.reopen import reopen
+from fengqiao.cases.routing import check_routable
+from fengqiao.cases.workflow import MERGED, CaseType, Transition
 from fengqiao.db import LOCAL_TZ, db, utcnow
-from fengqiao.errors import APIError, ValidationFailed
+from fengqiao.exceptions import Conflict, DomainError, Invalid
 from fengqiao.models import (
     Attachment,
     Case,
@@ -38,6 +45,7 @@ from fengqiao.models import (
     Submission,
     User,
 )
+from fengqiao.orgs.scope import Scope, scope_for
 
 RATING_CODES = ("satisfied", "basically_satisfied", "dissatisfied")  # a resident's rating (tracking.RATINGS)
 CLAIMED_MESSAGE = "已被他人认领"
@@ -45,8 +53,8 @@ STALE_MESSAGE = "该事项已被他人修改，请刷新后重试"
 SUPERVISING = ("admin", "supervisor", "staff")
 
 
-def conflict_claimed() -> APIError:
-    return APIError(409, [("", CLAIMED_MESSAGE, "claimed")])
+def conflict_claimed() -> Conflict:
+    return Conflict(CLAIMED_MESSAGE, code="claimed")
 
 
 @dataclass(frozen=True)
@@ -71,11 +79,11 @@ class Outcome:
     changes: dict = field(default_factory=dict)  # recorded in the history row
     internal: bool = True  # hidden from the resident's timeline
     where: tuple = ()  # extra conditions of the conditional UPDATE
-    conflict: APIError | None = None  # raised when the UPDATE matches no row
+    conflict: DomainError | None = None  # raised when the UPDATE matches no row
     in_transaction: list[Callable[[int], None]] = field(default_factory=list)  # get the event id
     assigned: str | None = None
     escalated_to: str | None = None
-    takes_over: bool = False  # the action committed on its own (the engine only reloads)
+    takes_over: bool = False  # the action wrote everything itself (the engine only reloads)
 
 
 @dataclass
@@ -157,31 +165,19 @@ def add_participant(case: Case, unit: OrgUnit, role: str, user: User, now: datet
 def active_unit(code: str, pointer: str) -> OrgUnit:
     unit = db.scalar(sa.select(OrgUnit).where(OrgUnit.code == code)) if isinstance(code, str) else None
     if unit is None or not unit.active:
-        raise ValidationFailed([(pointer, f"单位 {code} 不存在或已停用", "unknown_org")])
+        raise Invalid([(pointer, f"单位 {code} 不存在或已停用", "unknown_org")])
     return unit
 
 
 def routed_unit(s: Situation, code: str, pointer: str) -> OrgUnit:
     """The active unit ``code`` names, if the actor may route the case there (cases/routing.py)."""
-    from fengqiao.cases.routing import check_routable
-
     return check_routable(s.user, active_unit(code, pointer), pointer)
 
 
 def _notify(case: Case, event: str, message: str, recipients: list[str]) -> Callable[[int], None]:
     def enqueue(event_id: int) -> None:
-        from fengqiao.cases.jobs import notify_later
-
         notify_later(case, event_id, event, message, recipients)
     return enqueue
-
-
-def _unit_staff(unit_ids: list[int]) -> list[str]:
-    """Usernames of those who act for the given units (for notifications)."""
-    if not unit_ids:
-        return []
-    return list(db.scalars(sa.select(User.username).join(Membership, Membership.user_id == User.id)
-                           .where(Membership.org_id.in_(unit_ids), User.active)))
 
 
 # ---- workflow transitions -------------------------------------------------------------
@@ -189,8 +185,6 @@ def _unit_staff(unit_ids: list[int]) -> list[str]:
 
 def stepped_in_by(case: Case) -> int | None:
     """Who took the step into the case's current state (``other_hand``)."""
-    from fengqiao.cases.queries import entering_event
-
     entered = entering_event(case)
     return entered.actor_id if entered is not None else None
 
@@ -254,16 +248,16 @@ class TransitionAction:
         if "attachment_required" in guards and not db.scalar(
                 sa.select(sa.func.count()).select_from(Attachment).join(Submission, Attachment.submission_id == Submission.id)
                 .where(Submission.case_id == s.case.id)):
-            raise ValidationFailed([("", "此操作需要事项附有至少一个附件（照片或材料）", "attachment_required")])
+            raise Invalid([("", "此操作需要事项附有至少一个附件（照片或材料）", "attachment_required")])
         if "all_checked_in" in guards:
             missing = [p.org.name for p in s.summoned() if p.checked_in_at is None]
             if missing or not s.summoned():
-                raise ValidationFailed([("", "尚有部门未报到：" + "、".join(missing) if missing else "尚未吹哨通知任何部门",
+                raise Invalid([("", "尚有部门未报到：" + "、".join(missing) if missing else "尚未吹哨通知任何部门",
                                          "all_checked_in")])
         if "all_rated" in guards:
             missing = [p.org.name for p in s.summoned() if p.rating is None]
             if missing:
-                raise ValidationFailed([("", "请先逐一评价报到部门：" + "、".join(missing), "all_rated")])
+                raise Invalid([("", "请先逐一评价报到部门：" + "、".join(missing), "all_rated")])
 
     def apply(self, s: Situation, fields: dict, comment: str, now: datetime) -> Outcome:
         t, case = self.t, s.case
@@ -291,7 +285,7 @@ class TransitionAction:
             out.changes["unit_name"] = unit.name
             add_participant(case, unit, "handler", s.user, now)
             out.in_transaction.append(_notify(case, "dispatch", f"事项 {case.number} 已派至{unit.name}，请签收办理",
-                                              _unit_staff([unit.id])))
+                                              unit_staff([unit.id])))
         if "summon" in t.effects:
             units = [routed_unit(s, code, f"/fields/units/{i}") for i, code in enumerate(fields.get("units", []))]
             limit = checkin.limit_for(s.ctype, case.data)  # by category: 应急 natural minutes, else working hours
@@ -303,7 +297,7 @@ class TransitionAction:
             out.changes["checkin_limit"] = limit
             out.in_transaction.append(_notify(
                 case, "summon", f"吹哨报到：请于{checkin.describe(limit)}内（{due.astimezone(LOCAL_TZ):%m月%d日 %H:%M}前）"
-                f"就事项 {case.number} 报到", _unit_staff([u.id for u in units])))
+                f"就事项 {case.number} 报到", unit_staff([u.id for u in units])))
         if t.deadline:
             out.values.update(sla.restart(case, t.deadline, now, s.ctype.due_soon))  # due_at stays
             out.changes["deadline_limit"] = t.deadline
@@ -367,8 +361,6 @@ class Claim(Builtin):
 def assignable_users(s: Situation) -> list[User]:
     """People who may act on the case: members of its units, of the units above them, and of
     the units below them (a community assigns its grid workers); mediators where the type names them."""
-    from fengqiao.orgs.scope import Scope
-
     handlers = ("staff", "grid_worker", "department", "supervisor",
                 *(r for r in TYPE_BOUND_ROLES if r in s.ctype.named_roles))
 
@@ -403,7 +395,7 @@ class Assign(Builtin):
         if fields.get("assignee"):
             user = db.scalar(sa.select(User).where(User.username == fields["assignee"], User.active))
             if user is None or user.id not in {u.id for u in assignable_users(s)}:
-                raise ValidationFailed([("/fields/assignee", "该人员不能办理此事项（不在事项所属单位或其上级单位）", "enum")])
+                raise Invalid([("/fields/assignee", "该人员不能办理此事项（不在事项所属单位或其上级单位）", "enum")])
             return Outcome(values={"assignee_id": user.id}, changes={"assignee": user.username},
                            assigned=user.username,
                            in_transaction=[_notify(case, "assign", f"事项 {case.number} 已指派给您办理", [user.username])])
@@ -412,8 +404,8 @@ class Assign(Builtin):
             add_participant(case, unit, "handler", s.user, now)
             return Outcome(values={"assignee_id": None}, changes={"unit": unit.code, "unit_name": unit.name},
                            assigned="", in_transaction=[_notify(case, "assign", f"事项 {case.number} 已转办至{unit.name}",
-                                                                 _unit_staff([unit.id]))])
-        raise ValidationFailed([("/fields/assignee", "请选择办理人，或填写转办单位", "required")])
+                                                                 unit_staff([unit.id]))])
+        raise Invalid([("/fields/assignee", "请选择办理人，或填写转办单位", "required")])
 
 
 class Urge(Builtin):
@@ -424,7 +416,7 @@ class Urge(Builtin):
 
     def apply(self, s, fields, comment, now):
         case = s.case
-        recipients = [case.assignee.username] if case.assignee else _unit_staff([case.org_id])
+        recipients = [case.assignee.username] if case.assignee else unit_staff([case.org_id])
         return Outcome(values={"urge_count": Case.urge_count + 1}, changes={"urge_count": case.urge_count + 1},
                        in_transaction=[_notify(case, "urge", f"请加快办理事项 {case.number}（第{case.urge_count + 1}次催办）",
                                                recipients)])
@@ -525,7 +517,7 @@ class RequestExtension(Builtin):
 
     def apply(self, s, fields, comment, now):
         if reason := extension_refusal(s.case, fields["amount"]):
-            raise ValidationFailed([("/fields/amount", reason, "extension_limit")])
+            raise Invalid([("/fields/amount", reason, "extension_limit")])
         pending = {"amount": fields["amount"], "unit": sla.unit_of(s.case.sla_limit), "by": s.user.username,
                    "by_id": s.user.id, "reason": comment, "at": now.isoformat()}
         return Outcome(values={"pending_extension": pending}, changes={"amount": fields["amount"],
@@ -561,7 +553,7 @@ class DecideExtension(Builtin):
         values: dict = {"pending_extension": None}
         if self.approve:
             if reason := extension_refusal(s.case, pending["amount"]):  # the settings may have changed since
-                raise ValidationFailed([("", reason, "extension_limit")])
+                raise Invalid([("", reason, "extension_limit")])
             values.update(sla.extend(s.case, pending["amount"], now, s.ctype.due_soon))
         return Outcome(values=values, changes={"amount": pending["amount"], "unit": pending["unit"],
                                                "approved": self.approve,
@@ -603,7 +595,7 @@ class Escalate(Builtin):
                        changes={"unit": unit.code, "unit_name": unit.name, "level": LEVEL_TITLES[unit.level]},
                        escalated_to=unit.code,
                        in_transaction=[_notify(s.case, "escalate", f"事项 {s.case.number} 已上报至{unit.name}",
-                                               _unit_staff([unit.id]))])
+                                               unit_staff([unit.id]))])
 
 
 class Supervise(Builtin):
@@ -619,7 +611,7 @@ class Supervise(Builtin):
     def apply(self, s, fields, comment, now):
         case, unit = s.case, supervising_unit(s.user, s.case)
         handlers = [case.org_id, *(p.org_id for p in s.participants if p.role == "handler")]
-        recipients = [case.assignee.username] if case.assignee else _unit_staff(handlers)
+        recipients = [case.assignee.username] if case.assignee else unit_staff(handlers)
         return Outcome(changes={"unit": unit.code, "unit_name": unit.name},
                        in_transaction=[_notify(case, "supervise", f"{unit.name}督办事项 {case.number}：{comment}",
                                                recipients)])
@@ -636,14 +628,11 @@ class Merge(Builtin):
                                                   "maxLength": 40}}})
 
     def apply(self, s, fields, comment, now):
-        from fengqiao.cases.queries import visible_case
-        from fengqiao.orgs.scope import scope_for
-
         target = visible_case(fields["into"].strip(), scope_for(s.user, "cases.view"))
         if target is None or target.id == s.case.id:
-            raise ValidationFailed([("/fields/into", "找不到可并入的事项（编号有误或无权查看）", "unknown_case")])
+            raise Invalid([("/fields/into", "找不到可并入的事项（编号有误或无权查看）", "unknown_case")])
         if target.type != s.case.type or case_type(target.type, target.workflow_version).is_final(target.state):
-            raise ValidationFailed([("/fields/into", "只能并入同类型、尚未办结的事项", "merge_target")])
+            raise Invalid([("/fields/into", "只能并入同类型、尚未办结的事项", "merge_target")])
 
         def note_on_target(_event_id: int) -> None:
             db.execute(sa.insert(CaseEvent).values(
@@ -678,8 +667,6 @@ class Reopen(Builtin):
         return self.info() if closed and s.roles() & {"staff", "supervisor", "admin", "leader"} else None
 
     def apply(self, s, fields, comment, now):
-        from fengqiao.cases.reopen import reopen
-
         reopen(s.case.id, reason=comment, actor=s.user, by_resident=False)
         return Outcome(takes_over=True)
 

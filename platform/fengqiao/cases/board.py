@@ -14,10 +14,10 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from fengqiao.cases import queries
+from fengqiao.cases.case_types import case_type
 from fengqiao.cases.tracking import public_reply
-from fengqiao.cases.workflow import case_type
 from fengqiao.db import LOCAL_TZ, db, utcnow
-from fengqiao.errors import APIError, ValidationFailed
+from fengqiao.exceptions import Conflict, Forbidden, Invalid, NotFound
 from fengqiao.masking import mask_text
 from fengqiao.models import Case, CaseEvent, OrgUnit, User
 from fengqiao.orgs.scope import scope_for
@@ -32,9 +32,9 @@ def _actionable_case(case_number: str, user: User) -> Case:
     """The case, if ``user`` sees it (404 otherwise) and may act on it (403 otherwise)."""
     case = queries.visible_case(case_number, scope_for(user, "cases.view"))
     if case is None:
-        raise APIError(404)
+        raise NotFound()
     if queries.visible_case(case_number, scope_for(user, "cases.act")) is None:
-        raise APIError(403, [("", "没有权限发布该事项到回音壁", "forbidden")])
+        raise Forbidden("没有权限发布该事项到回音壁", code="forbidden")
     return case
 
 
@@ -45,10 +45,10 @@ def publishable(case: Case) -> bool:
 
 def clean_summary(summary: object) -> str:
     if not isinstance(summary, str) or not summary.strip():
-        raise ValidationFailed([("/summary", "请填写向公众展示的办理说明", "required")])
+        raise Invalid([("/summary", "请填写向公众展示的办理说明", "required")])
     summary = summary.strip()
     if len(summary) > MAX_SUMMARY:
-        raise ValidationFailed([("/summary", f"办理说明最多填写 {MAX_SUMMARY} 个字", "maxLength")])
+        raise Invalid([("/summary", f"办理说明最多填写 {MAX_SUMMARY} 个字", "maxLength")])
     return summary
 
 
@@ -64,12 +64,11 @@ def publish(case_number: str, user: User, summary: str) -> Case:
     summary = clean_summary(summary)
     case = _actionable_case(case_number, user)
     if not publishable(case):
-        raise APIError(403, [("", "该类事项不公开，不能发布到回音壁", "not_public")])
+        raise Forbidden("该类事项不公开，不能发布到回音壁", code="not_public")
     db.execute(sa.update(Case).where(Case.id == case.id)
                .values(on_board=True, version=Case.version + 1)
                .execution_options(synchronize_session=False))
     _record(case, user, PUBLISH, summary, internal=False)
-    db.commit()
     db.refresh(case)
     return case
 
@@ -81,10 +80,8 @@ def unpublish(case_number: str, user: User) -> Case:
                       .values(on_board=False, version=Case.version + 1)
                       .execution_options(synchronize_session=False))
     if done.rowcount != 1:
-        db.rollback()
-        raise APIError(409, [("", "该事项未在回音壁公开", "not_on_board")])
+        raise Conflict("该事项未在回音壁公开", code="not_on_board")
     _record(case, user, UNPUBLISH, "", internal=True)
-    db.commit()
     db.refresh(case)
     return case
 

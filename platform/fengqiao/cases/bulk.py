@@ -2,8 +2,8 @@
 
 A bulk claim, assignment or transition is never a shortcut around the engine: each case goes
 through :func:`fengqiao.cases.engine.perform` on its own (its scope, role, version and guard
-checks, its own transaction and signals), so one case failing leaves the others done, and
-the caller gets one outcome per case with the reason in Chinese.
+checks, its signals), each in a SAVEPOINT of the caller's transaction, so one case failing
+leaves the others done, and the caller gets one outcome per case with the reason in Chinese.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import sqlalchemy as sa
 
 from fengqiao.accounts.roles import permissions_for
 from fengqiao.cases import engine
+from fengqiao.cases.case_types import case_type
 from fengqiao.cases.queries import visible_case
-from fengqiao.cases.workflow import case_type
 from fengqiao.db import db
-from fengqiao.errors import APIError, ValidationFailed
+from fengqiao.exceptions import DomainError, Invalid, NotFound
 from fengqiao.models import Case, Membership, OrgUnit, User
 from fengqiao.orgs.scope import scope_for
 from fengqiao.params import parse_int
@@ -62,12 +62,12 @@ def parse_selection(values: Iterable[str]) -> list[tuple[str, int | None]]:
 
 def _check_batch(selection: Sequence[tuple[str, int | None]]) -> list[tuple[str, int | None]]:
     if not selection:
-        raise ValidationFailed([("/cases", "请至少选择一件事项", "minItems")])
+        raise Invalid([("/cases", "请至少选择一件事项", "minItems")])
     unique: dict[str, int | None] = {}
     for number, version in selection:
         unique.setdefault(number, version)
     if len(unique) > MAX_BATCH:
-        raise ValidationFailed([("/cases", f"一次最多批量办理 {MAX_BATCH} 件事项，请分批办理", "maxItems")])
+        raise Invalid([("/cases", f"一次最多批量办理 {MAX_BATCH} 件事项，请分批办理", "maxItems")])
     return list(unique.items())
 
 
@@ -90,17 +90,16 @@ def bulk_perform(selection: Sequence[tuple[str, int | None]], action: str, user:
     results = []
     for number, version in batch:
         try:
-            case = engine.perform(number, action, user, {**shared, "version": version})
-        except APIError as err:
-            db.rollback()
+            with db.begin_nested():  # a failing case undoes only its own writes
+                case = engine.perform(number, action, user, {**shared, "version": version})
+        except DomainError as err:
             pointer, message, code = err.problems[0]
-            if err.status == 404 and code != "forbidden_transition":
+            if isinstance(err, NotFound) and code != "forbidden_transition":
                 message = NOT_FOUND
-            elif isinstance(err, ValidationFailed) and pointer.startswith("/fields/"):
+            elif isinstance(err, Invalid) and pointer.startswith("/fields/"):
                 message = f"{_field_label(number, action, pointer.split('/')[2], user)}：{message}"
             results.append(BulkResult(number, False, message, code=code))
         except Exception:  # one broken case must not lose the outcome of the others
-            db.rollback()
             log.exception("bulk %s failed on %s", action, number)
             results.append(BulkResult(number, False, "系统出现错误，此件未办理，请稍后重试", code="server_error"))
         else:

@@ -18,15 +18,18 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao.cases.queries import cases_in
 from fengqiao.cases.workflow import CaseType, Registry, check_case_type, parse_case_type
 from fengqiao.db import db, utcnow
-from fengqiao.errors import APIError, ValidationFailed
+from fengqiao.exceptions import Conflict, Invalid, NotFound
+from fengqiao.forms.definition import parse_definition_text
 from fengqiao.models import Case, CaseEvent, CaseTypeVersion, User
 from fengqiao.orgs.scope import scope_for
 from fengqiao.pagination import Page, decode_cursor, encode_cursor, keyset_page
+from fengqiao.transaction import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +116,12 @@ def store_of(app: Flask) -> VersionStore:
     return store
 
 
+def case_type(key: str | None, version: int | None = None) -> CaseType:
+    """Case type ``key`` as of ``version`` (None: the latest), from the versions table with a
+    per-app cache; unknown keys give the generic workflow."""
+    return store_of(current_app).get(key, version)
+
+
 def version_row(key: str, number: int) -> CaseTypeVersion | None:
     return db.scalar(sa.select(CaseTypeVersion).where(CaseTypeVersion.key == key,
                                                       CaseTypeVersion.number == number))
@@ -163,7 +172,7 @@ def version_view(key: str, number: int | None = None) -> VersionView | None:
 def sync_files(app: Flask) -> list[tuple[str, int]]:
     """Add version 1 for each file-loaded key without one, or a new version when the file
     differs from the last file-sourced version (so an unchanged file never overrides an
-    admin's edit). Idempotent; returns the (key, number) pairs added."""
+    admin's edit). Idempotent; returns the (key, number) pairs added. The caller commits."""
     files: Registry = app.extensions["fengqiao.case_types"]
     added = []
     for key, (definition, source) in sorted(files.definitions.items()):
@@ -177,17 +186,24 @@ def sync_files(app: Flask) -> list[tuple[str, int]]:
         if latest is not None and last_file == digest:
             continue
         number = (latest or 0) + 1
-        db.add(CaseTypeVersion(key=key, number=number, definition=definition, source=source, digest=digest,
-                               note="从定义文件导入" if number == 1 else "定义文件已更新，自动同步"))
-        try:
-            db.commit()
-        except IntegrityError:  # another process synced the same key at the same moment
-            db.rollback()
-            continue
+        note = "从定义文件导入" if number == 1 else "定义文件已更新，自动同步"
+        if not _insert_unless_taken(key=key, number=number, definition=definition, source=source,
+                                    digest=digest, note=note):
+            continue  # another process synced the same key at the same moment
         log.info("case type %s: version %s from %s", key, number, source)
         added.append((key, number))
-    store_of(app).forget()
+    after_commit(store_of(app).forget)
     return added
+
+
+def _insert_unless_taken(**values: Any) -> bool:
+    """INSERT the version unless its (key, number) exists: ON CONFLICT DO NOTHING, so a
+    concurrent sync does not spoil the caller's transaction. Whether it was inserted."""
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = db.execute(dialect.insert(CaseTypeVersion).values(**values)
+                          .on_conflict_do_nothing(index_elements=["key", "number"])
+                          .returning(CaseTypeVersion.id))
+    return inserted.scalar() is not None
 
 
 def _ensure_rows(key: str) -> CaseTypeVersion:
@@ -208,17 +224,15 @@ def _ensure_rows(key: str) -> CaseTypeVersion:
 
 
 def check_edit(key: str, text: str) -> dict:
-    """The posted JSON text as a definition of ``key``, or ValidationFailed in Chinese."""
-    from fengqiao.forms.definition import parse_definition_text
-
+    """The posted JSON text as a definition of ``key``, or :class:`Invalid` in Chinese."""
     data, problem = parse_definition_text(text, "editor")
     if problem is not None:
-        raise ValidationFailed([(problem.pointer, problem.message, "json")])
+        raise Invalid([(problem.pointer, problem.message, "json")])
     found = check_case_type(data)
     if isinstance(data, dict) and data.get("key") != key and not any(p == "/key" for p, _, _ in found):
         found.append(("/key", f"事项类型标识 key 不能修改（应为 {key}）", "const"))
     if found:
-        raise ValidationFailed(found)
+        raise Invalid(found)
     return data
 
 
@@ -226,29 +240,26 @@ def save_version(key: str, text: str, note: str, user: User, base_version: int |
     """Save the edited definition as the next version (source "admin"); new cases use it,
     open ones keep theirs. ``base_version`` is what the editor was opened on."""
     if not is_known(key):
-        raise APIError(404)
+        raise NotFound()
     data = check_edit(key, text)
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise ValidationFailed([("/note", f"修改说明最多 {MAX_NOTE} 个字符", "maxLength")])
+        raise Invalid([("/note", f"修改说明最多 {MAX_NOTE} 个字符", "maxLength")])
     latest = _ensure_rows(key)
     if base_version is not None and base_version != latest.number:
-        db.rollback()
-        raise APIError(409, [("/base_version", f"编辑期间已有人保存了第 {latest.number} 版，请先查看最新版本再修改",
-                              "stale")])
+        raise Conflict(f"编辑期间已有人保存了第 {latest.number} 版，请先查看最新版本再修改", code="stale",
+                       pointer="/base_version")
     digest = digest_of(data)
     if digest == latest.digest:
-        db.rollback()
-        raise ValidationFailed([("", f"与当前第 {latest.number} 版完全相同，未保存新版本", "unchanged")])
+        raise Invalid([("", f"与当前第 {latest.number} 版完全相同，未保存新版本", "unchanged")])
     row = CaseTypeVersion(key=key, number=latest.number + 1, definition=data, source=ADMIN_SOURCE,
                           digest=digest, note=note, created_by_id=user.id, created_at=utcnow())
     db.add(row)
     try:
-        db.commit()
-    except IntegrityError:
-        db.rollback()
-        raise APIError(409, [("/base_version", "其他管理员刚刚保存了新版本，请刷新后再修改", "stale")]) from None
-    store_of(current_app).forget(key)
+        db.flush()
+    except IntegrityError:  # the caller's transaction is spoilt; answering 409 rolls it back
+        raise Conflict("其他管理员刚刚保存了新版本，请刷新后再修改", code="stale", pointer="/base_version") from None
+    after_commit(store_of(current_app).forget, key)
     log.info("case type %s: version %s saved by %s", key, row.number, user.username)
     return row
 
@@ -352,10 +363,10 @@ def migrate_open_cases(key: str, from_version: int, to_version: int, state_map: 
     if len(note) > MAX_NOTE:
         problems.append(("/note", f"迁移说明最多 {MAX_NOTE} 个字符", "maxLength"))
     if problems:
-        raise ValidationFailed(problems)
+        raise Invalid(problems)
     waiting = open_states(user, key, from_version)
     if not waiting:
-        raise ValidationFailed([("/from_version", f"第 {from_version} 版没有在办事项，无需迁移", "empty")])
+        raise Invalid([("/from_version", f"第 {from_version} 版没有在办事项，无需迁移", "empty")])
     for state, count in waiting.items():
         mapped = state_map.get(state) or ""
         label = f"「{source.state_title(state)}」（{state}）"
@@ -368,12 +379,11 @@ def migrate_open_cases(key: str, from_version: int, to_version: int, state_map: 
             problems.append((f"/state_map/{state}", f"状态{label}不能映射到终止状态「{target.state_title(mapped)}」：迁移不能结案",
                              "final_state"))
     if problems:
-        raise ValidationFailed(problems)
+        raise Invalid(problems)
     used = {state: state_map[state] for state in sorted(waiting)}
     moved = 0
     for state in sorted(waiting):
         moved += _move_state(key, state, used, from_version, to_version, user, note)
-    db.commit()
     log.info("case type %s: %s open cases moved from version %s to %s by %s", key, moved, from_version,
              to_version, user.username)
     return moved
@@ -395,9 +405,8 @@ def _move_state(key: str, state: str, used: dict[str, str], from_version: int, t
             .values(workflow_version=to_version, state=used[state], version=Case.version + 1)
             .execution_options(synchronize_session=False)
         ).rowcount
-        if updated != len(chunk):
-            db.rollback()
-            raise APIError(409, [("", "迁移期间有事项被他人办理，未迁移任何事项，请重试", "stale")])
+        if updated != len(chunk):  # the caller's rollback undoes the chunks moved before
+            raise Conflict("迁移期间有事项被他人办理，未迁移任何事项，请重试", code="stale")
         db.execute(sa.insert(CaseEvent), [
             {"case_id": case_id, "at": now, "actor_id": user.id, "action": MIGRATE_ACTION,
              "from_state": state, "to_state": used[state], "comment": note, "changes": changes,

@@ -3,8 +3,8 @@
 Every action checks the caller's scope and role, the optimistic-lock ``version`` and the
 guards, writes the change with a conditional ``UPDATE … WHERE version = N`` (so two people
 acting at once cannot both win, on SQLite and PostgreSQL alike), appends a history row,
-enqueues its jobs in the same transaction (the outbox), commits, and only then sends the
-signals. The built-in actions (claim, assign, urge, 延期, escalate, merge, comment, 报到 …)
+enqueues its jobs in the same transaction (the outbox) and queues the signals; the caller
+(request, command or job) commits, and only then are the jobs dispatched and the signals sent. The built-in actions (claim, assign, urge, 延期, escalate, merge, comment, 报到 …)
 live in ``cases/actions.py``; transitions come from the case type's declared workflow.
 """
 
@@ -13,8 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
 
 from fengqiao import signals
+from fengqiao.cases import photos
 from fengqiao.cases.actions import (
     BUILTIN,
     CLAIMED_MESSAGE,
@@ -25,9 +27,11 @@ from fengqiao.cases.actions import (
     TransitionAction,
     conflict_claimed,
 )
+from fengqiao.cases.queries import visible_case
+from fengqiao.cases.routing import routable_units
 from fengqiao.db import db, utcnow
-from fengqiao.errors import APIError, ValidationFailed
-from fengqiao.models import Case, CaseEvent, OrgUnit, User
+from fengqiao.exceptions import Conflict, Forbidden, Invalid, NotFound
+from fengqiao.models import Attachment, Case, CaseEvent, OrgUnit, User
 from fengqiao.orgs.scope import scope_for
 from fengqiao.validation import problems, validator_for
 
@@ -69,46 +73,52 @@ def allowed_actions(case: Case, user: User, choices: bool = False) -> list[Actio
     return [info for action in _candidates(situation) if (info := action.offer(situation))]
 
 
+def upload_photo(case: Case, user: User, file: FileStorage, pointer: str = "/file") -> Attachment:
+    """Store one photo for a step of ``case`` that asks for files (自行处置's after photo …);
+    refused unless such a step is open to ``user`` now (see :mod:`fengqiao.cases.photos`)."""
+    if not any(photos.takes_files(a.fields) for a in allowed_actions(case, user)):
+        raise Forbidden("当前没有需要上传照片的办理操作", code="forbidden")
+    return photos.store(user, file, pointer)
+
+
 def visible_case_for_update(number: str, user: User) -> Case:
     """The case, if the caller may see it (404 otherwise, never 403: no existence hints)."""
-    from fengqiao.cases.queries import visible_case
-
     case = visible_case(number, scope_for(user, "cases.view"))
     if case is None:
-        raise APIError(404)
+        raise NotFound()
     return case
 
 
 def _check_version(case: Case, payload: dict) -> int:
     version = payload.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise ValidationFailed([("/version", "请提供事项当前的版本号 version（整数）", "required")])
+        raise Invalid([("/version", "请提供事项当前的版本号 version（整数）", "required")])
     if version != case.version:
-        raise APIError(409, [("/version", STALE_MESSAGE, "stale")])
+        raise Conflict(STALE_MESSAGE, code="stale", pointer="/version")
     return version
 
 
 def _comment(payload: dict, required: bool) -> str:
     comment = payload.get("comment") or ""
     if not isinstance(comment, str):
-        raise ValidationFailed([("/comment", "应填写文本", "type")])
+        raise Invalid([("/comment", "应填写文本", "type")])
     comment = comment.strip()
     if required and not comment:
-        raise ValidationFailed([("/comment", "请填写办理意见", "required")])
+        raise Invalid([("/comment", "请填写办理意见", "required")])
     if len(comment) > MAX_COMMENT:
-        raise ValidationFailed([("/comment", f"最多填写 {MAX_COMMENT} 个字符", "maxLength")])
+        raise Invalid([("/comment", f"最多填写 {MAX_COMMENT} 个字符", "maxLength")])
     return comment
 
 
 def _fields(info: ActionInfo, payload: dict) -> dict:
     values = payload.get("fields") or {}
     if not isinstance(values, dict):
-        raise ValidationFailed([("/fields", "应为对象", "type")])
+        raise Invalid([("/fields", "应为对象", "type")])
     if not info.fields:
         return {}
     found = problems(validator_for(info.fields), values)
     if found:
-        raise ValidationFailed([("/fields" + p, m, c) for p, m, c in found])
+        raise Invalid([("/fields" + p, m, c) for p, m, c in found])
     return values
 
 
@@ -121,15 +131,12 @@ def _write(case: Case, expected_version: int, outcome: Outcome) -> None:
         .execution_options(synchronize_session=False)
     )
     if db.execute(stmt).rowcount != 1:
-        db.rollback()
-        raise outcome.conflict or APIError(409, [("/version", STALE_MESSAGE, "stale")])
+        raise outcome.conflict or Conflict(STALE_MESSAGE, code="stale", pointer="/version")
 
 
 def dispatch_targets(user: User) -> list[OrgUnit]:
     """Units ``user`` may dispatch, transfer or summon a case to (cases/routing.py):
     departments first, then streets and communities of their jurisdiction."""
-    from fengqiao.cases.routing import routable_units
-
     return routable_units(user)
 
 
@@ -146,23 +153,24 @@ def perform(number: str, action: str, user: User, payload: dict[str, Any]) -> Ca
         known = action in BUILTIN or action in situation.ctype.transitions
         reason = getattr(chosen, "why_not", lambda _s: None)(situation) if chosen else None
         message = reason or ("当前状态下不能执行此操作" if known else f"未知操作 {action}")
-        raise APIError(403 if known else 404, [("", message, "forbidden_transition")])
+        raise (Forbidden if known else NotFound)(message, code="forbidden_transition")
     version = _check_version(case, payload) if info.needs_version else case.version
     comment = _comment(payload, info.needs_comment)
     fields = _fields(info, payload)
     now = utcnow()
     outcome = chosen.apply(situation, fields, comment, now)
-    if outcome.takes_over:  # the action ran its own transaction (reopen)
+    if outcome.takes_over:  # the action wrote everything itself (reopen)
         db.expire_all()
         return db.get(Case, case.id)
-    return commit_outcome(case, situation.ctype, action, user, outcome, version, comment, now,
-                          write=bool(outcome.values) or info.needs_version)
+    return write_outcome(case, situation.ctype, action, user, outcome, version, comment, now,
+                         write=bool(outcome.values) or info.needs_version)
 
 
-def commit_outcome(case: Case, ctype, action: str, user: User, outcome: Outcome, version: int,
-                   comment: str, now, write: bool = True) -> Case:
+def write_outcome(case: Case, ctype, action: str, user: User, outcome: Outcome, version: int,
+                  comment: str, now, write: bool = True) -> Case:
     """Write ``outcome`` (conditional UPDATE), append its history row, run its in-transaction
-    steps, commit, then send the signals; returns the reloaded case. ``user.id`` None = system."""
+    steps and queue the signals (sent after the caller's commit); returns the reloaded case.
+    ``user.id`` None = system."""
     from_state = case.state
     to_state = outcome.values.get("state", from_state)
     if write:
@@ -173,7 +181,6 @@ def commit_outcome(case: Case, ctype, action: str, user: User, outcome: Outcome,
     )).scalar_one()
     for later in outcome.in_transaction:
         later(event_id)
-    db.commit()
     db.expire(case)
     case = db.get(Case, case.id)
     _announce(case, ctype, action, from_state, to_state, user, outcome)

@@ -18,9 +18,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from fengqiao.cases.case_types import case_type
 from fengqiao.cases.tracking import RATINGS
 from fengqiao.cases.visibility import withheld
-from fengqiao.cases.workflow import case_type
 from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.exports import workbook_bytes
 from fengqiao.forms import store

@@ -27,6 +27,8 @@ import sqlalchemy as sa
 
 from fengqiao import tabular
 from fengqiao.cases import sla
+from fengqiao.cases.case_types import case_type
+from fengqiao.cases.creation import NewCase, open_cases
 from fengqiao.cases.import_cells import (
     IGNORED_LABELS,
     ORG_LABELS,
@@ -37,14 +39,12 @@ from fengqiao.cases.import_cells import (
     leaf_fields,
     text,
 )
-from fengqiao.cases.numbering import new_tracking_code, reserve_serials, take_case_ids
-from fengqiao.cases.workflow import case_type
-from fengqiao.db import LOCAL_TZ, db, utcnow
-from fengqiao.errors import ValidationFailed
+from fengqiao.db import db, utcnow
+from fengqiao.exceptions import Invalid
 from fengqiao.exports import safe_cell
 from fengqiao.forms import store
 from fengqiao.forms.submit import clean, phone_tail
-from fengqiao.models import Case, CaseEvent, OrgUnit, Submission
+from fengqiao.models import OrgUnit
 from fengqiao.params import parse_int
 
 MAX_ROWS = 1_000_000
@@ -52,9 +52,7 @@ MAX_COLUMNS = 500
 MAX_CELLS = 50_000_000  # fifty cells a row at the most rows
 MAX_UNPACKED = 4 << 30  # bytes of a 1,000,000-row workbook once unpacked, with room to spare
 READ_SECONDS = 900.0
-BATCH = 5_000
 CHANNEL = "import"
-CASES, SUBMISSIONS, EVENTS = Case.__table__, Submission.__table__, CaseEvent.__table__
 
 
 class ImportFailed(ValueError):
@@ -110,7 +108,7 @@ def read_table(data: bytes, filename: str) -> list[tuple[int, list[Any]]]:
     try:
         return tabular.read_table(data, filename, rows=MAX_ROWS + 10, columns=MAX_COLUMNS,
                                   cells=MAX_CELLS, seconds=READ_SECONDS, unpacked=MAX_UNPACKED)
-    except ValidationFailed as refused:
+    except Invalid as refused:
         raise ImportFailed("；".join(m for _p, m, _c in refused.problems)) from None
 
 
@@ -243,7 +241,7 @@ def check(table: list[tuple[int, list[Any]]], version, default_unit: _Unit | Non
             found.append(RowProblem(number, "所属单位", "未指定所属单位：请填写单位代码，或导入时用 --org 指定"))
         try:
             cleaned = clean(version, data)
-        except ValidationFailed as failed:
+        except Invalid as failed:
             named = {p.column for p in found}
             for pointer, message, _code in failed.problems:
                 column = _column_of(pointer, columns, fields)
@@ -289,8 +287,8 @@ def default_report_path(source: Path) -> Path:
 # ---- writing ---------------------------------------------------------------------------------
 
 
-def _row_values(version, ctype, rows: list[_Row], now: datetime) -> list[tuple[dict, dict]]:
-    """(case columns, SLA clock) per row; clocks computed once per (limit, unit)."""
+def _new_cases(version, ctype, rows: list[_Row], now: datetime) -> list[NewCase]:
+    """The case, submission and event of each row; clocks computed once per (limit, unit)."""
     clocks: dict[tuple[str, str], dict] = {}
     title_field = version.definition.get("title_field")
     form_title = version.definition["title"]
@@ -303,38 +301,28 @@ def _row_values(version, ctype, rows: list[_Row], now: datetime) -> list[tuple[d
         if clock is None:
             clock = clocks[key] = sla.start(limit, now, row.unit.path, ctype.due_soon)
         value = data.get(title_field) if title_field else None
-        out.append((dict(
-            tracking_code=new_tracking_code(), type=ctype.key, title=(str(value) if value else form_title)[:200],
-            state=ctype.initial_state, org_id=row.unit.id, form_key=version.definition["key"],
-            form_version=version.number, data=data, version=1, created_at=now,
-            workflow_version=ctype.version, priority=ctype.tier_for(data),
-            phone_tail=phone_tail(version, data)), clock))
+        out.append(NewCase(
+            ctype.prefix,
+            case=dict(type=ctype.key, title=(str(value) if value else form_title)[:200],
+                      state=ctype.initial_state, org_id=row.unit.id, form_key=version.definition["key"],
+                      form_version=version.number, data=data, version=1, created_at=now,
+                      workflow_version=ctype.version, priority=ctype.tier_for(data),
+                      phone_tail=phone_tail(version, data), **clock),
+            submission=dict(form_version_id=version.id, data=data, channel=CHANNEL, submitted_by_id=None,
+                            created_at=now),
+            event=dict(at=now, actor_id=None, action="submit", from_state=None, to_state=ctype.initial_state,
+                       comment="批量导入", changes={"channel": CHANNEL}, internal=False),
+        ))
     return out
 
 
 def write(rows: list[_Row], version, now: datetime) -> list[str]:
     """Insert every row's case, submission and ``submit`` event in one transaction."""
     ctype = case_type(version.definition.get("case_type"))
-    values = _row_values(version, ctype, rows, now)
-    day = now.astimezone(LOCAL_TZ).strftime("%Y%m%d")
+    cases = _new_cases(version, ctype, rows, now)
     db.rollback()  # the session's reads end here; the writes take their own connection
     with db.get_bind().begin() as conn:
-        serial = reserve_serials(conn, ctype.prefix, day, len(rows))  # first: on SQLite this takes the write lock
-        ids = take_case_ids(conn, len(rows))
-        numbers = [f"{ctype.prefix}-{day}-{serial + i:06d}" for i in range(len(rows))]
-        cases, submissions, events = [], [], []
-        for case_id, number, (case, clock) in zip(ids, numbers, values, strict=True):
-            cases.append({"id": case_id, "number": number, **case, **clock})
-            submissions.append({"form_version_id": version.id, "case_id": case_id, "data": case["data"],
-                                "channel": CHANNEL, "submitted_by_id": None, "created_at": now})
-            events.append({"case_id": case_id, "at": now, "actor_id": None, "action": "submit",
-                           "from_state": None, "to_state": ctype.initial_state, "comment": "批量导入",
-                           "changes": {"channel": CHANNEL}, "internal": False})
-        for first in range(0, len(rows), BATCH):
-            conn.execute(CASES.insert(), cases[first:first + BATCH])
-            conn.execute(SUBMISSIONS.insert(), submissions[first:first + BATCH])
-            conn.execute(EVENTS.insert(), events[first:first + BATCH])
-    return numbers
+        return open_cases(conn, ctype.prefix, now, cases)
 
 
 # ---- the service -----------------------------------------------------------------------------

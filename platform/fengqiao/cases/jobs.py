@@ -3,7 +3,8 @@ deadlines after a calendar change, check-in deadlines of 吹哨报到, notificat
 daily anonymisation of closed cases past their retention (``cases.retention``).
 
 Each is idempotent: it looks at the state in the database and changes only what still needs
-changing, so running it twice (RQ redelivery, the outbox sweep) does no harm.
+changing, so running it twice (RQ redelivery, the outbox sweep) does no harm. The runner
+commits each job once at its end (``jobs/runner.py``); signals go out after that commit.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import sqlalchemy as sa
 from flask import Flask
 
 from fengqiao import signals
+from fengqiao.accounts.directory import unit_staff
 from fengqiao.cases import retention, sla
+from fengqiao.cases.case_types import case_type
 from fengqiao.cases.escalation import LEVEL_TITLES, cooling_until, next_unit
-from fengqiao.cases.workflow import case_type
 from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.jobs import enqueue, job, periodic, set_progress
 from fengqiao.masking import mask_text
@@ -56,7 +58,6 @@ def _mark_status(now) -> tuple[int, int]:
             _system_event(case, "sla_overdue", "已超过办理期限", {"deadline": case.deadline.isoformat()})
         else:
             soon += 1
-    db.commit()
     return soon, overdue
 
 
@@ -88,7 +89,6 @@ def _escalate_overdue(now) -> list[tuple[str, str]]:
         _system_event(case, "escalate", f"超期自动升级至{LEVEL_TITLES[unit.level]}：{unit.name}",
                       {"unit": unit.code, "level": case.escalation_level, "automatic": True})
         done.append((case.number, unit.code))
-    db.commit()
     for number, code in done:
         signals.send(signals.case_escalated, case_number=number, org=code, automatic=True)
     return done
@@ -111,7 +111,6 @@ def _late_check_ins(now) -> int:
         _system_event(case, "checkin_overdue", f"{participant.org.name}未在规定时间内报到",
                       {"unit": participant.org.code})
         marked += 1
-    db.commit()
     return marked
 
 
@@ -157,6 +156,9 @@ def recompute_deadlines(years: list[int], org: str | None = None) -> dict:
             for key, value in values.items():
                 setattr(case, key, value)
             changed += 1
+        # A checkpoint per batch: a calendar change can touch every open case, and on SQLite
+        # one long write transaction would hold the write lock past the requests' busy timeout.
+        # Each batch is complete on its own (the job is idempotent), so a restart resumes.
         db.commit()
         set_progress(seen, total)
     return {"changed": changed, "checked": seen}
@@ -202,8 +204,6 @@ def park_reviews(now: datetime | str | None = None) -> dict:
     """挂账复核提醒: on a parked item's review date (``review_on``, Asia/Shanghai) its unit's
     staff, its assignee and the approver are notified once, with a system history row; a moved
     date (the ``review`` transition) re-arms it, resuming (恢复办理/销号) clears it."""
-    from fengqiao.cases.actions import _unit_staff
-
     now = datetime.fromisoformat(now) if isinstance(now, str) else (now or utcnow())
     today = now.astimezone(LOCAL_TZ).date()
     due = list(db.scalars(sa.select(Case).where(
@@ -214,7 +214,7 @@ def park_reviews(now: datetime | str | None = None) -> dict:
         approver = db.scalar(sa.select(CaseEvent.actor_id).where(
             CaseEvent.case_id == case.id, CaseEvent.to_state == case.state, CaseEvent.actor_id.is_not(None))
             .order_by(CaseEvent.id.desc()).limit(1))
-        recipients = _unit_staff([case.org_id])
+        recipients = unit_staff([case.org_id])
         recipients += [u.username for u in (case.assignee, db.get(User, approver) if approver else None) if u]
         event = CaseEvent(case_id=case.id, at=now, actor_id=None, action="park_review",
                           from_state=case.state, to_state=case.state,
@@ -226,7 +226,6 @@ def park_reviews(now: datetime | str | None = None) -> dict:
         notify_later(case, event.id, "park_review",
                      f"挂账事项 {case.number} 已到复核日期（{case.review_on.isoformat()}），请复核", recipients)
         case.review_reminded_on = case.review_on
-    db.commit()
     return {"reminded": len(due)}
 
 
@@ -238,7 +237,7 @@ def init_case_jobs(app: Flask) -> None:
 
     def _on_calendar_changed(sender, years, org=None, **_kw):
         enqueue("cases.recompute_deadlines", years=list(years), org=org)
-        db.commit()
+        db.commit()  # a receiver runs after the change committed: the enqueue is its own unit
 
     signals.calendar_changed.connect(_on_calendar_changed, sender=app, weak=False)
     app.extensions["fengqiao.case_jobs_receiver"] = _on_calendar_changed

@@ -33,16 +33,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from fengqiao.cases import metrics, queries
+from fengqiao.cases.case_types import case_type
 from fengqiao.cases.export import form_fields
 from fengqiao.cases.tracking import RATINGS
-from fengqiao.cases.workdays import load_calendar, working_days_between
-from fengqiao.cases.workflow import case_type
 from fengqiao.db import LOCAL_TZ, db, utcnow
-from fengqiao.errors import ValidationFailed
+from fengqiao.exceptions import Invalid
 from fengqiao.jobs import current_job_id, enqueue, files_dir, job, set_progress
 from fengqiao.masking import mask_text
 from fengqiao.models import Case, CaseEvent, User
 from fengqiao.orgs.scope import Scope, scope_for
+from fengqiao.workcalendar import load_calendar, working_days_between
 from fengqiao.xlsx_stream import SheetWriter
 
 JOB = "cases.ledger"
@@ -146,7 +146,7 @@ COLUMNS: dict[str, list[Column]] = {
 
 def _check_kind(kind: str) -> None:
     if kind not in KINDS:
-        raise ValidationFailed([("/kind", KIND_MESSAGE, "enum")])
+        raise Invalid([("/kind", KIND_MESSAGE, "enum")])
 
 
 def ledger_query(kind: str, scope: Scope, filters: metrics.Filters, now: datetime) -> sa.Select:
@@ -187,7 +187,7 @@ def build_ledger(kind: str, org: str, start: str, end: str, user_id: int, type: 
     _check_kind(kind)
     user = db.get(User, user_id)
     if user is None or not user.active:
-        raise ValidationFailed([("/user_id", "申请台账的用户不存在或已停用", "unknown_user")])
+        raise Invalid([("/user_id", "申请台账的用户不存在或已停用", "unknown_user")])
     scope = scope_for(user, metrics.PERMISSION)
     # ``end`` is exclusive, as stored; the user's scope is checked again as it is now.
     filters = metrics.resolve_filters(scope, org=org, type_=type, start=start, end=end)

@@ -38,16 +38,16 @@ import sqlalchemy as sa
 from flask import current_app
 
 from fengqiao.cases import queries
-from fengqiao.cases.workdays import load_calendar, today_local
-from fengqiao.cases.workflow import case_type
+from fengqiao.cases.case_types import case_type
 from fengqiao.db import LOCAL_TZ, db, utcnow
-from fengqiao.errors import ValidationFailed
+from fengqiao.exceptions import Invalid
 from fengqiao.forms import store
 from fengqiao.labels import code_label
 from fengqiao.masking import mask_text
 from fengqiao.models import Case, CaseEvent, CaseParticipant, Membership, OrgUnit, Submission
 from fengqiao.orgs.scope import Scope
 from fengqiao.orgs.service import get_by_code
+from fengqiao.workcalendar import load_calendar, today_local
 
 CLOCK_STOPPED = ("met", "missed")  # sla_status of an open case whose clock has ended (cases.steps)
 PERMISSION = "metrics.view"  # whose subtrees a person's figures and ledgers cover
@@ -220,7 +220,7 @@ def resolve_filters(scope: Scope, *, org: str = "", type_: str = "", start: str 
     if type_ and type_ not in current_app.extensions["fengqiao.case_types"].types:
         problems.append(("/type", f"未知的事项类型：{type_}", "enum"))
     if problems:
-        raise ValidationFailed(problems)
+        raise Invalid(problems)
     return Filters(period, unit, type_ or None)
 
 

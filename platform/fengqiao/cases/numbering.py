@@ -9,12 +9,25 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from fengqiao.db import LOCAL_TZ, db, utcnow
+from fengqiao.db import LOCAL_TZ
 from fengqiao.models import Case, CaseCounter
 
 # Letters and digits a resident cannot confuse when reading a code aloud (no 0/O, 1/I/L).
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TRACKING_LENGTH = 8
+
+
+def _upsert(dialect: str) -> sa.Insert:
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(CaseCounter)
+    stmt = insert.values(prefix=sa.bindparam("prefix"), day=sa.bindparam("day"), last=sa.bindparam("count"))
+    return stmt.on_conflict_do_update(
+        index_elements=[CaseCounter.prefix, CaseCounter.day],
+        set_={"last": CaseCounter.last + stmt.excluded.last},
+    ).returning(CaseCounter.last)
+
+
+# Built once per dialect: SQLAlchemy then finds the compiled form by the object's cached key.
+_RESERVE = {name: _upsert(name) for name in ("postgresql", "sqlite")}
 
 
 def reserve_serials(conn: sa.Connection | Session, prefix: str, day: str, count: int = 1) -> int:
@@ -24,17 +37,18 @@ def reserve_serials(conn: sa.Connection | Session, prefix: str, day: str, count:
     imports and generators on SQLite or PostgreSQL never get the same number.
     """
     dialect = conn.dialect if isinstance(conn, sa.Connection) else conn.get_bind().dialect
-    insert = (postgresql if dialect.name == "postgresql" else sqlite).insert
-    stmt = (
-        insert(CaseCounter)
-        .values(prefix=prefix, day=day, last=count)
-        .on_conflict_do_update(
-            index_elements=[CaseCounter.prefix, CaseCounter.day],
-            set_={"last": CaseCounter.last + count},
-        )
-        .returning(CaseCounter.last)
-    )
-    return conn.execute(stmt).scalar_one() - count + 1
+    last = conn.execute(_RESERVE[dialect.name], {"prefix": prefix, "day": day, "count": count}).scalar_one()
+    return last - count + 1
+
+
+def local_day(now: datetime) -> str:
+    """The day (Asia/Shanghai, ``YYYYMMDD``) whose serials a case created at ``now`` takes."""
+    return now.astimezone(LOCAL_TZ).strftime("%Y%m%d")
+
+
+def case_number(prefix: str, day: str, serial: int) -> str:
+    """``WG-20261125-000123``: six digits at least (more once a day passes 999,999)."""
+    return f"{prefix}-{day}-{serial:06d}"
 
 
 def take_case_ids(conn: sa.Connection, count: int) -> list[int]:
@@ -47,13 +61,5 @@ def take_case_ids(conn: sa.Connection, count: int) -> list[int]:
     return list(range(last + 1, last + 1 + count))
 
 
-def next_case_number(prefix: str, now: datetime | None = None) -> str:
-    """Atomically take the next number for ``prefix`` today (Asia/Shanghai), gap-free per day."""
-    day = (now or utcnow()).astimezone(LOCAL_TZ).strftime("%Y%m%d")
-    return f"{prefix}-{day}-{reserve_serials(db, prefix, day):06d}"
-
-
 def new_tracking_code() -> str:
     return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
-
-

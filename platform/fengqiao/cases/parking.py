@@ -13,8 +13,9 @@ from types import SimpleNamespace
 
 from fengqiao.accounts.roles import permissions_for
 from fengqiao.cases import sla
+from fengqiao.cases.queries import entering_event
 from fengqiao.db import LOCAL_TZ
-from fengqiao.errors import ValidationFailed
+from fengqiao.exceptions import Invalid
 
 REVIEW_FIELD = "review_on"
 
@@ -43,7 +44,7 @@ def parse_review_on(value, pointer: str = f"/fields/{REVIEW_FIELD}") -> date:
     try:
         return date.fromisoformat(value) if isinstance(value, str) else value
     except ValueError:
-        raise ValidationFailed([(pointer, "请填写有效的日期（年-月-日）", "format")]) from None
+        raise Invalid([(pointer, "请填写有效的日期（年-月-日）", "format")]) from None
 
 
 def check_review_on(fields: dict, now: datetime) -> None:
@@ -51,13 +52,11 @@ def check_review_on(fields: dict, now: datetime) -> None:
     if fields.get(REVIEW_FIELD) is None:
         return
     if parse_review_on(fields[REVIEW_FIELD]) <= local_today(now):
-        raise ValidationFailed([(f"/fields/{REVIEW_FIELD}", "复核日期应晚于今天", "review_on_past")])
+        raise Invalid([(f"/fields/{REVIEW_FIELD}", "复核日期应晚于今天", "review_on_past")])
 
 
 def requested_review_on(case) -> date | None:
     """The review date asked for by the step that led into the current state (the 挂账 request)."""
-    from fengqiao.cases.queries import entering_event
-
     entered = entering_event(case)
     value = (entered.changes or {}).get(REVIEW_FIELD) if entered is not None else None
     return parse_review_on(value) if value else None
@@ -67,7 +66,7 @@ def review_values(case, fields: dict) -> dict:
     """``set_review``: this transition's own ``review_on`` (moving the date), else the request's."""
     chosen = parse_review_on(fields[REVIEW_FIELD]) if fields.get(REVIEW_FIELD) else requested_review_on(case)
     if chosen is None:
-        raise ValidationFailed([(f"/fields/{REVIEW_FIELD}", "请填写复核日期", "required")])
+        raise Invalid([(f"/fields/{REVIEW_FIELD}", "请填写复核日期", "required")])
     return {"review_on": chosen}
 
 

@@ -23,9 +23,9 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 
 from fengqiao.db import db
-from fengqiao.errors import APIError, ValidationFailed
+from fengqiao.exceptions import Invalid
 from fengqiao.forms.uploads import IMAGE_TYPES, save_upload
-from fengqiao.models import Attachment, Case, Submission
+from fengqiao.models import Attachment, Submission
 
 GUARD = "before_after_photos"
 BEFORE, AFTER = "before_photos", "after_photos"  # the guard's field keys
@@ -37,16 +37,17 @@ def is_file_field(prop: dict) -> bool:
     return prop.get("format") == "attachment" or items.get("format") == "attachment"
 
 
-def upload(case: Case, user, file: FileStorage, pointer: str = "/file") -> Attachment:
-    """Store one photo for a later step of ``case`` (unclaimed until an action takes it)."""
-    from fengqiao.cases.engine import allowed_actions
+def takes_files(fields: dict | None) -> bool:
+    """Whether a step's fields schema asks for files."""
+    return bool(fields) and any(is_file_field(p) for p in fields.get("properties", {}).values())
 
-    if not any(a.fields and any(is_file_field(p) for p in a.fields.get("properties", {}).values())
-               for a in allowed_actions(case, user)):
-        raise APIError(403, [("", "当前没有需要上传照片的办理操作", "forbidden")])
+
+def store(user, file: FileStorage, pointer: str = "/file") -> Attachment:
+    """Store one photo through the upload checks, unclaimed until an action takes it (the
+    engine's :func:`~fengqiao.cases.engine.upload_photo` decides whether the case wants one)."""
     saved = save_upload(file, pointer, images_only=True, user=user)
     if isinstance(saved, tuple):
-        raise ValidationFailed([saved])
+        raise Invalid([saved])
     return saved
 
 
@@ -72,28 +73,28 @@ def claim(s, transition, fields: dict) -> list[str]:
         before = _case_photo_count(s.case.id) + sum(1 for ptr, _ in wanted if ptr.startswith(f"/fields/{BEFORE}"))
         after = [ptr for ptr, _ in wanted if not ptr.startswith(f"/fields/{BEFORE}")]
         if not before:
-            raise ValidationFailed([(f"/fields/{BEFORE}", "上报时未附现场照片，请补充处置前照片", GUARD)])
+            raise Invalid([(f"/fields/{BEFORE}", "上报时未附现场照片，请补充处置前照片", GUARD)])
         if not after:
-            raise ValidationFailed([(f"/fields/{AFTER}", "请上传处置后照片", GUARD)])
+            raise Invalid([(f"/fields/{AFTER}", "请上传处置后照片", GUARD)])
     if not wanted:
         return []
     seen: set[str] = set()
     repeated = [(ptr, "同一张照片不能重复使用（处置前、处置后须为不同照片）", "attachment") for ptr, v in wanted
                 if v in seen or seen.add(v)]
     if repeated:
-        raise ValidationFailed(repeated)
+        raise Invalid(repeated)
     found = {a.id: a for a in db.scalars(sa.select(Attachment).where(Attachment.id.in_([v for _, v in wanted])))}
     bad = [(ptr, "照片无效或已被使用，请重新上传", "attachment") for ptr, v in wanted
            if v not in found or found[v].submission_id is not None or found[v].uploaded_by_id != s.user.id
            or found[v].content_type not in IMAGE_TYPES]
     if bad:
-        raise ValidationFailed(bad)
+        raise Invalid(bad)
     submission_id = db.scalar(sa.select(sa.func.min(Submission.id)).where(Submission.case_id == s.case.id))
     if submission_id is None:
-        raise ValidationFailed([("", "该事项没有登记记录，无法关联照片", "attachment")])
+        raise Invalid([("", "该事项没有登记记录，无法关联照片", "attachment")])
     ids = [v for _, v in wanted]
     done = db.execute(sa.update(Attachment).where(Attachment.id.in_(ids), Attachment.submission_id.is_(None))
                       .values(submission_id=submission_id).execution_options(synchronize_session=False))
     if done.rowcount != len(set(ids)):
-        raise ValidationFailed([(wanted[0][0], "照片无效或已被使用，请重新上传", "attachment")])
+        raise Invalid([(wanted[0][0], "照片无效或已被使用，请重新上传", "attachment")])
     return ids

@@ -2,8 +2,8 @@
 
 One transaction: a conditional ``UPDATE … WHERE version = N AND <still closed>`` (so a
 double click or two people at once reopen it only once, on SQLite and PostgreSQL alike),
-then an append-only history row that keeps the old rating, commit, and only then the
-``case_transitioned`` signal with action ``reopen``.
+then an append-only history row that keeps the old rating; the ``case_transitioned`` signal
+with action ``reopen`` goes out once the caller commits.
 
 Who may reopen as staff is the caller's check (the staff action 重办 checks scope and role);
 this module enforces the resident's limits: once per case, within a window after closure.
@@ -18,9 +18,10 @@ from flask import current_app
 
 from fengqiao import signals
 from fengqiao.cases import sla
-from fengqiao.cases.workflow import CaseType, case_type
+from fengqiao.cases.case_types import case_type
+from fengqiao.cases.workflow import CaseType
 from fengqiao.db import db, utcnow
-from fengqiao.errors import APIError, ValidationFailed
+from fengqiao.exceptions import Conflict, Invalid, NotFound
 from fengqiao.models import Case, CaseEvent
 
 REOPEN_WINDOW_DAYS = 15  # natural days after closure; settings may override (reopen_window_days)
@@ -61,10 +62,10 @@ def resident_may_reopen(case: Case, now: datetime | None = None) -> bool:
 
 def clean_reason(reason: object) -> str:
     if not isinstance(reason, str) or not reason.strip():
-        raise ValidationFailed([("/reason", "请填写申请重办的理由", "required")])
+        raise Invalid([("/reason", "请填写申请重办的理由", "required")])
     reason = reason.strip()
     if len(reason) > MAX_REASON:
-        raise ValidationFailed([("/reason", f"理由最多填写 {MAX_REASON} 个字", "maxLength")])
+        raise Invalid([("/reason", f"理由最多填写 {MAX_REASON} 个字", "maxLength")])
     return reason
 
 
@@ -86,11 +87,11 @@ def _fresh_clock(ctype: CaseType, case: Case, now: datetime) -> dict:
 def _refuse_resident(case: Case, now: datetime) -> None:
     """The resident's limits, checked before the write (and again by its WHERE clause)."""
     if case.reopen_count >= RESIDENT_REOPEN_LIMIT:
-        raise APIError(409, [("", LIMIT_MESSAGE, "reopen_limit")])
+        raise Conflict(LIMIT_MESSAGE, code="reopen_limit")
     closed = closed_time(case)
     if closed is not None and now > closed + timedelta(days=window_days()):
-        raise APIError(409, [("", f"事项办结已超过 {window_days()} 天，不能再申请重办；"
-                                  "如问题仍未解决，请重新提交诉求", "reopen_window")])
+        raise Conflict(f"事项办结已超过 {window_days()} 天，不能再申请重办；如问题仍未解决，请重新提交诉求",
+                       code="reopen_window")
 
 
 def reopen(case_id: int, *, reason: str, actor=None, by_resident: bool,
@@ -100,15 +101,15 @@ def reopen(case_id: int, *, reason: str, actor=None, by_resident: bool,
     reason = clean_reason(reason)
     case = db.get(Case, case_id)
     if case is None:
-        raise APIError(404)
+        raise NotFound()
     db.refresh(case)
     ctype = case_type(case.type, case.workflow_version)
     if not ctype.is_final(case.state):
-        raise APIError(409, [("", "事项尚未办结，无需申请重办", "not_closed")])
+        raise Conflict("事项尚未办结，无需申请重办", code="not_closed")
     if case.merged_into_id is not None:
-        raise APIError(409, [("", "该事项已并入其他事项办理，不能单独重办", "merged")])
+        raise Conflict("该事项已并入其他事项办理，不能单独重办", code="merged")
     if version is not None and version != case.version:
-        raise APIError(409, [("/version", STALE_MESSAGE, "stale")])
+        raise Conflict(STALE_MESSAGE, code="stale", pointer="/version")
     now = utcnow()
     if by_resident:
         _refuse_resident(case, now)
@@ -122,18 +123,16 @@ def reopen(case_id: int, *, reason: str, actor=None, by_resident: bool,
                   reopen_count=Case.reopen_count + 1, version=Case.version + 1,
                   **_fresh_clock(ctype, case, now))
     if db.execute(stmt.values(**values).execution_options(synchronize_session=False)).rowcount != 1:
-        db.rollback()
         db.refresh(case)
         if by_resident and case.reopen_count >= RESIDENT_REOPEN_LIMIT:
-            raise APIError(409, [("", LIMIT_MESSAGE, "reopen_limit")])
-        raise APIError(409, [("/version", STALE_MESSAGE, "stale")])
+            raise Conflict(LIMIT_MESSAGE, code="reopen_limit")
+        raise Conflict(STALE_MESSAGE, code="stale", pointer="/version")
     db.execute(sa.insert(CaseEvent).values(
         case_id=case.id, at=now, actor_id=getattr(actor, "id", None), action="reopen",
         from_state=from_state, to_state=target, comment=reason, internal=False,
         changes={"by": "resident" if by_resident else "staff", "previous_state": from_state,
                  "previous_rating": previous_rating},
     ))
-    db.commit()
     db.expire(case)
     signals.send(signals.case_transitioned, case_number=case.number, action="reopen",
                  from_state=from_state, to_state=target, actor=getattr(actor, "username", None))

@@ -25,10 +25,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from fengqiao import audit
+from fengqiao.cases.case_types import case_type, known_keys, latest_row
 from fengqiao.db import db, utcnow
+from fengqiao.forms.display import masking_definition
 from fengqiao.forms.uploads import delete_stored
 from fengqiao.masking import mask_text
 from fengqiao.models import Attachment, Case, CaseAnonymisation, CaseEvent, Submission
+from fengqiao.transaction import after_commit
 
 ANONYMISED = "（已匿名化）"
 KEPT_FORMATS = {"date", "date-time", "time"}
@@ -38,8 +41,6 @@ BATCH = 200
 def policies() -> dict[str, int]:
     """``{case type key: closed_days}`` from each type's latest version."""
     from flask import current_app
-
-    from fengqiao.cases.case_types import known_keys, latest_row
 
     found: dict[str, int] = {}
     registry = current_app.extensions.get("fengqiao.case_types")
@@ -95,17 +96,13 @@ def _scrubbed(value: Any) -> Any:
 
 
 def _schema_of(case: Case) -> dict:
-    from fengqiao.forms.display import masking_definition
-
     definition = masking_definition(case.form_key, case.form_version)
     return definition["schema"] if definition else {}
 
 
-def anonymise_case(case: Case, days: int) -> list[str]:
+def anonymise_case(case: Case, days: int) -> None:
     """Replace ``case``'s personal data and drop its attachment rows (in the current
-    transaction); returns the stored files to delete once that transaction committed."""
-    from fengqiao.cases.workflow import case_type
-
+    transaction); the stored files are deleted once that transaction committed."""
     schema = _schema_of(case)
     case.data = anonymised(schema, case.data or {})
     case.title = f"{case_type(case.type, case.workflow_version).title}{ANONYMISED}"
@@ -124,9 +121,8 @@ def anonymise_case(case: Case, days: int) -> list[str]:
         db.delete(attachment)
     db.add(CaseAnonymisation(case_id=case.id, anonymised_at=utcnow(), closed_days=days))
     audit.record("case.anonymise", case_number=case.number, org=case.org, record_ref=f"case:{case.number}",
-                 reason=f"办结超过 {days} 天（保存期限）", detail={"closed_days": days, "files": len(files)},
-                 commit=False)
-    return [a.storage_key for a in files]
+                 reason=f"办结超过 {days} 天（保存期限）", detail={"closed_days": days, "files": len(files)})
+    after_commit(delete_stored, [a.storage_key for a in files])  # only once the rows are gone for good
 
 
 @dataclass
@@ -154,7 +150,8 @@ def report(now: datetime | None = None) -> Report:
 
 
 def anonymise_expired(now: datetime | None = None) -> Report:
-    """Anonymise every case past its type's retention, in batches (idempotent)."""
+    """Anonymise every case past its type's retention, in batches (idempotent; the caller
+    commits: the daily job finds a day's worth)."""
     now = now or utcnow()
     result = Report(dry_run=False)
     for key, days in policies().items():
@@ -162,10 +159,8 @@ def anonymise_expired(now: datetime | None = None) -> Report:
             batch = list(db.scalars(_expired(key, days, now).order_by(Case.id).limit(BATCH)).unique())
             if not batch:
                 break
-            stored: list[str] = []
             for case in batch:
-                stored += anonymise_case(case, days)
+                anonymise_case(case, days)
                 result.counts[key] += 1
-            db.commit()
-            delete_stored(stored)  # only once the rows are gone for good
+            db.flush()  # the next batch's query no longer finds these
     return result

@@ -15,7 +15,7 @@ from typing import Any
 from fengqiao import audit
 from fengqiao.cases import queries
 from fengqiao.cases.visibility import REVEAL, case_definition
-from fengqiao.errors import APIError, ValidationFailed
+from fengqiao.exceptions import Forbidden, Invalid, NotFound
 from fengqiao.masking import HIDDEN_KIND, mask_as, schema_at
 from fengqiao.models import Case, User
 from fengqiao.orgs.scope import scope_for
@@ -68,20 +68,20 @@ def _checked_input(field: Any, reason: Any) -> tuple[str, str]:
     elif len(reason) > MAX_REASON:
         problems.append(("/reason", f"理由不能超过 {MAX_REASON} 个字", "too_long"))
     if problems:
-        raise ValidationFailed(problems)
+        raise Invalid(problems)
     return field, reason
 
 
 def reveal(number: str, user: User, field: Any, reason: Any) -> Revealed:
-    """The full value at ``field`` of case ``number``; raises APIError (404/403/422)."""
+    """The full value at ``field`` of case ``number``; raises NotFound, Forbidden or Invalid."""
     case = queries.visible_case(number, scope_for(user, "cases.view"))
     if case is None:
-        raise APIError(404)
+        raise NotFound()
     if queries.visible_case(number, scope_for(user, audit.REVEAL_PERMISSION)) is None:
         audit.record("case.reveal", user=user, outcome="denied", case_number=case.number, org=case.org,
                      field=field if isinstance(field, str) else "",
                      reason=reason.strip()[:MAX_REASON] if isinstance(reason, str) else "")
-        raise APIError(403, [("", "您的角色无权查看完整个人信息", "forbidden")])
+        raise Forbidden("您的角色无权查看完整个人信息", code="forbidden")
     field, reason = _checked_input(field, reason)
     parts = _parts(field)
     # Hidden from the caller's unit unless it is the accepting level *with* the reveal right.
@@ -89,12 +89,12 @@ def reveal(number: str, user: User, field: Any, reason: Any) -> Revealed:
     if kind == HIDDEN_KIND:
         audit.record("case.reveal", user=user, outcome="denied", case_number=case.number, org=case.org,
                      field=field, reason=reason, detail={"hidden_from_handler": True})
-        raise APIError(403, [("/field", "该信息已对承办单位隐藏，仅受理单位可以申请查看", "hidden_from_handler")])
+        raise Forbidden("该信息已对承办单位隐藏，仅受理单位可以申请查看", code="hidden_from_handler", pointer="/field")
     value = _value_at(case.data, parts)
     if value is None or value == "" or isinstance(value, (dict, list)):
-        raise ValidationFailed([("/field", "该字段不存在、没有内容或不是单个值", "no_value")])
+        raise Invalid([("/field", "该字段不存在、没有内容或不是单个值", "no_value")])
     if mask_as(kind, value) == value:
-        raise ValidationFailed([("/field", "该字段未脱敏，无需申请查看", "not_masked")])
+        raise Invalid([("/field", "该字段未脱敏，无需申请查看", "not_masked")])
     audit.record("case.reveal", user=user, case_number=case.number, org=case.org,
                  record_ref=f"case:{case.number}", field=field, reason=reason)
     return Revealed(field, value, schema.get("title", field) if isinstance(schema, dict) else field)

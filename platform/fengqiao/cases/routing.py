@@ -28,9 +28,10 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import aliased
 
+from fengqiao import caches
 from fengqiao.accounts.roles import permissions_for
-from fengqiao.db import db
-from fengqiao.errors import ValidationFailed
+from fengqiao.db import current_session, db
+from fengqiao.exceptions import Invalid
 from fengqiao.models import Form, FormVersion, OrgUnit
 from fengqiao.orgs.scope import Scope
 
@@ -57,17 +58,17 @@ def accepting_unit(definition: dict | None) -> OrgUnit | None:
 
 
 def _accepting_codes() -> frozenset[str]:
-    """Codes named as ``accepting_unit`` by the latest published version of every form; cached
-    until a version is published (versions never change)."""
-    newest = db.scalar(sa.select(sa.func.max(FormVersion.id)))
-    cache = current_app.extensions.get("fengqiao.accepting_units")
-    if cache is None or cache[0] != newest:
+    """Codes named as ``accepting_unit`` by the latest published version of every form; in the
+    ``forms`` cache (:mod:`fengqiao.caches`) until a form or version changes."""
+    session = current_session()
+
+    def load() -> frozenset[str]:
         latest = (sa.select(sa.func.max(FormVersion.id)).group_by(FormVersion.form_id)).scalar_subquery()
-        rows = db.scalars(sa.select(FormVersion.definition).join(Form, FormVersion.form_id == Form.id)
-                          .where(FormVersion.id.in_(latest)))
-        codes = frozenset(d.get("accepting_unit") for d in rows if isinstance(d.get("accepting_unit"), str))
-        cache = current_app.extensions["fengqiao.accepting_units"] = (newest, codes)
-    return cache[1]
+        rows = session.scalars(sa.select(FormVersion.definition).join(Form, FormVersion.form_id == Form.id)
+                               .where(FormVersion.id.in_(latest)))
+        return frozenset(d.get("accepting_unit") for d in rows if isinstance(d.get("accepting_unit"), str))
+
+    return caches.cached(session, caches.FORMS, "accepting_units", load)
 
 
 def dispatch_centres() -> frozenset[str]:
@@ -145,7 +146,7 @@ def may_route(user, unit: OrgUnit) -> bool:
 def check_routable(user, unit: OrgUnit, pointer: str) -> OrgUnit:
     """``unit``, or 422 on ``pointer`` when it is outside the actor's jurisdiction."""
     if not may_route(user, unit):
-        raise ValidationFailed([(pointer, f"无权派至{unit.name}：只能派往本单位辖区内的单位或本级可派的职能部门",
+        raise Invalid([(pointer, f"无权派至{unit.name}：只能派往本单位辖区内的单位或本级可派的职能部门",
                                  "out_of_jurisdiction")])
     return unit
 

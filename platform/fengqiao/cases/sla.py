@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from fengqiao.cases.workdays import Deadline, load_calendar, to_local
 from fengqiao.db import utcnow
+from fengqiao.workcalendar import Deadline, load_calendar, to_local
 
 NONE, ON_TRACK, DUE_SOON, OVERDUE, PAUSED, MET, MISSED = (
     "none", "on_track", "due_soon", "overdue", "paused", "met", "missed")

@@ -29,8 +29,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from fengqiao.cases import sla
-from fengqiao.cases.workdays import load_calendar, to_local
-from fengqiao.errors import ValidationFailed
+from fengqiao.exceptions import Invalid
+from fengqiao.orgs.service import get_by_code
+from fengqiao.workcalendar import load_calendar, to_local
 
 STOPPED = (sla.MET, sla.MISSED)
 
@@ -110,11 +111,11 @@ def start_of_clock(ctype, data: dict, now: datetime, trusted: bool = True) -> da
     try:
         start = to_local(datetime.fromisoformat(raw))
     except (ValueError, OverflowError):
-        raise ValidationFailed([(f"/{name}", "请输入有效的日期时间", "format")]) from None
+        raise Invalid([(f"/{name}", "请输入有效的日期时间", "format")]) from None
     if start > now:
-        raise ValidationFailed([(f"/{name}", "受理时间不能晚于当前时间", "future")])
+        raise Invalid([(f"/{name}", "受理时间不能晚于当前时间", "future")])
     if start < now - timedelta(days=START_LOOKBACK_DAYS):
-        raise ValidationFailed([(f"/{name}", f"受理时间不能早于 {START_LOOKBACK_DAYS} 天前", "too_old")])
+        raise Invalid([(f"/{name}", f"受理时间不能早于 {START_LOOKBACK_DAYS} 天前", "too_old")])
     return start
 
 
@@ -154,8 +155,6 @@ def _option_title(schema: dict, value) -> str:
 
 def _unit_name(code) -> str:
     """A routed-to unit (派单 ``unit``) by its name, never its code."""
-    from fengqiao.orgs.service import get_by_code
-
     unit = get_by_code(str(code))
     return unit.name if unit is not None else str(code)
 

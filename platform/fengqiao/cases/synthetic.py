@@ -29,6 +29,7 @@ from operator import itemgetter
 import sqlalchemy as sa
 from flask import current_app
 
+from fengqiao.cases.case_types import case_type
 from fengqiao.cases.numbering import (
     TRACKING_ALPHABET,
     TRACKING_LENGTH,
@@ -36,8 +37,7 @@ from fengqiao.cases.numbering import (
     take_case_ids,
 )
 from fengqiao.cases.synthetic_content import BUILDERS, generic
-from fengqiao.cases.workdays import WorkCalendar, load_calendar
-from fengqiao.cases.workflow import CaseType, case_type
+from fengqiao.cases.workflow import CaseType
 from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.models import (
     Case,
@@ -48,6 +48,7 @@ from fengqiao.models import (
     Membership,
     OrgUnit,
 )
+from fengqiao.workcalendar import WorkCalendar, load_calendar
 
 # How often each core type occurs; other registered types share the rest thinly.
 TYPE_WEIGHTS = {"grid_incident": 45, "livelihood_request": 30, "dispute_mediation": 10,

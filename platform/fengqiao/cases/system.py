@@ -13,9 +13,10 @@ import sqlalchemy as sa
 
 from fengqiao.cases import sla
 from fengqiao.cases.actions import Situation, TransitionAction
-from fengqiao.cases.workflow import case_type
+from fengqiao.cases.case_types import case_type
+from fengqiao.cases.engine import write_outcome
 from fengqiao.db import db, utcnow
-from fengqiao.errors import APIError
+from fengqiao.exceptions import Conflict, NotFound
 from fengqiao.models import Case, CaseParticipant
 
 
@@ -37,18 +38,17 @@ def perform_as_system(number: str, action: str, comment: str = "", fields: dict 
     """Take the workflow transition ``action`` on case ``number`` as the system.
 
     ``deadline_days`` restarts the case's clock with that many working days (a certificate
-    item's own time limit). Raises ``APIError`` 404 for an unknown case and 409
-    ``forbidden_transition`` when the case is not in a state the transition leaves from.
+    item's own time limit). Raises ``NotFound`` for an unknown case and ``Conflict``
+    ``forbidden_transition`` when the case is not in a state the transition leaves from. The
+    caller commits.
     """
-    from fengqiao.cases.engine import commit_outcome
-
     case = db.scalar(sa.select(Case).where(Case.number == number))
     if case is None:
-        raise APIError(404)
+        raise NotFound()
     ctype = case_type(case.type, case.workflow_version)
     transition = ctype.transitions.get(action)
     if transition is None or ctype.is_final(case.state) or case.state not in transition.sources:
-        raise APIError(409, [("", f"事项当前状态不能执行「{action}」", "forbidden_transition")])
+        raise Conflict(f"事项当前状态不能执行「{action}」", code="forbidden_transition")
     participants = list(db.scalars(sa.select(CaseParticipant).where(CaseParticipant.case_id == case.id)))
     situation = Situation(case, ctype, SYSTEM, participants)  # type: ignore[arg-type]
     now = utcnow()
@@ -60,4 +60,4 @@ def perform_as_system(number: str, action: str, comment: str = "", fields: dict 
         outcome.values.update(sla.restart(case, {"working_days": int(deadline_days)}, now, ctype.due_soon,
                                           first_clock=True))  # the item's own limit is the one counted
         outcome.changes["deadline_limit"] = {"working_days": int(deadline_days)}
-    return commit_outcome(case, ctype, action, SYSTEM, outcome, case.version, comment, now)  # type: ignore[arg-type]
+    return write_outcome(case, ctype, action, SYSTEM, outcome, case.version, comment, now)  # type: ignore[arg-type]

@@ -13,21 +13,22 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from fengqiao import signals
+from fengqiao.cases.case_types import case_type
 from fengqiao.cases.reopen import closed_time, reopen, resident_may_reopen, window_days
-from fengqiao.cases.workflow import case_type
 from fengqiao.db import LOCAL_TZ, db, utcnow
-from fengqiao.errors import APIError, ValidationFailed
+from fengqiao.exceptions import Conflict, Invalid, NotFound
 from fengqiao.masking import mask_text
 from fengqiao.models import Case, CaseEvent
 
-NOT_FOUND = APIError(404, [("", "未找到该事项，请核对事项编号和查询码", "not_found")])
+NOT_FOUND_MESSAGE = "未找到该事项，请核对事项编号和查询码"
 
 
 def find_for_resident(number: str, code: str) -> Case:
+    """The case with this number and 查询码; one answer (NotFound) for a wrong number or code."""
     number, code = (number or "").strip().upper(), (code or "").strip().upper()
     case = db.scalar(sa.select(Case).where(Case.number == number)) if number and code else None
     if case is None or not hmac.compare_digest(case.tracking_code.encode(), code.encode()):
-        raise NOT_FOUND
+        raise NotFound(NOT_FOUND_MESSAGE, code="not_found")
     return case
 
 
@@ -146,22 +147,20 @@ RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissat
 def rate(case: Case, rating: str) -> Case:
     """The resident's satisfaction, once, after closure; recorded in the history."""
     if rating not in RATINGS:
-        raise ValidationFailed([("/rating", "请从给定选项中选择", "enum")])
+        raise Invalid([("/rating", "请从给定选项中选择", "enum")])
     if not case_type(case.type, case.workflow_version).is_final(case.state):
-        raise ValidationFailed([("/rating", "事项办结后才能评价", "not_closed")])
+        raise Invalid([("/rating", "事项办结后才能评价", "not_closed")])
     done = db.execute(
         sa.update(Case).where(Case.id == case.id, Case.rating.is_(None))
         .values(rating=rating, rated_at=utcnow(), version=Case.version + 1)
         .execution_options(synchronize_session=False)
     )
     if done.rowcount != 1:
-        db.rollback()
-        raise APIError(409, [("/rating", "该事项已评价，感谢您的反馈", "already_rated")])
+        raise Conflict("该事项已评价，感谢您的反馈", code="already_rated", pointer="/rating")
     db.execute(sa.insert(CaseEvent).values(
         case_id=case.id, at=utcnow(), actor_id=None, action="rate", from_state=case.state,
         to_state=case.state, comment=RATINGS[rating], changes={"rating": rating}, internal=False,
     ))
-    db.commit()
     signals.send(signals.case_rated, case_number=case.number, rating=rating)
     db.refresh(case)
     return case

@@ -22,10 +22,13 @@ accepting level sees the usual masking and may reveal with a reason like any per
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app
 
+from fengqiao import caches
 from fengqiao.accounts.roles import permissions_for
-from fengqiao.db import db
+from fengqiao.cases.routing import dispatch_centres
+from fengqiao.db import current_session
+from fengqiao.forms import store
+from fengqiao.forms.display import masking_definition
 from fengqiao.masking import ACCEPTING_LEVELS, HiddenRule, hidden_fields, hidden_rules, hide
 from fengqiao.models import Case, Form, FormVersion, OrgUnit
 from fengqiao.models.orgs import OrgLevel
@@ -39,8 +42,6 @@ def accepting_scope(user, level: str, permission: str = VIEW) -> Scope:
     or higher (a case inside one was accepted there)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return Scope(())
-    from fengqiao.cases.routing import dispatch_centres
-
     rank = OrgLevel(level).rank
     centres = dispatch_centres()
     return Scope(tuple(sorted({
@@ -53,8 +54,6 @@ def accepting_scope(user, level: str, permission: str = VIEW) -> Scope:
 
 def _definitions(form_key: str | None, number: int | None) -> tuple[dict | None, dict | None]:
     """The submission's version and the form's latest (both carry marks that count)."""
-    from fengqiao.forms import store
-
     if not form_key:
         return None, None
     found = store.published(form_key, number)
@@ -80,8 +79,6 @@ def case_definition(case: Case, user, permission: str = VIEW) -> dict | None:
     """The definition ``case`` is shown to ``user`` with: its labels, the personal marks of
     its version and the latest, and the fields hidden from ``user`` marked hidden.
     ``permission`` ``cases.reveal`` answers for a reveal (the accepting level must hold it)."""
-    from fengqiao.forms.display import masking_definition
-
     definition = masking_definition(case.form_key, case.form_version)
     if definition is None:
         return None
@@ -115,17 +112,17 @@ def withheld_attachments(case: Case, user) -> set[str]:
 # ---- search: a hidden phone number does not find the case ------------------------------------
 
 
-def _all_rules() -> list[tuple[str, HiddenRule]]:
-    """(form key, mark) of every published version that has one; cached until a version is
-    published (versions never change)."""
-    newest = db.scalar(sa.select(sa.func.max(FormVersion.id)))
-    cache = current_app.extensions.get("fengqiao.hidden_rules")
-    if cache is None or cache[0] != newest:
-        rows = db.execute(sa.select(Form.key, FormVersion.definition)
-                          .join(Form, FormVersion.form_id == Form.id).order_by(FormVersion.id))
-        found = list(dict.fromkeys((key, rule) for key, definition in rows for rule in hidden_rules(definition)))
-        cache = current_app.extensions["fengqiao.hidden_rules"] = (newest, found)
-    return cache[1]
+def _all_rules() -> tuple[tuple[str, HiddenRule], ...]:
+    """(form key, mark) of every published version that has one; in the ``forms`` cache
+    (:mod:`fengqiao.caches`) until a form or version changes."""
+    session = current_session()
+
+    def load() -> tuple[tuple[str, HiddenRule], ...]:
+        rows = session.execute(sa.select(Form.key, FormVersion.definition)
+                               .join(Form, FormVersion.form_id == Form.id).order_by(FormVersion.id))
+        return tuple(dict.fromkeys((key, rule) for key, definition in rows for rule in hidden_rules(definition)))
+
+    return caches.cached(session, caches.FORMS, "hidden_rules", load)
 
 
 def _applies(key: str, rule: HiddenRule):

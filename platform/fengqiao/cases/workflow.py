@@ -88,12 +88,14 @@ case goes on, e.g. at a dispute's agreement — see ``fengqiao.cases.steps``.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fengqiao.bundled import bundled_folder
 from fengqiao.validation import problems, validator_for
 
 log = logging.getLogger(__name__)
@@ -317,16 +319,25 @@ def check_case_type(data: Any) -> list[tuple[str, str, str]]:
             if ref not in keys:
                 found.append((f"/workflow/transitions/{i}", f"流转 {t['name']} 引用了未定义的状态 {ref}",
                               "unknown_state"))
-        if "fields" in t:
-            from jsonschema import Draft202012Validator
-            from jsonschema.exceptions import SchemaError
-
-            try:
-                Draft202012Validator.check_schema(t["fields"])
-            except SchemaError as err:
-                found.append((f"/workflow/transitions/{i}/fields", f"fields 不是有效的 JSON Schema: {err.message}",
-                              "schema"))
+        error = _schema_error(json.dumps(t["fields"])) if "fields" in t else None
+        if error:
+            found.append((f"/workflow/transitions/{i}/fields", f"fields 不是有效的 JSON Schema: {error}",
+                          "schema"))
     return found
+
+
+@functools.lru_cache(maxsize=256)
+def _schema_error(schema_json: str) -> str | None:
+    """Why a transition's ``fields`` is no JSON Schema, or None. Memoised by content: the
+    meta-schema check is slow (a quarter of ``create_app``) and every app checks the same files."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    try:
+        Draft202012Validator.check_schema(json.loads(schema_json))
+    except SchemaError as err:
+        return err.message
+    return None
 
 
 def parse_case_type(data: dict) -> CaseType:
@@ -405,10 +416,8 @@ class Registry:
 
 def init_case_types(app) -> Registry:
     """Build the app's registry from the core's folder and each loaded plugin's."""
-    from fengqiao.forms.core import CORE_DEFINITIONS
-
     registry = Registry()
-    registry.load_folder(CORE_DEFINITIONS)
+    registry.load_folder(bundled_folder("form_definitions"))
     for name, plugin in app.extensions.get("fengqiao.plugins", {}).items():
         registry.load_folder(plugin.package_path(plugin.form_definitions), name)
     for problem in registry.problems:
@@ -416,13 +425,3 @@ def init_case_types(app) -> Registry:
     app.extensions["fengqiao.case_types"] = registry
     app.extensions.pop("fengqiao.case_type_versions", None)  # its cache read the old registry
     return registry
-
-
-def case_type(key: str | None, version: int | None = None) -> CaseType:
-    """Case type ``key`` as of ``version`` (None: the latest), from the versions table with a
-    per-app cache; unknown keys give the generic workflow (see ``fengqiao.cases.case_types``)."""
-    from flask import current_app
-
-    from fengqiao.cases.case_types import store_of
-
-    return store_of(current_app).get(key, version)

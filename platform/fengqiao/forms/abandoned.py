@@ -18,6 +18,7 @@ from fengqiao.db import db, utcnow
 from fengqiao.forms.uploads import delete_stored
 from fengqiao.jobs.registry import job, periodic
 from fengqiao.models import Attachment
+from fengqiao.transaction import after_commit
 
 ANONYMOUS_KEEP = timedelta(days=1)
 SIGNED_IN_KEEP = timedelta(days=30)
@@ -36,8 +37,8 @@ def _abandoned(now: datetime) -> sa.ColumnElement[bool]:
 
 @job("uploads.prune_abandoned", queue="fengqiao-low")
 def prune_abandoned(now: datetime | None = None) -> dict:
-    """Delete unclaimed uploads past their keep time, rows first, then (after the commit)
-    their files. Idempotent: a second run finds nothing."""
+    """Delete unclaimed uploads past their keep time, rows first, then (after the job's
+    commit) their files. Idempotent: a second run finds nothing."""
     now = now or utcnow()
     deleted = 0
     while True:
@@ -47,8 +48,7 @@ def prune_abandoned(now: datetime | None = None) -> dict:
         keys = list(db.scalars(
             sa.delete(Attachment).where(Attachment.id.in_(batch), _abandoned(now))
             .returning(Attachment.storage_key)))
-        db.commit()
-        delete_stored(keys)  # only once the rows are gone for good
+        after_commit(delete_stored, keys)  # only once the rows are gone for good
         deleted += len(keys)
 
 

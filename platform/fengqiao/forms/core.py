@@ -1,7 +1,8 @@
 """Publish the form definitions the core and the loaded plugins ship (idempotent).
 
-The core's live in ``form_definitions/`` at the repository top; a plugin's in the folder
-its ``form_definitions`` attribute names, imported with the source ``plugin:<name>``.
+The core's live in ``form_definitions/`` at the repository top, shipped in the package as
+``fengqiao.bundled.form_definitions``; a plugin's in the folder its ``form_definitions``
+attribute names, imported with the source ``plugin:<name>``.
 """
 
 from __future__ import annotations
@@ -9,16 +10,18 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from fengqiao.db import db
+from fengqiao.bundled import bundled_folder
+from fengqiao.cases.case_types import sync_files
 from fengqiao.forms.definition import check_files
 from fengqiao.forms.store import BreakingChange, announce_published, import_definition
 
 log = logging.getLogger(__name__)
-CORE_DEFINITIONS = Path(__file__).resolve().parents[3] / "form_definitions"
+CORE_DEFINITIONS = bundled_folder("form_definitions")
 
 
 def import_core_forms(folder: Path = CORE_DEFINITIONS, source: str = "core") -> list[str]:
-    """Publish every definition in ``folder`` that changed; returns the keys published."""
+    """Publish every definition in ``folder`` that changed; returns the keys published.
+    The caller commits (a breaking change is refused before it writes; the others are kept)."""
     definitions, problems = check_files([folder])
     for problem in problems:
         log.error("core form definition invalid: %s", problem)
@@ -27,10 +30,8 @@ def import_core_forms(folder: Path = CORE_DEFINITIONS, source: str = "core") -> 
         try:
             result = import_definition(definition.to_dict(), source, publish_now=True)
         except BreakingChange as err:
-            db.rollback()
             log.error("core form %s not republished: %s", err.form_key, err)
             continue
-        db.commit()
         if result.version is not None:
             announce_published(result.version)
             published.append(result.key)
@@ -44,7 +45,5 @@ def sync_all_forms(app) -> list[str]:
         folder = plugin.package_path(plugin.form_definitions)
         if folder is not None:
             published += import_core_forms(folder, f"plugin:{name}")
-    from fengqiao.cases.case_types import sync_files
-
     sync_files(app)  # the case types beside them, as versions (an unchanged file adds none)
     return published

@@ -26,10 +26,10 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-import fengqiao.forms.formats  # noqa: F401  (registers the custom formats checked below)
+from fengqiao.forms.formats import FORMAT_CHECKER
 from fengqiao.input_guard import MAX_JSON_DEPTH, too_deep
 from fengqiao.masking import ACCEPTING_LEVELS, CONDITION_TYPES, HIDDEN_UI_KEY, PERSONAL_KINDS
-from fengqiao.validation import FORMAT_CHECKER, TYPE_NAMES, pointer, reference_faults, schema_slots
+from fengqiao.validation import TYPE_NAMES, pointer, reference_faults, schema_slots
 
 KEY_PATTERN = r"^[a-z][a-z0-9-]{1,63}$"
 # Attribute names of WTForms forms (and our own hidden fields): a property with one of these
@@ -65,6 +65,8 @@ DEFINITION_META_SCHEMA: dict[str, Any] = {
         "title_field": {"type": "string", "minLength": 1},
         # The unit that accepts submissions naming no unit (fengqiao.cases.routing).
         "accepting_unit": {"type": "string", "pattern": r"^[0-9A-Za-z][0-9A-Za-z\-]{1,31}$"},
+        # false: an intake-only form (a plugin's own record, no case; fengqiao.forms.submit).
+        "opens_case": {"type": "boolean"},
         "ui": {
             "type": "object",
             "properties": {
@@ -125,6 +127,7 @@ class FormDefinition:
     description: str = ""
     title_field: str | None = None
     accepting_unit: str | None = None
+    opens_case: bool = True
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FormDefinition:
@@ -139,6 +142,7 @@ class FormDefinition:
             description=data.get("description", ""),
             title_field=data.get("title_field"),
             accepting_unit=data.get("accepting_unit"),
+            opens_case=data.get("opens_case", True),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -153,6 +157,8 @@ class FormDefinition:
             out["title_field"] = self.title_field
         if self.accepting_unit is not None:
             out["accepting_unit"] = self.accepting_unit
+        if not self.opens_case:
+            out["opens_case"] = False
         out["schema"] = copy.deepcopy(self.schema)
         if self.ui:
             out["ui"] = copy.deepcopy(self.ui)

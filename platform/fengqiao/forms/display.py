@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from fengqiao.forms import store
 from fengqiao.forms.schema_tools import FieldSpec, build_specs, sections
 from fengqiao.masking import HIDDEN_KIND, marked_schema, mask_as, personal_kind
 
@@ -78,8 +79,6 @@ def with_marks(definition: dict, latest: dict | None = None) -> dict:
 def masking_definition(form_key: str | None, number: int | None) -> dict | None:
     """The definition data submitted under version ``number`` is shown with: its own
     labels, the personal marks of it and of the form's latest version."""
-    from fengqiao.forms import store
-
     found = store.published(form_key, number) if form_key else None
     if not found or found[1] is None:
         return None

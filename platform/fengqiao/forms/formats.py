@@ -1,9 +1,9 @@
-"""Custom JSON-Schema formats for Chinese identifiers, registered on the shared checker.
+"""The format checker every schema is validated with, and each format's Chinese message.
 
-Importing this module registers ``cn-id-card``, ``cn-mobile``, ``cn-uscc``, ``cn-postcode``
-and ``attachment`` on :data:`fengqiao.validation.FORMAT_CHECKER` (``validator_for`` imports
-it lazily, so the formats are always active on the server). The plain predicates are
-exported too, for code that checks a value outside a schema.
+:data:`FORMAT_CHECKER` is jsonschema's Draft 2020-12 checker plus Fengqiao's formats for
+Chinese identifiers: ``cn-id-card``, ``cn-mobile``, ``cn-uscc``, ``cn-postcode`` and
+``attachment``. :mod:`fengqiao.validation` and the form-definition checks use it; the plain
+predicates are exported too, for code that checks a value outside a schema.
 
 All checks are strict about the stored form of a value: ASCII digits and upper-case letters
 only, no surrounding whitespace. Normalisation (NFC, trimming, upper-casing a trailing ``x``
@@ -15,11 +15,31 @@ non-string values; the ``type`` keyword is what rejects those.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from jsonschema import Draft202012Validator, FormatChecker
+
 from fengqiao.db import LOCAL_TZ
-from fengqiao.validation import FORMAT_CHECKER, FORMAT_DETAIL
+
+# The 2020-12 checkers, copied so our own formats are added to this checker only.
+# ``FormatChecker()`` would mix drafts: its ``time`` is draft 3's.
+FORMAT_CHECKER = FormatChecker(())
+FORMAT_CHECKER.checkers = dict(Draft202012Validator.FORMAT_CHECKER.checkers)
+
+FORMAT_MESSAGES = {
+    "email": "请输入有效的电子邮箱地址",
+    "date": "请输入有效的日期（如 2026-01-31）",
+    "date-time": "请输入有效的日期时间",
+    "time": "请输入有效的时间",
+    "uri": "请输入有效的网址",
+    "cn-id-card": "身份证号码格式不正确",
+    "cn-mobile": "请输入 11 位手机号码",
+    "cn-uscc": "统一社会信用代码不正确",
+    "cn-postcode": "邮政编码应为 6 位数字",
+    "attachment": "附件无效，请重新上传",
+}
 
 # Birth dates are judged against the calendar where the people live, not the server's clock.
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
@@ -124,4 +144,12 @@ def is_attachment(value: Any) -> bool:
     return not isinstance(value, str) or _ATTACHMENT.fullmatch(value) is not None
 
 
-FORMAT_DETAIL["cn-id-card"] = id_card_problem
+# Per-format hooks giving a more specific message for a failing value (None: use
+# FORMAT_MESSAGES): an ID-card number says whether its length, date or check digit is wrong.
+FORMAT_DETAIL: dict[str, Callable[[Any], str | None]] = {"cn-id-card": id_card_problem}
+
+
+def format_message(name: str, value: Any) -> str:
+    """The Chinese message for ``value`` failing the format ``name``."""
+    detail = FORMAT_DETAIL.get(name)
+    return (detail(value) if detail is not None else None) or FORMAT_MESSAGES.get(name, "格式不正确")

@@ -30,7 +30,7 @@ from wtforms import (
 from wtforms.fields import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from fengqiao.errors import Problem
+from fengqiao.exceptions import Problem
 from fengqiao.forms.schema_tools import FieldSpec, Section, build_specs, sections
 from fengqiao.params import finite_float
 

@@ -12,12 +12,13 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from fengqiao import signals
-from fengqiao.db import db, utcnow
-from fengqiao.errors import APIError, ValidationFailed
+from fengqiao import caches, signals
+from fengqiao.db import current_session, db, utcnow
+from fengqiao.exceptions import Forbidden, Gone, Invalid, NotFound, Unauthenticated
 from fengqiao.forms.definition import FormDefinition, check_definition
 from fengqiao.forms.diff import FormDiff, diff_definitions
 from fengqiao.models import Form, FormVersion, User
+from fengqiao.plugins.state import is_active
 
 
 class BreakingChange(Exception):
@@ -65,31 +66,54 @@ class PublishedVersion:
     breaking: bool
 
 
-def published(key: str, number: int | None = None) -> tuple[Form, PublishedVersion] | None:
-    """The form row and its published version ``number`` (latest when None), from the app's
-    cache keyed by (form id, number): one small query per request."""
-    form = db.scalar(sa.select(Form).where(Form.key == key))
+@dataclass(frozen=True)
+class PublishedForm:
+    """A form row as the hot paths read it: a snapshot from the ``forms`` cache."""
+
+    id: int
+    key: str
+    title: str
+    access: str
+    status: str
+    source: str
+    latest_version: int | None
+
+
+def published(key: str, number: int | None = None) -> tuple[PublishedForm, PublishedVersion | None] | None:
+    """The form and its published version ``number`` (latest when None). The form comes from
+    the ``forms`` cache (:mod:`fengqiao.caches`: no query until a form changes anywhere), the
+    version from the app's cache of versions, which never change once published."""
+    session = current_session()
+    form = caches.cached(session, caches.FORMS, key, lambda: _form_snapshot(session, key))
     if form is None or form.latest_version is None:
         return None
     wanted = number if number is not None else form.latest_version
-    cache = current_app.extensions.setdefault("fengqiao.published_versions", {})
-    cached = cache.get((form.id, wanted))
-    if cached is None:
-        row = db.scalar(
+    versions = current_app.extensions.setdefault("fengqiao.published_versions", {})
+    version = versions.get((form.id, wanted))
+    if version is None:
+        row = session.scalar(
             sa.select(FormVersion).where(FormVersion.form_id == form.id, FormVersion.number == wanted)
         )
         if row is None:
             return form, None
-        cached = cache[(form.id, wanted)] = PublishedVersion(
+        version = versions[(form.id, wanted)] = PublishedVersion(
             row.id, row.form_id, row.number, row.definition, row.breaking
         )
-    return form, cached
+    return form, version
+
+
+def _form_snapshot(session, key: str) -> PublishedForm | None:
+    row = session.execute(
+        sa.select(Form.id, Form.key, Form.title, Form.access, Form.status, Form.source, Form.latest_version)
+        .where(Form.key == key)
+    ).first()
+    return None if row is None else PublishedForm(*row)
 
 
 def _validated(definition: dict[str, Any], source: str) -> FormDefinition:
     problems = check_definition(definition, source)
     if problems:
-        raise ValidationFailed([(p.pointer or "/", p.message, "definition") for p in problems])
+        raise Invalid([(p.pointer or "/", p.message, "definition") for p in problems])
     return FormDefinition.from_dict(definition)
 
 
@@ -119,10 +143,10 @@ def pending_diff(form: Form) -> FormDiff | None:
 def publish(form: Form, user: User | None = None, allow_breaking: bool = False) -> FormVersion:
     """Freeze the draft as the next version number."""
     if form.draft is None:
-        raise ValidationFailed([("/draft", "没有待发布的草稿", "no_draft")])
+        raise Invalid([("/draft", "没有待发布的草稿", "no_draft")])
     diff = pending_diff(form)
     if diff is not None and not diff.changes and form.draft == get_version(form.key).definition:
-        raise ValidationFailed([("/draft", "草稿与当前版本相同，无需发布", "unchanged")])
+        raise Invalid([("/draft", "草稿与当前版本相同，无需发布", "unchanged")])
     if diff is not None and diff.breaking and not allow_breaking:
         raise BreakingChange(form.key, diff)
     number = (form.latest_version or 0) + 1
@@ -145,7 +169,7 @@ def publish(form: Form, user: User | None = None, allow_breaking: bool = False) 
 
 
 def announce_published(version: FormVersion) -> None:
-    """Send ``form_published``; call after the publishing transaction committed."""
+    """Send ``form_published`` (delivered once the publishing transaction commits)."""
     signals.send(signals.form_published, form_key=version.definition["key"],
                  version=version.number, breaking=version.breaking)
 
@@ -164,12 +188,18 @@ def import_definition(
     """Load a definition file's content as a draft, and publish it when asked.
 
     Importing what is already the latest version changes nothing (idempotent), so core and
-    plugin definitions can be imported on every start or deploy.
+    plugin definitions can be imported on every start or deploy. A breaking change that is
+    not allowed raises :class:`BreakingChange` before anything is written.
     """
     existing = get_form(definition.get("key", ""))
     latest = get_version(existing.key) if existing else None
-    if latest is not None and latest.definition == _validated(definition, definition.get("key", "")).to_dict():
+    checked = _validated(definition, definition.get("key", "")).to_dict()
+    if latest is not None and latest.definition == checked:
         return ImportResult(existing.key, False, None, True)
+    if publish_now and latest is not None and not allow_breaking:
+        diff = diff_definitions(latest.definition, checked)
+        if diff.breaking:
+            raise BreakingChange(existing.key, diff)
     form = save_draft(definition, source)
     version = publish(form, user, allow_breaking) if publish_now else None
     return ImportResult(form.key, existing is None, version.number if version else None, False, version)
@@ -209,19 +239,19 @@ def _sample_sources() -> list[str]:
 
 
 def require_usable(key: str, user, number: int | None = None) -> PublishedVersion:
-    """The version a caller may submit to, or the HTTP error that explains why not."""
+    """The version a caller may submit to, or the domain error that explains why not."""
     found = published(key, number)
     if found is None:
-        raise APIError(404, [("", f"表单 {key} 不存在或尚未发布", "not_found")])
+        raise NotFound(f"表单 {key} 不存在或尚未发布", code="not_found")
     form, version = found
-    if form.source.startswith("plugin:") and form.source in _hidden_sources():
-        raise APIError(404, [("", f"表单 {key} 不存在或尚未发布", "not_found")])
+    if form.source.startswith("plugin:") and not is_active(form.source.split(":", 1)[1]):
+        raise NotFound(f"表单 {key} 不存在或尚未发布", code="not_found")  # its plugin is off here
     if form.access == "staff" and not (user.is_authenticated and user.can("cases.report")):
         if not user.is_authenticated:
-            raise APIError(401)
-        raise APIError(403, [("", "您没有填写此表单的权限", "forbidden")])
+            raise Unauthenticated()
+        raise Forbidden("您没有填写此表单的权限", code="forbidden")
     if form.status == "archived":
-        raise APIError(410, [("", f"表单「{form.title}」已停用，不再接受提交", "archived")])
+        raise Gone(f"表单「{form.title}」已停用，不再接受提交", code="archived")
     if version is None:
-        raise APIError(404, [("/version", f"表单 {key} 没有第 {number} 版", "not_found")])
+        raise NotFound(f"表单 {key} 没有第 {number} 版", code="not_found", pointer="/version")
     return version

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -15,22 +16,22 @@ from sqlalchemy.exc import IntegrityError
 from fengqiao import signals
 from fengqiao.accounts.roles import permissions_for
 from fengqiao.cases import sla, steps
-from fengqiao.cases.numbering import new_tracking_code, next_case_number
-from fengqiao.cases.workflow import case_type
-from fengqiao.db import db, utcnow
+from fengqiao.cases.case_types import case_type
+from fengqiao.cases.creation import NewCase, open_case
+from fengqiao.db import current_session, db, utcnow
 from fengqiao.errors import ValidationFailed
 from fengqiao.forms.normalise import normalise
 from fengqiao.forms.schema_tools import attachment_pointers
 from fengqiao.forms.store import PublishedVersion
-from fengqiao.models import Attachment, Case, CaseEvent, FormVersion, OrgUnit, Submission
+from fengqiao.models import Attachment, Case, FormVersion, OrgUnit, Submission
 from fengqiao.validation import SchemaValidator, problems, validator_for
 
 
 @dataclass
 class SubmitResult:
-    case_number: str
-    tracking_code: str
-    case_id: int
+    case_number: str | None  # None (and no tracking code, no case) for an intake-only form
+    tracking_code: str | None
+    case_id: int | None
     submission_id: int
     replayed: bool = False  # an Idempotency-Key seen before: the earlier case is returned
 
@@ -72,8 +73,8 @@ def _claim_attachments(version: FormVersion, data: dict) -> list[Attachment]:
 
 
 # The busiest path writes through Core tables: no ORM unit-of-work or bulk bookkeeping.
-CASES, SUBMISSIONS, EVENTS = Case.__table__, Submission.__table__, CaseEvent.__table__
-UNITS = OrgUnit.__table__
+SUBMISSIONS, UNITS = Submission.__table__, OrgUnit.__table__
+STAFF_PERMISSIONS = frozenset({"cases.report", "cases.act"})  # their holders may backdate the clock
 
 
 NO_ORG = ("/org", "请选择您所在的社区（村），以便由属地受理", "org_required")
@@ -175,9 +176,9 @@ MISMATCH = ("/Idempotency-Key", "该 Idempotency-Key 已用于内容不同的另
             "idempotency_mismatch")
 
 
-def _earlier(key: Idempotency) -> SubmitResult | None:
+def _earlier(session, key: Idempotency) -> SubmitResult | None:
     """The case this caller opened with this key on this form; 422 when it asked otherwise."""
-    row = db.execute(
+    row = session.execute(
         sa.select(Case.number, Case.tracking_code, Case.id, Submission.id, Submission.idempotency_hash)
         .join(Case, Submission.case_id == Case.id)
         .where(Submission.idempotency_scope == key.scope, Submission.idempotency_key == key.key)
@@ -197,57 +198,105 @@ def submit(
     org_code: str | None = None,
     idempotency_key: Idempotency | None = None,
 ) -> SubmitResult:
-    """Validate, store the submission, open its case, commit, then send the signals.
+    """Validate, store the submission and open its case in the caller's transaction, which
+    the request, command or job commits; ``submission_received`` and ``case_created`` go out
+    after that commit.
 
-    Writes are Core INSERTs (no unit-of-work bookkeeping): this is the busiest path.
+    Everything is checked before anything is written, so a refused submission leaves the
+    transaction as it was. With an Idempotency-Key the writes run in a SAVEPOINT, so a
+    concurrent request with the same key that wins the race is answered instead.
     """
-    if idempotency_key and (earlier := _earlier(idempotency_key)):
+    session = current_session()
+    if idempotency_key and (earlier := _earlier(session, idempotency_key)):
         return earlier
-    remembered = {} if idempotency_key is None else dict(
-        idempotency_key=idempotency_key.key, idempotency_scope=idempotency_key.scope,
-        idempotency_hash=idempotency_key.digest)
     cleaned = clean(version, data)
     attachments = _claim_attachments(version, cleaned)
     org = _org_for(org_code, user, version.definition)
-    ctype = case_type(version.definition.get("case_type"))
     submitter = user if user is not None and getattr(user, "is_authenticated", False) else None
-    now = utcnow()
-    staff = submitter is not None and any("cases.report" in permissions_for(m.role) or "cases.act" in permissions_for(m.role)
-                                          for m in submitter.memberships)
-    clock = steps.new_clock(ctype, cleaned, now, org.path, trusted=staff)  # the 12345 受理时间, keyed in by staff
-    number, code = next_case_number(ctype.prefix, now), new_tracking_code()
+    if version.definition.get("opens_case") is False:  # intake-only: the plugin keeps the record
+        return _store_intake(session, version, cleaned, org, submitter, channel, idempotency_key, attachments)
+    ctype = case_type(version.definition.get("case_type"))
+    new = _new_case(ctype, version, cleaned, org, submitter, channel, idempotency_key)
     try:
-        case_id = db.execute(
-            CASES.insert().returning(CASES.c.id),
-            dict(number=number, tracking_code=code, type=ctype.key, title=_title(version, cleaned),
-                 state=ctype.initial_state, org_id=org.id, form_key=version.definition["key"],
-                 form_version=version.number, data=cleaned, version=1, created_at=now,
-                 workflow_version=ctype.version, priority=ctype.tier_for(cleaned),
-                 phone_tail=phone_tail(version, cleaned), **clock),
-        ).scalar_one()
-        submission_id = db.execute(
-            SUBMISSIONS.insert().returning(SUBMISSIONS.c.id),
-            dict(form_version_id=version.id, case_id=case_id, data=cleaned, channel=channel,
-                 submitted_by_id=submitter.id if submitter else None,
-                 created_at=now, **remembered),
-        ).scalar_one()
-        db.execute(EVENTS.insert(), dict(
-            case_id=case_id, at=now, actor_id=submitter.id if submitter else None, action="submit",
-            from_state=None, to_state=ctype.initial_state, comment="", changes={}, internal=False,
-        ))
-        if attachments:
-            db.execute(sa.update(Attachment)
-                       .where(Attachment.id.in_([a.id for a in attachments]))
-                       .values(submission_id=submission_id))
-        db.commit()
+        with session.begin_nested() if idempotency_key else contextlib.nullcontext():
+            opened = open_case(session, new)
+            _attach(session, attachments, opened.submission_id)
     except IntegrityError:
-        db.rollback()
-        if idempotency_key and (earlier := _earlier(idempotency_key)):
+        if idempotency_key and (earlier := _earlier(session, idempotency_key)):
             return earlier  # a concurrent request with the same key won the race
         raise
-    signals.send(signals.submission_received, form_key=version.definition["key"],
-                 form_version=version.number, submission_id=submission_id, case_number=number,
-                 channel=channel)
-    signals.send(signals.case_created, case_number=number, case_type=ctype.key, org=org.code,
-                 form_key=version.definition["key"])
-    return SubmitResult(number, code, case_id, submission_id)
+    form_key = version.definition["key"]
+    signals.send(signals.submission_received, form_key=form_key, form_version=version.number,
+                 submission_id=opened.submission_id, case_number=opened.number, org=org.code, channel=channel)
+    signals.send(signals.case_created, case_number=opened.number, case_type=ctype.key, org=org.code,
+                 form_key=form_key)
+    return SubmitResult(opened.number, opened.tracking_code, opened.case_id, opened.submission_id)
+
+
+def _new_case(ctype, version, cleaned: dict, org, submitter, channel: str, key: Idempotency | None) -> NewCase:
+    """The columns of the case, its submission and its ``submit`` event."""
+    now = utcnow()
+    staff = submitter is not None and any(permissions_for(m.role) & STAFF_PERMISSIONS for m in submitter.memberships)
+    clock = steps.new_clock(ctype, cleaned, now, org.path, trusted=staff)  # the 12345 受理时间, keyed in by staff
+    actor = submitter.id if submitter else None
+    return NewCase(
+        ctype.prefix,
+        case=dict(type=ctype.key, title=_title(version, cleaned), state=ctype.initial_state, org_id=org.id,
+                  form_key=version.definition["key"], form_version=version.number, data=cleaned, version=1,
+                  created_at=now, workflow_version=ctype.version, priority=ctype.tier_for(cleaned),
+                  phone_tail=phone_tail(version, cleaned), **clock),
+        submission=dict(form_version_id=version.id, data=cleaned, channel=channel, submitted_by_id=actor,
+                        created_at=now, **_remembered(key)),
+        event=dict(at=now, actor_id=actor, action="submit", from_state=None, to_state=ctype.initial_state,
+                   comment="", changes={}, internal=False),
+    )
+
+
+def _remembered(key: Idempotency | None) -> dict:
+    """The submission's idempotency columns."""
+    if key is None:
+        return {}
+    return dict(idempotency_key=key.key, idempotency_scope=key.scope, idempotency_hash=key.digest)
+
+
+def _attach(session, attachments: list[Attachment], submission_id: int) -> None:
+    if attachments:
+        session.execute(sa.update(Attachment).where(Attachment.id.in_([a.id for a in attachments]))
+                        .values(submission_id=submission_id))
+
+
+# --- Intake-only forms ("opens_case": false): a plugin keeps its own record, no case opens ---
+
+
+def _store_intake(session, version: FormVersion | PublishedVersion, cleaned: dict, org, submitter, channel: str,
+                  key: Idempotency | None, attachments: list[Attachment]) -> SubmitResult:
+    """Store the submission without a case and announce it (``submission_received`` with
+    ``case_number`` None and the accepting unit's ``org``): nothing lands in ``/queues``."""
+    if key is not None and (earlier := _earlier_intake(key)):
+        return earlier
+    try:
+        with session.begin_nested() if key else contextlib.nullcontext():
+            submission_id = session.execute(
+                SUBMISSIONS.insert().returning(SUBMISSIONS.c.id),
+                dict(form_version_id=version.id, case_id=None, data=cleaned, channel=channel,
+                     submitted_by_id=submitter.id if submitter else None, created_at=utcnow(), **_remembered(key)),
+            ).scalar_one()
+            _attach(session, attachments, submission_id)
+    except IntegrityError:
+        if key is not None and (earlier := _earlier_intake(key)):
+            return earlier  # a concurrent request with the same key won the race
+        raise
+    signals.send(signals.submission_received, form_key=version.definition["key"], form_version=version.number,
+                 submission_id=submission_id, case_number=None, org=org.code, channel=channel)
+    return SubmitResult(None, None, None, submission_id)
+
+
+def _earlier_intake(key: Idempotency) -> SubmitResult | None:
+    """The intake submission this caller made with this key; 422 when it asked otherwise."""
+    row = db.execute(sa.select(Submission.id, Submission.idempotency_hash)
+                     .where(Submission.idempotency_scope == key.scope, Submission.idempotency_key == key.key)).first()
+    if row is None:
+        return None
+    if not hmac.compare_digest(row.idempotency_hash or "", key.digest):
+        raise ValidationFailed([MISMATCH])
+    return SubmitResult(None, None, None, row.id, replayed=True)

@@ -17,7 +17,7 @@ from flask import current_app, g, has_request_context
 from werkzeug.datastructures import FileStorage
 
 from fengqiao.db import db
-from fengqiao.errors import Problem
+from fengqiao.exceptions import Problem
 from fengqiao.models import Attachment
 
 MAX_FILE_SIZE = 8 * 1024 * 1024

@@ -19,7 +19,6 @@ def prune() -> dict:
     deleted = db.execute(
         sa.delete(JobRecord).where(JobRecord.status == "done", JobRecord.finished_at < utcnow() - KEEP)
     ).rowcount
-    db.commit()
     return {"deleted": deleted}
 
 

@@ -1,4 +1,6 @@
-"""The outbox: ``enqueue`` writes a row in the caller's transaction; commit hands it over."""
+"""The outbox: ``enqueue`` writes a row in the caller's transaction; commit hands it over
+(``fengqiao.transaction.after_commit``: never before the commit, never after a rollback, and
+a rolled-back SAVEPOINT takes its own jobs with it)."""
 
 from __future__ import annotations
 
@@ -6,15 +8,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
 
 from fengqiao.db import db, utcnow
 from fengqiao.jobs.registry import spec_for
 from fengqiao.models import JobRecord
-
-PENDING_KEY = "fengqiao.outbox"
+from fengqiao.transaction import after_commit
 
 
 def enqueue(name: str, *, owner=None, dedupe_key: str | None = None, queue: str | None = None,
@@ -41,19 +40,5 @@ def enqueue(name: str, *, owner=None, dedupe_key: str | None = None, queue: str 
         ).scalar()
         if job_id is None:
             return db.scalar(sa.select(JobRecord.id).where(JobRecord.dedupe_key == dedupe_key))
-    db.info.setdefault(PENDING_KEY, []).append((job_id, values["queue"]))
+    after_commit(app.extensions["fengqiao.dispatcher"].dispatch, [(job_id, values["queue"])])
     return job_id
-
-
-def watch_commits(app, factory: sessionmaker) -> None:
-    """Dispatch a session's new outbox rows once it commits; forget them on rollback."""
-
-    @event.listens_for(factory, "after_commit")
-    def _committed(session: Session) -> None:
-        pending = session.info.pop(PENDING_KEY, None)
-        if pending:
-            app.extensions["fengqiao.dispatcher"].dispatch(pending)
-
-    @event.listens_for(factory, "after_rollback")
-    def _rolled_back(session: Session) -> None:
-        session.info.pop(PENDING_KEY, None)

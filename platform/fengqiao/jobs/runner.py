@@ -4,6 +4,10 @@ The claim is a conditional UPDATE, so two deliveries of the same job (RQ is at-l
 and the sweep may re-dispatch) never run it side by side; a row left ``running`` by a dead
 worker becomes claimable again when its lease expires. Job functions stay idempotent anyway:
 a worker killed after the effect but before ``done`` runs them once more.
+
+A job function flushes and never commits (a long job may commit a checkpoint per batch and
+says why): the runner commits its work together with the ``done`` status, once, and only
+then are its signals sent and the jobs it enqueued dispatched (``fengqiao/transaction.py``).
 """
 
 from __future__ import annotations
@@ -44,13 +48,12 @@ def _claim(job_id: int) -> sa.Row | None:
         .values(status="running", attempts=JobRecord.attempts + 1, started_at=now)
         .returning(JobRecord.name, JobRecord.args, JobRecord.attempts)
     ).first()
-    db.commit()
+    db.commit()  # a transaction of its own: other deliveries must see the claim before the job runs
     return claimed
 
 
 def _finish(job_id: int, **values: Any) -> None:
     db.execute(sa.update(JobRecord).where(JobRecord.id == job_id).values(finished_at=utcnow(), **values))
-    db.commit()
 
 
 def run_record(job_id: int) -> str:
@@ -61,23 +64,25 @@ def run_record(job_id: int) -> str:
     spec = spec_for(current_app, record.name)
     if spec is None:
         _finish(job_id, status="failed", error=f"no job named {record.name!r} in this process")
+        db.commit()
         return "failed"
     token = _current.set(job_id)
     try:
         result = spec.func(**record.args)
-        db.commit()  # whatever the job left in the session
+        done = {"status": "done", "error": ""}
+        if isinstance(result, dict):
+            done["result"] = result
+        _finish(job_id, **done)
+        db.commit()  # the job's work and its "done" in one transaction; then its signals and jobs
     except Exception:
         db.rollback()
         log.exception("job %s (%s) failed", job_id, record.name)
         status = "failed" if record.attempts >= MAX_ATTEMPTS else "pending"
         _finish(job_id, status=status, error=traceback.format_exc()[-4000:])
+        db.commit()
         return status
     finally:
         _current.reset(token)
-    done = {"status": "done", "error": ""}
-    if isinstance(result, dict):
-        done["result"] = result
-    _finish(job_id, **done)
     return "done"
 
 

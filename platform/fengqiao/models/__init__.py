@@ -3,6 +3,7 @@
 from fengqiao.db import Base
 from fengqiao.models.accounts import ApiToken, Membership, User
 from fengqiao.models.audit import AuditEntry, CaseAnonymisation
+from fengqiao.models.caches import CacheVersion
 from fengqiao.models.calendar_days import CalendarChange, CalendarDay, CalendarYear
 from fengqiao.models.case_events import CaseEvent, CaseParticipant
 from fengqiao.models.case_types import CaseTypeVersion
@@ -21,7 +22,7 @@ from fengqiao.models.plugins import PluginState
 from fengqiao.models.sessions import UserSession
 
 __all__ = [
-    "Base", "ApiToken", "Attachment", "AuditEntry", "CaseAnonymisation", "CalendarChange", "CalendarDay", "CalendarYear",
+    "Base", "ApiToken", "Attachment", "AuditEntry", "CacheVersion", "CaseAnonymisation", "CalendarChange", "CalendarDay", "CalendarYear",
     "Case", "CaseCounter", "CaseEvent", "CaseParticipant", "CaseTypeVersion", "Form",
     "FormDraftData", "FormVersion", "JobRecord", "Membership", "OrgLevel", "OrgUnit", "PluginState", "Submission", "User",
     "UserSession",

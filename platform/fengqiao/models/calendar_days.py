@@ -27,6 +27,11 @@ ACTION_LABELS = {"add": "新增", "update": "修改", "remove": "删除", "impor
                  "seed": "内置数据"}
 
 
+def org_code_is(column: sa.ColumnElement, org_code: str | None) -> sa.ColumnElement[bool]:
+    """Rows of one jurisdiction: ``org_code`` NULL is the national arrangement."""
+    return column.is_(None) if org_code is None else column == org_code
+
+
 class CalendarDay(Base):
     """One day that differs from the Monday–Friday rule, for one jurisdiction."""
 

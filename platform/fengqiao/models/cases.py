@@ -78,6 +78,10 @@ class Case(Base):
     __table_args__ = (
         sa.Index("ix_cases_open_deadline", "closed_at", "deadline"),
         sa.Index("ix_cases_open_assignee", "closed_at", "assignee_id"),
+        # The 临期 tab: the few open cases the clock marked due soon, by deadline.
+        sa.Index("ix_cases_due_soon", "deadline",
+                 sqlite_where=sa.text("closed_at IS NULL AND sla_status = 'due_soon'"),
+                 postgresql_where=sa.text("closed_at IS NULL AND sla_status = 'due_soon'")),
         # "which cases were merged into this one" on every case page; few cases are merged.
         sa.Index("ix_cases_merged_into", "merged_into_id",
                  sqlite_where=sa.text("merged_into_id IS NOT NULL"),

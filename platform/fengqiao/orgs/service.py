@@ -6,8 +6,9 @@ import re
 
 import sqlalchemy as sa
 
+from fengqiao import signals
 from fengqiao.db import db
-from fengqiao.errors import ValidationFailed
+from fengqiao.exceptions import Invalid
 from fengqiao.models import OrgLevel, OrgUnit
 from fengqiao.orgs.scope import Scope, subtree_upper_bound
 
@@ -65,7 +66,7 @@ def create_unit(
     if level in LEVELS and not any(p[0] == "/parent" for p in problems):
         _check_parent_level(level, parent, kind, problems)
     if problems:
-        raise ValidationFailed(problems)
+        raise Invalid(problems)
     unit = OrgUnit(
         code=code, name=name, level=level, kind=kind, parent=parent,
         path=(parent.path if parent else "/") + f"{code}/",
@@ -80,7 +81,9 @@ def rename_unit(unit: OrgUnit, name: str) -> None:
     problems: list = []
     name = _check_name(name, problems)
     if problems:
-        raise ValidationFailed(problems)
+        raise Invalid(problems)
+    if name != unit.name:
+        signals.send(signals.org_renamed, org=unit.code, old_name=unit.name, new_name=name)  # after commit
     unit.name = name
 
 
@@ -94,10 +97,12 @@ def move_unit(unit: OrgUnit, new_parent: OrgUnit) -> None:
     else:
         _check_parent_level(unit.level, new_parent, unit.kind, problems)
     if problems:
-        raise ValidationFailed(problems)
+        raise Invalid(problems)
     old_path = unit.path
     new_path = f"{new_parent.path}{unit.code}/"
     depth_delta = new_parent.depth + 1 - unit.depth
+    signals.send(signals.org_moved, org=unit.code, old_parent=unit.parent.code if unit.parent else None,
+                 new_parent=new_parent.code, old_path=old_path, new_path=new_path)  # after commit
     db.execute(
         sa.update(OrgUnit)
         .where(OrgUnit.path >= old_path, OrgUnit.path < subtree_upper_bound(old_path))
@@ -119,9 +124,7 @@ def set_active(unit: OrgUnit, active: bool) -> None:
             sa.select(sa.func.count()).where(OrgUnit.parent_id == unit.id, OrgUnit.active)
         )
         if active_children:
-            raise ValidationFailed(
-                [("/active", f"请先停用其下 {active_children} 个下级单位", "has_children")]
-            )
+            raise Invalid([("/active", f"请先停用其下 {active_children} 个下级单位", "has_children")])
     unit.active = active
 
 

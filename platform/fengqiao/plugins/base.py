@@ -1,4 +1,4 @@
-"""``Plugin``: the class every plugin derives from (re-exported by ``fengqiao.sdk``)."""
+"""``Plugin``: the class every plugin derives from (re-exported by ``fengqiao.sdk.plugin``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import inspect
 from pathlib import Path
 from typing import Any
 
-API_VERSION = "1.4"
+API_VERSION = "1.5"
 """The plugin API this core implements; plugins declare a range such as ``">=1,<2"``."""
 
 

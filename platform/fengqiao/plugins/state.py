@@ -1,33 +1,33 @@
 """Which loaded plugins the admin has switched on (stored in the database).
 
-Disabling takes effect at once in every process: each request reads the switches once
-(one small query) and hides a disabled plugin's routes, menu items and forms, and its
-signal receivers do not run. Its data stays.
+Disabling takes effect at once in every process: the switches are kept in the ``plugins``
+cache (:mod:`fengqiao.caches`), whose stamp changes with any switch, so the next request
+anywhere hides a disabled plugin's routes, menu items and forms, and its signal receivers
+do not run. Its data stays.
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import current_app, g, has_request_context
+import copy
 
-from fengqiao.db import db
+import sqlalchemy as sa
+from flask import current_app
+
+from fengqiao import caches
+from fengqiao.db import current_session, db
 from fengqiao.models import PluginState
 
 
-def _switches() -> dict[str, bool]:
-    rows = db.execute(sa.select(PluginState.name, PluginState.enabled)).all()
-    return dict(rows)
+def disabled_names() -> frozenset[str]:
+    """Loaded plugins switched off by an admin."""
+    session = current_session()
+    return caches.cached(session, caches.PLUGINS, "disabled", lambda: _switched_off(session))
 
 
-def disabled_names() -> set[str]:
-    """Loaded plugins switched off by an admin (cached for the current request)."""
-    if has_request_context() and "fengqiao_disabled_plugins" in g:
-        return g.fengqiao_disabled_plugins
-    loaded = set(current_app.extensions.get("fengqiao.plugins", {}))
-    disabled = {name for name, on in _switches().items() if not on and name in loaded}
-    if has_request_context():
-        g.fengqiao_disabled_plugins = disabled
-    return disabled
+def _switched_off(session) -> frozenset[str]:
+    loaded = current_app.extensions.get("fengqiao.plugins", {})
+    rows = session.execute(sa.select(PluginState.name).where(PluginState.enabled.is_(False)))
+    return frozenset(name for name in rows.scalars() if name in loaded)
 
 
 def is_active(name: str) -> bool:
@@ -41,12 +41,19 @@ def set_enabled(name: str, enabled: bool, actor: str | None = None) -> None:
         row = PluginState(name=name, settings={})
         db.add(row)
     row.enabled, row.updated_by = enabled, actor
-    if has_request_context():
-        g.pop("fengqiao_disabled_plugins", None)
+    db.flush()  # the rest of this request sees the new switch too
 
 
 def settings_of(name: str) -> dict:
-    row = db.get(PluginState, name)
+    """The settings an admin saved for plugin ``name`` (a copy: change it through
+    :func:`save_settings`)."""
+    session = current_session()
+    saved = caches.cached(session, caches.PLUGINS, ("settings", name), lambda: _saved_settings(session, name))
+    return copy.deepcopy(saved)
+
+
+def _saved_settings(session, name: str) -> dict:
+    row = session.get(PluginState, name)
     return dict(row.settings or {}) if row else {}
 
 
@@ -56,3 +63,4 @@ def save_settings(name: str, values: dict, actor: str | None = None) -> None:
         row = PluginState(name=name, enabled=True)
         db.add(row)
     row.settings, row.updated_by = values, actor
+    db.flush()  # the rest of this request sees the new settings too

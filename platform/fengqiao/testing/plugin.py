@@ -17,16 +17,22 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
+from fengqiao.testing.databases import (
+    PostgresTestDatabase,
+    SqliteTemplates,
+    load_demo_into,
+    migrate,
+)
 from fengqiao.testing.services import Postgres, Redis, start_postgres, start_redis
+from fengqiao.testing.speedups import memoise_url_builders
 
 TEST_SECRET = "fengqiao-test-secret-key-0123456789abcdef"
+_DEMO_PRELOADED = pytest.StashKey[bool]()
 
 
 @pytest.fixture(scope="session")
@@ -61,58 +67,62 @@ def redis_server() -> Iterator[Redis]:
     server.stop()
 
 
-def _migrate(url: str) -> None:
-    from fengqiao.db import make_engine
-    from fengqiao.migrate import upgrade
-
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
+@pytest.fixture(scope="session")
+def _sqlite_templates(tmp_path_factory) -> SqliteTemplates:
+    return SqliteTemplates(tmp_path_factory.mktemp("sqlite-templates"))
 
 
 @pytest.fixture(scope="session")
-def _sqlite_template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
-    _migrate(f"sqlite:///{path}")
-    return path
+def _sqlite_template(_sqlite_templates: SqliteTemplates) -> Path:
+    """The just-migrated SQLite file, for a module-scoped world that copies it itself."""
+    return _sqlite_templates.migrated
 
 
 @pytest.fixture(scope="session")
-def _pg_migrated(pg_server: Postgres) -> Iterator[str]:
+def _pg_database(pg_server: Postgres) -> Iterator[PostgresTestDatabase]:
     name = pg_server.create_database()
     url = pg_server.url(name)
-    _migrate(url)
-    yield url
+    migrate(url)
+    database = PostgresTestDatabase(url)
+    yield database
+    database.dispose()
     pg_server.drop_database(name)
 
 
-def _truncate_all(url: str) -> None:
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            tables = [
-                t for t in sa.inspect(conn).get_table_names() if t != "alembic_version"
-            ]
-            if tables:
-                quoted = ", ".join(f'"{t}"' for t in tables)
-                conn.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-    finally:
-        engine.dispose()
+def _demo_snapshot(request) -> tuple | None:
+    """The key of the demo snapshot a test starts from, or None when it loads no demo or
+    its app's demo cannot be told in advance (``plugins: "*"``, a Redis the loading may use)."""
+    if "demo" not in request.fixturenames:
+        return None
+    marker = request.node.get_closest_marker("plugins")
+    config = {"plugins": list(marker.args) if marker else [], **request.getfixturevalue("app_config")}
+    if not isinstance(config["plugins"], list | tuple) or config.get("redis_url"):
+        return None
+    return ("demo", *config["plugins"])
+
+
+def _demo_maker(key: tuple, tmp_path_factory) -> Callable[[str], None]:
+    def make(url: str) -> None:
+        instance = tmp_path_factory.mktemp("demo-snapshot")
+        load_demo_into(url, app_settings_for_tests(url, instance, plugins=list(key[1:])))
+    return make
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path) -> Iterator[str]:
-    """A migrated, empty database: a fresh SQLite file, or PostgreSQL truncated afterwards."""
+def database_url(request, tmp_path, tmp_path_factory) -> Iterator[str]:
+    """A migrated database: empty, or already holding the demo county when the test uses
+    ``demo`` (a snapshot per set of plugins, taken once per test process)."""
+    snapshot = _demo_snapshot(request)
+    make = _demo_maker(snapshot, tmp_path_factory) if snapshot else None
+    request.node.stash[_DEMO_PRELOADED] = snapshot is not None
     if request.param == "sqlite":
         path = tmp_path / "fengqiao.db"
-        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+        request.getfixturevalue("_sqlite_templates").copy_to(path, snapshot, make)
         yield f"sqlite:///{path}"
         return
-    url = request.getfixturevalue("_pg_migrated")
-    yield url
-    _truncate_all(url)
+    database: PostgresTestDatabase = request.getfixturevalue("_pg_database")
+    database.reset(snapshot, make)
+    yield database.url
 
 
 @pytest.fixture
@@ -131,6 +141,8 @@ def empty_database_url(request, tmp_path) -> Iterator[str]:
 def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "plugins(*names): load these installed plugins in `app`")
     config.addinivalue_line("markers", "browser: drives headless Chromium through Playwright")
+    config.addinivalue_line("markers", "slow: takes 5 s or more on a quiet machine (`-m 'not slow'` skips it)")
+    memoise_url_builders()  # every test builds an app: compile each route's URL builder once
 
 
 @pytest.fixture
@@ -170,12 +182,14 @@ def client(app):
 
 
 @pytest.fixture
-def demo(app):
-    """The demo jurisdiction (docs/domain.md, "Demo county") loaded into the test database."""
-    from fengqiao.demo_data import load_demo_data
+def demo(request, app):
+    """The demo jurisdiction (docs/domain.md, "Demo county") loaded into the test database:
+    usually ``database_url`` already restored it from a snapshot, else it is loaded now."""
+    if not request.node.stash.get(_DEMO_PRELOADED, False):
+        from fengqiao.demo_data import load_demo_data
 
-    with app.app_context():
-        load_demo_data()
+        with app.app_context():
+            load_demo_data()
     return app
 
 
@@ -404,8 +418,9 @@ def load_plugin_demo(app) -> list[str]:
 
 
 def imports_outside_the_sdk(package: Path) -> list[str]:
-    """``file: module`` for every import of the core other than ``fengqiao.sdk`` (and of
-    another plugin, ``fengqiao_*``) in a plugin's package; a plugin test asserts it is empty."""
+    """``file: module`` for every import of the core other than ``fengqiao.sdk`` and its
+    submodules (``fengqiao.sdk.testing`` is for tests only), and of another plugin
+    (``fengqiao_*``), in a plugin's package; a plugin test asserts it is empty."""
     import ast
 
     own = package.name
@@ -416,7 +431,8 @@ def imports_outside_the_sdk(package: Path) -> list[str]:
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
             for name in names:
                 top = name.split(".")[0]
-                if (top == "fengqiao" and name != "fengqiao.sdk") or (top.startswith("fengqiao_") and top != own):
+                sdk = name == "fengqiao.sdk" or (name.startswith("fengqiao.sdk.") and name != "fengqiao.sdk.testing")
+                if (top == "fengqiao" and not sdk) or (top.startswith("fengqiao_") and top != own):
                     found.append(f"{path.relative_to(package)}: {name}")
     return found
 
@@ -428,8 +444,9 @@ def migration_drift(app, table_prefix: str) -> list:
     from alembic.migration import MigrationContext
 
     from fengqiao.db import Base, db
+    from fengqiao.plugins.tables import plugin_metadata
 
     with app.app_context():
         context = MigrationContext.configure(db.connection(), opts={"compare_type": True})
-        diff = compare_metadata(context, Base.metadata)
+        diff = compare_metadata(context, [Base.metadata, *plugin_metadata()])  # type: ignore[arg-type]
     return [d for d in diff if table_prefix in repr(d)]

@@ -14,9 +14,8 @@ from wtforms.validators import DataRequired, Length
 from fengqiao.access import login_required
 from fengqiao.accounts import security
 from fengqiao.accounts.passwords import RULES_TEXT
-from fengqiao.db import db
 from fengqiao.documents import qr_data_uri
-from fengqiao.errors import ValidationFailed
+from fengqiao.exceptions import Invalid
 from fengqiao.web.blueprint import web_bp
 from fengqiao.web.validation import apply_problems
 
@@ -48,16 +47,15 @@ def _signed_in_again(user) -> None:
 
 
 def _change_credentials(form: FlaskForm, user, change, message: str, category: str, target: str):
-    """Apply a change to the user's credentials: on success commit, rotate this session
-    (the change bumped the epoch), flash and redirect to ``target``; on a refusal roll back
-    and show the problems on ``form`` (returns None: the caller renders the page again)."""
+    """Apply a change to the user's credentials: on success rotate this session (the change
+    bumped the epoch), flash and redirect to ``target`` (the request commits both); on a
+    refusal show the problems on ``form`` (returns None: the caller renders the page again
+    with 422, which rolls back)."""
     try:
         change()
-    except ValidationFailed as failed:
-        db.rollback()
+    except Invalid as failed:
         apply_problems(form, failed)
         return None
-    db.commit()
     _signed_in_again(user)
     flash(message, category)
     return redirect(url_for(target))

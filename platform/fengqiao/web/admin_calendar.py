@@ -1,8 +1,9 @@
 """``/admin/calendar``: the working-day calendar — years entered, a year's upload, single days.
 
 Every change is validated in full before anything is written, recorded in
-``calendar_changes`` (who, when, what; removals included), committed, then announced with
-the ``calendar_changed`` signal so open deadlines can be recomputed.
+``calendar_changes`` (who, when, what; removals included) and announced with the
+``calendar_changed`` signal, delivered once the request commits, so open deadlines can be
+recomputed.
 
 The national calendar may be changed by whoever manages a top-level unit; a unit's local
 additions by whoever manages that unit.
@@ -17,14 +18,23 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from fengqiao.access import requires
-from fengqiao.cases import workdays
 from fengqiao.db import db
-from fengqiao.errors import ValidationFailed
+from fengqiao.exceptions import Invalid
 from fengqiao.models import CalendarDay, OrgUnit
 from fengqiao.models.calendar_days import KIND_LABELS
 from fengqiao.orgs.scope import scope_for
 from fengqiao.params import int_arg, parse_int
 from fengqiao.web.blueprint import web_bp
+from fengqiao.workcalendar import announce_calendar_changed, today_local
+from fengqiao.workcalendar.arrangement import ArrangementInvalid, import_arrangement
+from fengqiao.workcalendar.changes import add_day, remove_day
+from fengqiao.workcalendar.overview import (
+    days_of_year,
+    missing_years,
+    recent_changes,
+    year_overview,
+)
+from fengqiao.workcalendar.rules import WEEKDAY_NAMES
 
 NATIONAL = ""  # the form value of the national jurisdiction
 JURISDICTION_LEVELS = ("county", "street")
@@ -57,19 +67,19 @@ def _org_of(value: str | None) -> str | None:
 
 
 def _page(status: int = 200, **context):
-    today = workdays.today_local()
+    today = today_local()
     year = context.pop("year", None) or int_arg("year", today.year + 1, minimum=1950, maximum=9999,
                                                  message="年份应为 1950–9999 之间的四位数字")
-    overview = workdays.year_overview(today)
+    overview = year_overview(today)
     known = sorted({y.year for y in overview} | {year})
     context.setdefault("upload_year", today.year + 1)
     return render_template(
         "admin/calendar.html",
         today=today, year=year, known_years=known, overview=overview,
-        missing=workdays.missing_years(today),
-        days=workdays.days_of_year(year, all_orgs=True), changes=workdays.recent_changes(),
+        missing=missing_years(today),
+        days=days_of_year(year, all_orgs=True), changes=recent_changes(),
         jurisdictions=_jurisdictions(), kind_labels=KIND_LABELS,
-        weekday_names=workdays.WEEKDAY_NAMES, may_change=_may_change, **context,
+        weekday_names=WEEKDAY_NAMES, may_change=_may_change, **context,
     ), status
 
 
@@ -97,15 +107,13 @@ def calendar_admin_import():
     if problems:
         return _page(422, import_problems=problems, **form)
     try:
-        result = workdays.import_arrangement(
+        result = import_arrangement(
             upload.read(), upload.filename, int(year_text) if year_text else None, org_code,
             actor=current_user.username)
-    except workdays.ArrangementInvalid as invalid:
-        db.rollback()
+    except ArrangementInvalid as invalid:
         return _page(422, import_problems=[str(p) for p in invalid.problems],
                      filename=upload.filename, **form)
-    db.commit()
-    workdays.announce_calendar_changed(result.years, org_code)
+    announce_calendar_changed(result.years, org_code)
     flash(result.summary, "success")
     return redirect(url_for("web.calendar_admin", year=result.year))
 
@@ -125,13 +133,11 @@ def calendar_admin_add_day():
         return _page(422, add_problems=[f"日期「{text}」无效，应为 2027-01-01 这样的格式" if text else "请填写日期"],
                      **form)
     try:
-        row = workdays.add_day(day, request.form.get("kind", ""), request.form.get("name", ""),
+        row = add_day(day, request.form.get("kind", ""), request.form.get("name", ""),
                                org_code, current_user.username)
-    except ValidationFailed as failed:
-        db.rollback()
+    except Invalid as failed:
         return _page(422, add_problems=[m for _p, m, _c in failed.problems], year=day.year, **form)
-    db.commit()
-    workdays.announce_calendar_changed([day.year], org_code)
+    announce_calendar_changed([day.year], org_code)
     flash(f"已添加 {day.isoformat()}（{row.kind_label}{'：' + row.name if row.name else ''}）", "success")
     return redirect(url_for("web.calendar_admin", year=day.year))
 
@@ -146,8 +152,7 @@ def calendar_admin_remove_day(day_id: int):
         abort(403)
     label = f"{row.day.isoformat()}（{row.kind_label}{'：' + row.name if row.name else ''}）"
     org_code = row.org_code
-    year = workdays.remove_day(row, current_user.username, "管理页面删除")
-    db.commit()
-    workdays.announce_calendar_changed([year], org_code)
+    year = remove_day(row, current_user.username, "管理页面删除")
+    announce_calendar_changed([year], org_code)
     flash(f"已删除 {label}，删除记录已保留在变更历史中", "success")
     return redirect(url_for("web.calendar_admin", year=year))

@@ -17,7 +17,7 @@ from flask_login import current_user
 
 from fengqiao.access import requires
 from fengqiao.db import db
-from fengqiao.errors import ValidationFailed
+from fengqiao.exceptions import Invalid
 from fengqiao.forms import store
 from fengqiao.forms.definition import (
     check_definition,
@@ -110,10 +110,8 @@ def form_admin_import():
         return _list_page(_checked(data), upload.filename, 422)
     try:
         result = store.import_definition(data, source="admin")
-    except ValidationFailed as failed:
-        db.rollback()
+    except Invalid as failed:
         return _list_page([(p, m) for p, m, _ in failed.problems], upload.filename, 422)
-    db.commit()
     if result.unchanged:
         form = store.get_form(result.key)
         flash(f"「{form.title}」与当前第 {form.latest_version} 版完全相同，无需导入", "info")
@@ -188,12 +186,10 @@ def _save(form: Form | None):
     if not problems:
         try:
             saved = store.save_draft(data)
-        except ValidationFailed as failed:
+        except Invalid as failed:
             problems = [(p, m) for p, m, _ in failed.problems]
     if problems:
-        db.rollback()
         return _edit_page(form, text, problems, 422)
-    db.commit()
     latest = store.get_version(saved.key)
     if latest is not None and latest.definition == saved.draft:
         flash(f"草稿已保存，内容与第 {latest.number} 版相同，无需发布", "info")
@@ -237,13 +233,10 @@ def form_admin_publish(key: str):
     try:
         version = store.publish(form, current_user._get_current_object(), allow_breaking=confirmed)
     except store.BreakingChange as err:
-        db.rollback()
         return _edit_page(form, _as_text(_current_definition(form)), status=409, breaking=err.diff)
-    except ValidationFailed as failed:
-        db.rollback()
+    except Invalid as failed:
         return _edit_page(form, _as_text(_current_definition(form)), status=422,
                           publish_problems=[(p, m) for p, m, _ in failed.problems])
-    db.commit()
     store.announce_published(version)
     flash(f"已发布第 {version.number} 版", "success")
     return redirect(url_for("web.form_admin_detail", key=key))
@@ -270,7 +263,6 @@ def form_admin_archive(key: str):
     if archived not in ("0", "1"):
         abort(400)
     store.set_archived(form, archived == "1")
-    db.commit()
     if archived == "1":
         flash(f"已停用「{form.title}」，不再接受新的提交", "success")
     else:

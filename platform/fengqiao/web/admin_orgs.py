@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from fengqiao.access import requires
 from fengqiao.db import db
-from fengqiao.errors import ValidationFailed
+from fengqiao.exceptions import Invalid
 from fengqiao.models import OrgUnit
 from fengqiao.orgs import service
 from fengqiao.orgs.scope import scope_for
@@ -52,10 +52,9 @@ def org_new():
             try:
                 unit = service.create_unit(form.code.data, form.name.data, form.level.data,
                                            form.parent.data, form.kind.data)
-            except ValidationFailed as failed:
+            except Invalid as failed:
                 apply_problems(form, failed)
             else:
-                db.commit()
                 flash(f"已新建单位：{unit.name}", "success")
                 return redirect(url_for("web.org_list"))
     status = 422 if form.errors else 200
@@ -81,11 +80,10 @@ def org_edit(code: str):
         if form.validate_on_submit():
             try:
                 _apply_edit(unit, form)
-            except ValidationFailed as failed:
-                db.rollback()
+            except Invalid as failed:
+                db.rollback()  # the page shows the unit as it was, not half-edited
                 apply_problems(form, failed)
             else:
-                db.commit()
                 flash("已保存", "success")
                 return redirect(url_for("web.org_edit", code=unit.code))
     children = db.scalars(
@@ -102,7 +100,7 @@ def _apply_edit(unit: OrgUnit, form: OrgEditForm) -> None:
     current_parent = unit.parent.code if unit.parent else None
     if new_parent_code != current_parent:
         if new_parent_code is None or new_parent_code not in option_values(form.parent):
-            raise ValidationFailed([("/parent", "请选择有权限管理的上级单位", "forbidden")])
+            raise Invalid.field("/parent", "请选择有权限管理的上级单位", "forbidden")
         service.move_unit(unit, service.get_by_code(new_parent_code))
     if bool(form.active.data) != unit.active:
         service.set_active(unit, bool(form.active.data))

@@ -6,8 +6,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from fengqiao.access import requires
-from fengqiao.db import db
-from fengqiao.errors import ValidationFailed
+from fengqiao.exceptions import Invalid
 from fengqiao.params import finite_float
 from fengqiao.plugins import state
 from fengqiao.plugins.loader import plugin_report
@@ -29,7 +28,6 @@ def plugin_admin_switch(name: str):
         abort(404)
     enabled = request.form.get("enabled") == "1"
     state.set_enabled(name, enabled, current_user.username)
-    db.commit()
     title = getattr(current_app.extensions["fengqiao.plugins"][name], "title", "") or name
     flash(f"插件「{title}」已{'启用' if enabled else '停用'}（数据保留）", "success")
     return redirect(url_for("web.plugin_admin_list"))
@@ -69,11 +67,10 @@ def plugin_admin_settings(name: str):
         values = _coerce(schema, request.form)
         try:
             validate(schema, values)
-        except ValidationFailed as failed:
+        except Invalid as failed:
             errors = {p.lstrip("/"): m for p, m, _c in failed.problems}
         else:
             state.save_settings(name, values, current_user.username)
-            db.commit()
             flash("设置已保存", "success")
             return redirect(url_for("web.plugin_admin_settings", name=name))
     return render_template("admin/plugin_settings.html", plugin=plugin, schema=schema,

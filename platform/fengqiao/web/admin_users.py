@@ -13,7 +13,8 @@ from fengqiao.accounts import directory, security
 from fengqiao.accounts.roles import ROLE_LABELS
 from fengqiao.accounts.service import announce_user_created, create_user
 from fengqiao.db import db, utcnow
-from fengqiao.errors import APIError, ValidationFailed
+from fengqiao.errors import APIError
+from fengqiao.exceptions import Invalid
 from fengqiao.exports import workbook_bytes, xlsx_response
 from fengqiao.models import User
 from fengqiao.orgs import service as orgs
@@ -66,11 +67,9 @@ def user_new():
             try:
                 user = create_user(form.username.data, form.password.data, form.role.data,
                                    form.org.data, form.display_name.data or "")
-            except ValidationFailed as failed:
-                db.rollback()
+            except Invalid as failed:
                 apply_problems(form, failed)
             else:
-                db.commit()
                 announce_user_created(user)
                 flash(f"已创建用户：{user.username}", "success")
                 return redirect(url_for("web.user_detail", username=user.username))
@@ -111,7 +110,6 @@ def user_security(username: str):
     if action == "revoke_token":
         token_id = request.form.get("token", "")
         if parse_int(token_id) is None or not security.revoke_tokens(user, parse_int(token_id)):
-            db.rollback()
             flash("该令牌不存在或已吊销", "error")
             return redirect(url_for("web.user_detail", username=user.username))
     elif action == "revoke_all":
@@ -120,7 +118,6 @@ def user_security(username: str):
         security.unlock(user)
     else:
         security.sign_out_everywhere(user)
-    db.commit()
     log.info("user %s: %s by user id %s", user.username, action, current_user.id)
     flash(SECURITY_ACTIONS[action], "success")
     return redirect(url_for("web.user_detail", username=user.username))

@@ -15,7 +15,8 @@ from fengqiao.access import requires
 from fengqiao.accounts.roles import ROLE_LABELS
 from fengqiao.cases import case_types as service
 from fengqiao.cases.diagram import workflow_svg
-from fengqiao.errors import APIError, ValidationFailed
+from fengqiao.errors import http_status
+from fengqiao.exceptions import Conflict, DomainError, Invalid
 from fengqiao.params import parse_int
 from fengqiao.web.blueprint import web_bp
 
@@ -100,18 +101,14 @@ def workflow_admin_edit(key: str):
     base_version, _bad = _int_arg(request.form, "base_version")
     try:
         row = service.save_version(key, text, note, current_user, base_version)
-    except ValidationFailed as failed:
-        return _edit_again(key, view, text, note, base_version, failed, 422)
-    except APIError as err:
-        if err.status == 404:
-            abort(404)
-        return _edit_again(key, view, text, note, base_version, err, err.status)
+    except (Invalid, Conflict) as err:  # the typed text is shown again with the problems
+        return _edit_again(key, view, text, note, base_version, err, http_status(err))
     flash(f"已保存为第 {row.number} 版：新事项按此版本办理，在办事项仍按原版本，可在「迁移在办事项」中迁移。",
           "success")
     return redirect(url_for("web.workflow_admin_detail", key=key))
 
 
-def _edit_again(key, view, text, note, base_version, err: APIError, status: int):
+def _edit_again(key, view, text, note, base_version, err: DomainError, status: int):
     problems = [(p, m) for p, m, _ in err.problems]
     return render_template("admin/workflows_edit.html", key=key, view=view, text=text, note=note,
                            base_version=base_version, problems=problems), status
@@ -138,10 +135,8 @@ def workflow_admin_migrate(key: str):
         try:
             moved = service.migrate_open_cases(key, source, target, chosen, current_user,
                                                request.form.get("note", ""))
-        except APIError as err:
-            if err.status == 404:
-                abort(404)
-            problems, status = [(p, m) for p, m, _ in err.problems], err.status
+        except (Invalid, Conflict) as err:
+            problems, status = [(p, m) for p, m, _ in err.problems], http_status(err)
         else:
             flash(f"已将 {moved} 件在办事项从第 {source} 版迁移到第 {target} 版，每件事项都记录了迁移历史。", "success")
             return redirect(url_for("web.workflow_admin_detail", key=key))

@@ -8,7 +8,8 @@ from flask_login import current_user
 from fengqiao.access import public, requires
 from fengqiao.cases import board as board_service
 from fengqiao.cases import queries
-from fengqiao.errors import APIError
+from fengqiao.errors import http_status
+from fengqiao.exceptions import DomainError
 from fengqiao.orgs.scope import scope_for
 from fengqiao.web.blueprint import web_bp
 
@@ -46,8 +47,8 @@ def case_board(number: str):
             else:
                 posted = request.form.get("summary", "")
                 board_service.publish(number, user, posted)
-        except APIError as err:  # the typed summary is kept and shown with the message
-            error, status = err.problems[0][1], err.status
+        except DomainError as err:  # the typed summary is kept and shown with the message
+            error, status = err.problems[0][1], http_status(err)
         else:
             flash("已从回音壁撤下" if unpublishing else "已发布到回音壁", "success")
             return redirect(url_for("web.case_detail", number=number))

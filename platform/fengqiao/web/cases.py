@@ -16,12 +16,12 @@ from werkzeug.datastructures import MultiDict
 from fengqiao import audit
 from fengqiao.access import requires
 from fengqiao.cases import engine, queries, sla, steps
+from fengqiao.cases.case_types import case_type
 from fengqiao.cases.facts import participants
 from fengqiao.cases.reveal import MAX_REASON, Revealed, reveal
 from fengqiao.cases.visibility import case_definition, withheld_attachments
-from fengqiao.cases.workflow import case_type
 from fengqiao.db import db, utcnow
-from fengqiao.errors import APIError, ValidationFailed
+from fengqiao.exceptions import DomainError, Invalid
 from fengqiao.forms.display import display_sections
 from fengqiao.labels import change_rows, tier_label
 from fengqiao.masking import mask_text
@@ -61,15 +61,14 @@ def posted_fields(info: engine.ActionInfo | None, form: MultiDict) -> dict:
 def posted_photos(case, user, info: engine.ActionInfo | None) -> dict:
     """Files chosen for the action's attachment fields (e.g. 自行处置's after photos), stored
     through the upload checks; their ids become the field's value (``fengqiao.cases.photos``)."""
-    from fengqiao.cases import photos
+    from fengqiao.cases.photos import is_file_field
 
     values: dict = {}
     for key, prop in ((info.fields or {}).get("properties", {}) if info else {}).items():
         files = [f for f in request.files.getlist(f"field_{key}") if f and f.filename]
-        if not photos.is_file_field(prop) or not files:
+        if not is_file_field(prop) or not files:
             continue
-        ids = [photos.upload(case, user, f, f"/fields/{key}").id for f in files[:6]]
-        db.commit()  # kept even when the rest of the step needs fixing
+        ids = [engine.upload_photo(case, user, f, f"/fields/{key}").id for f in files[:6]]
         values[key] = ids if prop.get("type") == "array" else ids[0]
     return values
 
@@ -90,11 +89,12 @@ def case_detail(number: str):
                    "comment": request.form.get("comment", ""), "fields": posted_fields(info, request.form)}
         try:
             payload["fields"].update(posted_photos(case, user, info))
-            updated = engine.perform(number, action, user, payload)
-        except ValidationFailed as failed:
-            errors = {p: m for p, m, _c in failed.problems}
-        except APIError as err:
-            errors = {"": err.problems[0][1]}
+            with db.begin_nested():
+                updated = engine.perform(number, action, user, payload)
+        except DomainError as err:
+            errors = ({p: m for p, m, _c in err.problems} if isinstance(err, Invalid)
+                      else {"": err.problems[0][1]})
+            db.commit()  # the photos uploaded so far are kept while the rest of the step is fixed
         else:
             title = case_type(updated.type, updated.workflow_version).state_title(updated.state)
             flash(f"已认领，由您办理（当前状态：{title}）" if action == "claim" else f"已办理，当前状态：{title}",
@@ -162,9 +162,7 @@ def case_reveal(number: str):
     field, reason = request.form.get("field", ""), request.form.get("reason", "")
     try:
         shown = reveal(number, user, field, reason)
-    except ValidationFailed as failed:
+    except Invalid as failed:
         problems = {p: m for p, m, _c in failed.problems}
         return _page(case, user, {}, reveal_errors={"field": field, **problems})
-    except APIError as err:
-        abort(err.status)
     return _page(case, user, {}, revealed=shown)

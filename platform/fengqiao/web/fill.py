@@ -11,7 +11,8 @@ from fengqiao.access import public
 from fengqiao.cases import routing
 from fengqiao.csrf import csrf
 from fengqiao.db import db
-from fengqiao.errors import APIError, ValidationFailed
+from fengqiao.errors import ValidationFailed
+from fengqiao.exceptions import Unauthenticated
 from fengqiao.forms import drafts, store
 from fengqiao.forms.render import compiled_form, errors_by_pointer, extract
 from fengqiao.forms.submit import clean, submit
@@ -38,10 +39,8 @@ def _version_for_request(key: str):
         number = int_arg("version", minimum=1, message="表单版本号无效")
     try:
         return store.require_usable(key, current_user, number)
-    except APIError as err:
-        if err.status == 401:
-            return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
-        raise
+    except Unauthenticated:
+        return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
 
 
 def _row_request(compiled, form) -> tuple | None:
@@ -128,8 +127,7 @@ def form_fill(key: str):
         return _render(version, compiled, form,
                        {"": ["页面已过期，请重新提交（您填写的内容已保留）"]}, {}, org_code, 400)
     if request.form.get("_action") == "save_draft" and current_user.is_authenticated:
-        drafts.save(version, current_user, request.form)
-        db.commit()
+        drafts.save(version, current_user, request.form)  # committed with the request
         flash("草稿已保存，可稍后继续填写", "success")
         return redirect(url_for("web.form_fill", key=key, draft=1, org=org_code))
     extracted = extract(compiled, form, lambda name: request.form.getlist(f"{name}__kept"))
@@ -142,21 +140,21 @@ def form_fill(key: str):
     for _ in range(sum(len(files) for files in extracted.files.values())):
         enforce("public_upload")
     _store_files(extracted, compiled)
-    db.commit()  # uploads are kept even when the rest needs fixing
     if row is not None:
         _row_action(row)
-        return _render(version, compiled, form, {}, extracted.kept, org_code)
+        return _render(version, compiled, form, {}, extracted.kept, org_code)  # the request commits the uploads
     try:
         if extracted.problems:  # values that could not be read: report them with the rest
             raise ValidationFailed(extracted.problems + _schema_problems(version, extracted))
         result = submit(version, extracted.data, current_user, "web", org_code)
     except ValidationFailed as failed:
-        db.rollback()
+        db.commit()  # keep the uploads for the corrected form (submit writes nothing it refuses)
         return _render(version, compiled, form, errors_by_pointer(failed.problems), extracted.kept,
                        org_code, 422)
     if current_user.is_authenticated:
         drafts.discard(version.form_id, current_user)
-        db.commit()
+    # The request commits the uploads, the case and the draft's removal at once; the
+    # signals go out after that.
     session["last_submission"] = {"number": result.case_number, "code": result.tracking_code,
                                   "title": version.definition["title"]}
     return redirect(url_for("web.form_done", key=key))
@@ -234,7 +232,7 @@ def form_done(key: str):
 def _outcome(number: str | None) -> tuple[str, bool] | None:
     """(state title, closed) of the case just submitted: a request decided at once (a
     certificate refused by the list) must not read 已受理."""
-    from fengqiao.cases.workflow import case_type
+    from fengqiao.cases.case_types import case_type
     from fengqiao.models import Case
 
     case = db.scalar(sa.select(Case).where(Case.number == number)) if number else None

@@ -18,7 +18,7 @@ from fengqiao.access import requires
 from fengqiao.cases import ledgers, metrics
 from fengqiao.charts import PALETTE, Series, bar_chart, hbar_chart
 from fengqiao.db import db
-from fengqiao.errors import ValidationFailed
+from fengqiao.exceptions import Invalid
 from fengqiao.exports import workbook_bytes, xlsx_response
 from fengqiao.models import OrgUnit
 from fengqiao.orgs.scope import Scope, scope_for
@@ -85,7 +85,7 @@ def _query_filters(scope: Scope, template: str) -> tuple[metrics.Filters | None,
     messages (422): the dashboard, its export and the ledger page answer bad filters alike."""
     try:
         return _filters_from(request.args, scope), None
-    except ValidationFailed as failed:
+    except Invalid as failed:
         errors = {p: m for p, m, _c in failed.problems}
         return None, (render_template(template, m=None, charts=None, **_context(scope, None, errors)), 422)
 
@@ -132,12 +132,11 @@ def ledger_page():
         errors = {} if kind in ledgers.KINDS else {"/kind": ledgers.KIND_MESSAGE}
         try:
             filters = _filters_from(request.form, scope)
-        except ValidationFailed as failed:
+        except Invalid as failed:
             errors.update({p: m for p, m, _c in failed.problems})
         if errors:
             return render_template("metrics_ledgers.html", **_context(scope, None, errors)), 422
         job_id = ledgers.request_ledger(current_user._get_current_object(), kind, filters)
-        db.commit()
         return redirect(url_for("web.job_status", job_id=job_id))
     filters, refused = _query_filters(scope, "metrics_ledgers.html")
     if refused:

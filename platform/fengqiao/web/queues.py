@@ -11,12 +11,12 @@ from flask import current_app, render_template, request, url_for
 from flask_login import current_user
 
 from fengqiao.access import requires
-from fengqiao.api import page_limit
 from fengqiao.cases import bulk, engine, queries
-from fengqiao.cases.workflow import case_type
+from fengqiao.cases.case_types import case_type
 from fengqiao.db import utcnow
-from fengqiao.errors import APIError
+from fengqiao.exceptions import DomainError
 from fengqiao.pagination import Page
+from fengqiao.params import page_limit
 from fengqiao.web.blueprint import web_bp
 
 PAGE_SIZE = 50
@@ -34,14 +34,14 @@ def queue():
         limit = page_limit(PAGE_SIZE, MAX_PAGE_SIZE)
         page = queries.queue_page(user, filters, request.args.get("cursor"), limit)
         counts = queries.view_counts(user, filters)
-    except APIError as err:  # a bad filter or a garbled cursor: say so above the filter bar
+    except DomainError as err:  # a bad filter or a garbled cursor: say so above the filter bar
         problems = err.problems
     per_case, offers = bulk.offered_actions(page.items, user)
     may_assign = any(bulk.ASSIGN in names for names in per_case.values())  # only if the engine has it
     args = {**filters.args(), **({"limit": str(limit)} if limit != PAGE_SIZE else {})}
     return render_template(
         "cases/queue.html", page=page, filters=filters, view=filters.view, counts=counts, args=args,
-        views=queries.VIEWS, problems=problems, per_case=per_case, offers=offers,
+        views=queries.VIEWS, count_cap=queries.COUNT_CAP, problems=problems, per_case=per_case, offers=offers,
         offer_fields={k: title for o in offers for k, title in o.fields.items()},
         assignees=bulk.assignable_users(user) if may_assign else [],
         targets=engine.dispatch_targets(user) if any("unit" in o.fields for o in offers) else [],
@@ -74,7 +74,7 @@ def queue_bulk():
             results = bulk.bulk_perform(bulk.parse_selection(form.getlist("cases")), action,
                                         current_user._get_current_object(),
                                         {"comment": form.get("comment", ""), "fields": fields})
-        except APIError as err:
+        except DomainError as err:
             problems = err.problems
     return render_template(
         "cases/bulk_result.html", results=results, problems=problems, back=back,

@@ -7,7 +7,8 @@ from flask import flash, redirect, render_template, request, url_for
 
 from fengqiao.access import public
 from fengqiao.cases.tracking import RATINGS, ask_reopen, find_for_resident, public_view, rate
-from fengqiao.errors import APIError, ValidationFailed
+from fengqiao.errors import http_status
+from fengqiao.exceptions import DomainError, NotFound
 from fengqiao.ratelimit import enforce
 from fengqiao.web.blueprint import web_bp
 
@@ -26,7 +27,7 @@ def track():
         enforce("track")
         try:
             view = public_view(find_for_resident(number, code))
-        except APIError as err:
+        except NotFound as err:
             error = err.problems[0][1]
     return _page(view, error, number, code, 404 if error else 200)
 
@@ -39,7 +40,7 @@ def track_rate():
     case = find_for_resident(number, code)
     try:
         rate(case, request.form.get("rating", ""))
-    except (ValidationFailed, APIError) as err:
+    except DomainError as err:
         flash(err.problems[0][1], "error")
     else:
         flash("感谢您的评价！", "success")
@@ -55,8 +56,8 @@ def track_reopen():
     case = find_for_resident(number, code)
     try:
         case = ask_reopen(case, reason)
-    except APIError as err:  # the typed reason is shown again with the message
-        return _page(public_view(case), None, case.number, code, err.status,
+    except DomainError as err:  # the typed reason is shown again with the message
+        return _page(public_view(case), None, case.number, code, http_status(err),
                      reopen_error=err.problems[0][1], reason=reason)
     flash(f"已收到您的重办申请，当前状态：{public_view(case)['state_title']}", "success")
     return redirect(url_for("web.track", number=case.number, code=code))

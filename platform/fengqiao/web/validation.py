@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 
-from fengqiao.errors import ValidationFailed
+from fengqiao.exceptions import Invalid
 
 
-def apply_problems(form: FlaskForm, failed: ValidationFailed) -> None:
+def apply_problems(form: FlaskForm, failed: Invalid) -> None:
     """Attach each ``(pointer, message, code)`` to the matching field, else to the form."""
     for pointer, message, _code in failed.problems:
         field = getattr(form, pointer.lstrip("/").split("/")[0], None)

@@ -98,8 +98,7 @@ def login_totp():
         else:
             if ok:
                 target = session[TOTP_PENDING].get("next") or url_for("web.dashboard")
-                db.commit()  # the accepted code's step: it cannot be used again
-                session.clear()
+                session.clear()  # the accepted code's step is committed with the sign-in
                 login_user(user)
                 return redirect(_safe_next(target))
             error = "动态验证码不正确或已使用，请输入手机上最新显示的 6 位数字"

@@ -6,9 +6,10 @@ Imports only ``fengqiao.sdk`` from the core (plus Flask, SQLAlchemy, click and o
 
 from __future__ import annotations
 
-from fengqiao.sdk import Plugin, case_created, case_transitioned
+from fengqiao.sdk.events import case_created, case_transitioned
+from fengqiao.sdk.plugin import Plugin
 
-# Importing the models registers the plugin's tables on the shared metadata.
+# Importing the models registers the plugin's tables on its own metadata.
 from fengqiao_certificates.models import (
     CertificateItem,
     CertificateList,

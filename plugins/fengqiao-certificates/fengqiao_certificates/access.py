@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fengqiao.sdk import APIError, OrgInfo, current_user, org_unit, org_units, scope_for
+from fengqiao.sdk.errors import APIError
+from fengqiao.sdk.orgs import OrgInfo, org_unit, org_units, scope_for
+from fengqiao.sdk.web import current_user
 
 from fengqiao_certificates.models import NATIONAL
 

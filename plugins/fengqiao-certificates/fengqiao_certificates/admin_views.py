@@ -5,15 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    APIError,
-    ValidationFailed,
-    current_user,
-    db,
-    render,
-    requires,
-    xlsx_response,
-)
+from fengqiao.sdk.errors import APIError, ValidationFailed
+from fengqiao.sdk.files import xlsx_response
+from fengqiao.sdk.models import db
+from fengqiao.sdk.web import current_user, render, requires
 from flask import flash, redirect, request, url_for
 from sqlalchemy.exc import IntegrityError
 

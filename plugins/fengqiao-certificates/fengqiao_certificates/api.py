@@ -3,7 +3,9 @@ a certificate's verification code is printed on it)."""
 
 from __future__ import annotations
 
-from fengqiao.sdk import APIError, ValidationFailed, document, org_unit, public, query, rate_limited
+from fengqiao.sdk.errors import APIError, ValidationFailed
+from fengqiao.sdk.orgs import org_unit
+from fengqiao.sdk.web import document, public, query, rate_limited
 from flask import Blueprint, request
 
 from fengqiao_certificates.issuing import by_verify_code, public_view

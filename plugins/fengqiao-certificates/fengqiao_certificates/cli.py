@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import click
-from fengqiao.sdk import cli_app, db, org_unit
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import org_unit
+from fengqiao.sdk.plugin import cli_app
 
 
 @click.group(help="证明事项清单插件 (fengqiao-certificates)。")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fengqiao.sdk import ValidationFailed, db, read_table, workbook_bytes
+from fengqiao.sdk.errors import ValidationFailed
+from fengqiao.sdk.files import read_table, workbook_bytes
+from fengqiao.sdk.models import db
 
 from fengqiao_certificates.lists import MAX_ITEMS, clean_item, normalise
 from fengqiao_certificates.models import KINDS, CertificateItem, CertificateList

@@ -15,24 +15,15 @@ import re
 from datetime import date
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    APIError,
-    Certificate,
-    case_data,
-    case_info,
-    certificate_pdf,
-    db,
-    external_url,
-    mask_id_card,
-    mask_name,
-    mask_text,
-    org_unit,
-    plugin_signal,
-    send_signal,
-    today_local,
-    utcnow,
-    write_lock,
-)
+from fengqiao.sdk.cases import case_data, case_info
+from fengqiao.sdk.errors import APIError
+from fengqiao.sdk.events import plugin_signal, send_signal
+from fengqiao.sdk.files import Certificate, certificate_pdf
+from fengqiao.sdk.models import db, utcnow, write_lock
+from fengqiao.sdk.orgs import org_unit
+from fengqiao.sdk.privacy import mask_id_card, mask_name, mask_text
+from fengqiao.sdk.web import external_url
+from fengqiao.sdk.workdays import today_local
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao_certificates.models import (
@@ -170,7 +161,7 @@ def public_view(cert: IssuedCertificate) -> dict:
 
 def revoke(cert: IssuedCertificate, reason: str, actor: str | None) -> IssuedCertificate:
     """Revoke once, with a reason (recorded with who and when)."""
-    from fengqiao.sdk import ValidationFailed
+    from fengqiao.sdk.errors import ValidationFailed
 
     reason = (reason or "").strip()
     if not reason:

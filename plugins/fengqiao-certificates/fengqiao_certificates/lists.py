@@ -14,15 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    ValidationFailed,
-    db,
-    org_ancestors,
-    org_unit,
-    parse_int,
-    today_local,
-    utcnow,
-)
+from fengqiao.sdk.errors import ValidationFailed
+from fengqiao.sdk.models import db, utcnow
+from fengqiao.sdk.orgs import org_ancestors, org_unit
+from fengqiao.sdk.web import parse_int
+from fengqiao.sdk.workdays import today_local
 
 from fengqiao_certificates.models import (
     DRAFT,

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from fengqiao.sdk import LOCAL_TZ, Scope, db, org_units, render, today_local, working_days_between
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import Scope, org_units
+from fengqiao.sdk.web import render
+from fengqiao.sdk.workdays import LOCAL_TZ, today_local, working_days_between
 
 from fengqiao_certificates.access import view_scope
 from fengqiao_certificates.models import CertificateRequest

@@ -12,8 +12,11 @@ import secrets
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from fengqiao.sdk import Model, UTCDateTime, utcnow
+from fengqiao.sdk.models import UTCDateTime, declarative_base_for, utcnow
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+Model = declarative_base_for("certificates")
+"""The base of this plugin's models: its tables on a metadata of their own."""
 
 NATIONAL = "national"  # the org code of lists that apply everywhere (民发〔2020〕20号)
 MAY_ISSUE, MUST_NOT_ISSUE = "may_issue", "must_not_issue"

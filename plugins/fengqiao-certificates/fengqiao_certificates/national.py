@@ -8,7 +8,7 @@ so a truncated or freshly migrated database gets it back without a migration re-
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import db, utcnow
+from fengqiao.sdk.models import db, utcnow
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao_certificates.models import (

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from fengqiao.sdk import APIError, case_data, db, perform_action, utcnow
+from fengqiao.sdk.cases import case_data, perform_action
+from fengqiao.sdk.errors import APIError
+from fengqiao.sdk.models import db, utcnow
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao_certificates.issuing import issue
@@ -57,6 +59,7 @@ def on_case_created(sender, **kwargs) -> None:
             perform_action(number, "accept_listed", deadline_days=item.time_limit_days or 0)
         else:
             perform_action(number, "refer_street")
+        db.commit()  # a receiver runs after the request's commit: it commits its own work
     except APIError as exc:  # someone acted on the case first: their decision stands
         db.rollback()
         log.info("certificate request %s not routed: %s", number, exc)

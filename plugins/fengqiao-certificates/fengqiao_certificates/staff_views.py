@@ -6,22 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    APIError,
-    ValidationFailed,
-    current_user,
-    db,
-    int_arg,
-    mask_name,
-    org_unit,
-    parse_int,
-    perform_action,
-    render,
-    requires,
-    today_local,
-    workbook_bytes,
-    xlsx_response,
-)
+from fengqiao.sdk.cases import perform_action
+from fengqiao.sdk.errors import APIError, ValidationFailed
+from fengqiao.sdk.files import workbook_bytes, xlsx_response
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import org_unit
+from fengqiao.sdk.privacy import mask_name
+from fengqiao.sdk.web import current_user, paginate, parse_int, render, requires
+from fengqiao.sdk.workdays import today_local
 from flask import flash, redirect, request, url_for
 
 from fengqiao_certificates.access import may_manage, view_scope
@@ -42,23 +34,16 @@ from fengqiao_certificates.views import pages, pdf_response
 PAGE_SIZE = 50
 
 
-def _page() -> int:
-    return int_arg("page", 1, minimum=1, maximum=10_000, message="页码应为 1–10000 之间的整数")
-
-
 @pages.get("/issued")
 @requires("certificates.view")
 def issued():
     codes = list(codes_in(view_scope()))
-    page = _page()
     stmt = sa.select(IssuedCertificate).where(IssuedCertificate.org_code.in_(codes))
     q = (request.args.get("q") or "").strip()
     if q:
         stmt = stmt.where(sa.or_(IssuedCertificate.serial == q, IssuedCertificate.case_number == q.upper()))
-    rows = list(db.scalars(stmt.order_by(IssuedCertificate.id.desc()).offset((page - 1) * PAGE_SIZE)
-                           .limit(PAGE_SIZE + 1)))
-    return render("certificates/issued.html", rows=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE, page=page, q=q,
-                  mask_name=mask_name)
+    page = paginate(stmt, IssuedCertificate.id, limit=PAGE_SIZE)
+    return render("certificates/issued.html", rows=page.items, page=page, q=q, mask_name=mask_name)
 
 
 def _visible(serial: str) -> IssuedCertificate:
@@ -78,7 +63,7 @@ def issued_pdf(serial: str):
 @pages.post("/issued/<serial>/revoke")
 @requires("certificates.revoke")
 def issued_revoke(serial: str):
-    from fengqiao.sdk import scope_for
+    from fengqiao.sdk.orgs import scope_for
 
     cert = _visible(serial)
     if not scope_for(current_user, "certificates.revoke").contains(org_unit(cert.org_code).path):
@@ -100,17 +85,15 @@ def issued_revoke(serial: str):
 def unlisted():
     names = codes_in(view_scope())
     codes = list(names)
-    page = _page()
-    rows = list(db.scalars(sa.select(CertificateRequest).where(
-        CertificateRequest.org_code.in_(codes), CertificateRequest.match == "unlisted")
-        .order_by(CertificateRequest.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+    page = paginate(sa.select(CertificateRequest).where(
+        CertificateRequest.org_code.in_(codes), CertificateRequest.match == "unlisted"), CertificateRequest.id,
+        limit=PAGE_SIZE)
     streets = {}
-    for r in rows:
+    for r in page.items:
         unit = org_unit(r.org_code)
         parent = org_unit(unit.parent) if unit and unit.parent and unit.level != "street" else unit
         streets[r.id] = parent if parent and may_manage(parent.code) else None
-    return render("certificates/unlisted.html", rows=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE, page=page,
-                  streets=streets, names=names)
+    return render("certificates/unlisted.html", rows=page.items, page=page, streets=streets, names=names)
 
 
 @pages.post("/unlisted/<int:request_id>/list")

@@ -6,17 +6,10 @@ all are registered on the one blueprint ``pages``.
 
 from __future__ import annotations
 
-from fengqiao.sdk import (
-    case_info,
-    external_url,
-    org_unit,
-    org_units,
-    public,
-    qr_data_uri,
-    rate_limited,
-    render,
-    tracking_matches,
-)
+from fengqiao.sdk.cases import case_info, tracking_matches
+from fengqiao.sdk.files import qr_data_uri
+from fengqiao.sdk.orgs import org_unit, org_units
+from fengqiao.sdk.web import external_url, public, rate_limited, render
 from flask import Blueprint, Response, request
 
 from fengqiao_certificates.issuing import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from fengqiao.testing.plugin import submit_form
+from fengqiao.sdk.testing import submit_form
 
 LANYUE = "339901001001"  # 揽月社区
 RESIDENT = {"applicant_name": "王小明", "applicant_id_card": "33990119900101123X",

@@ -8,7 +8,7 @@ import pytest
 @pytest.fixture
 def demo_lists(app, demo):
     """The demo county plus 揽月社区's published may-issue list."""
-    from fengqiao.sdk import db
+    from fengqiao.sdk.models import db
 
     from fengqiao_certificates.demo import seed_demo_lists
 

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 import pytest
 from certificates_testkit import decode_qr
-from fengqiao.testing.plugin import browser_login
+from fengqiao.sdk.testing import browser_login
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.plugins("certificates"),
@@ -45,6 +45,7 @@ def _track(page, base, number: str, code: str) -> None:
     page.get_by_role("button", name="查询").click()
 
 
+@pytest.mark.slow
 def test_refusal_with_referral_then_issue_download_and_verify(demo_lists, live_server, _chromium, screenshot_dir):
     base = live_server
     resident = _person(_chromium, base, phone=True)

@@ -7,8 +7,9 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from fengqiao.sdk import db, org_units
-from fengqiao.testing.plugin import csrf_token
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import org_units
+from fengqiao.sdk.testing import csrf_token
 from openpyxl import Workbook, load_workbook
 
 from fengqiao_certificates.lists import effective_items, match, normalise, open_draft, publish
@@ -204,7 +205,7 @@ def test_admin_index_lists_the_units_each_person_manages(demo, client, login_as,
     assert "全国（国务院部门清单）" in page and "第 1 版（20 项）" in page and "揽月社区" in page
     assert client.get("/p/certificates/admin/national").status_code == 200
     other = app.test_client()
-    from fengqiao.testing.plugin import login
+    from fengqiao.sdk.testing import login
 
     login(other, "shenli")
     mine = other.get("/p/certificates/admin").get_data(as_text=True)
@@ -214,7 +215,7 @@ def test_admin_index_lists_the_units_each_person_manages(demo, client, login_as,
 def test_two_drafts_at_once_give_one_draft_and_never_a_500(demo, app):
     import threading
 
-    from fengqiao.testing.plugin import login
+    from fengqiao.sdk.testing import login
 
     clients = [app.test_client() for _ in range(3)]
     tokens = []

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from fengqiao.sdk import db
-from fengqiao.testing.plugin import csrf_token, imports_outside_the_sdk, migration_drift
+from fengqiao.sdk.models import db
+from fengqiao.sdk.testing import csrf_token, imports_outside_the_sdk, migration_drift
 
 import fengqiao_certificates  # noqa: F401  (registers the tables on the metadata)
 from fengqiao_certificates.models import CertificateList
@@ -52,7 +52,7 @@ def test_cli_seed_and_seed_demo(app, demo):
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_demo_loader_publishes_the_demo_list_once(app, demo):
-    from fengqiao.testing.plugin import load_plugin_demo
+    from fengqiao.sdk.testing import load_plugin_demo
 
     assert load_plugin_demo(app) == ["certificates"]
     load_plugin_demo(app)

@@ -10,8 +10,10 @@ from urllib.parse import urlparse
 import pytest
 import sqlalchemy as sa
 from certificates_testkit import LANYUE, decode_qr, request_certificate
-from fengqiao.sdk import add_working_days, case_info, db, perform_action
-from fengqiao.testing.plugin import csrf_token, login
+from fengqiao.sdk.cases import case_info, perform_action
+from fengqiao.sdk.models import db
+from fengqiao.sdk.testing import csrf_token, login
+from fengqiao.sdk.workdays import add_working_days
 from openpyxl import load_workbook
 
 from fengqiao_certificates.issuing import issue

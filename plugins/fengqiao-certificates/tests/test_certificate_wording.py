@@ -8,7 +8,7 @@ import re
 
 import pytest
 from certificates_testkit import request_certificate
-from fengqiao.testing.plugin import login
+from fengqiao.sdk.testing import login
 
 pytestmark = pytest.mark.plugins("certificates")
 

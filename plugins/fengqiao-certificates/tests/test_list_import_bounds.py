@@ -10,7 +10,7 @@ import io
 import time
 
 import pytest
-from fengqiao.testing.plugin import csrf_token
+from fengqiao.sdk.testing import csrf_token
 from fengqiao.testing.workbooks import empty_cells, forged_dimension
 
 import fengqiao_certificates.excel as excel
@@ -43,7 +43,7 @@ def test_a_forged_sheet_size_is_refused_in_under_two_seconds(demo_lists, client,
 
 def test_the_file_is_read_before_the_draft_is_opened(demo_lists, client, login_as, monkeypatch):
     """No write (and so no SQLite write lock) while a file is being parsed."""
-    from fengqiao.sdk import db
+    from fengqiao.sdk.models import db
 
     from fengqiao_certificates.lists import draft_of
 

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 import pytest
 from certificates_testkit import decode_qr, request_certificate
-from fengqiao.sdk import db
+from fengqiao.sdk.models import db
 
 from fengqiao_certificates.issuing import issue, pdf_bytes, revoke
 

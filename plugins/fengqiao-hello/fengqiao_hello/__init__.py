@@ -1,4 +1,4 @@
-"""fengqiao-hello (问候): the walkthrough plugin of ``plugins/AUTHORING.md``.
+"""fengqiao-hello (问候): the smallest example plugin of ``plugins/AUTHORING.md``.
 
 Imports only ``fengqiao.sdk`` from the core (plus Flask, SQLAlchemy and click).
 """
@@ -6,10 +6,16 @@ Imports only ``fengqiao.sdk`` from the core (plus Flask, SQLAlchemy and click).
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import Plugin, case_data, db, org_units, render, submission_received, submit_form
+from fengqiao.sdk.cases import case_data
+from fengqiao.sdk.events import submission_received
+from fengqiao.sdk.forms import submit_form
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import org_units
+from fengqiao.sdk.plugin import Plugin
+from fengqiao.sdk.web import render
 from sqlalchemy.exc import IntegrityError
 
-# Importing the model registers ``hello_greetings`` on the shared metadata, so that
+# Importing the model registers ``hello_greetings`` on the plugin's own metadata, so that
 # Alembic's comparison of models and database knows the table.
 from fengqiao_hello.models import HelloGreeting
 

@@ -7,7 +7,9 @@ narrows a route to accounts holding a permission.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import db, document, plugin_settings, public, render, requires
+from fengqiao.sdk.models import db
+from fengqiao.sdk.plugin import plugin_settings
+from fengqiao.sdk.web import document, public, render, requires
 from flask import Blueprint
 
 from fengqiao_hello.models import HelloGreeting

@@ -10,12 +10,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from fengqiao.sdk import db, submission_received
-from fengqiao.testing.plugin import (
-    csrf_token,
-    imports_outside_the_sdk,
-    submit_form,
-)
+from fengqiao.sdk.events import submission_received
+from fengqiao.sdk.models import db
+from fengqiao.sdk.testing import csrf_token, imports_outside_the_sdk, submit_form
 
 from fengqiao_hello.models import HelloGreeting
 
@@ -177,7 +174,7 @@ def test_imports_only_the_sdk_from_the_core():
 
 
 def test_demo_data_adds_one_greeting_once(app, demo):
-    from fengqiao.testing.plugin import load_plugin_demo
+    from fengqiao.sdk.testing import load_plugin_demo
 
     assert load_plugin_demo(app) == ["hello"]
     load_plugin_demo(app)

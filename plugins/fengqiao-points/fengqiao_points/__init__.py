@@ -6,9 +6,12 @@ Imports only ``fengqiao.sdk`` from the core (plus Flask, SQLAlchemy, Werkzeug an
 
 from __future__ import annotations
 
-from fengqiao.sdk import Plugin, case_transitioned, submission_received
+from fengqiao.sdk.events import case_transitioned, org_moved, submission_received
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import rewrite_paths
+from fengqiao.sdk.plugin import Plugin
 
-# Importing the models registers the ``points_…`` tables on the shared metadata.
+# Importing the models registers the ``points_…`` tables on the plugin's own metadata.
 from fengqiao_points.models import (
     PointsAccount,
     PointsClaim,
@@ -21,6 +24,13 @@ from fengqiao_points.models import (
 
 __all__ = ["PointsAccount", "PointsClaim", "PointsLedger", "PointsObjection", "PointsPlugin",
            "PointsProduct", "PointsRedemption", "PointsRule"]
+
+
+def follow_unit_move(sender, **kwargs) -> None:
+    """``org_moved``: the unit paths this plugin keeps (for range scans) follow the move."""
+    for column in (PointsAccount.org_path, PointsRule.org_path):
+        rewrite_paths(column, kwargs["old_path"], kwargs["new_path"])
+    db.commit()  # a receiver commits its own work
 
 
 class PointsPlugin(Plugin):
@@ -66,6 +76,7 @@ class PointsPlugin(Plugin):
 
         ctx.connect(submission_received, claims.on_submission)
         ctx.connect(case_transitioned, claims.on_transition)
+        ctx.connect(org_moved, follow_unit_move)
         ctx.add_permission("view", "查看积分账户与台账", roles=("staff", "supervisor", "grid_worker", "leader"))
         ctx.add_permission("manage", "开户、管理商品、柜台兑换核销", roles=("staff",))
         ctx.add_permission("propose", "申报积分", roles=("staff", "grid_worker"))

@@ -12,7 +12,9 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from fengqiao.sdk import APIError, db, org_unit, utcnow
+from fengqiao.sdk.errors import APIError
+from fengqiao.sdk.models import db, utcnow
+from fengqiao.sdk.orgs import org_unit
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from fengqiao_points.models import PointsAccount

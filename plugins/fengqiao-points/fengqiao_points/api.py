@@ -7,24 +7,11 @@ overselling answer 409 ``insufficient_points`` / ``out_of_stock``.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    APIError,
-    current_user,
-    db,
-    document,
-    get_in_scope,
-    int_arg,
-    json_body,
-    mask_name,
-    mask_text,
-    not_found,
-    org_unit,
-    query,
-    requires,
-    scope_for,
-    utcnow,
-    write_lock,
-)
+from fengqiao.sdk.errors import APIError, not_found
+from fengqiao.sdk.models import db, utcnow, write_lock
+from fengqiao.sdk.orgs import get_in_scope, org_unit, scope_for
+from fengqiao.sdk.privacy import mask_name, mask_text
+from fengqiao.sdk.web import current_user, document, json_body, paginate, query, requires
 from flask import Blueprint
 
 from fengqiao_points import ledger, redemptions
@@ -113,17 +100,11 @@ document("/p/points/accounts", "post", "开立积分账户（返回账户号和�
 @requires("points.view")
 def get_account(account_id: int):
     account = account_in_scope(account_id, "points.view")
-    stmt = sa.select(PointsLedger).where(PointsLedger.account_id == account.id)
-    cursor = int_arg("cursor", message="cursor 应为整数")
-    if cursor is not None:
-        stmt = stmt.where(PointsLedger.id < cursor)
-    entries = list(db.scalars(stmt.order_by(PointsLedger.id.desc()).limit(PAGE + 1)))
-    more = len(entries) > PAGE
-    entries = entries[:PAGE]
+    page = paginate(sa.select(PointsLedger).where(PointsLedger.account_id == account.id), PointsLedger.id,
+                    limit=PAGE)
     return {"id": account.id, "number": account.number, "name": mask_name(account.name),
             "kind": account.kind, "org": account.org_code, "balance": account.balance,
-            "entries": [entry_json(e) for e in entries],
-            "next_cursor": str(entries[-1].id) if more else None}
+            "entries": [entry_json(e) for e in page.items], "next_cursor": page.next_cursor}
 
 
 document("/p/points/accounts/{id}", "get", "积分账户余额与台账（最新在前，每页 50 条）", tag=TAG,

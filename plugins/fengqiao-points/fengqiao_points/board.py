@@ -4,13 +4,16 @@ during the notice period, which sends the claim back to review."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import APIError, db, org_units, public, rate_limited, render
+from fengqiao.sdk.errors import APIError
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import org_units
+from fengqiao.sdk.web import paginate, public, rate_limited, render
 from flask import abort, flash, redirect, request, url_for
 
 from fengqiao_points.claims import object_to
 from fengqiao_points.inputs import Fields
 from fengqiao_points.models import PointsAccount, PointsClaim, PointsRule
-from fengqiao_points.pages import page_number, pages, paginate
+from fengqiao_points.pages import PAGE, pages
 
 
 def _notice(number: str):
@@ -28,16 +31,16 @@ def _notice(number: str):
 @pages.get("/board")
 @public
 def board():
-    page = page_number()
-    claims, has_next = paginate(sa.select(PointsClaim).where(PointsClaim.state == "notice")
-                                .order_by(PointsClaim.notice_ends_at, PointsClaim.id), page)
+    page = paginate(sa.select(PointsClaim).where(PointsClaim.state == "notice"),
+                    (PointsClaim.notice_ends_at, PointsClaim.id), limit=PAGE, descending=False)
+    claims = page.items
     accounts = {a.id: a for a in db.scalars(sa.select(PointsAccount).where(
         PointsAccount.id.in_({c.account_id for c in claims})))} if claims else {}
     rules = {r.id: r for r in db.scalars(sa.select(PointsRule).where(
         PointsRule.id.in_({c.rule_id for c in claims})))} if claims else {}
     units = {u.code: u.name for u in org_units(active_only=False)}
     return render("points/board.html", claims=claims, accounts=accounts, rules=rules, units=units,
-                  has_next=has_next, page=page)
+                  page=page)
 
 
 @pages.route("/board/<number>/object", methods=["GET", "POST"])

@@ -6,27 +6,18 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    APIError,
-    current_user,
-    db,
-    not_found,
-    org_unit,
-    org_units,
-    public,
-    render,
-    requires,
-    safe_image,
-    scope_for,
-    submit_form,
-    utcnow,
-)
+from fengqiao.sdk.errors import APIError, not_found
+from fengqiao.sdk.files import safe_image
+from fengqiao.sdk.forms import submit_form
+from fengqiao.sdk.models import db, utcnow
+from fengqiao.sdk.orgs import org_unit, org_units, scope_for
+from fengqiao.sdk.web import current_user, paginate, public, render, requires
 from flask import Response, abort, flash, redirect, request, url_for
 
 from fengqiao_points.claims import FORM_KEY, may_propose_for, proposal_problem
 from fengqiao_points.inputs import Fields
 from fengqiao_points.models import PointsAccount, PointsClaim, PointsProduct, PointsRule
-from fengqiao_points.pages import flash_error, page_number, pages, paginate, product_or_404
+from fengqiao_points.pages import PAGE, flash_error, pages, product_or_404
 from fengqiao_points.rules import PERIOD_LABELS, rules_for
 
 MAX_PHOTO = 1024 * 1024
@@ -41,10 +32,9 @@ def rule_units() -> dict:
 @pages.get("/rules")
 @requires("points.view")
 def rules():
-    page = page_number()
-    rows, has_next = paginate(sa.select(PointsRule).where(PointsRule.active)
-                              .order_by(PointsRule.org_path, PointsRule.name), page)
-    return render("points/rules.html", rules=rows, has_next=has_next, page=page, periods=PERIOD_LABELS,
+    page = paginate(sa.select(PointsRule).where(PointsRule.active),
+                    (PointsRule.org_path, PointsRule.name, PointsRule.id), limit=PAGE, descending=False)
+    return render("points/rules.html", rules=page.items, page=page, periods=PERIOD_LABELS,
                   can_edit=current_user.can("points.rules"))
 
 
@@ -129,9 +119,9 @@ def products():
             db.commit()
             flash(f"商品「{name}」已上架", "success")
             return redirect(url_for(".products"))
-    page = page_number()
-    rows, has_next = paginate(sa.select(PointsProduct).where(PointsProduct.active).order_by(PointsProduct.id), page)
-    return render("points/products.html", products=rows, has_next=has_next, page=page, fields=fields,
+    page = paginate(sa.select(PointsProduct).where(PointsProduct.active), PointsProduct.id, limit=PAGE,
+                    descending=False)
+    return render("points/products.html", products=page.items, page=page, fields=fields,
                   can_manage=current_user.can("points.manage"))
 
 
@@ -194,10 +184,10 @@ def propose():
             except APIError as err:
                 flash_error(err)
             else:
+                db.commit()  # the case is in: our case_created receiver records the claim now
                 claim = db.scalar(sa.select(PointsClaim).where(PointsClaim.case_number == receipt["case_number"]))
                 if claim is not None:
-                    claim.proposer = current_user.username
-                    db.commit()
+                    claim.proposer = current_user.username  # the request commits it
                 flash(f"已提交申报 {receipt['case_number']}，待社区初审", "success")
                 return redirect(url_for(".statement", account_id=account.id))
     return render("points/propose.html", fields=fields, account=account, rules=rule_list or [],

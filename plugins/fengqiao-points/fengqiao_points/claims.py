@@ -12,18 +12,13 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    APIError,
-    add_working_days,
-    case_data,
-    current_user,
-    db,
-    perform_action,
-    plugin_settings,
-    scope_for,
-    utcnow,
-    write_lock,
-)
+from fengqiao.sdk.cases import case_data, perform_action
+from fengqiao.sdk.errors import APIError
+from fengqiao.sdk.models import db, utcnow, write_lock
+from fengqiao.sdk.orgs import scope_for
+from fengqiao.sdk.plugin import plugin_settings
+from fengqiao.sdk.web import current_user
+from fengqiao.sdk.workdays import add_working_days
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao_points import ledger
@@ -83,6 +78,7 @@ def on_submission(sender, **kwargs) -> None:
         return
     if problem:
         perform_action(number, "reject", comment=problem, fields={"reply": problem})
+        db.commit()  # a receiver runs after the request's commit: it commits its own work
 
 
 def on_transition(sender, **kwargs) -> None:
@@ -118,7 +114,7 @@ def object_to(case_number: str, reason: str) -> None:
         raise APIError(409, [("", "该事项不在公示期内，不能提出异议", "notice_over")])
     db.add(PointsObjection(claim_id=claim.id, reason=reason))
     try:
-        perform_action(case_number, "object", comment=f"公示期收到异议：{reason}")  # commits both
+        perform_action(case_number, "object", comment=f"公示期收到异议：{reason}")  # the request commits both
     except APIError:
         db.rollback()
         raise APIError(409, [("", "该事项不在公示期内，不能提出异议", "notice_over")]) from None
@@ -139,6 +135,7 @@ def credit(claim_id: int) -> bool:
         db.rollback()
         try:
             perform_action(number, "reject", comment=problem, fields={"reply": problem})
+            db.commit()  # one claim at a time: a later claim's failure must not undo this one
         except APIError:
             db.rollback()
         return False
@@ -150,6 +147,7 @@ def credit(claim_id: int) -> bool:
         ledger.post(account_id, points, kind="claim", reason=f"{rule.name}（{number}）", ref=f"claim:{number}",
                     claim_number=number, rule_id=rule.id)
         perform_action(number, "credit", comment=f"公示期满无异议，{'入账' if points >= 0 else '扣减'} {abs(points)} 分")
+        db.commit()  # one claim at a time: a later claim's failure must not undo this one
     except (IntegrityError, APIError) as err:
         db.rollback()
         log.info("claim %s not credited: %s", number, err)

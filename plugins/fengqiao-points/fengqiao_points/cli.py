@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from fengqiao.sdk import cli_app
+from fengqiao.sdk.plugin import cli_app
 
 
 @click.group(help="积分超市插件 (fengqiao-points)。")

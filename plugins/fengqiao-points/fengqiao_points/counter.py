@@ -4,13 +4,16 @@ reservation or reserve on a household's behalf."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import APIError, current_user, db, render, requires, scope_for
+from fengqiao.sdk.errors import APIError
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import scope_for
+from fengqiao.sdk.web import current_user, paginate, render, requires
 from flask import flash, redirect, request, url_for
 
 from fengqiao_points import redemptions
 from fengqiao_points.inputs import Fields
 from fengqiao_points.models import PointsAccount, PointsProduct, PointsRedemption
-from fengqiao_points.pages import account_or_404, flash_error, page_number, pages, paginate
+from fengqiao_points.pages import PAGE, account_or_404, flash_error, pages
 
 
 @pages.get("/counter")
@@ -27,12 +30,12 @@ def counter():
         if account is None:
             flash("未找到该账户号，或不在您的管辖范围内", "error")
         stmt = stmt.where(PointsAccount.number == number)
-    page = page_number()
-    rows, has_next = paginate(stmt.order_by(PointsRedemption.id), page)
+    page = paginate(stmt, PointsRedemption.id, limit=PAGE, descending=False)
+    rows = page.items
     accounts = {a.id: a for a in db.scalars(sa.select(PointsAccount).where(
         PointsAccount.id.in_({r.account_id for r in rows})))} if rows else {}
     products = {p.id: p for p in db.scalars(sa.select(PointsProduct))}
-    return render("points/counter.html", rows=rows, has_next=has_next, page=page, account=account,
+    return render("points/counter.html", rows=rows, page=page, account=account,
                   number=number, accounts=accounts, products=products, statuses=redemptions.STATUS_LABELS)
 
 

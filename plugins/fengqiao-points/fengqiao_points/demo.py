@@ -5,7 +5,8 @@ is ``DEMO_PIN`` (real accounts get a random one)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import db, org_unit, utcnow, write_lock
+from fengqiao.sdk.models import db, utcnow, write_lock
+from fengqiao.sdk.orgs import org_unit
 
 from fengqiao_points import ledger
 from fengqiao_points.accounts import open_account

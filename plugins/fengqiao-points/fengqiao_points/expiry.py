@@ -11,7 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from fengqiao.sdk import LOCAL_TZ, APIError, db, plugin_settings, today_local, write_lock
+from fengqiao.sdk.errors import APIError
+from fengqiao.sdk.models import db, write_lock
+from fengqiao.sdk.plugin import plugin_settings
+from fengqiao.sdk.workdays import LOCAL_TZ, today_local
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao_points import ledger

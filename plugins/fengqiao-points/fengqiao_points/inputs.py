@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fengqiao.sdk import MAX_INT, parse_int
+from fengqiao.sdk.web import MAX_INT, parse_int
 from flask import request
 
 

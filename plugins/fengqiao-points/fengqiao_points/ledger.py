@@ -9,7 +9,8 @@ balance that update returned. Nothing in this plugin updates or deletes a ledger
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import APIError, db, utcnow
+from fengqiao.sdk.errors import APIError
+from fengqiao.sdk.models import db, utcnow
 
 from fengqiao_points.models import PointsAccount, PointsLedger
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from fengqiao.sdk import Model, UTCDateTime, utcnow
+from fengqiao.sdk.models import UTCDateTime, declarative_base_for, utcnow
 from sqlalchemy.orm import Mapped, mapped_column
+
+Model = declarative_base_for("points")
+"""The base of this plugin's models: its tables on a metadata of their own."""
 
 
 def path_type() -> sa.types.TypeEngine:

@@ -4,20 +4,11 @@ screens register on the same blueprint from their own modules (imported at the b
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    APIError,
-    current_user,
-    db,
-    get_in_scope,
-    int_arg,
-    mask_name,
-    not_found,
-    org_unit,
-    org_units,
-    render,
-    requires,
-    scope_for,
-)
+from fengqiao.sdk.errors import APIError, not_found
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import get_in_scope, org_unit, org_units, scope_for
+from fengqiao.sdk.privacy import mask_name
+from fengqiao.sdk.web import current_user, paginate, render, requires
 from flask import Blueprint, flash, redirect, request, url_for
 
 from fengqiao_points.accounts import KIND_LABELS, open_account, reset_pin
@@ -28,16 +19,6 @@ from fengqiao_points.redemptions import STATUS_LABELS
 
 pages = Blueprint("points", __name__)
 PAGE = 30
-
-
-def page_number() -> int:
-    return int_arg("page", 1, minimum=1, maximum=100_000, message="页码应为 1–100000 之间的整数")
-
-
-def paginate(stmt, page: int):
-    """(rows, has_next) for an offset page of PAGE rows."""
-    rows = list(db.scalars(stmt.offset((page - 1) * PAGE).limit(PAGE + 1)))
-    return rows[:PAGE], len(rows) > PAGE
 
 
 def account_or_404(account_id: int, permission: str = "points.view") -> PointsAccount:
@@ -75,10 +56,9 @@ def index():
     stmt = sa.select(PointsAccount).where(scope.clause(PointsAccount.org_path))
     if q:
         stmt = stmt.where(sa.or_(PointsAccount.number == q, PointsAccount.name.contains(q)))
-    page = page_number()
-    accounts, has_next = paginate(stmt.order_by(PointsAccount.id.desc()), page)
+    page = paginate(stmt, PointsAccount.id, limit=PAGE)
     units = {u.code: u.name for u in org_units(level="community", active_only=False)}
-    return render("points/index.html", accounts=accounts, has_next=has_next, page=page, q=q, units=units,
+    return render("points/index.html", accounts=page.items, page=page, q=q, units=units,
                   kinds=KIND_LABELS, can_manage=current_user.can("points.manage"))
 
 
@@ -103,12 +83,10 @@ def new_account():
 @requires("points.view")
 def statement(account_id: int):
     account = account_or_404(account_id)
-    page = page_number()
-    entries, has_next = paginate(sa.select(PointsLedger).where(PointsLedger.account_id == account.id)
-                                 .order_by(PointsLedger.id.desc()), page)
+    page = paginate(sa.select(PointsLedger).where(PointsLedger.account_id == account.id), PointsLedger.id, limit=PAGE)
     reserved = list(db.scalars(sa.select(PointsRedemption).where(
         PointsRedemption.account_id == account.id, PointsRedemption.status == "reserved")))
-    return render("points/statement.html", account=account, entries=entries, has_next=has_next, page=page,
+    return render("points/statement.html", account=account, entries=page.items, page=page,
                   labels=ENTRY_LABELS, reserved=reserved, statuses=STATUS_LABELS, kinds=KIND_LABELS,
                   unit=org_unit(account.org_code), can_manage=current_user.can("points.manage"))
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from fengqiao.sdk import APIError, db, org_ancestors, plugin_settings, utcnow, write_lock
+from fengqiao.sdk.errors import APIError
+from fengqiao.sdk.models import db, utcnow, write_lock
+from fengqiao.sdk.orgs import org_ancestors
+from fengqiao.sdk.plugin import plugin_settings
 
 from fengqiao_points import ledger
 from fengqiao_points.models import PointsAccount, PointsProduct, PointsRedemption

@@ -7,21 +7,12 @@ import re
 from datetime import datetime
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    LOCAL_TZ,
-    current_user,
-    db,
-    mask_name,
-    mask_text,
-    org_units,
-    render,
-    requires,
-    safe_cell,
-    scope_for,
-    today_local,
-    workbook_bytes,
-    xlsx_response,
-)
+from fengqiao.sdk.files import safe_cell, workbook_bytes, xlsx_response
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import org_units, scope_for
+from fengqiao.sdk.privacy import mask_name, mask_text
+from fengqiao.sdk.web import current_user, render, requires
+from fengqiao.sdk.workdays import LOCAL_TZ, today_local
 from flask import request
 
 from fengqiao_points.ledger import KIND_LABELS

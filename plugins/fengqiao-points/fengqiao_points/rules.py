@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from fengqiao.sdk import LOCAL_TZ, db, today_local
+from fengqiao.sdk.models import db
+from fengqiao.sdk.workdays import LOCAL_TZ, today_local
 
 from fengqiao_points.models import PointsAccount, PointsClaim, PointsLedger, PointsRule
 

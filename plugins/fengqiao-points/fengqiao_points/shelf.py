@@ -5,7 +5,10 @@ browser only. Residents see their balance and entries, reserve and cancel."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import APIError, db, public, rate_limited, render, submit_form
+from fengqiao.sdk.errors import APIError
+from fengqiao.sdk.forms import submit_form
+from fengqiao.sdk.models import db
+from fengqiao.sdk.web import paginate, public, rate_limited, render
 from flask import flash, redirect, request, session, url_for
 
 from fengqiao_points import redemptions
@@ -14,7 +17,7 @@ from fengqiao_points.claims import FORM_KEY, proposal_problem
 from fengqiao_points.inputs import Fields
 from fengqiao_points.ledger import KIND_LABELS
 from fengqiao_points.models import PointsAccount, PointsLedger, PointsProduct, PointsRedemption
-from fengqiao_points.pages import flash_error, page_number, pages, paginate
+from fengqiao_points.pages import PAGE, flash_error, pages
 from fengqiao_points.rules import rules_for
 
 SESSION_KEY = "points_account"
@@ -35,11 +38,10 @@ def shelf():
     account = signed_in_account()
     if account is None:
         return render("points/shelf_login.html", fields=Fields({}))
-    page = page_number()
     on_shelf = sa.or_(PointsProduct.org_code.is_(None),
                       PointsProduct.org_code.in_(redemptions.shelf_codes(account.org_code)))
-    products, has_next = paginate(sa.select(PointsProduct).where(PointsProduct.active, on_shelf)
-                                  .order_by(PointsProduct.points, PointsProduct.id), page)
+    page = paginate(sa.select(PointsProduct).where(PointsProduct.active, on_shelf),
+                    (PointsProduct.points, PointsProduct.id), limit=PAGE, descending=False)
     reserved = list(db.scalars(sa.select(PointsRedemption).where(
         PointsRedemption.account_id == account.id, PointsRedemption.status == "reserved")
         .order_by(PointsRedemption.id.desc()).limit(20)))
@@ -47,7 +49,7 @@ def shelf():
         PointsProduct.id.in_({r.product_id for r in reserved})))} if reserved else {}
     recent = list(db.scalars(sa.select(PointsLedger).where(PointsLedger.account_id == account.id)
                              .order_by(PointsLedger.id.desc()).limit(5)))
-    return render("points/shelf.html", account=account, products=products, has_next=has_next, page=page,
+    return render("points/shelf.html", account=account, products=page.items, page=page,
                   reserved=reserved, names=names, recent=recent, labels=KIND_LABELS)
 
 
@@ -124,11 +126,9 @@ def shelf_statement():
     account = signed_in_account()
     if account is None:
         return redirect(url_for(".shelf"))
-    page = page_number()
-    entries, has_next = paginate(sa.select(PointsLedger).where(PointsLedger.account_id == account.id)
-                                 .order_by(PointsLedger.id.desc()), page)
-    return render("points/shelf_statement.html", account=account, entries=entries, has_next=has_next,
-                  page=page, labels=KIND_LABELS)
+    page = paginate(sa.select(PointsLedger).where(PointsLedger.account_id == account.id), PointsLedger.id, limit=PAGE)
+    return render("points/shelf_statement.html", account=account, entries=page.items, page=page,
+                  labels=KIND_LABELS)
 
 
 @pages.route("/shelf/claim", methods=["GET", "POST"])

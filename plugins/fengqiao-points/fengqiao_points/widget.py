@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import current_user, db, render, scope_for
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import scope_for
+from fengqiao.sdk.web import current_user, render
 
 from fengqiao_points.models import PointsAccount, PointsClaim, PointsRedemption
 

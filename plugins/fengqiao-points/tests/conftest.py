@@ -9,7 +9,7 @@ import pytest
 def bearer(client, demo):
     """``fengqiao.testing``'s ``bearer``, with one token per account and test (the token
     route is rate-limited, and asking once is faster)."""
-    from fengqiao.testing.plugin import api_token
+    from fengqiao.sdk.testing import api_token
 
     tokens: dict[str, dict[str, str]] = {}
 
@@ -56,7 +56,7 @@ def make_product(client, staff):
 def make_rule(app, demo):
     """Adds a county-wide points rule (参加志愿服务, 10 points, staff or resident may propose)
     with ``overrides`` for the columns a test is about (the cap, usually); returns its id."""
-    from fengqiao.sdk import db, utcnow
+    from fengqiao.sdk.models import db, utcnow
 
     from fengqiao_points.models import PointsRule
 
@@ -77,8 +77,8 @@ def propose_on_page(app):
     """沈丽 (揽月社区 staff) proposes a claim on the page, the way staff do (the API path is
     ``submit_form``); returns the claim's case number."""
     import sqlalchemy as sa
-    from fengqiao.sdk import db
-    from fengqiao.testing.plugin import csrf_token, login
+    from fengqiao.sdk.models import db
+    from fengqiao.sdk.testing import csrf_token, login
 
     from fengqiao_points.models import PointsClaim
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from fengqiao.sdk import db
+from fengqiao.sdk.models import db
 
 from fengqiao_points.models import PointsLedger
 

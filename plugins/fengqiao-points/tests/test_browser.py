@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from fengqiao.sdk import db
-from fengqiao.testing.plugin import browser_login
+from fengqiao.sdk.models import db
+from fengqiao.sdk.testing import browser_login
 from playwright.sync_api import expect
 
 from fengqiao_points.models import PointsRedemption
@@ -15,6 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.plugins("points"),
               pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
+@pytest.mark.slow
 def test_resident_reserves_on_a_phone_and_staff_confirm_at_the_counter(
         app, bearer, make_account, make_product, live_server, phone_page, page, screenshot_dir):
     account = make_account(name="王秀英", balance=50, admin=bearer("admin"))

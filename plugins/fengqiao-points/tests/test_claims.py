@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from fengqiao.sdk import db, utcnow
-from fengqiao.testing.plugin import submit_form, walk_case
+from fengqiao.sdk.models import db, utcnow
+from fengqiao.sdk.testing import submit_form, walk_case
 
 from fengqiao_points import claims
 from fengqiao_points.ledger import mismatches
@@ -88,6 +88,7 @@ def test_objection_during_notice_sends_it_back_and_nothing_is_credited(app, clie
     to_notice(client, bearer, number)
     with app.test_request_context():
         claims.object_to(number, "该户当天不在家，未参加活动")
+        db.commit()  # as the objection's request does when it answers
     end_notice_now(app, number)
     assert run_job(app) == 0
     assert balance(app, account) == 0 and entries(app, account) == []
@@ -193,7 +194,7 @@ def test_the_registered_job_runs_through_the_outbox(app, client, bearer, make_ac
     the in-process runner (no request context), twice — one credit."""
     import time
 
-    from fengqiao.sdk import enqueue
+    from fengqiao.sdk.events import enqueue
 
     account = make_account()
     number = propose(client, bearer, account, rule)

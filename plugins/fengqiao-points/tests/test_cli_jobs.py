@@ -8,7 +8,8 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from fengqiao.sdk import LOCAL_TZ, db
+from fengqiao.sdk.models import db
+from fengqiao.sdk.workdays import LOCAL_TZ
 
 from fengqiao_points.cli import points
 from fengqiao_points.expiry import expire_year_end

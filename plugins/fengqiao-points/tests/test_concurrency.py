@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 import sqlalchemy as sa
-from fengqiao.sdk import db
+from fengqiao.sdk.models import db
 
 from fengqiao_points.ledger import chain_breaks, mismatches
 from fengqiao_points.models import PointsAccount, PointsProduct

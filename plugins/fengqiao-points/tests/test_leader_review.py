@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from fengqiao.sdk import db
-from fengqiao.testing.plugin import submit_form, walk_case
+from fengqiao.sdk.models import db
+from fengqiao.sdk.testing import submit_form, walk_case
 
 from fengqiao_points.models import PointsClaim
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from fengqiao.sdk import db, utcnow
-from fengqiao.testing.plugin import csrf_token, login, submit_form, walk_case
+from fengqiao.sdk.models import db, utcnow
+from fengqiao.sdk.testing import csrf_token, login, submit_form, walk_case
 from openpyxl import load_workbook
 
 from fengqiao_points import claims

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from fengqiao.sdk import db
-from fengqiao.testing.plugin import imports_outside_the_sdk, migration_drift
+from fengqiao.sdk.models import db
+from fengqiao.sdk.testing import imports_outside_the_sdk, migration_drift
 from sqlalchemy.exc import IntegrityError
 
 import fengqiao_points  # noqa: F401  (registers the models)

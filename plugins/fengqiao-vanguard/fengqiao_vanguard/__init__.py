@@ -7,9 +7,12 @@ volunteer plugin by name (never imports it) and works without it.
 
 from __future__ import annotations
 
-from fengqiao.sdk import Plugin
+from fengqiao.sdk.events import org_moved
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import rewrite_paths
+from fengqiao.sdk.plugin import Plugin
 
-# Importing the models registers the ``vanguard_`` tables on the shared metadata.
+# Importing the models registers the ``vanguard_`` tables on the plugin's own metadata.
 from fengqiao_vanguard.models import (
     EventHistory,
     Indicator,
@@ -24,6 +27,13 @@ from fengqiao_vanguard.receivers import hours_confirmed, on_hours_confirmed
 
 __all__ = ["EventHistory", "Indicator", "IndicatorSet", "Member", "Notice", "Objection", "Rating",
            "ScoreEvent", "VanguardPlugin"]
+
+
+def follow_unit_move(sender, **kwargs) -> None:
+    """``org_moved``: the unit paths this plugin keeps (for range scans) follow the move."""
+    for column in (Member.org_path, Notice.org_path):
+        rewrite_paths(column, kwargs["old_path"], kwargs["new_path"])
+    db.commit()  # a receiver commits its own work
 
 
 class VanguardPlugin(Plugin):
@@ -66,6 +76,7 @@ class VanguardPlugin(Plugin):
 
     def setup(self, ctx) -> None:
         ctx.connect(hours_confirmed, on_hours_confirmed)
+        ctx.connect(org_moved, follow_unit_move)
         ctx.add_permission("review", "党员先锋指数：登记党员、审核积分、公示评星", roles=("staff",))
         ctx.add_permission("manage", "党员先锋指数：编辑和发布指标体系", roles=("admin",))
         ctx.add_menu_item("p_vanguard.index", "先锋指数")

@@ -6,22 +6,22 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    APIError,
-    ValidationFailed,
+from fengqiao.sdk.errors import APIError, ValidationFailed
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import Scope, org_unit
+from fengqiao.sdk.web import (
     current_user,
-    db,
     document,
     int_arg,
     json_body,
-    org_unit,
+    paginate,
     public,
     query,
     rate_limited,
     requires,
-    today_local,
     validate,
 )
+from fengqiao.sdk.workdays import today_local
 from flask import Blueprint, request
 
 from fengqiao_vanguard import events as event_service
@@ -36,7 +36,7 @@ from fengqiao_vanguard.members import (
     review_scope,
     visible_member,
 )
-from fengqiao_vanguard.models import IndicatorSet, Notice, ScoreEvent
+from fengqiao_vanguard.models import IndicatorSet, Member, Notice, ScoreEvent
 from fengqiao_vanguard.scoring import member_score, score_json
 
 api = Blueprint("vanguard_api", __name__)
@@ -49,19 +49,14 @@ def year_arg(name: str = "year") -> int:
                    code="format")
 
 
-def cursor_arg() -> int:
-    return int_arg("cursor", 0, message="翻页参数无效", code="format")
-
-
 def optional_body() -> dict:
     if not request.get_data():
         return {}
     return json_body()
 
 
-def _page(items: list, limit: int, to_json) -> dict:
-    return {"items": [to_json(i) for i in items[:limit]],
-            "next_cursor": str(items[limit - 1].id) if len(items) > limit else None}
+def _page(page, to_json) -> dict:
+    return {"items": [to_json(i) for i in page.items], "next_cursor": page.next_cursor}
 
 
 # -- indicators and sets --------------------------------------------------------------------------
@@ -176,10 +171,8 @@ def list_members():
     unit = org_unit(org) if org else None
     if org and (unit is None or not scope.contains(unit.path)):
         raise ValidationFailed([("/org", "单位不存在或不在您的辖区内", "unknown_org")])
-    paths = [unit.path] if unit else list(scope.paths)
-    after, limit = cursor_arg(), 50
-    found = sorted((m for p in paths for m in members_in(p, after=after, limit=limit + 1)), key=lambda m: m.id)
-    return _page(found[:limit + 1], limit, member_json)
+    page = paginate(members_in(Scope((unit.path,)) if unit else scope), Member.id, limit=50, descending=False)
+    return _page(page, member_json)
 
 
 document("/p/vanguard/members", "get", "本辖区党员（分页）", tag=TAG,
@@ -253,9 +246,8 @@ document("/p/vanguard/events/{event_id}", "get", "积分事项及其审核记录
 @api.get("/queue")
 @requires(REVIEW)
 def queue():
-    limit = 50
-    found = event_service.pending_in(review_scope(), after=cursor_arg(), limit=limit + 1)
-    return _page(found, limit, event_service.event_json)
+    page = paginate(event_service.pending_in(review_scope()), ScoreEvent.id, limit=50, descending=False)
+    return _page(page, event_service.event_json)
 
 
 document("/p/vanguard/queue", "get", "待审核的积分事项（本辖区，分页）", tag=TAG,

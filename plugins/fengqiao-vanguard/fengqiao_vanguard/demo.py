@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import db, org_unit, today_local
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import org_unit
+from fengqiao.sdk.workdays import today_local
 
 from fengqiao_vanguard.indicators import find_indicator, set_for_year
 from fengqiao_vanguard.models import EventHistory, Member, ScoreEvent

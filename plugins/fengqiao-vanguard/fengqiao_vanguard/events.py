@@ -7,7 +7,11 @@ import re
 from decimal import Decimal
 
 import sqlalchemy as sa
-from fengqiao.sdk import APIError, ValidationFailed, db, mask_text, today_local, utcnow, validate
+from fengqiao.sdk.errors import APIError, ValidationFailed
+from fengqiao.sdk.models import db, utcnow
+from fengqiao.sdk.privacy import mask_text
+from fengqiao.sdk.web import validate
+from fengqiao.sdk.workdays import today_local
 
 from fengqiao_vanguard.indicators import find_indicator, set_for_year
 from fengqiao_vanguard.members import can_review
@@ -137,9 +141,13 @@ def events_of(member_id: int, year: int) -> list[ScoreEvent]:
                            .order_by(ScoreEvent.period.desc(), ScoreEvent.id.desc())))
 
 
-def pending_in(scope, *, after: int = 0, limit: int = 50) -> list[ScoreEvent]:
-    """The scoring queue: pending events of members in the reviewer's scope, oldest first."""
-    return list(db.scalars(
-        sa.select(ScoreEvent).join(Member, Member.id == ScoreEvent.member_id)
-        .where(ScoreEvent.status == "pending", scope.clause(Member.org_path), ScoreEvent.id > after)
-        .order_by(ScoreEvent.id).limit(limit)))
+def pending_in(scope) -> sa.Select:
+    """The scoring queue: pending events of members in the reviewer's scope (page it with
+    ``paginate`` by ``ScoreEvent.id``, oldest first)."""
+    return (sa.select(ScoreEvent).join(Member, Member.id == ScoreEvent.member_id)
+            .where(ScoreEvent.status == "pending", scope.clause(Member.org_path)))
+
+
+def pending_count(scope, cap: int = 200) -> int:
+    """How many events wait in the queue, counted up to ``cap``."""
+    return len(db.scalars(pending_in(scope).with_only_columns(ScoreEvent.id).limit(cap)).all())

@@ -10,17 +10,11 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    APIError,
-    ValidationFailed,
-    db,
-    org_ancestors,
-    org_unit,
-    today_local,
-    utcnow,
-    validate,
-    write_lock,
-)
+from fengqiao.sdk.errors import APIError, ValidationFailed
+from fengqiao.sdk.models import db, utcnow, write_lock
+from fengqiao.sdk.orgs import org_ancestors, org_unit
+from fengqiao.sdk.web import validate
+from fengqiao.sdk.workdays import today_local
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao_vanguard.models import KINDS, Indicator, IndicatorSet

@@ -7,17 +7,11 @@ members of their subtree; a member linked to an account (``username``) sees thei
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    APIError,
-    ValidationFailed,
-    current_user,
-    db,
-    mask_id_card,
-    mask_mobile,
-    org_unit,
-    scope_for,
-    validate,
-)
+from fengqiao.sdk.errors import APIError, ValidationFailed
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import org_unit, scope_for
+from fengqiao.sdk.privacy import mask_id_card, mask_mobile
+from fengqiao.sdk.web import current_user, validate
 
 from fengqiao_vanguard.models import MEMBER_TYPES, Member
 
@@ -94,11 +88,9 @@ def own_member() -> Member | None:
     return db.scalar(sa.select(Member).where(Member.username == current_user.username).order_by(Member.id))
 
 
-def members_in(path: str, *, after: int = 0, limit: int = 50) -> list[Member]:
-    """Members in the subtree of ``path`` (keyset by id)."""
-    return list(db.scalars(
-        sa.select(Member).where(Member.org_path.startswith(path), Member.id > after)
-        .order_by(Member.id).limit(limit)))
+def members_in(scope) -> sa.Select:
+    """Members in the subtrees of ``scope`` (page it with ``paginate`` by ``Member.id``)."""
+    return sa.select(Member).where(scope.clause(Member.org_path))
 
 
 def member_json(member: Member) -> dict:

@@ -9,8 +9,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from fengqiao.sdk import Model, UTCDateTime, utcnow
+from fengqiao.sdk.models import UTCDateTime, declarative_base_for, utcnow
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+Model = declarative_base_for("vanguard")
+"""The base of this plugin's models: its tables on a metadata of their own."""
 
 POINTS = sa.Numeric(8, 2, asdecimal=False)
 

@@ -4,18 +4,14 @@ Excel ledger. Public views show masked names, branch, stars and totals only."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    APIError,
-    ValidationFailed,
-    add_working_days,
-    db,
-    mask_name,
-    org_unit,
-    plugin_settings,
-    utcnow,
-    validate,
-    workbook_bytes,
-)
+from fengqiao.sdk.errors import APIError, ValidationFailed
+from fengqiao.sdk.files import workbook_bytes
+from fengqiao.sdk.models import db, utcnow
+from fengqiao.sdk.orgs import org_unit
+from fengqiao.sdk.plugin import plugin_settings
+from fengqiao.sdk.privacy import mask_name
+from fengqiao.sdk.web import validate
+from fengqiao.sdk.workdays import add_working_days
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao_vanguard.members import review_scope

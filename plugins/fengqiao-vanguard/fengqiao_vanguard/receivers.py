@@ -11,7 +11,9 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from fengqiao.sdk import db, plugin_settings, plugin_signal, write_lock
+from fengqiao.sdk.events import plugin_signal
+from fengqiao.sdk.models import db, write_lock
+from fengqiao.sdk.plugin import plugin_settings
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao_vanguard.indicators import find_indicator, set_for_year

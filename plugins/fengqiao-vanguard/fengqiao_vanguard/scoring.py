@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import sqlalchemy as sa
-from fengqiao.sdk import db
+from fengqiao.sdk.models import db
 
 from fengqiao_vanguard.indicators import set_for_year
 from fengqiao_vanguard.models import Indicator, IndicatorSet, Member, ScoreEvent

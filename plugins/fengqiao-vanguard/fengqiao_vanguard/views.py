@@ -6,24 +6,22 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    APIError,
-    ValidationFailed,
+from fengqiao.sdk.errors import APIError, ValidationFailed
+from fengqiao.sdk.files import xlsx_response
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import org_unit, org_units
+from fengqiao.sdk.privacy import mask_mobile, mask_name
+from fengqiao.sdk.web import (
     current_user,
-    db,
     int_arg,
-    mask_mobile,
-    mask_name,
-    org_unit,
-    org_units,
+    paginate,
     parse_int,
     public,
     rate_limited,
     render,
     requires,
-    today_local,
-    xlsx_response,
 )
+from fengqiao.sdk.workdays import today_local
 from flask import Blueprint, abort, flash, redirect, request, url_for
 
 from fengqiao_vanguard import events as event_service
@@ -46,7 +44,9 @@ from fengqiao_vanguard.models import (
     MEMBER_TYPES,
     POSTS,
     IndicatorSet,
+    Member,
     Notice,
+    ScoreEvent,
 )
 from fengqiao_vanguard.scoring import member_score
 
@@ -86,12 +86,11 @@ def index():
     scope = review_scope()
     if scope.empty:
         return redirect(url_for(".me"))
-    after = int_arg("cursor", 0, message="翻页参数无效")
-    found = sorted((m for p in scope.paths for m in members_in(p, after=after, limit=51)), key=lambda m: m.id)
+    page = paginate(members_in(scope), Member.id, limit=50, descending=False)
     units = {u.code: u.name for u in org_units(active_only=False)}
-    return render("vanguard/index.html", members=found[:50], units=units, labels=LABELS,
-                  next_cursor=found[49].id if len(found) > 50 else None, year=today_local().year,
-                  branches=_branches(), pending=len(event_service.pending_in(scope, limit=200)),
+    return render("vanguard/index.html", members=page.items, units=units, labels=LABELS,
+                  page=page, year=today_local().year,
+                  branches=_branches(), pending=event_service.pending_count(scope),
                   can_manage=current_user.can(MANAGE), mask_mobile=mask_mobile)
 
 
@@ -178,9 +177,9 @@ def propose(member_id: int):
 @pages.get("/queue")
 @requires(REVIEW)
 def queue():
-    found = event_service.pending_in(review_scope(), after=int_arg("cursor", 0, message="翻页参数无效"), limit=51)
+    page = paginate(event_service.pending_in(review_scope()), ScoreEvent.id, limit=50, descending=False)
     units = {u.code: u.name for u in org_units(active_only=False)}
-    return render("vanguard/queue.html", events=found[:50], next_cursor=found[49].id if len(found) > 50 else None,
+    return render("vanguard/queue.html", events=page.items, page=page,
                   labels=LABELS, units=units)
 
 

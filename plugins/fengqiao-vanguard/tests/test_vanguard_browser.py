@@ -4,7 +4,7 @@ own score page (on a phone) shows the new score."""
 from __future__ import annotations
 
 import pytest
-from fengqiao.testing.plugin import browser_login
+from fengqiao.sdk.testing import browser_login
 from playwright.sync_api import expect
 from vanguard_helpers import new_member, propose
 
@@ -12,6 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.plugins("vanguard"),
               pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
+@pytest.mark.slow
 def test_secretary_approves_and_the_member_sees_the_new_score(client, bearer, live_server, page, phone_page,
                                                                screenshot_dir):
     base = live_server

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from fengqiao.testing.plugin import csrf_token, imports_outside_the_sdk, migration_drift
+from fengqiao.sdk.testing import csrf_token, imports_outside_the_sdk, migration_drift
 from openpyxl import load_workbook
 from vanguard_helpers import ID_CARD, LANYUE, PERIOD, YEAR, approve, new_member, propose, score
 
@@ -187,7 +187,7 @@ def test_demo_rows_load_once(app, demo):
     with app.app_context():
         load_demo()
         load_demo()
-        from fengqiao.sdk import db
+        from fengqiao.sdk.models import db
 
         assert db.query(Member).count() == 3
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from fengqiao.sdk import db, plugin_signal, send_signal
-from fengqiao.testing.plugin import csrf_token
+from fengqiao.sdk.events import plugin_signal, send_signal
+from fengqiao.sdk.models import db
+from fengqiao.sdk.testing import csrf_token
 from vanguard_helpers import ID_CARD, LANYUE, YEAR, approve, id_card, new_member, score
 
 from fengqiao_vanguard.models import ScoreEvent

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from fengqiao.testing.plugin import csrf_token
+from fengqiao.sdk.testing import csrf_token
 from vanguard_helpers import LANYUE, YEAR, approve, new_member, propose
 
 pytestmark = [pytest.mark.plugins("vanguard"), pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from importlib.metadata import entry_points
 
 import pytest
-from fengqiao.sdk import LOCAL_TZ
+from fengqiao.sdk.workdays import LOCAL_TZ
 from vanguard_helpers import ID_CARD, LANYUE, YEAR, approve, new_member, score
 
 VOLUNTEER_INSTALLED = any(e.name == "volunteer" for e in entry_points(group="fengqiao.plugins"))
@@ -53,7 +53,7 @@ def test_double_report_hours_add_vanguard_points(client, bearer):
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_switching_volunteer_off_breaks_nothing(client, bearer, login_as):
-    from fengqiao.testing.plugin import csrf_token
+    from fengqiao.sdk.testing import csrf_token
 
     shenli = bearer("shenli")
     member_id = new_member(client, shenli, id_card=ID_CARD)

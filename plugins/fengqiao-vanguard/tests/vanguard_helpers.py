@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fengqiao.sdk import today_local
+from fengqiao.sdk.workdays import today_local
 
 LANYUE = "339901001001"  # 揽月社区: staff shenli, yuantao
 QIAODONG = "339901001002"  # 桥东社区: staff hanzhiming

@@ -7,9 +7,13 @@ Sends ``volunteer.hours_confirmed`` (README documents its keyword arguments).
 
 from __future__ import annotations
 
-from fengqiao.sdk import Plugin, case_transitioned, db, render
+from fengqiao.sdk.events import case_transitioned, org_moved
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import rewrite_paths
+from fengqiao.sdk.plugin import Plugin
+from fengqiao.sdk.web import render
 
-# Importing the models registers the plugin's tables on the shared metadata.
+# Importing the models registers the plugin's tables on its own metadata.
 from fengqiao_volunteer.models import (
     Activity,
     CertificateRecord,
@@ -27,6 +31,13 @@ from fengqiao_volunteer.rules import SETTINGS_SCHEMA
 
 __all__ = ["Activity", "CertificateRecord", "Dispute", "Enrollment", "EnrollmentEvent", "HoursEntry", "ReportUnit",
            "StarAward", "Team", "Volunteer", "VolunteerPlugin", "WishClaim"]
+
+
+def follow_unit_move(sender, **kwargs) -> None:
+    """``org_moved``: the unit paths this plugin keeps (for range scans) follow the move."""
+    for column in (ReportUnit.org_path, Team.org_path, Volunteer.org_path, Activity.org_path):
+        rewrite_paths(column, kwargs["old_path"], kwargs["new_path"])
+    db.commit()  # a receiver commits its own work
 
 
 def finalise_star_awards() -> int:
@@ -91,4 +102,5 @@ class VolunteerPlugin(Plugin):
         ctx.add_widget("summary", "志愿服务", render_widget, permission="volunteer.view")
         ctx.register_job("finalise_stars", finalise_star_awards, every=3600)
         ctx.connect(case_transitioned, on_wish_transition)
+        ctx.connect(org_moved, follow_unit_move)
         ctx.add_demo_data(load_demo)

@@ -11,17 +11,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    LOCAL_TZ,
-    APIError,
-    Scope,
-    ValidationFailed,
-    db,
-    not_found,
-    utcnow,
-    validate,
-    write_lock,
-)
+from fengqiao.sdk.errors import APIError, ValidationFailed, not_found
+from fengqiao.sdk.models import db, utcnow, write_lock
+from fengqiao.sdk.orgs import Scope
+from fengqiao.sdk.web import validate
+from fengqiao.sdk.workdays import LOCAL_TZ
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao_volunteer.models import Activity, Enrollment, EnrollmentEvent, Volunteer

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    LOCAL_TZ,
-    APIError,
+from fengqiao.sdk.errors import APIError
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import get_in_scope, scope_for
+from fengqiao.sdk.privacy import mask_id_card, mask_mobile, mask_name
+from fengqiao.sdk.web import (
     current_user,
-    db,
     document,
-    get_in_scope,
-    int_arg,
     json_body,
-    mask_id_card,
-    mask_mobile,
-    mask_name,
+    paginate,
     public,
     query,
     requires,
-    scope_for,
 )
+from fengqiao.sdk.workdays import LOCAL_TZ
 from flask import Blueprint, jsonify
 
 from fengqiao_volunteer import activities, certificates, hours, registry
@@ -40,10 +37,6 @@ PAGE_SIZE = 50
 
 def _scope(permission: str = MANAGE):
     return scope_for(current_user, permission)
-
-
-def _page() -> int:
-    return int_arg("page", 1, minimum=1, maximum=100_000, message="page 应为正整数", code="range")
 
 
 def volunteer_json(volunteer: Volunteer) -> dict:
@@ -81,11 +74,9 @@ def create_volunteer():
 @api.get("/volunteers")
 @requires(VIEW)
 def list_volunteers():
-    page = _page()
-    rows = db.scalars(sa.select(Volunteer).where(_scope(VIEW).clause(Volunteer.org_path))
-                      .order_by(Volunteer.id).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
-    return {"items": [volunteer_json(v) for v in rows[:PAGE_SIZE]],
-            "next_page": page + 1 if len(rows) > PAGE_SIZE else None}
+    page = paginate(sa.select(Volunteer).where(_scope(VIEW).clause(Volunteer.org_path)), Volunteer.id,
+                    limit=PAGE_SIZE, descending=False)
+    return {"items": [volunteer_json(v) for v in page.items], "next_cursor": page.next_cursor}
 
 
 @api.get("/volunteers/<int:volunteer_id>")
@@ -104,12 +95,9 @@ def create_activity():
 @api.get("/activities")
 @requires(VIEW)
 def list_activities():
-    page = _page()
-    rows = db.scalars(sa.select(Activity).where(_scope(VIEW).clause(Activity.org_path))
-                      .order_by(Activity.starts_at.desc(), Activity.id.desc())
-                      .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
-    return {"items": [activity_json(a) for a in rows[:PAGE_SIZE]],
-            "next_page": page + 1 if len(rows) > PAGE_SIZE else None}
+    page = paginate(sa.select(Activity).where(_scope(VIEW).clause(Activity.org_path)),
+                    (Activity.starts_at, Activity.id), limit=PAGE_SIZE)
+    return {"items": [activity_json(a) for a in page.items], "next_cursor": page.next_cursor}
 
 
 ENROLL_BODY = {"type": "object", "required": ["volunteer"],
@@ -199,8 +187,8 @@ document("/p/volunteer/volunteers", "post", "登记志愿者（未成年人须�
          responses={201: "{id}", 409: "身份证号已登记 (duplicate)",
                     422: "校验失败；未成年人未经监护人同意 (guardian_consent)", **AUTH})
 document("/p/volunteer/volunteers", "get", "志愿者列表（个人信息已脱敏，每页 50 条）", tag=TAG,
-         params=[query("page", "页码，从 1 开始", {"type": "integer", "minimum": 1})],
-         responses={200: "{items: [志愿者], next_page}", **AUTH})
+         params=[query("cursor", "上一页返回的 next_cursor（不填为第一页）")],
+         responses={200: "{items: [志愿者], next_cursor}", **AUTH})
 document("/p/volunteer/volunteers/{volunteer_id}", "get", "志愿者：累计工时、星级（按已确认工时计算）与星级公示状态",
          tag=TAG, responses={200: "{id, name, id_card, mobile, org, total_hours, stars, star_award: "
                                   "{stars, status: notice|final, notice_ends} | null, party_member, double_report, …}",
@@ -209,8 +197,8 @@ document("/p/volunteer/activities", "post", "发布志愿服务活动（可补�
          body=activities.ACTIVITY_SCHEMA,
          responses={201: "{id}", 422: "校验失败", **AUTH})
 document("/p/volunteer/activities", "get", "活动列表（每页 50 条）", tag=TAG,
-         params=[query("page", "页码，从 1 开始", {"type": "integer", "minimum": 1})],
-         responses={200: "{items: [{id, title, org, place, starts_at, ends_at, quota, enrolled, insurance, adults_only, status}], next_page}",
+         params=[query("cursor", "上一页返回的 next_cursor（不填为第一页）")],
+         responses={200: "{items: [{id, title, org, place, starts_at, ends_at, quota, enrolled, insurance, adults_only, status}], next_cursor}",
                     **AUTH})
 document("/p/volunteer/activities/{activity_id}/enrollments", "post", "报名活动（先到先得，满员进入候补）", tag=TAG,
          body=ENROLL_BODY,

@@ -7,16 +7,12 @@ from __future__ import annotations
 import secrets
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    LOCAL_TZ,
-    Certificate,
-    certificate_pdf,
-    db,
-    external_url,
-    mask_id_card,
-    org_unit,
-    today_local,
-)
+from fengqiao.sdk.files import Certificate, certificate_pdf
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import org_unit
+from fengqiao.sdk.privacy import mask_id_card
+from fengqiao.sdk.web import external_url
+from fengqiao.sdk.workdays import LOCAL_TZ, today_local
 
 from fengqiao_volunteer.hours import hours_by_year, total_hours
 from fengqiao_volunteer.models import Activity, CertificateRecord, HoursEntry, Volunteer

@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
-from fengqiao.sdk import LOCAL_TZ, db, org_unit, today_local
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import org_unit
+from fengqiao.sdk.workdays import LOCAL_TZ, today_local
 
 from fengqiao_volunteer import activities, hours, registry
 from fengqiao_volunteer.models import Volunteer

@@ -4,18 +4,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    db,
-    mask_id_card,
-    mask_mobile,
-    mask_name,
-    mask_text,
-    org_units,
-    requires,
-    today_local,
-    workbook_bytes,
-    xlsx_response,
-)
+from fengqiao.sdk.files import workbook_bytes, xlsx_response
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import org_units
+from fengqiao.sdk.privacy import mask_id_card, mask_mobile, mask_name, mask_text
+from fengqiao.sdk.web import requires
+from fengqiao.sdk.workdays import today_local
 
 from fengqiao_volunteer.models import Activity, HoursEntry, ReportUnit, Volunteer
 from fengqiao_volunteer.rules import stars_for

@@ -13,17 +13,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    LOCAL_TZ,
-    APIError,
-    ValidationFailed,
-    db,
-    plugin_signal,
-    send_signal,
-    today_local,
-    utcnow,
-    write_lock,
-)
+from fengqiao.sdk.errors import APIError, ValidationFailed
+from fengqiao.sdk.events import plugin_signal, send_signal
+from fengqiao.sdk.models import db, utcnow, write_lock
+from fengqiao.sdk.workdays import LOCAL_TZ, today_local
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao_volunteer.models import Activity, Dispute, HoursEntry, StarAward, Volunteer

@@ -11,8 +11,11 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from fengqiao.sdk import Model, UTCDateTime, utcnow
+from fengqiao.sdk.models import UTCDateTime, declarative_base_for, utcnow
 from sqlalchemy.orm import Mapped, mapped_column
+
+Model = declarative_base_for("volunteer")
+"""The base of this plugin's models: its tables on a metadata of their own."""
 
 
 class ReportUnit(Model):

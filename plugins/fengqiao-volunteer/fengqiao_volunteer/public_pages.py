@@ -5,23 +5,14 @@ verification and the resident's confirmation of a 微心愿. Names are masked th
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    LOCAL_TZ,
-    APIError,
-    FontMissing,
-    Scope,
-    case_info,
-    db,
-    mask_name,
-    org_unit,
-    org_units,
-    parse_int,
-    public,
-    rate_limited,
-    render,
-    today_local,
-    utcnow,
-)
+from fengqiao.sdk.cases import case_info
+from fengqiao.sdk.errors import APIError
+from fengqiao.sdk.files import FontMissing
+from fengqiao.sdk.models import db, utcnow
+from fengqiao.sdk.orgs import Scope, org_unit, org_units
+from fengqiao.sdk.privacy import mask_name
+from fengqiao.sdk.web import paginate, parse_int, public, rate_limited, render
+from fengqiao.sdk.workdays import LOCAL_TZ, today_local
 from flask import Response, abort, flash, redirect, request, url_for
 
 from fengqiao_volunteer import activities, certificates, hours, registry, wishes
@@ -36,7 +27,7 @@ from fengqiao_volunteer.models import (
 )
 from fengqiao_volunteer.rules import fmt_hours, stars_for
 from fengqiao_volunteer.tokens import checkin_from_token, volunteer_from_token, volunteer_token
-from fengqiao_volunteer.web import PAGE_SIZE, field_errors, form_data, page_number, pages
+from fengqiao_volunteer.web import PAGE_SIZE, field_errors, form_data, pages
 
 SIGNUP_FIELDS = ("name", "id_card", "mobile", "guardian_consent", "guardian_name")
 
@@ -98,7 +89,7 @@ def me(token: str):
                           .where(Enrollment.volunteer_id == volunteer.id, Activity.ends_at >= utcnow())
                           .order_by(Activity.starts_at).limit(20)).all()
     total = hours.total_hours(volunteer.id)
-    open_wishes = [w for w in wishes.wishes_in(_community_scope(volunteer), "posted")]
+    open_wishes = wishes.wishes_in(_community_scope(volunteer), "posted", cursor="").items
     return render("volunteer/me.html", v=volunteer, token=token, entries=entries, disputed=disputed, total=total,
                   stars=stars_for(total), award=hours.latest_award(volunteer.id), upcoming=upcoming,
                   by_year=hours.hours_by_year(volunteer.id), today=today_local(),
@@ -224,11 +215,10 @@ def wish_confirm():
 def star_notice():
     """星级公示: star levels reached and still in their notice period (names masked), so
     residents can raise an objection before they become final."""
-    page = page_number()
-    rows = db.execute(sa.select(StarAward, Volunteer.name, Volunteer.org)
-                      .join(Volunteer, Volunteer.id == StarAward.volunteer_id)
-                      .where(StarAward.status == "notice").order_by(StarAward.notice_ends, StarAward.id)
-                      .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    page = paginate(sa.select(StarAward, Volunteer.name, Volunteer.org)
+                    .join(Volunteer, Volunteer.id == StarAward.volunteer_id)
+                    .where(StarAward.status == "notice"), (StarAward.notice_ends, StarAward.id),
+                    limit=PAGE_SIZE, descending=False)
     names = {u.code: u.name for u in org_units(active_only=False)}
-    return render("volunteer/stars.html", rows=rows[:PAGE_SIZE], page=page, more=len(rows) > PAGE_SIZE,
+    return render("volunteer/stars.html", rows=page.items, page=page,
                   names=names, mask_name=mask_name)

@@ -4,17 +4,11 @@ sign-up page all come through here, so the checks are the same everywhere)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    APIError,
-    Scope,
-    ValidationFailed,
-    db,
-    get_in_scope,
-    not_found,
-    org_unit,
-    today_local,
-    validate,
-)
+from fengqiao.sdk.errors import APIError, ValidationFailed, not_found
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import Scope, get_in_scope, org_unit
+from fengqiao.sdk.web import validate
+from fengqiao.sdk.workdays import today_local
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao_volunteer.models import ReportUnit, Team, Volunteer

@@ -9,7 +9,7 @@ import math
 from datetime import date
 from decimal import Decimal
 
-from fengqiao.sdk import plugin_settings
+from fengqiao.sdk.plugin import plugin_settings
 
 NAME = "volunteer"
 DEFAULT_THRESHOLDS = "100,300,600,1000,1500"

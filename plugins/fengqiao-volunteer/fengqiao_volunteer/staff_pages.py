@@ -7,23 +7,21 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    LOCAL_TZ,
-    APIError,
+from fengqiao.sdk.errors import APIError
+from fengqiao.sdk.files import qr_data_uri
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import org_units
+from fengqiao.sdk.privacy import mask_id_card, mask_mobile, mask_name
+from fengqiao.sdk.web import (
     current_user,
-    db,
     external_url,
     int_arg,
-    mask_id_card,
-    mask_mobile,
-    mask_name,
-    org_units,
+    paginate,
     parse_int,
-    qr_data_uri,
     render,
     requires,
-    today_local,
 )
+from fengqiao.sdk.workdays import LOCAL_TZ, today_local
 from flask import abort, flash, redirect, request, url_for
 
 from fengqiao_volunteer import activities, certificates, hours, registry, wishes
@@ -46,7 +44,6 @@ from fengqiao_volunteer.web import (
     VIEW,
     field_errors,
     form_data,
-    page_number,
     pages,
     scope,
 )
@@ -213,13 +210,11 @@ def roster_hours(activity_id: int):
 @pages.get("/volunteers")
 @requires(VIEW)
 def volunteers():
-    page = page_number()
     totals = (sa.select(HoursEntry.volunteer_id, sa.func.sum(HoursEntry.hours).label("total"))
               .group_by(HoursEntry.volunteer_id).subquery())
-    rows = db.execute(sa.select(Volunteer, totals.c.total).outerjoin(totals, totals.c.volunteer_id == Volunteer.id)
-                      .where(scope(VIEW).clause(Volunteer.org_path)).order_by(Volunteer.id.desc())
-                      .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
-    return render("volunteer/volunteers.html", rows=rows[:PAGE_SIZE], page=page, more=len(rows) > PAGE_SIZE,
+    page = paginate(sa.select(Volunteer, totals.c.total).outerjoin(totals, totals.c.volunteer_id == Volunteer.id)
+                    .where(scope(VIEW).clause(Volunteer.org_path)), Volunteer.id, limit=PAGE_SIZE)
+    return render("volunteer/volunteers.html", rows=page.items, page=page,
                   mask_name=mask_name, mask_id_card=mask_id_card, mask_mobile=mask_mobile, fmt_hours=fmt_hours,
                   stars_for=stars_for, can_manage=current_user.can(MANAGE))
 
@@ -257,16 +252,14 @@ def _scoped_volunteer(volunteer_id: int, permission: str = VIEW) -> Volunteer:
 def volunteer(volunteer_id: int):
     """志愿者服务记录: ledger lines (corrections included), stars and their notice, certificates."""
     found = _scoped_volunteer(volunteer_id)
-    page = page_number()
-    entries = db.execute(sa.select(HoursEntry, Activity.title).outerjoin(Activity, Activity.id == HoursEntry.activity_id)
-                         .where(HoursEntry.volunteer_id == found.id)
-                         .order_by(HoursEntry.served_on.desc(), HoursEntry.id.desc())
-                         .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    page = paginate(sa.select(HoursEntry, Activity.title).outerjoin(Activity, Activity.id == HoursEntry.activity_id)
+                    .where(HoursEntry.volunteer_id == found.id), (HoursEntry.served_on, HoursEntry.id),
+                    limit=PAGE_SIZE)
     total = hours.total_hours(found.id)
     issued = db.scalars(sa.select(CertificateRecord).where(CertificateRecord.volunteer_id == found.id)
                         .order_by(CertificateRecord.id.desc()).limit(20)).all()
-    return render("volunteer/volunteer.html", v=found, entries=entries[:PAGE_SIZE], page=page,
-                  more=len(entries) > PAGE_SIZE, total=total, stars=stars_for(total),
+    return render("volunteer/volunteer.html", v=found, entries=page.items, page=page,
+                  total=total, stars=stars_for(total),
                   award=hours.latest_award(found.id), certificates=issued, by_year=hours.hours_by_year(found.id),
                   can_manage=current_user.can(MANAGE) and scope().contains(found.org_path),
                   record_url=external_url("p_volunteer.me", token=volunteer_token(found.id)),
@@ -369,11 +362,10 @@ def units():
         else:
             flash("报到单位已登记", "success")
             return redirect(url_for(".units"))
-    page = page_number()
-    rows = db.scalars(sa.select(ReportUnit).where(scope(VIEW).clause(ReportUnit.org_path)).order_by(ReportUnit.id.desc())
-                      .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    page = paginate(sa.select(ReportUnit).where(scope(VIEW).clause(ReportUnit.org_path)), ReportUnit.id,
+                    limit=PAGE_SIZE)
     names = {u.code: u.name for u in org_units(active_only=False)}
-    return render("volunteer/units.html", rows=rows[:PAGE_SIZE], page=page, more=len(rows) > PAGE_SIZE,
+    return render("volunteer/units.html", rows=page.items, page=page,
                   errors=errors, data=data, units=_units(), names=names, mask_name=mask_name,
                   mask_mobile=mask_mobile, can_manage=current_user.can(MANAGE)), 422 if errors else 200
 
@@ -393,14 +385,12 @@ def teams():
         else:
             flash("队伍已建立", "success")
             return redirect(url_for(".teams"))
-    page = page_number()
     members = (sa.select(Volunteer.team_id, sa.func.count().label("n")).group_by(Volunteer.team_id).subquery())
-    rows = db.execute(sa.select(Team, members.c.n, Volunteer.name).outerjoin(members, members.c.team_id == Team.id)
-                      .outerjoin(Volunteer, Volunteer.id == Team.leader_id)
-                      .where(scope(VIEW).clause(Team.org_path)).order_by(Team.id.desc())
-                      .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    page = paginate(sa.select(Team, members.c.n, Volunteer.name).outerjoin(members, members.c.team_id == Team.id)
+                    .outerjoin(Volunteer, Volunteer.id == Team.leader_id)
+                    .where(scope(VIEW).clause(Team.org_path)), Team.id, limit=PAGE_SIZE)
     names = {u.code: u.name for u in org_units(active_only=False)}
-    return render("volunteer/teams.html", rows=rows[:PAGE_SIZE], page=page, more=len(rows) > PAGE_SIZE,
+    return render("volunteer/teams.html", rows=page.items, page=page,
                   errors=errors, data=data, units=_units(), names=names, mask_name=mask_name,
                   can_manage=current_user.can(MANAGE)), 422 if errors else 200
 
@@ -409,10 +399,9 @@ def teams():
 @requires(VIEW)
 def wish_list():
     state = request.args.get("state") or None
-    page = page_number()
-    found = wishes.wishes_in(scope("cases.view"), state, page)  # wishes are cases: the case scope
-    return render("volunteer/wishes.html", wishes=found, state=state, page=page,
-                  more=len(found) == wishes.PAGE_SIZE, can_manage=current_user.can(MANAGE))
+    page = wishes.wishes_in(scope("cases.view"), state)  # wishes are cases: the case scope
+    return render("volunteer/wishes.html", wishes=page.items, state=state, page=page,
+                  can_manage=current_user.can(MANAGE))
 
 
 @pages.post("/wishes/<number>/claim")

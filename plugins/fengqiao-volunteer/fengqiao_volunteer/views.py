@@ -4,7 +4,8 @@ their routes on the one blueprint."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import current_user, db
+from fengqiao.sdk.models import db
+from fengqiao.sdk.web import current_user
 
 from fengqiao_volunteer import exports, public_pages, staff_pages  # noqa: F401  (routes)
 from fengqiao_volunteer.models import Activity, HoursEntry, Volunteer

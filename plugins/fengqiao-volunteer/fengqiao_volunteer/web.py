@@ -1,9 +1,10 @@
-"""The pages' blueprint and the few helpers its modules share (form errors, paging)."""
+"""The pages' blueprint and the few helpers its modules share (form errors, the page size)."""
 
 from __future__ import annotations
 
-from fengqiao.sdk import MAX_INT, APIError, current_user, parse_int, scope_for
-from fengqiao.sdk import int_arg as _int_query
+from fengqiao.sdk.errors import APIError
+from fengqiao.sdk.orgs import scope_for
+from fengqiao.sdk.web import MAX_INT, current_user, parse_int
 from flask import Blueprint, abort, request
 
 pages = Blueprint("volunteer", __name__)
@@ -23,10 +24,6 @@ PAGE_SIZE = 30
 
 def scope(permission: str = MANAGE):
     return scope_for(current_user, permission)
-
-
-def page_number() -> int:
-    return _int_query("page", 1, minimum=1, maximum=99_999, message="页码应为 1–99999 之间的整数")
 
 
 def field_errors(err: APIError, fields: tuple[str, ...] = ()) -> dict[str, str]:

@@ -5,14 +5,11 @@ and the resident confirms with the 查询码. Queues, deadlines and history are 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fengqiao.sdk import (
-    APIError,
-    Scope,
-    cases_in,
-    db,
-    perform_action,
-    tracking_matches,
-)
+from fengqiao.sdk.cases import case_summaries, perform_action, tracking_matches
+from fengqiao.sdk.errors import APIError
+from fengqiao.sdk.models import db
+from fengqiao.sdk.orgs import Scope
+from fengqiao.sdk.web import Page
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao_volunteer.models import Volunteer, WishClaim
@@ -22,14 +19,10 @@ FORM_KEY = "volunteer-wish"
 PAGE_SIZE = 30
 
 
-def wishes_in(scope: Scope, state: str | None = None, page: int = 1) -> list:
-    """微心愿 cases in ``scope`` (the one scoping function of the core), newest first."""
-    stmt = cases_in(scope)
-    case = stmt.column_descriptions[0]["entity"]
-    stmt = stmt.where(case.type == CASE_TYPE)
-    if state:
-        stmt = stmt.where(case.state == state)
-    return list(db.scalars(stmt.order_by(case.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+def wishes_in(scope: Scope, state: str | None = None, cursor: str | None = None) -> Page:
+    """A page of 微心愿 cases in ``scope`` (the core's scoping of cases), newest first, as plain
+    ``CaseSummary`` rows; ``cursor`` as ``paginate`` takes it (``""``: the first page)."""
+    return case_summaries(scope, case_type=CASE_TYPE, state=state, limit=PAGE_SIZE, cursor=cursor)
 
 
 def claim(case_number: str, volunteer: Volunteer, actor: str | None) -> None:

@@ -5,7 +5,7 @@ volunteer's record page, and on the staff list."""
 from __future__ import annotations
 
 import pytest
-from fengqiao.testing.plugin import csrf_token, submit_form
+from fengqiao.sdk.testing import csrf_token, submit_form
 from volunteer_helpers import COMMUNITY
 
 pytestmark = [pytest.mark.plugins("volunteer"), pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]

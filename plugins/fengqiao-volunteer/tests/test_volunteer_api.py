@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fengqiao.sdk import plugin_signal
-from fengqiao.testing.plugin import imports_outside_the_sdk
+from fengqiao.sdk.events import plugin_signal
+from fengqiao.sdk.testing import imports_outside_the_sdk
 from volunteer_helpers import COMMUNITY, OTHER_COMMUNITY, adult_id, minor_id
 
 pytestmark = pytest.mark.plugins("volunteer")
@@ -40,7 +40,7 @@ def test_registration_checks_the_id_number_and_a_minors_consent(client, staff):
     again = client.post(f"{API}/volunteers", json=adult, headers=staff)
     assert again.status_code == 409 and _errors(again)[0]["code"] == "duplicate"
     assert client.post(f"{API}/volunteers", json=[body], headers=staff).status_code == 422
-    assert client.get(f"{API}/volunteers?page=10000000000000000000000", headers=staff).status_code == 422
+    assert client.get(f"{API}/volunteers?cursor=10000000000000000000000", headers=staff).status_code == 422
     missing = client.post(f"{API}/volunteers", json={"id_card": adult_id(3)}, headers=staff)
     assert {e["pointer"] for e in _errors(missing)} == {"/name", "/org"}
     assert all(e["message"] == "此项为必填项" for e in _errors(missing))
@@ -64,7 +64,7 @@ def test_volunteer_detail_is_masked_and_scoped(client, staff, bearer, make_volun
     assert data["mobile"] == "138****5678" and "*" in data["id_card"] and data["star_award"] is None
     assert client.get(f"{API}/volunteers/{vid}", headers=bearer("hanzhiming")).status_code == 404  # 桥东
     listed = client.get(f"{API}/volunteers", headers=staff).get_json()
-    assert [v["id"] for v in listed["items"]] == [vid] and listed["next_page"] is None
+    assert [v["id"] for v in listed["items"]] == [vid] and listed["next_cursor"] is None
 
 
 @sqlite_only
@@ -104,7 +104,7 @@ def test_enrollment_is_first_come_then_waiting_list(app, client, staff, make_vol
     assert detail["enrolled"] == 1
     with app.app_context():
         import sqlalchemy as sa
-        from fengqiao.sdk import db
+        from fengqiao.sdk.models import db
 
         from fengqiao_volunteer.models import EnrollmentEvent
 
@@ -202,7 +202,7 @@ def test_1500_hours_make_five_stars(app, client, staff, make_volunteer, make_act
     activity = _long_activity(make_activity)
     volunteer = make_volunteer()
     with app.app_context():  # 187 days of 8 h through the service (the API path is tested above)
-        from fengqiao.sdk import db
+        from fengqiao.sdk.models import db
 
         from fengqiao_volunteer.hours import record_hours
         from fengqiao_volunteer.models import Activity
@@ -248,7 +248,7 @@ def test_corrections_are_new_entries_and_signals_follow_the_contract(app, client
     assert received[-1]["hours"] == -1.0 and received[-1]["entry_id"] == fixed.get_json()["id"]
     with app.app_context():
         import sqlalchemy as sa
-        from fengqiao.sdk import db
+        from fengqiao.sdk.models import db
 
         from fengqiao_volunteer.models import HoursEntry
 
@@ -296,3 +296,23 @@ def test_no_update_of_hours_anywhere():
 
 def test_imports_only_the_sdk_from_the_core():
     assert imports_outside_the_sdk(Path(__file__).resolve().parents[1] / "fengqiao_volunteer") == []
+
+
+def test_a_units_move_carries_the_paths_the_plugin_keeps(app, make_volunteer):
+    """The volunteers of 揽月社区 follow it when an admin moves it under 石溪镇 (``org_moved``)."""
+    import sqlalchemy as sa
+    from fengqiao.sdk.models import db
+    from fengqiao.sdk.testing import csrf_token, login
+
+    from fengqiao_volunteer.models import Volunteer
+
+    volunteer_id = make_volunteer()
+    admin = app.test_client()
+    login(admin, "admin")
+    page = f"/admin/orgs/{COMMUNITY}"
+    moved = admin.post(page, data={"csrf_token": csrf_token(admin, page), "name": "揽月社区", "parent": "339901100",
+                                   "active": "y"})
+    assert moved.status_code == 302, moved.get_data(as_text=True)
+    with app.app_context():
+        assert db.scalar(sa.select(Volunteer.org_path).where(Volunteer.id == volunteer_id)) == \
+            f"/339901/339901100/{COMMUNITY}/"

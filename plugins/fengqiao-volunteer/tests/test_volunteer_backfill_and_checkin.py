@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from fengqiao.sdk import LOCAL_TZ, APIError, db, utcnow
+from fengqiao.sdk.errors import APIError
+from fengqiao.sdk.models import db, utcnow
+from fengqiao.sdk.workdays import LOCAL_TZ
 
 pytestmark = pytest.mark.plugins("volunteer")
 API = "/api/v1/p/volunteer"

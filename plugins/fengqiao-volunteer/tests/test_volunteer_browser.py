@@ -8,8 +8,8 @@ import io
 from datetime import datetime, timedelta
 
 import pytest
-from fengqiao.sdk import LOCAL_TZ
-from fengqiao.testing.plugin import browser_login
+from fengqiao.sdk.testing import browser_login
+from fengqiao.sdk.workdays import LOCAL_TZ
 from playwright.sync_api import expect
 from volunteer_helpers import COMMUNITY, adult_id
 
@@ -34,6 +34,7 @@ def _qr_text(pdf: bytes) -> str:
     raise AssertionError("no QR code found in the certificate")
 
 
+@pytest.mark.slow
 def test_signup_on_a_phone_confirm_hours_download_and_verify(demo, client, staff, live_server, page, phone_page,
                                                              screenshot_dir):
     now = datetime.now(LOCAL_TZ).replace(second=0, microsecond=0)

@@ -7,7 +7,8 @@ import threading
 
 import pytest
 import sqlalchemy as sa
-from fengqiao.sdk import APIError, db
+from fengqiao.sdk.errors import APIError
+from fengqiao.sdk.models import db
 
 pytestmark = pytest.mark.plugins("volunteer")
 RACERS = 6

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from fengqiao.sdk import db
-from fengqiao.testing.plugin import csrf_token, submit_form
+from fengqiao.sdk.models import db
+from fengqiao.sdk.testing import csrf_token, submit_form
 from volunteer_helpers import COMMUNITY, adult_id
 
 pytestmark = pytest.mark.plugins("volunteer")
@@ -140,7 +140,8 @@ def test_phone_signup_registers_enrolls_and_waitlists(app, client, make_activity
 
 @sqlite_only
 def test_qr_checkin_on_the_phone(app, client, login_as, make_volunteer, make_activity):
-    from fengqiao.sdk import LOCAL_TZ, utcnow
+    from fengqiao.sdk.models import utcnow
+    from fengqiao.sdk.workdays import LOCAL_TZ
 
     from fengqiao_volunteer import activities
 
@@ -269,7 +270,7 @@ def test_a_volunteer_claims_a_wish_of_their_community_from_their_record(app, cli
     client.post(f"{me}/wishes/{number}/claim", data={"csrf_token": csrf_token(client, me)})
     assert "认领成功" in client.get(me).get_data(as_text=True)
     with app.app_context():
-        from fengqiao.sdk import case_info
+        from fengqiao.sdk.cases import case_info
 
         assert case_info(number)["state"] == "claimed"
 
@@ -303,7 +304,7 @@ def test_star_notice_ends_through_the_periodic_job(app, client, staff, make_volu
 
 @sqlite_only
 def test_switched_off_it_hides_pages_and_sends_nothing(app, client, login_as, staff, make_volunteer, make_activity):
-    from fengqiao.sdk import plugin_signal
+    from fengqiao.sdk.events import plugin_signal
 
     received = []
     plugin_signal("volunteer.hours_confirmed").connect(lambda s, **kw: received.append(kw), sender=app, weak=False)

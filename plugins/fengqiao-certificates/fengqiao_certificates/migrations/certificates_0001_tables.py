@@ -5,7 +5,7 @@ Revision ID: certificates_0001
 
 import sqlalchemy as sa
 from alembic import op
-from fengqiao.sdk import UTCDateTime
+from fengqiao.sdk.models import UTCDateTime
 
 revision = "certificates_0001"
 down_revision = None

@@ -5,7 +5,7 @@ Revision ID: hello_0001
 
 import sqlalchemy as sa
 from alembic import op
-from fengqiao.sdk import UTCDateTime
+from fengqiao.sdk.models import UTCDateTime
 
 revision = "hello_0001"
 down_revision = None            # starts the plugin's branch

@@ -6,7 +6,7 @@ Revision ID: volunteer_0001
 
 import sqlalchemy as sa
 from alembic import op
-from fengqiao.sdk import UTCDateTime
+from fengqiao.sdk.models import UTCDateTime
 
 revision = "volunteer_0001"
 down_revision = None

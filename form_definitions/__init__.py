@@ -1,0 +1,1 @@
+"""The core's form and case-type definitions; installed as ``fengqiao.bundled.form_definitions``."""
