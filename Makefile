@@ -54,10 +54,12 @@ fonts:
 lint: install
 	$(BIN)/ruff check platform tests bench plugins
 
-# One test process per core (at most 4): each has its own SQLite files, PostgreSQL database
-# and Redis database number.
+# One test process per CPU plus one, at most 4 (fengqiao.testing decides `-n auto`): each has
+# its own SQLite files, PostgreSQL database and Redis database number; tests sharing a
+# module-scoped fixture stay in one process (loadgroup). Every test runs, slow ones included
+# (docs/testing.md; `make pytest PYTEST_ARGS='-m "not slow"'` for a quick loop).
 pytest: install browser
-	$(BIN)/python -m pytest -n auto --maxprocesses=4 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --maxprocesses=4 --dist loadgroup $(PYTEST_ARGS)
 
 test: lint pytest
 

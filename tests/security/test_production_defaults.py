@@ -127,3 +127,25 @@ def test_the_shipped_nginx_config_logs_no_query_string_or_referrer():
     for variable in ("$request ", "$request'", "$request_uri", "$args", "$query_string", "$http_referer"):
         assert variable not in formats["fengqiao"]
     assert "$uri" in formats["fengqiao"]
+
+
+@SQLITE
+def test_production_hashes_passwords_with_argon2s_own_parameters(database_url, tmp_path, monkeypatch):
+    """The suite hashes with cheap parameters (``use_fast_hashing``, testing mode only); this
+    checks once that a production process keeps argon2-cffi's own (RFC 9106) parameters."""
+    import importlib
+
+    from argon2 import PasswordHasher
+
+    from fengqiao.accounts import passwords
+
+    monkeypatch.setattr(passwords, "_hasher", passwords._hasher)  # the cheap ones come back after
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", passwords._DUMMY_HASH)
+    importlib.reload(passwords)  # as a production process starts: no testing app switched it yet
+    app = _app(database_url, tmp_path, "production", [])
+    app.extensions["fengqiao.db"].dispose()
+    stored = passwords.hash_password("Secret12345")
+    default = PasswordHasher()
+    assert stored.startswith(f"$argon2id$v=19$m={default.memory_cost},t={default.time_cost},p={default.parallelism}$")
+    assert default.memory_cost >= 19 * 1024 and default.time_cost >= 2  # OWASP's floor for argon2id
+    assert passwords.verify_password(stored, "Secret12345") and not passwords.verify_password(stored, "Secret12346")

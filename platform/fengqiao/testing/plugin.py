@@ -7,7 +7,9 @@ Loaded automatically through the ``pytest11`` entry point once ``fengqiao`` is i
 - The app loads no plugins unless a test asks: ``@pytest.mark.plugins("hello", …)`` (or
   ``pytestmark = pytest.mark.plugins("hello")`` for a module), so core tests never depend
   on what happens to be installed.
-- ``demo`` loads the demo county and publishes the core's (and enabled plugins') forms;
+- Databases are reset, not rebuilt, between tests, and ``demo`` (the demo county with the
+  core's and enabled plugins' forms published) is restored from a snapshot taken once per
+  test process (fengqiao/testing/databases.py, docs/testing.md);
   ``login_as("shenli")``/``bearer("shenli")`` act as a demo account;
   ``submit_form(client, key, data)`` submits through the public API and
   ``walk_case(client, number, [(action, body), …], headers)`` takes workflow steps.
@@ -143,6 +145,30 @@ def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "browser: drives headless Chromium through Playwright")
     config.addinivalue_line("markers", "slow: takes 5 s or more on a quiet machine (`-m 'not slow'` skips it)")
     memoise_url_builders()  # every test builds an app: compile each route's URL builder once
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # only with pytest-xdist
+def pytest_xdist_auto_num_workers(config) -> int | None:
+    """``-n auto``: one test process more than there are CPUs (a test waits on PostgreSQL,
+    Redis, a subprocess or the browser about as much as it computes); the Makefile caps it
+    at 4. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still decides when set."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cpus + 1
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Under ``--dist loadgroup``, keep a module's tests on one xdist worker when they share a
+    module-scoped fixture (a security world, built wheels), so it is built once, not once
+    per worker."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        if fixtures is not None and any(
+                defs[-1].scope in ("module", "package", "class") for defs in fixtures.name2fixturedefs.values() if defs):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 @pytest.fixture
