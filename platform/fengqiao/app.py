@@ -60,7 +60,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     from fengqiao.logs import init_logging
 
     init_logging(app)  # first, so its request id exists before any other hook logs
-    database = Database(make_engine(settings.database_url))
+    database = Database(make_engine(settings.database_url, settings.statement_timeout_seconds))
     database.init_app(app)
     init_caches(app)  # per-process caches checked against the database's stamps
     init_transactions(app)  # the request commits once at its end (fengqiao/transaction.py)

@@ -44,6 +44,9 @@ class Settings:
     log_format: str = "text"  # text | json (one JSON object per line, for log collectors)
     session_idle_minutes: int = 30  # a signed-in browser session ends after this long unused
     session_max_hours: int = 12  # ...and this long after sign-in, however busy (absolute lifetime)
+    # PostgreSQL cancels a statement running longer (web processes: below the worker timeout,
+    # so a request gunicorn gives up on does not leave its query running); None: no limit
+    statement_timeout_seconds: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -171,6 +174,7 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
     session_max_hours = _int_setting(overrides, env, "session_max_hours", 12, 1, 7 * 24,
                                      "FENGQIAO_SESSION_MAX_HOURS: 应为 1–168 之间的整数（小时）", problems)
 
+    statement_timeout_seconds = overrides.pop("statement_timeout_seconds", None)
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -185,5 +189,6 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
         log_format=log_format,
         session_idle_minutes=session_idle_minutes,
         session_max_hours=session_max_hours,
+        statement_timeout_seconds=statement_timeout_seconds,
         extra=overrides,
     )

@@ -89,13 +89,17 @@ a busy pool never pays for the check."""
 POSTGRES_OPTIONS = "-c plan_cache_mode=force_custom_plan"
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine with the settings each backend needs."""
+def make_engine(url: str, statement_timeout_seconds: int | None = None) -> Engine:
+    """Create an engine with the settings each backend needs; on PostgreSQL a statement
+    running longer than ``statement_timeout_seconds`` is cancelled by the server."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = sa.create_engine(url, pool_size=10, max_overflow=10, connect_args={"options": POSTGRES_OPTIONS})
+    options = POSTGRES_OPTIONS
+    if statement_timeout_seconds:
+        options += f" -c statement_timeout={int(statement_timeout_seconds) * 1000}"
+    engine = sa.create_engine(url, pool_size=10, max_overflow=10, connect_args={"options": options})
     _ping_when_idle(engine)
     return engine
 

@@ -34,24 +34,6 @@ log = logging.getLogger(__name__)
 __all__ = ["APIError", "Problem", "ValidationFailed", "error_body", "http_status", "json_error",
            "register_error_handlers", "wants_json"]
 
-# Chinese text for the HTTP errors a user can meet.
-STATUS_MESSAGES = {
-    400: ("bad_request", "请求格式不正确"),
-    401: ("unauthorized", "请先登录"),
-    403: ("forbidden", "没有权限执行此操作"),
-    404: ("not_found", "未找到该页面或记录"),
-    405: ("method_not_allowed", "不支持该请求方法"),
-    409: ("conflict", "数据已被他人修改，请刷新后重试"),
-    410: ("gone", "该内容已停用"),
-    413: ("too_large", "提交内容过大"),
-    415: ("unsupported_media_type", "请以 JSON 格式提交 (Content-Type: application/json)"),
-    422: ("invalid", "提交的内容有误"),
-    429: ("rate_limited", "请求过于频繁，请稍后再试"),
-    500: ("server_error", "系统出现错误，请稍后再试"),
-    503: ("unavailable", "系统暂时不可用，请稍后再试"),
-}
-
-
 # The status of each kind of domain error (the most specific class listed wins).
 DOMAIN_STATUS: dict[type[DomainError], int] = {
     Invalid: 422,
@@ -62,6 +44,17 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     Gone: 410,
     TooLarge: 413,
     RateLimited: 429,
+}
+
+# Chinese text for the HTTP errors a user can meet: a domain error's own default for its
+# status (written once, on the class), plus the statuses only HTTP knows.
+STATUS_MESSAGES: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "请求格式不正确"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    415: ("unsupported_media_type", "请以 JSON 格式提交 (Content-Type: application/json)"),
+    500: ("server_error", "系统出现错误，请稍后再试"),
+    503: ("unavailable", "系统暂时不可用，请稍后再试"),
+    **{status: (kind.default_code, kind.default_message) for kind, status in DOMAIN_STATUS.items()},
 }
 
 
@@ -174,6 +167,10 @@ def _html_error(status: int, message: str | None = None):
 OUTAGE_RETRY_AFTER_SECONDS = 5
 OUTAGE_MESSAGE = "数据库暂时无法访问，请稍后再试"
 OUTAGE_CODE = "database_unavailable"
+# A statement PostgreSQL cancelled at the web process's statement_timeout (fengqiao.wsgi):
+# the database is up, the request asked too much of it at once.
+TOO_SLOW_MESSAGE = "查询耗时过长，已取消，请缩小范围（单位、时间段）后重试"
+TOO_SLOW_CODE = "query_timeout"
 
 # "The database is not there right now" (refused, closed mid-request, pool exhausted, SQLite
 # locked), as opposed to "the query is wrong", which stays a logged 500.
@@ -184,17 +181,19 @@ def _register_outage_handler(app: Flask) -> None:
     def _database_unavailable(err: sa_exc.SQLAlchemyError):
         # The class names only: the exception text carries SQL parameters (personal data).
         cause = getattr(err, "orig", None)
-        log.warning("database unavailable on %s %s: %s (%s)", request.method, request.path,
-                    err.__class__.__name__, cause.__class__.__name__ if cause else "-")
+        too_slow = getattr(cause, "sqlstate", None) == "57014"  # query_canceled
+        log.warning("database %s on %s %s: %s (%s)", "statement timeout" if too_slow else "unavailable",
+                    request.method, request.path, err.__class__.__name__, cause.__class__.__name__ if cause else "-")
+        message, code = (TOO_SLOW_MESSAGE, TOO_SLOW_CODE) if too_slow else (OUTAGE_MESSAGE, OUTAGE_CODE)
         try:
             db.rollback()  # the error page may ask for the signed-in user again
         except Exception:
             log.debug("rollback after a database outage failed", exc_info=True)
         if wants_json():
-            response = json_error(503, [("", OUTAGE_MESSAGE, OUTAGE_CODE)])
+            response = json_error(503, [("", message, code)])
         else:
             g._login_user = app.login_manager.anonymous_user()  # the page must not load the user
-            body, status = _html_error(503, OUTAGE_MESSAGE)
+            body, status = _html_error(503, message)
             response = app.make_response((body, status))
         response.headers["Retry-After"] = str(OUTAGE_RETRY_AFTER_SECONDS)
         return response

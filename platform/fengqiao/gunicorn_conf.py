@@ -16,6 +16,9 @@ bind = os.environ.get("FENGQIAO_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "sync"
 timeout = 60  # a request still running after this is killed and its worker replaced
+# Not a gunicorn setting: fengqiao.wsgi has PostgreSQL cancel a request's statement after this,
+# so a worker killed at ``timeout`` never leaves its query computing on.
+STATEMENT_TIMEOUT_SECONDS = timeout - 10
 graceful_timeout = 30  # SIGTERM: finish the requests in flight, then exit
 keepalive = 5  # behind nginx, which keeps upstream connections open
 max_requests = 5000  # recycle workers now and then (bounded memory growth)
