@@ -357,6 +357,12 @@ def forms_import(paths: tuple[Path, ...], publish: bool, allow_breaking: bool) -
     app = make_app()
     failed = False
     with app.app_context():
+        from fengqiao.forms import case_link
+
+        refused = [f"{d.key}: {pointer}: {message}" for d in definitions
+                   for pointer, message, _code in case_link.problems(d.to_dict(), None)]
+        if refused:  # nothing is imported: the files name case types this deployment lacks
+            _fail("\n".join(refused))
         for definition in definitions:
             try:
                 result = import_definition(definition.to_dict(), "core", publish, allow_breaking)

@@ -44,6 +44,9 @@ CHANGE_TITLES = {
     "step_done": "完成环节",
     "step_late": "环节是否超时",
     "sla_stopped": "办理计时结束",
+    "deadline": "办理期限",  # a workflow migration's recomputed clock (cases/case_types.py)
+    "due_at": "考核期限",
+    "limit": "办理时限",
 }
 # Values of ``changes`` keys that are codes of the core, per key.
 CHANGE_VALUES = {
@@ -148,6 +151,44 @@ def _when(value: str) -> str | None:
     return at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if at.tzinfo else at.strftime("%Y-%m-%d %H:%M")
 
 
+# A step limit's span (cases/steps.py) in words: 「3 个工作日」, 「2 个工作小时」.
+SPAN_UNITS = {"minutes": "分钟", "hours": "小时", "days": "天", "working_hours": "个工作小时",
+              "working_days": "个工作日"}
+STEP_KEYS = ("step_name", "step_due", "step_span")
+
+
+def short_when(value: datetime | str | None) -> str:
+    """A due time as a deadline reads on the case page: 「12月10日 17:00」 (Asia/Shanghai)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return ""
+    if not isinstance(value, datetime):
+        return ""
+    at = value.astimezone(LOCAL_TZ) if value.tzinfo else value
+    return f"{at.month}月{at.day}日 {at:%H:%M}"
+
+
+def span_text(span: Any) -> str:
+    """``{"working_days": 3}`` → 「3 个工作日」; "" when not a span."""
+    if not isinstance(span, dict) or len(span) != 1:
+        return ""
+    (unit, amount), = span.items()
+    if unit not in SPAN_UNITS or isinstance(amount, bool) or not isinstance(amount, int | float):
+        return ""
+    return f"{amount:g} {SPAN_UNITS[unit]}"
+
+
+def _step_row(changes: dict) -> tuple[str, str] | None:
+    """The step a transition started: 「整改时限」, 「3 个工作日，截止 12月10日 17:00」."""
+    name, due = changes.get("step_name"), short_when(changes.get("step_due"))
+    if not name or not due:
+        return None
+    limit = span_text(changes.get("step_span"))
+    return f"{name}时限", (f"{limit}，截止 {due}" if limit else f"截止 {due}")
+
+
 def change_rows(changes: dict | None, action_fields: dict | None = None, form: Any = None,
                 people: dict[str, str] | None = None) -> list[tuple[str, str]]:
     """``[(title, text)]`` for a history row's ``changes``: each key under the title the
@@ -161,7 +202,12 @@ def change_rows(changes: dict | None, action_fields: dict | None = None, form: A
     extension = "amount" in changes and changes.get("unit") in EXTENSION_UNITS
     if extension:  # an extension request/decision
         rows.append(("延长", f"{changes['amount']} {EXTENSION_UNITS[changes['unit']]}"))
+    step = _step_row(changes)
     for key, value in changes.items():
+        if step is not None and key in STEP_KEYS:
+            if key == "step_name":
+                rows.append(step)
+            continue
         if key in ("unit", "units", "public") or (key == "amount" and extension) or value in (None, "", [], {}):
             continue  # (a dispute agreement's 协议金额 ``amount`` is a field like any other)
         if key == "unit_names" and "unit_name" in changes:
@@ -170,7 +216,12 @@ def change_rows(changes: dict | None, action_fields: dict | None = None, form: A
         title = (prop or {}).get("title") or field_title(key, form)
         if not title:
             continue
-        if isinstance(value, dict) and ("from" in value or "to" in value) and value.get("from") == value.get("to"):
+        if key in ("deadline", "due_at") and not isinstance(value, dict):
+            continue  # the overdue sweep's note of the deadline passed: the row's title says it
+        if key in ("deadline", "due_at"):  # a migration's recomputed clock: times before → after
+            before, after = _when(value.get("from") or "") or "无", _when(value.get("to") or "") or "无"
+            text = f"{after}（未变）" if before == after else f"{before} → {after}"
+        elif isinstance(value, dict) and ("from" in value or "to" in value) and value.get("from") == value.get("to"):
             text = f"{code_label(value.get('to'), key, form) or '—'}（确认无误）"  # confirmed as reported
         elif isinstance(value, dict) and ("from" in value or "to" in value):
             text = f"{code_label(value.get('from'), key, form) or '—'} → {code_label(value.get('to'), key, form) or '—'}"

@@ -48,7 +48,7 @@ def test_admin_views_the_diagram_and_saves_an_edit(demo, live_server, page, scre
     page.get_by_label("修改说明").fill("挂账改称挂账督办")
     page.get_by_role("button", name="保存为新版本").click()
     alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("流转 accept 引用了未定义的状态 nowhere")
+    expect(alert).to_contain_text("第 1 条流转「受理」引用了未定义的状态 nowhere")
     assert json.loads(editor.input_value()) == definition  # nothing typed is lost
     assert page.get_by_label("修改说明").input_value() == "挂账改称挂账督办"
 

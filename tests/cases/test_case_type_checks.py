@@ -9,7 +9,7 @@ from fengqiao.cases.workflow import check_case_type
 
 FLOW = {"key": "fields_check", "title": "字段检查", "prefix": "FC",
         "workflow": {"initial": "open", "states": [{"key": "open", "title": "办理中"},
-                                                   {"key": "done", "title": "已办结"}],
+                                                   {"key": "done", "title": "已办结", "final": True}],
                      "transitions": [{"name": "finish", "title": "办结", "from": ["open"], "to": "done", "roles": ["staff"],
                                       "fields": {"type": "object", "properties": {"note": {"type": "string"}}}}]}}
 

@@ -69,7 +69,7 @@ def test_old_checkin_minutes_key_still_works(app):
     from fengqiao.cases.workflow import check_case_type, parse_case_type
 
     old = {"key": "old_whistle", "title": "旧吹哨", "prefix": "OW", "checkin_minutes": 45,
-           "workflow": {"initial": "a", "states": [{"key": "a", "title": "甲"}], "transitions": []}}
+           "workflow": {"initial": "a", "states": [{"key": "a", "title": "甲", "final": True}], "transitions": []}}
     assert check_case_type(old) == []
     assert checkin.limit_for(parse_case_type(old), {"category": "emergency"}) == {"minutes": 45}
     bad = {**old, "checkin": {"default": {"weeks": 1}}}

@@ -137,7 +137,7 @@ def test_the_editor_refuses_bad_definitions_in_chinese_and_keeps_the_text(client
     response = _post_edit(client, text)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "流转 accept 引用了未定义的状态 nowhere" in html and "/workflow/transitions/0" in html
+    assert "第 1 条流转「受理」引用了未定义的状态 nowhere（可选：reported、" in html and "/workflow/transitions/0/to" in html
     assert json.loads(_textarea(html)) == unknown
 
     renamed = {**_file_definition(), "key": "other_key"}
@@ -319,6 +319,8 @@ def test_migration_needs_every_occupied_state_mapped_and_moves_all_or_nothing(cl
     events = _migrations(client.application)
     assert [(e.from_state, e.to_state, e.comment, e.actor.username) for e in events] == [
         ("reported", "reported", "受理改称接收", "admin"), ("accepted", "taken", "受理改称接收", "admin")]
+    deadline = events[0].changes.pop("deadline")  # the same limit: recomputed, unchanged
+    assert deadline["from"] == deadline["to"] is not None
     assert events[0].changes == {"from_version": 1, "to_version": 2,
                                  "state_map": {"accepted": "taken", "reported": "reported"}}
     again = client.post(MIGRATE, data={"csrf_token": token, "from_version": "1", "to_version": "2"})

@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BAD = ["²", "٣", "１２３", "⑦", "9" * 30, "9" * 5000]
 # Query parameters that hold an integer (or a cursor / year-month made of one) somewhere.
 INTEGER_NAMES = {"page", "limit", "version", "year", "cursor", "after", "left", "right",
-                 "from_version", "to_version", "base_version", "fq_version", "from", "to", "quarter", "id"}
+                 "from_version", "to_version", "base_version", "fq_version", "from", "to", "quarter", "id",
+                 "a", "b"}
 SLOW = 2.0
 READ: set[str] = set()
 

@@ -132,6 +132,7 @@ TABLE: dict[str, Row] = {
     "web.case_board": R("cases.act", params=CASE, hidden=NOT_CASE_A),
     # a step photo (自行处置's after photo): the case's visibility (404), then a step asking for it
     "api.upload_case_photo": R("cases.act", params=CASE, body={}, hidden=NOT_CASE_A),
+    "api.upload_case_file": R("cases.act", params=CASE, body={}, hidden=NOT_CASE_A),
     "api.act_on_case": R("cases.act", params={**CASE, "action": "claim"}, body={"version": 0},
                          hidden=NOT_CASE_A),
     "api.bulk_act": R("cases.act", params={"action": "claim"}, body={"numbers": ["{case_a}"], "version": 0}),
@@ -181,8 +182,17 @@ TABLE: dict[str, Row] = {
     "web.workflow_admin_list": R("forms.manage"),
     "web.workflow_admin_detail": R("forms.manage", params={"key": "livelihood_request", "number": 1}),
     "web.workflow_admin_edit": R("forms.manage", params={"key": "livelihood_request"}),
+    "web.workflow_admin_design": R("forms.manage", params={"key": "livelihood_request"}),
+    "web.workflow_admin_diagram": R("forms.manage", body={}),  # 400: no definition, past the checks
     "web.workflow_admin_history": R("forms.manage", params={"key": "livelihood_request"}),
+    "web.workflow_admin_new": R("forms.manage"),
+    "web.workflow_admin_discard": R("forms.manage", params={"key": NO_SUCH}, expect={"admin": "hidden"}),
+    "web.workflow_admin_publish": R("forms.manage", params={"key": NO_SUCH}, expect={"admin": "hidden"}),
+    "web.workflow_admin_restore": R("forms.manage", params={"key": NO_SUCH, "number": 1},
+                                    expect={"admin": "hidden"}),
     "web.workflow_admin_migrate": R("forms.manage", params={"key": "livelihood_request"}),
+    # one version only: nothing to compare yet (422 「请选择要对比的两个版本」)
+    "web.workflow_admin_compare": R("forms.manage", params={"key": "livelihood_request"}, ok_status=422),
     # --- plugins
     "web.plugin_admin_list": R("plugins.manage"),
     "web.plugin_admin_settings": R("plugins.manage", params={"name": "hello"}),

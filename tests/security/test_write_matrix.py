@@ -40,6 +40,8 @@ class W:
 
 CASE = {"number": "{case_a}"}
 NO_OBJECT = "creates or acts on the caller's own data; no object of another unit in the request"
+DRAFTS = ("forms.manage: admins only; a type of a unit outside the admin's scope is 404, a county-wide one "
+          "403 below the county (tests/cases/test_case_type_drafts.py)")
 UNIT_ARG = "the unit is a body field, refused as 422 with the field's message (a choice, not an object)"
 
 WRITES: dict[str, W | str] = {
@@ -57,7 +59,13 @@ WRITES: dict[str, W | str] = {
     "web.form_admin_new": "forms are county-wide (forms.manage: admins only)",
     "web.form_admin_preview": "forms are county-wide (forms.manage: admins only)",
     "web.workflow_admin_edit": "workflows are county-wide (forms.manage: admins only)",
+    "web.workflow_admin_design": "forms.manage: admins only; another unit's type is 404 "
+                                 "(tests/cases/test_workflow_designer_page.py)",
+    "web.workflow_admin_diagram": "draws the posted definition; reads and writes nothing stored",
     "web.workflow_admin_migrate": "workflows are county-wide (forms.manage: admins only)",
+    "web.workflow_admin_new": "forms.manage: admins only; the unit it applies to is a body field, a unit outside "
+                              "the admin's scope is refused as 422 (tests/cases/test_case_type_drafts.py)",
+    "web.workflow_admin_discard": DRAFTS, "web.workflow_admin_publish": DRAFTS, "web.workflow_admin_restore": DRAFTS,
     "web.plugin_admin_settings": "plugins are county-wide (plugins.manage: admins only)",
     "web.plugin_admin_switch": "plugins are county-wide (plugins.manage: admins only)",
     "web.org_new": "orgs.manage: admins only", "api.create_org": "orgs.manage: admins only",
@@ -76,6 +84,7 @@ WRITES: dict[str, W | str] = {
     "web.case_reveal": W(CASE, {"field": "/summary", "reason": "核实"}),
     "api.act_on_case": W({**CASE, "action": "claim"}, {"version": 0}),
     "api.upload_case_photo": W(CASE, {}),
+    "api.upload_case_file": W(CASE, {}),
     "api.reveal_field": W(CASE, {"field": "/summary", "reason": "核实"}),
     # --- volunteer
     "papi_volunteer.create_volunteer": W(body={"name": "韩某", "id_card": "339902199001011236", "org": COMMUNITY_B,

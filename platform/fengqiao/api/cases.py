@@ -9,11 +9,12 @@ from fengqiao import audit
 from fengqiao.access import requires
 from fengqiao.api.blueprint import api_bp
 from fengqiao.api.openapi import document, query
-from fengqiao.cases import bulk, engine, queries
+from fengqiao.cases import bulk, categories, engine, queries, steps
 from fengqiao.cases.export import cases_workbook
 from fengqiao.cases.facts import case_facts
 from fengqiao.cases.reveal import MAX_POINTER, MAX_REASON, reveal
 from fengqiao.cases.visibility import case_definition
+from fengqiao.db import utcnow
 from fengqiao.errors import APIError
 from fengqiao.exports import xlsx_response
 from fengqiao.jsonbody import json_body
@@ -23,7 +24,7 @@ from fengqiao.params import page_limit
 
 
 def _filters() -> queries.Filters:
-    return queries.parse_filters(request.args, current_user._get_current_object())
+    return categories.parse_queue_filters(request.args, current_user._get_current_object())
 
 
 def _filtered_cases():
@@ -71,6 +72,7 @@ def show_case(number: str):
         history=[{**e.to_json(), "comment": mask_text(e.comment)} for e in engine.history(case)],
         allowed_actions=[a.name for a in engine.allowed_actions(case, current_user)],
         review_on=case.review_on.isoformat() if case.review_on else None,  # a parked item's review date
+        step=steps.step_json(case, utcnow()),  # the step in force: {title, due_at, late} or null
         **case_facts(case),
     )
     if body.get("pending_extension"):
@@ -131,10 +133,27 @@ def upload_case_photo(number: str):
     case = queries.visible_case(number, scope_for(user, "cases.view"))
     if case is None:
         raise APIError(404)
+    return _upload_step_file(case, user, documents=False)
+
+
+@api_bp.post("/cases/<number>/files")
+@requires("cases.act")
+def upload_case_file(number: str):
+    """One file (a picture, PDF, Word or Excel document) for a step with a file field
+    (``contentMediaType "*/*"``): the same checks as a photo; returns its id for the field."""
+    user = current_user._get_current_object()
+    case = queries.visible_case(number, scope_for(user, "cases.view"))
+    if case is None:
+        raise APIError(404)
+    return _upload_step_file(case, user, documents=True)
+
+
+def _upload_step_file(case, user, documents: bool):
     file = request.files.get("file")
     if file is None:
-        raise APIError(422, [("/file", "请选择要上传的照片（表单字段 file）", "required")])
-    saved = engine.upload_photo(case, user, file)
+        what = "文件" if documents else "照片"
+        raise APIError(422, [("/file", f"请选择要上传的{what}（表单字段 file）", "required")])
+    saved = engine.upload_photo(case, user, file, documents=documents)
     return {"id": saved.id, "filename": saved.filename, "content_type": saved.content_type}, 201
 
 
@@ -143,7 +162,10 @@ LIST_PARAMS = [
                   "escalated 下级上报（上报至本人所在单位）、closed 已办结",
           {"type": "string", "enum": list(queries.VIEWS)}),
     query("q", "搜索：事项编号（完整或前缀）、4 位数字 = 反映人手机尾号、其他 = 标题关键词"),
-    query("type", "事项类型"), query("state", "状态"), query("org", "单位代码（含下级）"),
+    query("type", "事项类型"),
+    query("category", "类别（表单中的事件类别、诉求类型、纠纷类型或代办事项的取值，如 help；可与 type 同用，"
+                      "须为该类型表单的选项之一，否则 422）"),
+    query("state", "状态"), query("org", "单位代码（含下级）"),
     query("priority", "紧急程度/诉求类别（时限档位）"), query("assignee", "me = 分配给我的"),
 ]
 document("/cases", "get", "可见事项列表（键集分页，排序随队列：临期/超期按期限先后）",
@@ -165,6 +187,10 @@ document("/cases/{number}/actions/{action}", "post", "办理事项：认领或�
                     422: "意见/字段校验失败"})
 document("/cases/{number}/photos", "post", "上传办理环节的照片（multipart 字段 file，仅限图片）；返回的 id 填入操作字段（如自行处置的处置后照片 after_photos）",
          responses={201: "{id, filename, content_type}", 401: "未登录", 403: "当前没有需要上传照片的办理操作",
+                    404: "不存在或无权查看", 422: "文件类型、大小或像素不符合要求"})
+document("/cases/{number}/files", "post", "上传办理环节的附件（multipart 字段 file：图片、PDF、Word 或 Excel）；"
+         "返回的 id 填入该环节的附件字段（contentMediaType \"*/*\"）",
+         responses={201: "{id, filename, content_type}", 401: "未登录", 403: "当前没有需要上传附件的办理操作",
                     404: "不存在或无权查看", 422: "文件类型、大小或像素不符合要求"})
 
 

@@ -36,13 +36,11 @@ from fengqiao.cases.workflow import MERGED, CaseType, Transition
 from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.exceptions import Conflict, DomainError, Invalid
 from fengqiao.models import (
-    Attachment,
     Case,
     CaseEvent,
     CaseParticipant,
     Membership,
     OrgUnit,
-    Submission,
     User,
 )
 from fengqiao.orgs.scope import Scope, scope_for
@@ -143,7 +141,8 @@ class Situation:
         """Holds one of ``roles`` in a unit the case was dispatched to, or below it (签收 is the
         handling unit's act: the dispatcher cannot sign in for it)."""
         targets = [p.org.path for p in self.participants if p.role == "handler"]
-        return any(m.role in roles and m.org.active and "cases.act" in permissions_for(m.role)
+        as_assignee = "assignee" in roles and self.is_assignee()  # who signed for it, still in that unit
+        return any((m.role in roles or as_assignee) and m.org.active and "cases.act" in permissions_for(m.role)
                    and any(m.org.path.startswith(path) for path in targets) for m in self.user.memberships)
 
     def summoned(self) -> list[CaseParticipant]:
@@ -203,25 +202,36 @@ class TransitionAction:
         self.t = transition
         self.name = transition.name
 
+    def holds_role(self, s: Situation) -> bool:
+        """The user may take the transition by role and unit, read without a query: one of its
+        roles (at its ``levels``) over the case, or its assignee — and, for the unit-bound
+        guards, in the right unit (``dispatched_unit``: the handling unit, so the community
+        that filed a case never sees a department's 签收/退单; ``case_unit``: the case's own).
+        Whoever fails here is not offered the transition anywhere (case page, API
+        ``allowed_actions``, the queue's bulk bar); the person-bound guards (``four_eyes``,
+        ``other_hand``, ``from_above``) are :meth:`offer`'s."""
+        t = self.t
+        if "dispatched_unit" in t.guards and not s.in_dispatched_unit(t.roles):
+            return False
+        if "case_unit" in t.guards and not s.roles(t.levels, paths=[s.case.org.path]) & set(t.roles):
+            return False
+        held = s.roles(t.levels)
+        return ("assignee" in t.roles and s.is_assignee()) or (
+            bool(held & set(t.roles)) and any("cases.act" in permissions_for(r) for r in held))
+
     def offer(self, s: Situation) -> ActionInfo | None:
         t = self.t
         if not s.open or s.case.state not in t.sources:
             return None
         if "assignee_required" in t.guards and s.case.assignee_id is None:
             return None
+        if not self.holds_role(s):
+            return None
         if "four_eyes" in t.guards and s.user.id is not None and s.user.id in earlier_hands(s.case):
             return None
         if "from_above" in t.guards and not parking.from_above(s, t):
             return None
-        if "dispatched_unit" in t.guards and not s.in_dispatched_unit(t.roles):
-            return None
         if "other_hand" in t.guards and s.user.id is not None and s.user.id == stepped_in_by(s.case):
-            return None
-        if "case_unit" in t.guards and not s.roles(t.levels, paths=[s.case.org.path]) & set(t.roles):
-            return None
-        allowed = ("assignee" in t.roles and s.is_assignee()) or (
-            bool(s.roles(t.levels) & set(t.roles)) and any("cases.act" in permissions_for(r) for r in s.roles(t.levels)))
-        if not allowed:
             return None
         fields = parking.with_reported_defaults(s.ctype, t, s.case) if "set_tier" in t.effects else t.fields
         return ActionInfo(t.name, t.title, "comment_required" in t.guards, fields)
@@ -236,7 +246,7 @@ class TransitionAction:
         if "from_above" in t.guards and not parking.from_above(s, t):
             return "须由事项所属单位的上级单位审批"
         if "dispatched_unit" in t.guards and not s.in_dispatched_unit(t.roles):
-            return "须由承办单位签收办理"
+            return f"「{t.title}」须由承办单位（事项派往的单位）办理"
         if "other_hand" in t.guards and s.user.id == stepped_in_by(s.case):
             return "不能审核本人办理的环节，须由他人办理"
         if "case_unit" in t.guards and not s.roles(t.levels, paths=[s.case.org.path]) & set(t.roles):
@@ -244,11 +254,7 @@ class TransitionAction:
         return None
 
     def _check_guards(self, s: Situation) -> None:
-        guards = self.t.guards
-        if "attachment_required" in guards and not db.scalar(
-                sa.select(sa.func.count()).select_from(Attachment).join(Submission, Attachment.submission_id == Submission.id)
-                .where(Submission.case_id == s.case.id)):
-            raise Invalid([("", "此操作需要事项附有至少一个附件（照片或材料）", "attachment_required")])
+        guards = self.t.guards  # attachment_required: photos.claim counts this step's own files
         if "all_checked_in" in guards:
             missing = [p.org.name for p in s.summoned() if p.checked_in_at is None]
             if missing or not s.summoned():
@@ -262,7 +268,7 @@ class TransitionAction:
     def apply(self, s: Situation, fields: dict, comment: str, now: datetime) -> Outcome:
         t, case = self.t, s.case
         self._check_guards(s)
-        photos.claim(s, t, fields)  # files the step's attachment fields name; before_after_photos
+        photos.claim(s, t, fields)  # the step's own files; before_after_photos, attachment_required
         out = Outcome(values={"state": t.target}, changes=dict(fields), internal=False)
         data = case.data  # set_tier writes the confirmed values back into it
         parking.check_review_on(fields, now)

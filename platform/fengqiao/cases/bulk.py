@@ -16,11 +16,12 @@ import sqlalchemy as sa
 
 from fengqiao.accounts.roles import permissions_for
 from fengqiao.cases import engine
+from fengqiao.cases.actions import Situation, TransitionAction
 from fengqiao.cases.case_types import case_type
 from fengqiao.cases.queries import visible_case
 from fengqiao.db import db
 from fengqiao.exceptions import DomainError, Invalid, NotFound
-from fengqiao.models import Case, Membership, OrgUnit, User
+from fengqiao.models import Case, CaseParticipant, Membership, OrgUnit, User
 from fengqiao.orgs.scope import scope_for
 from fengqiao.params import parse_int
 
@@ -132,9 +133,12 @@ def offered_actions(cases: Sequence[Case], user: User) -> tuple[dict[str, list[s
     """Hints for the queue's bulk bar: per case (number → action names) what ``user`` is
     likely allowed to do, and the workflow transitions offered on any listed case.
 
-    Read from the case types and the caller's roles without a query per case (asking the
-    engine row by row costs several queries each: ~200 for a page of 50). A hint can be too
-    generous — the engine checks each case when the batch runs and reports what it refused.
+    Read from the case types, the caller's roles and one query for the units the listed
+    cases were sent to (asking the engine row by row costs several queries each: ~200 for a
+    page of 50): a transition appears only where the caller holds one of its roles over the
+    case in the right unit (``TransitionAction.holds_role``: levels, ``dispatched_unit``,
+    ``case_unit``). A hint can still be too generous (``four_eyes`` …) — the engine checks
+    each case when the batch runs and reports what it refused.
     """
     roles = {m.role for m in user.memberships if m.org.active}
     if not any("cases.act" in permissions_for(r) for r in roles):
@@ -142,6 +146,7 @@ def offered_actions(cases: Sequence[Case], user: User) -> tuple[dict[str, list[s
     can_assign = engine_can_assign()
     per_case: dict[str, list[str]] = {}
     offers: dict[str, Offer] = {}
+    taking_part = _participants(cases)  # one query for the page: the units each case was sent to
     for case in cases:
         ctype = case_type(case.type, case.workflow_version)
         per_case[case.number] = names = []
@@ -152,8 +157,9 @@ def offered_actions(cases: Sequence[Case], user: User) -> tuple[dict[str, list[s
             names.append(engine.CLAIM)
         if can_assign and (mine or roles & ASSIGNING_ROLES):
             names.append(ASSIGN)
+        situation = Situation(case, ctype, user, taking_part.get(case.id, []))
         for t in ctype.transitions_from(case.state):
-            if not (roles & set(t.roles) or (mine and "assignee" in t.roles)):
+            if not TransitionAction(t).holds_role(situation):  # roles, levels and the unit-bound guards
                 continue
             if "assignee_required" in t.guards and case.assignee_id is None:
                 continue
@@ -168,6 +174,17 @@ def offered_actions(cases: Sequence[Case], user: User) -> tuple[dict[str, list[s
                 offers[t.name] = Offer(t.name, title, known.needs_comment or needs_comment,
                                        {**known.fields, **fields})
     return per_case, list(offers.values())
+
+
+def _participants(cases: Sequence[Case]) -> dict[int, list[CaseParticipant]]:
+    """The units taking part in each listed case (dispatched, summoned), by case id."""
+    found: dict[int, list[CaseParticipant]] = {}
+    ids = [c.id for c in cases]
+    if ids:
+        for p in db.scalars(sa.select(CaseParticipant).where(CaseParticipant.case_id.in_(ids))
+                            .order_by(CaseParticipant.id)):
+            found.setdefault(p.case_id, []).append(p)
+    return found
 
 
 def assignable_users(user: User) -> list[User]:

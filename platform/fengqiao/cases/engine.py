@@ -73,12 +73,17 @@ def allowed_actions(case: Case, user: User, choices: bool = False) -> list[Actio
     return [info for action in _candidates(situation) if (info := action.offer(situation))]
 
 
-def upload_photo(case: Case, user: User, file: FileStorage, pointer: str = "/file") -> Attachment:
+def upload_photo(case: Case, user: User, file: FileStorage, pointer: str = "/file",
+                 documents: bool = False) -> Attachment:
     """Store one photo for a step of ``case`` that asks for files (自行处置's after photo …);
-    refused unless such a step is open to ``user`` now (see :mod:`fengqiao.cases.photos`)."""
-    if not any(photos.takes_files(a.fields) for a in allowed_actions(case, user)):
+    refused unless such a step is open to ``user`` now (see :mod:`fengqiao.cases.photos`).
+    ``documents``: any accepted type, for a step with a file field (``contentMediaType "*/*"``)."""
+    offered = [a for a in allowed_actions(case, user) if photos.takes_files(a.fields)]
+    if not offered:
         raise Forbidden("当前没有需要上传照片的办理操作", code="forbidden")
-    return photos.store(user, file, pointer)
+    if documents and not any(photos.takes_documents(p) for a in offered for _k, p in photos.file_fields(a.fields)):
+        raise Forbidden("当前没有需要上传附件的办理操作（只能上传照片）", code="forbidden")
+    return photos.store(user, file, pointer, documents=documents)
 
 
 def visible_case_for_update(number: str, user: User) -> Case:
@@ -117,8 +122,8 @@ def _fields(info: ActionInfo, payload: dict) -> dict:
     if not info.fields:
         return {}
     found = problems(validator_for(info.fields), values)
-    if found:
-        raise Invalid([("/fields" + p, m, c) for p, m, c in found])
+    if found:  # an empty photo/file field names itself: 「请上传整改照片」
+        raise Invalid([("/fields" + p, photos.missing_message(info.fields, p, c) or m, c) for p, m, c in found])
     return values
 
 
@@ -138,6 +143,13 @@ def dispatch_targets(user: User) -> list[OrgUnit]:
     """Units ``user`` may dispatch, transfer or summon a case to (cases/routing.py):
     departments first, then streets and communities of their jurisdiction."""
     return routable_units(user)
+
+
+def routing_actions(ctype, actions: list[ActionInfo]) -> set[str]:
+    """Offered actions whose ``unit`` field routes the case (派单 ``dispatch`` effect, 转办):
+    their unit select lists only :func:`dispatch_targets`, whatever options the field names."""
+    return {a.name for a in actions if a.name == "assign" or (
+        a.name in ctype.transitions and "dispatch" in ctype.transitions[a.name].effects)}
 
 
 def perform(number: str, action: str, user: User, payload: dict[str, Any]) -> Case:

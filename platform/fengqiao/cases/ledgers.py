@@ -32,7 +32,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from fengqiao.cases import metrics, queries
+from fengqiao.cases import categories, metrics, queries
 from fengqiao.cases.case_types import case_type
 from fengqiao.cases.export import form_fields
 from fengqiao.cases.tracking import RATINGS
@@ -152,7 +152,8 @@ def _check_kind(kind: str) -> None:
 def ledger_query(kind: str, scope: Scope, filters: metrics.Filters, now: datetime) -> sa.Select:
     """The scoped, filtered cases of one ledger (ordered by the caller)."""
     start, end = filters.period.bounds
-    base = queries.filtered(queries.cases_in(scope), type_=filters.type, org=filters.org)
+    base = queries.filtered(queries.cases_in(scope), type_=filters.type, org=filters.org,
+                            category=filters.category)
     if kind == "overdue":
         return base.where(metrics.due_clause(start, end, now), metrics.late_clause(now))
     if kind == "ratings":
@@ -165,7 +166,7 @@ def request_ledger(user: User, kind: str, filters: metrics.Filters) -> int:
     _check_kind(kind)
     return enqueue(JOB, owner=user, kind=kind, org=filters.org.code if filters.org else "",
                    start=filters.period.start.isoformat(), end=filters.period.end.isoformat(),
-                   type=filters.type or "", user_id=user.id)
+                   type=filters.type or "", user_id=user.id, category=filters.category or "")
 
 
 def _download_name(kind: str, unit: str, filters: metrics.Filters) -> str:
@@ -182,7 +183,8 @@ def _file_key(args: dict) -> str:
 
 
 @job(JOB, queue="fengqiao-low")
-def build_ledger(kind: str, org: str, start: str, end: str, user_id: int, type: str = "") -> dict:
+def build_ledger(kind: str, org: str, start: str, end: str, user_id: int, type: str = "",
+                 category: str = "") -> dict:
     """Write one ledger workbook into the jobs' files folder; idempotent."""
     _check_kind(kind)
     user = db.get(User, user_id)
@@ -190,7 +192,7 @@ def build_ledger(kind: str, org: str, start: str, end: str, user_id: int, type: 
         raise Invalid([("/user_id", "申请台账的用户不存在或已停用", "unknown_user")])
     scope = scope_for(user, metrics.PERMISSION)
     # ``end`` is exclusive, as stored; the user's scope is checked again as it is now.
-    filters = metrics.resolve_filters(scope, org=org, type_=type, start=start, end=end)
+    filters = metrics.resolve_filters(scope, org=org, type_=type, start=start, end=end, category=category)
     now = utcnow()
     stmt = ledger_query(kind, scope, filters, now)
     total = db.scalar(sa.select(sa.func.count()).select_from(stmt.with_only_columns(Case.id).subquery()))
@@ -200,6 +202,8 @@ def build_ledger(kind: str, org: str, start: str, end: str, user_id: int, type: 
     title = f"{KINDS[kind]} · {unit} · {filters.period.label}"
     stamp = now.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
     type_note = f"；事项类型：{case_type(filters.type).title}" if filters.type else ""
+    if filters.category:
+        type_note += f"；类别：{categories.choices().title(filters.category)}"
     note = f"口径：{BASIS[kind]}{type_note}；时间为北京时间；个人信息已脱敏；导出于 {stamp}"
     columns = COLUMNS[kind]
     headers, widths = [c.header for c in columns], [c.width for c in columns]
@@ -227,7 +231,8 @@ def build_ledger(kind: str, org: str, start: str, end: str, user_id: int, type: 
             db.expunge(case)
     set_progress(done, max(total, done))
 
-    args = {"kind": kind, "org": org, "start": start, "end": end, "type": type, "user_id": user_id}
+    args = {"kind": kind, "org": org, "start": start, "end": end, "type": type, "user_id": user_id,
+            **({"category": category} if category else {})}
     path = files_dir() / f"ledger-{_file_key(args)}.xlsx"
     sheet.save(path)
     return {"file": path.name, "filename": _download_name(kind, unit, filters), "rows": done}

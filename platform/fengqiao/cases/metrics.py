@@ -37,7 +37,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from fengqiao.cases import queries
+from fengqiao.cases import categories, queries
 from fengqiao.cases.case_types import case_type
 from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.exceptions import Invalid
@@ -52,7 +52,7 @@ from fengqiao.workcalendar import load_calendar, today_local
 CLOCK_STOPPED = ("met", "missed")  # sla_status of an open case whose clock has ended (cases.steps)
 PERMISSION = "metrics.view"  # whose subtrees a person's figures and ledgers cover
 VOID_STATES = ("withdrawn", "cancelled", "rejected")  # 撤单, 撤销, 不予受理
-CATEGORY_FIELDS = ("category", "request_type", "dispute_type", "service_item")
+CATEGORY_FIELDS = queries.CATEGORY_FIELDS  # the one definition (cases/categories.py)
 SATISFIED = ("satisfied", "basically_satisfied")
 PRESETS = {"this_month": "本月", "last_month": "上月", "this_quarter": "本季度", "this_year": "本年",
            "custom": "自定义"}
@@ -162,6 +162,7 @@ class Filters:
     period: Period
     org: OrgUnit | None = None
     type: str | None = None
+    category: str | None = None  # 类别 (cases/categories.py), within ``type`` when both are given
 
 
 def _parse_day(text: str, pointer: str, what: str, problems: list) -> date | None:
@@ -183,7 +184,7 @@ def _parse_day(text: str, pointer: str, what: str, problems: list) -> date | Non
 
 def resolve_filters(scope: Scope, *, org: str = "", type_: str = "", start: str = "", end: str = "",
                     preset: str = "", inclusive_end: bool = False, pointers: tuple[str, str] = ("/from", "/to"),
-                    today: date | None = None) -> Filters:
+                    today: date | None = None, category: str = "") -> Filters:
     """Check what a person or an integration asked for; every problem as a Chinese message.
 
     ``preset`` (本月 …) wins over dates; without either the period is this month. The API's
@@ -217,11 +218,17 @@ def resolve_filters(scope: Scope, *, org: str = "", type_: str = "", start: str 
         if unit is None or not scope.contains(unit.path):
             problems.append(("/org", "组织机构代码不存在或无权查看", "unknown_org"))
     type_ = (type_ or "").strip()
-    if type_ and type_ not in current_app.extensions["fengqiao.case_types"].types:
+    if type_ and type_ not in {key for key, _title in type_choices()}:
         problems.append(("/type", f"未知的事项类型：{type_}", "enum"))
+        type_ = ""
+    chosen = None
+    try:
+        chosen = categories.check_category(category, type_ or None)
+    except Invalid as failed:
+        problems += failed.problems
     if problems:
         raise Invalid(problems)
-    return Filters(period, unit, type_ or None)
+    return Filters(period, unit, type_ or None, chosen)
 
 
 # ---- SQL helpers -----------------------------------------------------------------------
@@ -297,7 +304,7 @@ class _Cohort:
 
 
 def _cohort_groups(cohort: sa.Select, bucket: Any) -> list[tuple[str, str | None, str | None, _Cohort]]:
-    category = sa.func.coalesce(*(Case.data[name].as_string() for name in CATEGORY_FIELDS))
+    category = queries.category_of()
     sub = cohort.with_only_columns(
         bucket.label("bucket"), Case.form_key.label("form_key"), category.label("category"),
         Case.closed_at, Case.rating).subquery()
@@ -440,12 +447,12 @@ def _repeats(days: int) -> Any:
     closed within ``days`` before this one was received."""
     prior = sa.orm.aliased(Case, name="prior_case")
 
-    def category(c: Any) -> Any:
-        return sa.func.coalesce(*(c.data[name].as_string() for name in CATEGORY_FIELDS), "")
+    def category(c: Any) -> Any:  # no category matches no category (NULL = NULL would not)
+        return sa.func.coalesce(queries.category_of(c), "")
 
-    closed = sa.func.coalesce(prior.first_closed_at, prior.closed_at)
+    closed = prior.first_closed_at  # set at every first closure (sla.py; 0014 filled the older rows)
     return sa.and_(Case.phone_tail != "", sa.exists().where(
-        prior.phone_tail == Case.phone_tail, prior.id != Case.id, prior.org_id == Case.org_id,
+        prior.phone_tail == Case.phone_tail, prior.phone_tail != "", prior.id != Case.id, prior.org_id == Case.org_id,
         prior.type == Case.type, category(prior) == category(Case),
         prior.state.not_in(VOID_STATES), prior.merged_into_id.is_(None),
         closed < Case.created_at, closed >= _days_before(Case.created_at, days)))
@@ -684,7 +691,8 @@ def compute(scope: Scope, filters: Filters, now: datetime | None = None) -> dict
     days = repeat_days()
     period = filters.period
     start, end = period.bounds
-    base = queries.filtered(queries.cases_in(scope), type_=filters.type, org=filters.org)
+    base = queries.filtered(queries.cases_in(scope), type_=filters.type, org=filters.org,
+                            category=filters.category)
     cohort = base.where(Case.created_at >= start, Case.created_at < end, not_void())
     root = breakdown_root(scope, filters.org)
     units = _bucket_units(scope, root)
@@ -698,6 +706,7 @@ def compute(scope: Scope, filters: Filters, now: datetime | None = None) -> dict
                    "preset": period.preset, "preset_label": PRESETS.get(period.preset, "")},
         "org": {"code": filters.org.code, "name": filters.org.name} if filters.org else None,
         "type": filters.type,
+        "category": filters.category,
         "basis": basis(days),
     }
     result.update(_totals(groups))
@@ -794,7 +803,7 @@ def cached(scope: Scope, filters: Filters) -> dict[str, Any]:
     Callers that need this instant's figures call ``compute``."""
     cache = current_app.extensions.setdefault("fengqiao.metrics_cache", {})
     key = (scope.paths, filters.period.start, filters.period.end,
-           filters.org.code if filters.org else None, filters.type)
+           filters.org.code if filters.org else None, filters.type, filters.category)
     now = monotonic()
     hit = cache.get(key)
     if hit is not None and now - hit[0] < CACHE_SECONDS:
@@ -812,7 +821,6 @@ def cached(scope: Scope, filters: Filters) -> dict[str, Any]:
     return figures
 
 
-def type_choices() -> Iterable[tuple[str, str]]:
-    """(key, title) of every case type, for the filters."""
-    types = current_app.extensions["fengqiao.case_types"].types
-    return sorted(((k, t.title) for k, t in types.items()), key=lambda kt: kt[0])
+def type_choices() -> list[tuple[str, str]]:
+    """(key, title) of every case type cases can have (shipped and admin-made), for the filters."""
+    return [(t.key, t.title) for t in categories.filter_types()]

@@ -47,6 +47,16 @@ NUMBER_PREFIX = re.compile(r"^[A-Z]{1,10}-[0-9-]*$")
 PHONE_TAIL = re.compile(r"^\d{4}$")
 
 
+# Form fields holding a case's category (类别), first present wins: the queue's, the metrics'
+# and the 台账's 类别 filter, the category breakdown and 重复投诉 read it (cases/categories.py).
+CATEGORY_FIELDS = ("category", "request_type", "dispute_type", "service_item")
+
+
+def category_of(case=Case):
+    """SQL: the case's category, the first of :data:`CATEGORY_FIELDS` in its data (else NULL)."""
+    return sa.func.coalesce(*(case.data[name].as_string() for name in CATEGORY_FIELDS))
+
+
 _PARTICIPANT_UNIT = sa.orm.aliased(OrgUnit, name="participant_unit")
 _OWNER_UNIT = sa.orm.aliased(OrgUnit, name="owner_unit")
 
@@ -88,9 +98,11 @@ def cases_in(scope: Scope) -> sa.Select:
 
 def filtered(stmt: sa.Select, *, type_: str | None = None, state: str | None = None,
              org: OrgUnit | None = None, assignee: User | None = None,
-             priority: str | None = None) -> sa.Select:
+             priority: str | None = None, category: str | None = None) -> sa.Select:
     if type_:
         stmt = stmt.where(Case.type == type_)
+    if category:
+        stmt = stmt.where(category_of() == category)
     if state:
         stmt = stmt.where(Case.state == state)
     if org is not None:
@@ -117,11 +129,12 @@ class Filters:
     priority: str | None = None
     q: str | None = None
     assigned_to_me: bool = False
+    category: str | None = None  # checked by cases.categories.parse_queue_filters
 
     def args(self) -> dict[str, str]:
         """The filters as query-string arguments (links keep them when paging or switching)."""
-        found = {"type": self.type_, "state": self.state, "org": self.org.code if self.org else None,
-                 "priority": self.priority, "q": self.q}
+        found = {"type": self.type_, "category": self.category, "state": self.state,
+                 "org": self.org.code if self.org else None, "priority": self.priority, "q": self.q}
         return {k: v for k, v in found.items() if v}
 
 
@@ -221,7 +234,8 @@ def queue_query(user: User, filters: Filters, now: datetime | None = None, view:
     if view == "unclaimed":
         scope = _both(scope, scope_for(user, "cases.act"))
     stmt = filtered(cases_in(scope), type_=filters.type_, state=filters.state, org=filters.org,
-                    priority=filters.priority, assignee=user if filters.assigned_to_me else None)
+                    priority=filters.priority, assignee=user if filters.assigned_to_me else None,
+                    category=filters.category)
     stmt = stmt.where(_view_clause(view, user, now or utcnow()))
     if filters.q:
         stmt = stmt.where(_search(filters.q))
@@ -305,10 +319,11 @@ def _states_of(ctype) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
-def filter_options(user: User, registry) -> FilterOptions:
-    """Choices for the queue's filter bar: the case types ``registry`` knows, their states
-    and SLA tiers, and the units down to communities in the caller's scope."""
-    types = sorted(registry.types.values(), key=lambda t: t.key)
+def filter_options(user: User, types) -> FilterOptions:
+    """Choices for the queue's filter bar: the case types given (``CaseType``s: shipped and
+    admin-made, cases.categories.filter_types), their states and SLA tiers, and the units
+    down to communities in the caller's scope."""
+    types = sorted(types, key=lambda t: t.key)
     priorities: dict[str, str] = {}
     for t in types:
         for tier in (t.sla or {}).get("tiers", {}):

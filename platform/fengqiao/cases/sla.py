@@ -143,6 +143,63 @@ def recomputed(case, now: datetime, due_soon: dict | None, credit: float | None 
     return {"sla_credit": credit, **Clock(ends.at, ends.provisional, status).values()}
 
 
+CLOCK_COLUMNS = ("priority", "sla_start", "sla_limit", "sla_credit", "deadline", "deadline_provisional",
+                 "sla_status", "due_at", "paused_at", "paused_seconds")  # what :func:`reclocked` may write
+
+
+def _field_start(ctype, data: dict, created_at: datetime) -> datetime | None:
+    """The ``start_field`` time (12345 受理时间) recorded in a case's data, when it is a valid
+    time no later than the case itself (a case that had no clock kept no ``sla_start``)."""
+    name = (getattr(ctype, "sla", None) or {}).get("start_field")
+    raw = data.get(name) if name else None
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        start = to_local(datetime.fromisoformat(raw))
+    except (ValueError, OverflowError):
+        return None
+    return start if start <= created_at else None
+
+
+def clock_frozen(case, now: datetime) -> bool:
+    """Whether a moved case keeps its clock as it is: the clock stopped (met/missed), the
+    case was closed once (a reopening clock), the deadline shown is a rework's (``due_at``
+    differs), or the deadline had passed — by now, or by the start of a running pause —
+    since a deadline that has passed stays passed."""
+    if case.sla_status in (MET, MISSED) or case.first_closed_at is not None:
+        return True
+    if case.due_at is not None and case.deadline is not None and case.due_at != case.deadline:
+        return True
+    return case.deadline is not None and (case.paused_at or now) > case.deadline
+
+
+def reclocked(case, ctype, now: datetime) -> dict:
+    """The clock columns (:data:`CLOCK_COLUMNS`) of an open case moved to another version
+    ``ctype`` of its type, as if that version had been in force since the clock started:
+    its tier and limit for the case data, from ``sla_start`` (the 12345 受理时间 when given),
+    keeping the credit earned so far (pauses, extensions) while the unit stays the same.
+
+    A migration may shorten a deadline into the past (the case becomes overdue) or lengthen
+    it, but never un-miss one: a frozen clock (:func:`clock_frozen`) is returned unchanged.
+    ``case`` needs the clock columns, ``data``, ``created_at`` and ``org.path``."""
+    kept = {name: getattr(case, name) for name in CLOCK_COLUMNS}
+    if clock_frozen(case, now):
+        return kept
+    data = case.data or {}
+    limit = ctype.limit_for(data)
+    values = {**kept, "priority": ctype.tier_for(data)}
+    if limit is None:  # the new version sets no deadline: the clock (and any pause) ends
+        return {**values, **paused_for(case, now), "sla_limit": None, "sla_credit": 0, "deadline": None,
+                "deadline_provisional": False, "sla_status": NONE, "due_at": None, "paused_at": None}
+    start = case.sla_start or _field_start(ctype, data, case.created_at) or case.created_at
+    same_unit = case.sla_limit is not None and unit_of(case.sla_limit) == unit_of(limit)
+    credit = case.sla_credit if same_unit else 0  # credit in another unit (hours vs days) does not carry
+    ends = deadline_for(start, limit, credit, case.org.path)
+    status = PAUSED if case.paused_at else status_at(ends.at, now, ctype.due_soon, case.org.path, limit)
+    return {**values, "sla_start": start, "sla_limit": dict(limit), "sla_credit": credit, "due_at": ends.at,
+            **Clock(ends.at, ends.provisional, status).values()}
+
+
 def first_clock_moved(case, new_deadline: datetime, amount: float, since: datetime | None = None) -> dict:
     """``due_at`` after the shown deadline moved by ``amount`` (of the limit's unit) — an
     approved extension or pause credit — or ``{}`` when the first clock must stay: the case

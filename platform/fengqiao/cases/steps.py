@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 
 from fengqiao.cases import sla
 from fengqiao.exceptions import Invalid
+from fengqiao.labels import short_when
 from fengqiao.orgs.service import get_by_code
 from fengqiao.workcalendar import load_calendar, to_local
 
@@ -68,9 +69,11 @@ def apply(s, t, fields: dict, out, now: datetime) -> None:
         out.values.update(step_name=None, step_due=None)
     if t.step_limit and not final:
         data = {**out.values.get("data", case.data or {}), **fields}
-        due = span_end(now, span_for(t.step_limit, data), case.org.path)
+        span = span_for(t.step_limit, data)
+        due = span_end(now, span, case.org.path)
         out.values.update(step_name=t.step_limit["title"], step_due=due)
-        changes.update(step_name=t.step_limit["title"], step_due=due.isoformat())
+        # the history row says 「整改时限：3 个工作日，截止 12月10日 17:00」 (labels.change_rows)
+        changes.update(step_name=t.step_limit["title"], step_due=due.isoformat(), step_span=span)
     if t.sla == "stop" and case.sla_status not in STOPPED and not final:
         stopped = stop(case, now)
         out.values.update(stopped)
@@ -131,10 +134,18 @@ def new_clock(ctype, data: dict, now: datetime, org_path: str, trusted: bool = T
 
 
 def step_view(case, now: datetime) -> dict | None:
-    """The step in force on an open case, for the case page: title, due time, late or not."""
+    """The step in force on an open case, for the case page (「整改 截止 12月10日 17:00」, red
+    once late) and the API's ``step``: title, due time, late or not."""
     if case.closed_at is not None or case.step_due is None:
         return None
-    return {"title": case.step_name or "当前环节", "due": case.step_due, "late": now > case.step_due}
+    return {"title": case.step_name or "当前环节", "due": case.step_due, "late": now > case.step_due,
+            "due_text": short_when(case.step_due)}
+
+
+def step_json(case, now: datetime) -> dict | None:
+    """The step in force for ``GET /api/v1/cases/<number>``: ``{title, due_at, late}`` or None."""
+    view = step_view(case, now)
+    return {"title": view["title"], "due_at": view["due"].isoformat(), "late": view["late"]} if view else None
 
 
 def _option_title(schema: dict, value) -> str:
@@ -159,6 +170,15 @@ def _unit_name(code) -> str:
     return unit.name if unit is not None else str(code)
 
 
+def _value_text(key: str, prop: dict, value) -> str:
+    """A recorded field in words; uploaded files by their count (the history shows them),
+    never their ids."""
+    items = prop.get("items") if isinstance(prop.get("items"), dict) else {}
+    if "attachment" in (prop.get("format"), items.get("format")):
+        return f"{len(value) if isinstance(value, list) else 1} 个附件"
+    return _unit_name(value) if key == "unit" else _option_title(prop, value)
+
+
 def _recorded(value) -> bool:
     """Something was recorded: not empty, and not a confirmation of a value nobody gave."""
     if isinstance(value, dict) and "to" in value:
@@ -175,7 +195,7 @@ def records(ctype, case) -> list[tuple[str, list[tuple[str, str]]]]:
         props = (t.fields or {}).get("properties", {})
         if not isinstance(kept, dict) or not props:
             continue
-        rows = [(props[k].get("title", k), _unit_name(kept[k]) if k == "unit" else _option_title(props[k], kept[k]))
+        rows = [(props[k].get("title", k), _value_text(k, props[k], kept[k]))
                 for k in props if k in kept and _recorded(kept[k])]
         if rows:
             found.append((t.title, rows))

@@ -13,13 +13,19 @@ A file ``<key>.casetype.json`` declares one case type::
            "fields": {"type": "object", "properties": {...}, "required": [...]},
            "effects": ["unassign"]}]}}
 
+An optional ``"org": "<unit code>"`` limits the type to that unit's subtree (absent: the whole
+county; ``fengqiao.cases.jurisdiction``). ``check_case_type`` lists every problem at once, with
+1-based positions and the valid choices, and (strict) the design rules: every state reachable,
+no non-final dead end, a final state, ``attachment_required`` only with a photo/file field.
+
 ``roles`` lists the roles that may take a transition (held in a unit whose subtree holds the
 case); the pseudo-role ``assignee`` means the case's current assignee. ``leader`` (领导/书记)
 takes the approvals, ``mediator`` acts only on case types that list it (a closing transition
 lists ``assignee``, not ``mediator``: a mediator closes only their own case). ``levels`` optionally
 narrows the role to units of those levels. Guards: ``comment_required``,
-``assignee_required`` (someone must have claimed it), ``attachment_required`` (the case holds
-at least one attachment), ``all_checked_in`` (every unit summoned by 吹哨 has checked in), ``all_rated`` (each of them
+``assignee_required`` (someone must have claimed it), ``attachment_required`` (须有附件: at least
+one file uploaded at this step through the step's own photo/file fields — the report's photos do
+not count; see ``fengqiao.cases.photos``), ``all_checked_in`` (every unit summoned by 吹哨 has checked in), ``all_rated`` (each of them
 has been rated by the initiating side), ``four_eyes`` (not the person who submitted the case
 nor the one who took the step into the current state: 初审/复审 by different people),
 ``from_above`` (the actor holds one of the transition's roles in a unit strictly above the
@@ -34,7 +40,9 @@ submitter, e.g. the 12345 dispatcher who keyed in the call, may), ``case_unit`` 
 holds the role over the case's own unit — the accepting side — not merely over a unit it was
 dispatched to: a handling community does not 审核 its own reply).
 ``fields``: a JSON Schema the action's extra input must satisfy (validated like every form,
-Chinese messages). Effects: ``assign_actor``, ``unassign``, ``dispatch`` (the transition's
+Chinese messages); a photo field is an array of ``{"type": "string", "format": "attachment"}``
+(pictures only), a file field adds ``"contentMediaType": "*/*"`` to its items (documents too),
+and a required one also ``"minItems": 1`` (「请上传{title}」 when empty). Effects: ``assign_actor``, ``unassign``, ``dispatch`` (the transition's
 ``unit`` field names the unit — often a 职能部门 — that becomes the lead handler: its staff
 then see and act on the case), ``summon`` (吹哨: the ``units`` field lists departments that
 must each check in within the type's ``checkin`` limit for the case's category — e.g.
@@ -96,6 +104,8 @@ from pathlib import Path
 from typing import Any
 
 from fengqiao.bundled import bundled_folder
+from fengqiao.cases.workflow_labels import LABELS, LEVEL_LABELS
+from fengqiao.params import parse_int
 from fengqiao.validation import problems, validator_for
 
 log = logging.getLogger(__name__)
@@ -140,6 +150,9 @@ CASE_TYPE_SCHEMA: dict[str, Any] = {
         "title": {"type": "string", "minLength": 1, "maxLength": 100},
         "prefix": {"type": "string", "pattern": "^[A-Z]{2,4}$"},
         "description": {"type": "string"},
+        # the org unit (code) whose subtree the type applies to; absent: the whole county
+        # (cases/jurisdiction.py)
+        "org": {"type": "string", "pattern": "^[0-9A-Za-z][0-9A-Za-z\\-]{1,31}$"},
         "sla": {
             "type": "object",
             "additionalProperties": False,
@@ -252,6 +265,7 @@ class CaseType:
     checkin_minutes: int = 30  # 吹哨报到: how long a summoned unit has to check in
     board: bool = True  # may be published on the public 回音壁
     checkin: dict | None = None  # 吹哨报到 limits by category (cases/checkin.py), else checkin_minutes
+    org: str | None = None  # the unit code whose subtree it applies to (None: county-wide)
 
     @property
     def due_soon(self) -> dict | None:
@@ -297,33 +311,212 @@ class CaseType:
         return frozenset(r for t in self.transitions.values() for r in t.roles)
 
 
-def check_case_type(data: Any) -> list[tuple[str, str, str]]:
-    """Problems as (pointer, message, code): the shape, then references between states."""
-    found = problems(validator_for(CASE_TYPE_SCHEMA), data)
-    if found:
+def check_case_type(data: Any, *, strict: bool = True) -> list[tuple[str, str, str]]:
+    """Every problem at once as (pointer, message, code): the shape (each message naming the
+    state or transition by its 1-based position and, for a wrong choice, the valid ones), and
+    the references between states, checked on whatever parts are well-formed.
+
+    ``strict`` adds the design rules a stored version may predate (a state nobody reaches, a
+    dead end, no final state, 须有附件 without a photo or file field): admins' saves and the
+    shipped files are held to them; a version already stored stays usable (``strict=False``)."""
+    found = [_explain(problem, data) for problem in problems(validator_for(CASE_TYPE_SCHEMA), data)]
+    wf = data.get("workflow") if isinstance(data, dict) else None
+    if not isinstance(wf, dict):
         return found
-    wf = data["workflow"]
-    keys = [s["key"] for s in wf["states"]]
-    if len(set(keys)) != len(keys):
-        found.append(("/workflow/states", "状态 key 重复", "unique"))
-    if wf["initial"] not in keys:
-        found.append(("/workflow/initial", f"初始状态 {wf['initial']} 未定义", "unknown_state"))
-    names = [t["name"] for t in wf["transitions"]]
-    if len(set(names)) != len(names):
-        found.append(("/workflow/transitions", "流转名称重复", "unique"))
-    for i, t in enumerate(wf["transitions"]):
-        if "dispatch" in t.get("effects", []) and "unit" not in t.get("fields", {}).get("required", []):
-            found.append((f"/workflow/transitions/{i}/fields", "派单（dispatch）需要必填字段 unit",
-                          "required"))
-        for ref in [*t["from"], t["to"]]:
-            if ref not in keys:
-                found.append((f"/workflow/transitions/{i}", f"流转 {t['name']} 引用了未定义的状态 {ref}",
-                              "unknown_state"))
+    states = [s for s in _list(wf.get("states")) if isinstance(s, dict) and isinstance(s.get("key"), str)]
+    keys = [s["key"] for s in states]
+    choices = _choices(keys)
+    for key in sorted({k for k in keys if keys.count(k) > 1}):
+        places = [i + 1 for i, s in enumerate(_list(wf.get("states"))) if isinstance(s, dict) and s.get("key") == key]
+        found.append(("/workflow/states", f"状态 key 重复：{key}（第 {'、'.join(map(str, places))} 个状态）",
+                      "unique"))
+    initial = wf.get("initial")
+    if isinstance(initial, str) and states and initial not in keys:
+        found.append(("/workflow/initial", f"初始状态 {initial} 未定义{choices}", "unknown_state"))
+    reopen_to = data.get("reopen_to")
+    if isinstance(reopen_to, str) and states and reopen_to not in keys:
+        found.append(("/reopen_to", f"重新打开后的状态 {reopen_to} 未定义{choices}", "unknown_state"))
+    transitions = [(i, t) for i, t in enumerate(_list(wf.get("transitions"))) if isinstance(t, dict)]
+    names = [t.get("name") for _i, t in transitions if isinstance(t.get("name"), str)]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        places = [i + 1 for i, t in transitions if t.get("name") == name]
+        found.append(("/workflow/transitions", f"流转名称重复：{name}（第 {'、'.join(map(str, places))} 条流转）",
+                      "unique"))
+    for i, t in transitions:
+        at, label = f"/workflow/transitions/{i}", _transition_label(i, t)
+        fields = t.get("fields") if isinstance(t.get("fields"), dict) else {}
+        effects, guards = _list(t.get("effects")), _list(t.get("guards"))
+        if "dispatch" in effects and "unit" not in _list(fields.get("required")):
+            found.append((f"{at}/fields", f"{label}派单（dispatch）需要必填字段 unit", "required"))
+        if states:
+            refs = [(f"{at}/from/{j}", ref) for j, ref in enumerate(_list(t.get("from")))]
+            refs.append((f"{at}/to", t.get("to")))
+            for pointer, ref in refs:
+                if isinstance(ref, str) and ref not in keys:
+                    found.append((pointer, f"{label}引用了未定义的状态 {ref}{choices}", "unknown_state"))
         error = _schema_error(json.dumps(t["fields"])) if "fields" in t else None
         if error:
-            found.append((f"/workflow/transitions/{i}/fields", f"fields 不是有效的 JSON Schema: {error}",
-                          "schema"))
+            found.append((f"{at}/fields", f"{label}fields 不是有效的 JSON Schema: {error}", "schema"))
+        if strict and "attachment_required" in guards and not _attachment_fields(fields):
+            found.append((f"{at}/guards/{guards.index('attachment_required')}",
+                          f"{label}须有附件要求本步骤有照片或附件字段", "attachment_field"))
+    if strict and states:
+        found += _shape_problems(wf, states, transitions)
     return found
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _choices(keys: list[str]) -> str:
+    shown = "、".join(dict.fromkeys(keys))
+    return f"（可选：{shown}）" if shown else ""
+
+
+def _transition_label(i: int, t: Any) -> str:
+    title = t.get("title") if isinstance(t, dict) else None
+    name = t.get("name") if isinstance(t, dict) else None
+    shown = title if isinstance(title, str) and title else name if isinstance(name, str) and name else ""
+    return f"第 {i + 1} 条流转「{shown}」" if shown else f"第 {i + 1} 条流转"
+
+
+def _state_label(i: int, s: Any) -> str:
+    title = s.get("title") if isinstance(s, dict) else None
+    key = s.get("key") if isinstance(s, dict) else None
+    shown = title if isinstance(title, str) and title else key if isinstance(key, str) and key else ""
+    return f"第 {i + 1} 个状态「{shown}」" if shown else f"第 {i + 1} 个状态"
+
+
+def _attachment_fields(fields: dict) -> list[str]:
+    """The step's photo / file fields: ``format: attachment`` on the field or its items."""
+    found = []
+    for name, prop in (fields.get("properties") or {}).items():
+        if not isinstance(prop, dict):
+            continue
+        items = prop.get("items") if isinstance(prop.get("items"), dict) else {}
+        if prop.get("format") == "attachment" or items.get("format") == "attachment":
+            found.append(name)
+    return found
+
+
+def _shape_problems(wf: dict, states: list[dict], transitions: list[tuple[int, dict]]) -> list[tuple[str, str, str]]:
+    """States no path from the initial one reaches, non-final dead ends, no final state."""
+    found = []
+    keys = {s["key"] for s in states}
+    edges: dict[str, set[str]] = {k: set() for k in keys}
+    for _i, t in transitions:
+        target = t.get("to")
+        for source in _list(t.get("from")):
+            if source in edges and isinstance(target, str) and target in keys:
+                edges[source].add(target)
+    initial = wf.get("initial")
+    reached, todo = set(), [initial] if initial in keys else []
+    while todo:
+        key = todo.pop()
+        if key not in reached:
+            reached.add(key)
+            todo += edges[key] - reached
+    positions = {}
+    for i, s in enumerate(_list(wf.get("states"))):
+        if isinstance(s, dict) and isinstance(s.get("key"), str):
+            positions.setdefault(s["key"], (i, s))
+    for key, (i, s) in positions.items():
+        label = _state_label(i, s)
+        if initial in keys and key not in reached:
+            found.append((f"/workflow/states/{i}", f"{label}从初始状态出发无法到达：没有通向它的流转路径", "unreachable"))
+        if not s.get("final") and not edges[key] - {key}:
+            found.append((f"/workflow/states/{i}", f"{label}不是终止状态，却没有离开它的流转：事项会停在这里",
+                          "dead_end"))
+    if not any(s.get("final") for s in states):
+        found.append(("/workflow/states", "流程没有终止状态：至少要有一个状态标为终止（结案）", "no_final"))
+    return found
+
+
+ESCALATION_LEVELS = ("community", "street", "county")
+
+
+TOP_PATTERNS = {
+    "key": "标识只能用小写字母开头，由小写字母、数字和下划线组成，2–64 个字符",
+    "prefix": "编号前缀应为 2–4 个大写英文字母",
+}
+_ENUMS = {  # the list a transition's item comes from: (what it is, its valid keys and titles)
+    "roles": "角色", "guards": "条件", "effects": "效果", "levels": "单位层级",
+}
+
+
+def _enum_options(kind: str) -> dict[str, str]:
+    """Valid keys of a list with their Chinese labels (``fengqiao.cases.workflow_labels``)."""
+    if kind == "roles":
+        return {r: LABELS["roles"].get(r, r) for r in ROLE_NAMES}
+    if kind == "guards":
+        return {g: LABELS["guards"].get(g, g) for g in GUARDS}
+    if kind == "effects":
+        return {e: LABELS["effects"].get(e, e) for e in EFFECTS}
+    if kind == "escalation":
+        return {lvl: LEVEL_LABELS.get(lvl, lvl) for lvl in ESCALATION_LEVELS}
+    return {lvl: LEVEL_LABELS.get(lvl, lvl) for lvl in ("county", "street", "community", "grid", "building")}
+
+
+def _named_options(kind: str) -> str:
+    return "、".join(f"{k}（{v}）" for k, v in _enum_options(kind).items())
+
+
+def _explain(problem: tuple[str, str, str], data: Any) -> tuple[str, str, str]:
+    """A schema problem in the admin's words: which state or transition (1-based), and for a
+    wrong choice which ones are valid."""
+    pointer, message, code = problem
+    parts = pointer.split("/")[1:]
+    wf = data.get("workflow") if isinstance(data, dict) else None
+    index = parse_int(parts[2]) if len(parts) >= 3 else None
+    if parts[:2] == ["workflow", "transitions"] and index is not None:
+        i = index
+        items = _list(wf.get("transitions")) if isinstance(wf, dict) else []
+        label = _transition_label(i, items[i] if i < len(items) else None)
+        rest = parts[3:]
+        if code == "enum" and len(rest) == 2 and rest[0] in _ENUMS:
+            value = _value_at(data, parts)
+            return (pointer, f"{label}的{_ENUMS[rest[0]]} {value} 无效（可选：{_named_options(rest[0])}）", code)
+        return pointer, f"{label}{_where(rest)}：{message}", code
+    if parts[:2] == ["workflow", "states"] and index is not None:
+        i = index
+        items = _list(wf.get("states")) if isinstance(wf, dict) else []
+        label = _state_label(i, items[i] if i < len(items) else None)
+        rest = parts[3:]
+        if rest == ["key"] and code == "pattern":
+            return pointer, f"{label}的 key 只能用小写字母开头，由小写字母、数字和下划线组成（最多 32 个字符）", code
+        return pointer, f"{label}{_where(rest)}：{message}", code
+    if parts in (["key"], ["prefix"]) and code == "pattern":
+        return pointer, TOP_PATTERNS[parts[0]], code
+    if len(parts) == 4 and parts[:2] == ["sla", "escalation"] and parts[3] == "level" and code == "enum" \
+            and index is not None:
+        return (pointer, f"第 {index + 1} 级超期督办的层级 {_value_at(data, parts)} 无效"
+                         f"（可选：{_named_options('escalation')}）", code)
+    return problem
+
+
+PART_TITLES = {"name": "标识 name", "title": "名称 title", "from": "起始状态 from", "to": "目标状态 to",
+               "roles": "角色 roles", "key": "标识 key", "final": "终止 final", "fields": "字段 fields",
+               "guards": "条件 guards", "effects": "效果 effects", "levels": "单位层级 levels"}
+
+
+def _where(rest: list[str]) -> str:
+    """``the 角色 roles/2`` part of a message, or "" for the item itself."""
+    if not rest:
+        return ""
+    return "的 " + "/".join([PART_TITLES.get(rest[0], rest[0]), *rest[1:]])
+
+
+def _value_at(data: Any, parts: list[str]) -> Any:
+    for part in parts:
+        index = parse_int(part) if isinstance(data, list) else None
+        if index is not None and index < len(data):
+            data = data[index]
+        elif isinstance(data, dict):
+            data = data.get(part)
+        else:
+            return None
+    return data
 
 
 @functools.lru_cache(maxsize=256)
@@ -346,7 +539,7 @@ def parse_case_type(data: dict) -> CaseType:
         key=data["key"], title=data["title"], prefix=data["prefix"], initial_state=wf["initial"],
         sla=data.get("sla"), reopen_to=data.get("reopen_to"),
         checkin_minutes=data.get("checkin_minutes", 30),
-        board=data.get("board", True), checkin=data.get("checkin"),
+        board=data.get("board", True), checkin=data.get("checkin"), org=data.get("org"),
         states={s["key"]: State(s["key"], s["title"], s.get("final", False)) for s in wf["states"]},
         transitions={
             t["name"]: Transition(

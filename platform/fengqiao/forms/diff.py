@@ -10,7 +10,7 @@ alarm costs a flag, a missed one costs submissions that no longer validate.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -44,6 +44,11 @@ WIDGET = "widget"
 HELP = "help"
 PLACEHOLDER = "placeholder"
 TRIM = "trim"
+ROUTING = "routing"  # case type, intake-only or access: where new submissions go, who may file
+
+ACCESS_TITLES = {"public": "公开（无需登录）", "staff": "工作人员（需登录）"}
+INTAKE_TITLE = "不建立事项（仅登记）"
+GENERAL_TITLE = "通用事项"
 
 # Upper bounds: lowering one (or adding it) tightens; lower bounds the other way round.
 UPPER_BOUNDS = {
@@ -88,6 +93,7 @@ class FieldChange:
     kind: str
     breaking: bool
     message: str
+    routing: bool = False  # new submissions take another workflow (or reach other people)
 
 
 @dataclass
@@ -98,8 +104,19 @@ class FormDiff:
     def breaking(self) -> bool:
         return any(change.breaking for change in self.changes)
 
+    @property
+    def routing(self) -> bool:
+        return any(change.routing for change in self.changes)
+
     def to_json(self) -> list[dict[str, Any]]:
-        return [asdict(change) for change in self.changes]
+        """As stored with a version; ``routing`` only where true (older rows lack it)."""
+        out = []
+        for change in self.changes:
+            item = asdict(change)
+            if not item["routing"]:
+                del item["routing"]
+            out.append(item)
+        return out
 
 
 def _show(value: Any) -> str:
@@ -364,9 +381,37 @@ def _compare_ui(old: dict, new: dict, skip: set[str]) -> Iterator[FieldChange]:
         yield FieldChange(name, TRIM, False, f"{name} 不再去除首尾空格")
 
 
-def diff_definitions(old: dict[str, Any], new: dict[str, Any]) -> FormDiff:
-    """Classify every change from ``old`` to ``new`` (definition dicts: title, schema, ui …)."""
-    changes: list[FieldChange] = []
+def _route(definition: dict[str, Any], type_title: Callable[[str | None], str] | None) -> str:
+    """Where a definition's submissions go, in words: its case type, or intake only."""
+    if definition.get("opens_case") is False:
+        return INTAKE_TITLE
+    key = definition.get("case_type")
+    if type_title is not None:
+        return type_title(key)
+    return key or GENERAL_TITLE
+
+
+def _routing_changes(old: dict[str, Any], new: dict[str, Any],
+                     type_title: Callable[[str | None], str] | None) -> Iterator[FieldChange]:
+    """A changed case type (or intake-only) sends new cases to another workflow, a changed
+    access lets other people file: compatible with old data, yet flagged for the admin."""
+    before_key = (old.get("case_type"), old.get("opens_case") is False)
+    after_key = (new.get("case_type"), new.get("opens_case") is False)
+    if before_key != after_key:
+        yield FieldChange("", ROUTING, False,
+                          f"办理流程：{_route(old, type_title)} → {_route(new, type_title)}", routing=True)
+    if old.get("access") != new.get("access"):
+        before = ACCESS_TITLES.get(old.get("access"), _show(old.get("access")))
+        after = ACCESS_TITLES.get(new.get("access"), _show(new.get("access")))
+        yield FieldChange("", ROUTING, False, f"填写权限：{before} → {after}", routing=True)
+
+
+def diff_definitions(old: dict[str, Any], new: dict[str, Any],
+                     type_title: Callable[[str | None], str] | None = None) -> FormDiff:
+    """Classify every change from ``old`` to ``new`` (definition dicts: title, schema, ui …).
+    ``type_title`` names a case type key (None: no ``case_type``) for the routing change;
+    without it the keys are shown."""
+    changes: list[FieldChange] = list(_routing_changes(old, new, type_title))
     for kw, kind, label in (("title", FORM_TITLE, "表单名称"),
                             ("description", FORM_DESCRIPTION, "表单说明")):
         if old.get(kw) != new.get(kw):

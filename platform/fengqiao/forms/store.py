@@ -132,19 +132,21 @@ def save_draft(definition: dict[str, Any], source: str = "admin") -> Form:
     return form
 
 
-def pending_diff(form: Form) -> FormDiff | None:
-    """What publishing the draft would change against the latest version (None: first one)."""
+def pending_diff(form: Form, type_title=None) -> FormDiff | None:
+    """What publishing the draft would change against the latest version (None: first one);
+    ``type_title`` names case types in the routing change (forms.case_link.type_title)."""
     if form.draft is None or form.latest_version is None:
         return None
     latest = get_version(form.key)
-    return diff_definitions(latest.definition, form.draft)
+    return diff_definitions(latest.definition, form.draft, type_title)
 
 
-def publish(form: Form, user: User | None = None, allow_breaking: bool = False) -> FormVersion:
+def publish(form: Form, user: User | None = None, allow_breaking: bool = False,
+            type_title=None) -> FormVersion:
     """Freeze the draft as the next version number."""
     if form.draft is None:
         raise Invalid([("/draft", "没有待发布的草稿", "no_draft")])
-    diff = pending_diff(form)
+    diff = pending_diff(form, type_title)
     if diff is not None and not diff.changes and form.draft == get_version(form.key).definition:
         raise Invalid([("/draft", "草稿与当前版本相同，无需发布", "unchanged")])
     if diff is not None and diff.breaking and not allow_breaking:

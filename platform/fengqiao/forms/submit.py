@@ -18,6 +18,7 @@ from fengqiao.accounts.roles import permissions_for
 from fengqiao.cases import sla, steps
 from fengqiao.cases.case_types import case_type
 from fengqiao.cases.creation import NewCase, open_case
+from fengqiao.cases.jurisdiction import applies_to
 from fengqiao.db import current_session, db, utcnow
 from fengqiao.errors import ValidationFailed
 from fengqiao.forms.normalise import normalise
@@ -106,6 +107,12 @@ def _org_for(org_code: str | None, user, definition: dict | None = None):
     if unit is None:
         raise ValidationFailed([NO_ORG])
     return unit
+
+
+def _outside(code: str) -> tuple[str, str, str]:
+    """The problem of a submission for a unit outside its case type's jurisdiction."""
+    name = db.scalar(sa.select(UNITS.c.name).where(UNITS.c.code == code)) or code
+    return ("/org", f"该事项类型仅适用于{name}及其下级单位", "org_jurisdiction")
 
 
 def _deadline(ctype, data: dict, now, org_path: str):
@@ -216,6 +223,8 @@ def submit(
     if version.definition.get("opens_case") is False:  # intake-only: the plugin keeps the record
         return _store_intake(session, version, cleaned, org, submitter, channel, idempotency_key, attachments)
     ctype = case_type(version.definition.get("case_type"))
+    if ctype.org and not applies_to(ctype, org):
+        raise ValidationFailed([_outside(ctype.org)])
     new = _new_case(ctype, version, cleaned, org, submitter, channel, idempotency_key)
     try:
         with session.begin_nested() if idempotency_key else contextlib.nullcontext():

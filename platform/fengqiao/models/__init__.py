@@ -6,7 +6,7 @@ from fengqiao.models.audit import AuditEntry, CaseAnonymisation
 from fengqiao.models.caches import CacheVersion
 from fengqiao.models.calendar_days import CalendarChange, CalendarDay, CalendarYear
 from fengqiao.models.case_events import CaseEvent, CaseParticipant
-from fengqiao.models.case_types import CaseTypeVersion
+from fengqiao.models.case_types import CaseTypeDraft, CaseTypeVersion
 from fengqiao.models.cases import Case
 from fengqiao.models.forms import (
     Attachment,
@@ -23,7 +23,7 @@ from fengqiao.models.sessions import UserSession
 
 __all__ = [
     "Base", "ApiToken", "Attachment", "AuditEntry", "CacheVersion", "CaseAnonymisation", "CalendarChange", "CalendarDay", "CalendarYear",
-    "Case", "CaseCounter", "CaseEvent", "CaseParticipant", "CaseTypeVersion", "Form",
+    "Case", "CaseCounter", "CaseEvent", "CaseParticipant", "CaseTypeDraft", "CaseTypeVersion", "Form",
     "FormDraftData", "FormVersion", "JobRecord", "Membership", "OrgLevel", "OrgUnit", "PluginState", "Submission", "User",
     "UserSession",
 ]

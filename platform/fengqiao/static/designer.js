@@ -17,6 +17,11 @@
   var publishButton = document.querySelector("[data-designer-publish]");
   var publishHint = document.querySelector("[data-designer-publish-hint]");
   var existingKey = root.getAttribute("data-existing-key");
+  // 事项类型 choices the server rendered for this admin (value "" = 通用事项, INTAKE = 仅登记).
+  var INTAKE = "__intake__";
+  var CASE_TYPES = Array.prototype.map.call(root.querySelectorAll("[data-case-type]"), function (li) {
+    return { value: li.getAttribute("data-case-type"), label: li.getAttribute("data-title") };
+  });
   var savedText = textarea.value;
 
   var TYPES = [
@@ -208,7 +213,8 @@
       base: def,
       meta: {
         key: str(def.key), title: str(def.title), description: str(def.description),
-        access: def.access === "public" ? "public" : "staff", titleUid: titleField ? titleField.uid : null
+        access: def.access === "public" ? "public" : "staff", titleUid: titleField ? titleField.uid : null,
+        caseType: def.opens_case === false ? INTAKE : str(def.case_type)
       },
       fields: fields
     };
@@ -462,12 +468,15 @@
     var def = { key: meta.key, title: meta.title };
     if (meta.description) def.description = meta.description;
     def.access = meta.access;
-    if (has(base, "case_type")) def.case_type = base.case_type;
+    if (meta.caseType && meta.caseType !== INTAKE) def.case_type = meta.caseType;
     var titleField = meta.titleUid ? fieldByUid(meta.titleUid) : null;
     if (titleField) def.title_field = titleField.name;
+    if (has(base, "accepting_unit")) def.accepting_unit = base.accepting_unit;
+    if (meta.caseType === INTAKE) def.opens_case = false;
     def.schema = schema;
     def.ui = ui;
-    Object.keys(base).forEach(function (k) { if (!has(def, k) && !{ description: 1, title_field: 1 }[k]) def[k] = base[k]; });
+    var own = { description: 1, title_field: 1, case_type: 1, opens_case: 1 };
+    Object.keys(base).forEach(function (k) { if (!has(def, k) && !own[k]) def[k] = base[k]; });
     return def;
   }
 
@@ -690,6 +699,15 @@
       if (x.type !== "text" && x.type !== "textarea") return;
       titleField.appendChild(el("option", { value: String(x.uid), "data-field-uid": String(x.uid), text: fieldLabel(x), selected: m.titleUid === x.uid }));
     });
+    var caseType = el("select", { id: "df-form-caseType", "data-meta": "caseType" });
+    var listed = CASE_TYPES.some(function (c) { return c.value === m.caseType; });
+    if (!listed) { // keep what the JSON says; the server refuses it on save with the reason
+      caseType.appendChild(el("option", { value: m.caseType, text: m.caseType + "（不可用）", selected: true }));
+    }
+    CASE_TYPES.forEach(function (c) {
+      var text = c.value && c.value !== INTAKE ? c.label + "（" + c.value + "）" : c.label;
+      caseType.appendChild(el("option", { value: c.value, text: text, selected: c.value === m.caseType }));
+    });
     return el("div", { "class": "designer-meta" }, [
       el("div", { "class": "designer-row" }, [
         labelled(f, "title", "表单名称", title),
@@ -699,7 +717,9 @@
       el("div", { "class": "designer-row" }, [
         labelled(f, "access", "谁可以填写", access),
         labelled(f, "titleUid", "事项标题取自", titleField)
-      ])
+      ]),
+      labelled(f, "caseType", "事项类型（办理流程）", caseType,
+        "提交后按所选事项类型的流程和时限办理；改选后，新提交的事项进入新的流程，已有事项不变")
     ]);
   }
 

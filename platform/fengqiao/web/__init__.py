@@ -34,6 +34,8 @@ def init_web(app: Flask) -> None:
         admin_orgs,
         admin_plugins,
         admin_users,
+        admin_workflow_designer,
+        admin_workflow_versions,
         admin_workflows,
         attachments,
         board,

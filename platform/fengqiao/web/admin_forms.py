@@ -18,7 +18,7 @@ from flask_login import current_user
 from fengqiao.access import requires
 from fengqiao.db import db
 from fengqiao.exceptions import Invalid
-from fengqiao.forms import store
+from fengqiao.forms import case_link, store
 from fengqiao.forms.definition import (
     check_definition,
     parse_definition_bytes,
@@ -80,6 +80,12 @@ def _checked(data: Any) -> list[Problem]:
     return [(p.pointer, p.message) for p in check_definition(data, "designer")]
 
 
+def _case_type_problems(data: Any) -> list[Problem]:
+    """The form's case type must exist, be published and apply in the admin's scope (saving a
+    definition here, unlike the start-up sync of shipped files, is an admin's choice)."""
+    return [(p, m) for p, m, _c in case_link.problems(data, current_user._get_current_object())]
+
+
 # ---- list and import -------------------------------------------------------------------
 
 
@@ -108,6 +114,9 @@ def form_admin_import():
         return _list_page([(problem.pointer, problem.message)], upload.filename, 422)
     if not isinstance(data, dict):
         return _list_page(_checked(data), upload.filename, 422)
+    refused = _case_type_problems(data)
+    if refused:
+        return _list_page(refused + [p for p in _checked(data) if p not in refused], upload.filename, 422)
     try:
         result = store.import_definition(data, source="admin")
     except Invalid as failed:
@@ -154,9 +163,11 @@ def _edit_page(form: Form | None, text: str, problems: list[Problem] = (), statu
         form=form,
         text=text,
         problems=problems,
-        diff=store.pending_diff(form) if form is not None else None,
+        diff=store.pending_diff(form, case_link.type_title) if form is not None else None,
         publish_problems=publish_problems,
         breaking=breaking,
+        case_type_choices=case_link.choices(current_user._get_current_object()),
+        intake_only=case_link.INTAKE_ONLY,
         **_preview_context(text),
     ), status
 
@@ -179,9 +190,9 @@ def _save(form: Form | None):
     text = request.form.get("definition", "")
     data, problems = _parse(text)
     if not problems:
-        problems = _key_problems(form, data)
+        problems = _key_problems(form, data) + _case_type_problems(data)
         if problems:
-            problems += _checked(data)
+            problems += [p for p in _checked(data) if p not in problems]
     saved = None
     if not problems:
         try:
@@ -230,8 +241,12 @@ def form_admin_publish(key: str):
     """Freeze the saved draft; a breaking change needs the confirmation box ticked."""
     form = _form_or_404(key)
     confirmed = request.form.get("confirm_breaking") == "1"
+    refused = _case_type_problems(form.draft) if form.draft is not None else []
+    if refused:  # e.g. a draft saved before its case type was withdrawn
+        return _edit_page(form, _as_text(_current_definition(form)), status=422, publish_problems=refused)
     try:
-        version = store.publish(form, current_user._get_current_object(), allow_breaking=confirmed)
+        version = store.publish(form, current_user._get_current_object(), allow_breaking=confirmed,
+                                type_title=case_link.type_title)
     except store.BreakingChange as err:
         return _edit_page(form, _as_text(_current_definition(form)), status=409, breaking=err.diff)
     except Invalid as failed:
@@ -305,4 +320,4 @@ def form_admin_diff(key: str):
     if old is None or new is None:
         abort(404)
     return render_template("admin/form_diff.html", form=form, old=old, new=new,
-                           diff=diff_definitions(old.definition, new.definition))
+                           diff=diff_definitions(old.definition, new.definition, case_link.type_title))

@@ -1,4 +1,5 @@
-"""Admin pages for case types: list, workflow diagram, JSON editor, history, migration.
+"""Admin pages for case types: list, new type, workflow diagram, draft (publish / discard /
+restore a version), JSON editor, history, migration.
 
 Every decision lives in ``fengqiao.cases.case_types``; these views parse the request, call
 it and render. A refused save or migration re-shows exactly what the admin posted.
@@ -8,48 +9,58 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
 
 from fengqiao.access import requires
-from fengqiao.accounts.roles import ROLE_LABELS
 from fengqiao.cases import case_types as service
 from fengqiao.cases.diagram import workflow_svg
+from fengqiao.cases.jurisdiction import holds_root
+from fengqiao.cases.workflow_labels import EFFECT_LABELS, GUARD_LABELS, LABELS, LEVEL_LABELS  # noqa: F401
+from fengqiao.db import db
 from fengqiao.errors import http_status
 from fengqiao.exceptions import Conflict, DomainError, Invalid
+from fengqiao.orgs import service as orgs
+from fengqiao.orgs.scope import scope_for
 from fengqiao.params import parse_int
 from fengqiao.web.blueprint import web_bp
+from fengqiao.web.forms import options
+from fengqiao.web.validation import apply_problems
 
 MANAGE = service.MANAGE
 
-GUARD_LABELS = {
-    "comment_required": "须填写意见",
-    "assignee_required": "须已认领",
-    "attachment_required": "须有附件",
-    "all_checked_in": "被召集部门均已报到",
-    "four_eyes": "须由提交人、上一步办理人以外的人办理",
-}
-EFFECT_LABELS = {
-    "assign_actor": "操作人成为承办人",
-    "unassign": "取消承办人",
-    "dispatch": "分派承办单位",
-    "summon": "吹哨召集部门",
-    "pause_sla": "暂停计时",
-    "resume_sla": "恢复计时",
-    "notify": "通知上报人",
-}
-LEVEL_LABELS = {"county": "县级", "street": "街道", "community": "社区", "grid": "网格", "building": "楼栋"}
-LABELS = {"roles": {**ROLE_LABELS, "assignee": "当前承办人"}, "guards": GUARD_LABELS,
-          "effects": EFFECT_LABELS, "levels": LEVEL_LABELS}
+# The workflow vocabulary's Chinese labels live in fengqiao.cases.workflow_labels (the designer
+# shares them); re-exported here for the pages and tests that import them from this module.
 
 
 def _view_or_404(key: str, number: int | None = None) -> service.VersionView:
-    if not service.is_known(key):
+    """The version, if the admin may see the type at all (another jurisdiction's: 404)."""
+    if service.type_access(current_user, key) is None:
         abort(404)
     found = service.version_view(key, number)
     if found is None:
         abort(404)
     return found
+
+
+def _editable_or_abort(key: str) -> None:
+    """Writes need the type in the admin's own scope: another jurisdiction's type is 404, a
+    county-wide (or a higher unit's) type that they may only read is 403."""
+    access = service.type_access(current_user, key)
+    if access is None:
+        abort(404)
+    if access != service.EDIT:
+        abort(403)
+
+
+def design_url(key: str) -> str:
+    """The table designer for the key's draft (web/admin_workflow_designer.py), or the detail
+    page where the designer is not installed."""
+    if "web.workflow_admin_design" in current_app.view_functions:
+        return url_for("web.workflow_admin_design", key=key)
+    return url_for("web.workflow_admin_detail", key=key)
 
 
 def _int_arg(source, name: str) -> tuple[int | None, str | None]:
@@ -67,17 +78,34 @@ def _int_arg(source, name: str) -> tuple[int | None, str | None]:
 @requires(MANAGE)
 def workflow_admin_list():
     page = service.type_page(current_user, request.args.get("cursor"))
-    return render_template("admin/workflows.html", page=page)
+    return render_template("admin/workflows.html", page=page, design_url=design_url)
 
 
 @web_bp.get("/admin/workflows/<key>")
 @web_bp.get("/admin/workflows/<key>/versions/<int:number>")
 @requires(MANAGE)
 def workflow_admin_detail(key: str, number: int | None = None):
+    return _detail_page(key, number)
+
+
+def _detail_page(key: str, number: int | None = None, problems=(), status: int = 200, note: str = ""):
+    """The diagram page, with the draft banner; a refused publish shows its problems here."""
     view = _view_or_404(key, number)
     counts = service.open_counts(current_user, [key]).get(key, {})
+    draft = service.get_draft(key)
+    author = service.draft_author(draft)
     return render_template("admin/workflows_detail.html", key=key, view=view, counts=counts,
-                           diagram=workflow_svg(view.ctype), labels=LABELS)
+                           diagram=workflow_svg(view.ctype), labels=LABELS, draft=draft, draft_author=author,
+                           editable=service.type_access(current_user, key) == service.EDIT,
+                           design_url=design_url(key), org_name=_unit_name(view.definition.get("org")),
+                           problems=list(problems), note=note), status
+
+
+def _unit_name(code: str | None) -> str:
+    if not code:
+        return ""
+    unit = orgs.get_by_code(code)
+    return f"{unit.name}（{code}）" if unit else code
 
 
 @web_bp.get("/admin/workflows/<key>/versions")
@@ -86,17 +114,24 @@ def workflow_admin_history(key: str):
     view = _view_or_404(key)
     page = service.history_page(key, request.args.get("cursor"))
     return render_template("admin/workflows_history.html", key=key, view=view, page=page,
-                           users=service.author_labels(page.items))
+                           users=service.author_labels(page.items), draft=service.get_draft(key),
+                           editable=service.type_access(current_user, key) == service.EDIT)
 
 
 @web_bp.route("/admin/workflows/<key>/edit", methods=["GET", "POST"])
 @requires(MANAGE)
 def workflow_admin_edit(key: str):
+    """The JSON editor: the "advanced" path that saves straight as the next version (the
+    designer's drafts are the usual one). A type never published has only its draft."""
     view = _view_or_404(key)
+    _editable_or_abort(key)
+    if view.unpublished:
+        flash("该事项类型尚未发布：请在设计页编辑草稿并发布。", "info")
+        return redirect(design_url(key))
     if request.method == "GET":
         text = json.dumps(view.definition, ensure_ascii=False, indent=2)
         return render_template("admin/workflows_edit.html", key=key, view=view, text=text, note="",
-                               base_version=view.latest, problems=[])
+                               base_version=view.latest, problems=[], draft=service.get_draft(key))
     text, note = request.form.get("definition", ""), request.form.get("note", "")
     base_version, _bad = _int_arg(request.form, "base_version")
     try:
@@ -111,13 +146,14 @@ def workflow_admin_edit(key: str):
 def _edit_again(key, view, text, note, base_version, err: DomainError, status: int):
     problems = [(p, m) for p, m, _ in err.problems]
     return render_template("admin/workflows_edit.html", key=key, view=view, text=text, note=note,
-                           base_version=base_version, problems=problems), status
+                           base_version=base_version, problems=problems, draft=service.get_draft(key)), status
 
 
 @web_bp.route("/admin/workflows/<key>/migrate", methods=["GET", "POST"])
 @requires(MANAGE)
 def workflow_admin_migrate(key: str):
     view = _view_or_404(key)
+    _editable_or_abort(key)
     counts = service.open_counts(current_user, [key]).get(key, {})
     args = request.form if request.method == "POST" else request.args
     source, bad_from = _int_arg(args, "from_version")
@@ -152,9 +188,103 @@ def _plan(key: str, source: int, target: int, chosen: dict[str, str]):
     if old is None or new is None:
         return None
     choices = [s for s in new.ctype.states.values() if not s.final]
+    clocks = service.clock_preview(current_user, key, source, target)  # the deadlines the move recomputes
     rows = []
     for state, count in service.open_states(current_user, key, source).items():
         default = state if state in new.ctype.states and not new.ctype.is_final(state) else ""
         rows.append({"key": state, "title": old.ctype.state_title(state), "count": count,
+                     "clock": clocks.get(state) or service.ClockPreview(count),
                      "picked": chosen.get(state, "") if request.method == "POST" else default})
-    return {"old": old, "new": new, "choices": choices, "rows": rows}
+    total = service.ClockPreview(sum(r["clock"].count for r in rows), sum(r["clock"].earlier for r in rows),
+                                 sum(r["clock"].later for r in rows))
+    return {"old": old, "new": new, "choices": choices, "rows": rows, "clock": total}
+
+
+# ---- new types and drafts ------------------------------------------------------------------
+
+
+class CaseTypeForm(FlaskForm):
+    """新建事项类型. No validators here: ``case_types.create_type`` checks every field at once."""
+
+    title = StringField("名称", description="例如：电动车违规充电隐患（最多 100 个字符）")
+    prefix = StringField("编号前缀", description="2–4 个大写英文字母，事项编号以它开头，例如 DC；不能与其他事项类型相同")
+    org = SelectField("适用范围", choices=[], validate_choice=False,
+                      description="只有该单位及其下级单位可以使用此事项类型；「全县」仅限管理全县的管理员")
+    template = SelectField("从模板开始", choices=[], validate_choice=False,
+                           description="复制所选事项类型的流程和办理时限，之后可在设计页修改；「空白流程」只有 已上报 → 已办结")
+    key = StringField("标识", description="英文标识，用于表单定义和接口：小写字母开头，只含小写字母、数字和下划线，"
+                                         "例如 ebike_charging；创建后不能修改")
+
+
+@web_bp.route("/admin/workflows/new", methods=["GET", "POST"])
+@requires(MANAGE)
+def workflow_admin_new():
+    form = CaseTypeForm()
+    scope = scope_for(current_user, MANAGE)
+    units = db.scalars(orgs.units_in(scope, include_inactive=False))
+    county = [("", "全县（所有单位）")] if holds_root(scope) else []
+    form.org.choices = options(county + [(u.code, f"{'　' * u.depth}{u.name}（{u.code}）") for u in units])
+    form.template.choices = options([("", "空白流程（已上报 → 已办结）")]
+                                    + [(k, f"{t}（{k}）") for k, t in service.types_for_scope(current_user)])
+    if form.validate_on_submit():
+        try:
+            draft = service.create_type(current_user, form.key.data, form.title.data, form.prefix.data,
+                                        form.org.data, form.template.data)
+        except (Invalid, Conflict) as failed:
+            apply_problems(form, failed)
+        else:
+            flash(f"已新建事项类型「{draft.definition['title']}」（草稿）：设计好流程后发布，即可在表单中使用。", "success")
+            return redirect(design_url(draft.key))
+    return render_template("admin/workflows_new.html", form=form), 422 if form.errors else 200
+
+
+@web_bp.post("/admin/workflows/<key>/draft/discard")
+@requires(MANAGE)
+def workflow_admin_discard(key: str):
+    _editable_or_abort(key)
+    if request.form.get("confirm") != "1":
+        return _detail_page(key, problems=[("/confirm", "请勾选「确认放弃草稿」后再提交")], status=422)
+    view = service.version_view(key)
+    never_published = view is not None and view.unpublished
+    try:
+        service.discard_draft(key, current_user)
+    except DomainError as err:
+        return _detail_page(key, problems=[(p, m) for p, m, _ in err.problems], status=http_status(err))
+    if never_published:
+        flash(f"已放弃草稿：尚未发布的事项类型 {key} 已删除。", "success")
+        return redirect(url_for("web.workflow_admin_list"))
+    flash("已放弃草稿，当前版本不变。", "success")
+    return redirect(url_for("web.workflow_admin_detail", key=key))
+
+
+@web_bp.post("/admin/workflows/<key>/draft/publish")
+@requires(MANAGE)
+def workflow_admin_publish(key: str):
+    """Publish the draft; when older versions still have open cases, go on to migrating them."""
+    _editable_or_abort(key)
+    note = request.form.get("note", "")
+    try:
+        row = service.publish_draft(key, current_user, note)
+    except DomainError as err:
+        return _detail_page(key, problems=[(p, m) for p, m, _ in err.problems], status=http_status(err), note=note)
+    counts = service.open_counts(current_user, [key]).get(key, {})
+    older = sorted(v for v, n in counts.items() if v != row.number and n)
+    if older:
+        waiting = sum(counts[v] for v in older)
+        flash(f"已发布为第 {row.number} 版：新事项按此版本办理。旧版本还有 {waiting} 件在办事项仍按原版本办理，"
+              "可在下方把它们迁移到新版本。", "success")
+        return redirect(url_for("web.workflow_admin_migrate", key=key, from_version=older[0], to_version=row.number))
+    flash(f"已发布为第 {row.number} 版：新事项按此版本办理。", "success")
+    return redirect(url_for("web.workflow_admin_detail", key=key))
+
+
+@web_bp.post("/admin/workflows/<key>/versions/<int:number>/restore")
+@requires(MANAGE)
+def workflow_admin_restore(key: str, number: int):
+    _editable_or_abort(key)
+    try:
+        service.restore_version(key, number, current_user)
+    except DomainError as err:
+        return _detail_page(key, problems=[(p, m) for p, m, _ in err.problems], status=http_status(err))
+    flash(f"已将第 {number} 版恢复为草稿：核对后发布，即成为新的版本（历史版本不变）。", "success")
+    return redirect(design_url(key))

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from fengqiao import audit
 from fengqiao.access import requires
-from fengqiao.cases import engine, queries, sla, steps
+from fengqiao.cases import engine, photos, queries, sla, steps
 from fengqiao.cases.case_types import case_type
 from fengqiao.cases.facts import participants
 from fengqiao.cases.reveal import MAX_REASON, Revealed, reveal
@@ -23,6 +23,7 @@ from fengqiao.cases.visibility import case_definition, withheld_attachments
 from fengqiao.db import db, utcnow
 from fengqiao.exceptions import DomainError, Invalid
 from fengqiao.forms.display import display_sections
+from fengqiao.forms.uploads import MAX_FILES_PER_REQUEST
 from fengqiao.labels import change_rows, tier_label
 from fengqiao.masking import mask_text
 from fengqiao.models import Attachment, Submission, User
@@ -59,16 +60,23 @@ def posted_fields(info: engine.ActionInfo | None, form: MultiDict) -> dict:
 
 
 def posted_photos(case, user, info: engine.ActionInfo | None) -> dict:
-    """Files chosen for the action's attachment fields (e.g. 自行处置's after photos), stored
-    through the upload checks; their ids become the field's value (``fengqiao.cases.photos``)."""
-    from fengqiao.cases.photos import is_file_field
-
+    """Files chosen for the action's photo/file fields (e.g. 自行处置's after photos, 整改照片),
+    stored through the upload checks; their ids become the field's value
+    (``fengqiao.cases.photos``). ``info`` is an action offered to ``user`` now, so the step
+    wants them; too many files (per field, or per request) are refused before any is read."""
+    chosen = {key: (prop, [f for f in request.files.getlist(f"field_{key}") if f and f.filename])
+              for key, prop in photos.file_fields(info.fields if info else None)}
+    too_many = [(f"/fields/{key}", f"最多上传 {photos.max_files(prop)} 个文件，请删减后重新选择", "maxItems")
+                for key, (prop, files) in chosen.items() if len(files) > photos.max_files(prop)]
+    if sum(len(files) for _prop, files in chosen.values()) > MAX_FILES_PER_REQUEST:
+        too_many.append(("", f"一次最多上传 {MAX_FILES_PER_REQUEST} 个文件，请分几次上传", "maxItems"))
+    if too_many:
+        raise Invalid(too_many)
     values: dict = {}
-    for key, prop in ((info.fields or {}).get("properties", {}) if info else {}).items():
-        files = [f for f in request.files.getlist(f"field_{key}") if f and f.filename]
-        if not is_file_field(prop) or not files:
+    for key, (prop, files) in chosen.items():
+        if not files:
             continue
-        ids = [engine.upload_photo(case, user, f, f"/fields/{key}").id for f in files[:6]]
+        ids = [photos.store(user, f, f"/fields/{key}", documents=photos.takes_documents(prop)).id for f in files]
         values[key] = ids if prop.get("type") == "array" else ids[0]
     return values
 
@@ -120,22 +128,47 @@ def _page(case, user, errors: dict[str, str], posted=None, revealed: Revealed | 
     actions = engine.allowed_actions(case, user, choices=True)
     failed = errors or reveal_errors
     history = engine.history(case)
+    hidden = withheld_attachments(case, user)
     response = make_response(render_template(
         "cases/detail.html", case=case, ctype=ctype, sections=sections,
         actions=[a for a in actions if not a.builtin or a.name == "claim"],
         more_actions=[a for a in actions if a.builtin and a.name != "claim"],
         history=history, action_title=lambda name: engine.action_title(ctype, name),
-        changes_of=_changes_reader(ctype, definition, history),
+        changes_of=_changes_reader(ctype, definition, history), step_files=_step_files(case, ctype, history, hidden),
         tier=tier_label(ctype, case.priority, definition), form_title=(definition or {}).get("title"),
         units=participants(case), sla_titles=sla.STATUS_TITLES, targets=engine.dispatch_targets(user),
+        unit_actions=engine.routing_actions(ctype, actions),
         clock=sla.clock_parts(case), step=steps.step_view(case, utcnow()), step_records=steps.records(ctype, case),
         errors=errors, posted=posted or {},
         may_reveal=audit.may_reveal(user, case.org.path), revealed=revealed,
-        reveal_errors=reveal_errors or {}, max_reason=MAX_REASON, attachments=case_attachments(case, user),
+        reveal_errors=reveal_errors or {}, max_reason=MAX_REASON,
+        attachments=[a for a in case_attachments(case) if a.id not in hidden],
     ), 422 if failed else 200)
     if revealed:
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _step_files(case, ctype, history, hidden: set) -> dict[int, list[Attachment]]:
+    """The files each history row's step took through its photo/file fields, by event id
+    (only this case's, none the caller's unit may not see; served by the checked route)."""
+    named: dict[int, list[str]] = {}
+    for event in history:
+        transition = ctype.transitions.get(event.action)
+        if transition is None or not isinstance(event.changes, dict):
+            continue
+        ids = []
+        for key, _prop in photos.file_fields(transition.fields):
+            value = event.changes.get(key)
+            ids += [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+        if ids:
+            named[event.id] = ids
+    wanted = {i for ids in named.values() for i in ids} - hidden
+    if not wanted:
+        return {}
+    found = {a.id: a for a in db.scalars(sa.select(Attachment).join(Submission, Attachment.submission_id == Submission.id)
+                                         .where(Submission.case_id == case.id, Attachment.id.in_(wanted)))}
+    return {event_id: [found[i] for i in ids if i in found] for event_id, ids in named.items()}
 
 
 def _changes_reader(ctype, definition, history):

@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from fengqiao import audit
 from fengqiao.access import requires
-from fengqiao.cases import ledgers, metrics
+from fengqiao.cases import categories, ledgers, metrics
 from fengqiao.charts import PALETTE, Series, bar_chart, hbar_chart
 from fengqiao.db import db
 from fengqiao.exceptions import Invalid
@@ -48,7 +48,8 @@ def unit_choices(scope: Scope, selected: OrgUnit | None) -> list[tuple[str, str]
 def _filters_from(values: Any, scope: Scope) -> metrics.Filters:
     return metrics.resolve_filters(
         scope, org=values.get("org", ""), type_=values.get("type", ""), start=values.get("start", ""),
-        end=values.get("end", ""), preset=values.get("preset", ""), inclusive_end=True, pointers=POINTERS)
+        end=values.get("end", ""), preset=values.get("preset", ""), inclusive_end=True, pointers=POINTERS,
+        category=values.get("category", ""))
 
 
 def _charts(figures: dict) -> dict[str, Any]:
@@ -71,13 +72,14 @@ def _form_values(filters: metrics.Filters | None) -> dict[str, str]:
         return dict(request.values.items())
     period = filters.period
     return {"org": filters.org.code if filters.org else "", "type": filters.type or "",
-            "preset": period.preset, "start": period.start.isoformat(), "end": period.last_day.isoformat()}
+            "category": filters.category or "", "preset": period.preset, "start": period.start.isoformat(), "end": period.last_day.isoformat()}
 
 
 def _context(scope: Scope, filters: metrics.Filters | None, errors: dict[str, str]) -> dict[str, Any]:
     return {"values": _form_values(filters), "errors": errors, "pct": pct,
             "units": unit_choices(scope, filters.org if filters else None),
-            "presets": metrics.PRESETS, "types": metrics.type_choices(), "kinds": ledgers.KINDS}
+            "presets": metrics.PRESETS, "types": metrics.type_choices(), "kinds": ledgers.KINDS,
+            "categories": categories.choices()}
 
 
 def _query_filters(scope: Scope, template: str) -> tuple[metrics.Filters | None, Any]:
@@ -113,11 +115,14 @@ def metrics_export():
     figures = metrics.cached(scope, filters)
     unit = filters.org.name if filters.org else "全部可见单位"
     kind = next((title for key, title in metrics.type_choices() if key == filters.type), "全部类型")
+    if filters.category:
+        kind += f" · {categories.choices().title(filters.category)}"
     title = f"统计指标 · {unit} · {kind} · {filters.period.label}"
     rows = [[name, value if value is not None else "—", part, whole, basis]
             for name, value, part, whole, basis in metrics.export_rows(figures)]
     audit.record("export.metrics", record_ref="metrics",
                  detail={"org": filters.org.code if filters.org else None, "type": filters.type,
+                         "category": filters.category,
                          "from": filters.period.start.isoformat(), "to": filters.period.end.isoformat()})
     period = f"{filters.period.start.isoformat()}至{filters.period.last_day.isoformat()}"
     return xlsx_response(f"统计指标-{unit}-{period}.xlsx", workbook_bytes(title, metrics.EXPORT_HEADERS, rows))

@@ -7,11 +7,11 @@ actions run through ``cases.bulk``, case by case through the workflow engine.
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_login import current_user
 
 from fengqiao.access import requires
-from fengqiao.cases import bulk, engine, queries
+from fengqiao.cases import bulk, categories, engine, queries
 from fengqiao.cases.case_types import case_type
 from fengqiao.db import utcnow
 from fengqiao.exceptions import DomainError
@@ -30,7 +30,7 @@ def queue():
     problems, filters, limit = [], queries.Filters(), PAGE_SIZE
     page, counts = Page([], None), {}
     try:
-        filters = queries.parse_filters(request.args, user)
+        filters = categories.parse_queue_filters(request.args, user)
         limit = page_limit(PAGE_SIZE, MAX_PAGE_SIZE)
         page = queries.queue_page(user, filters, request.args.get("cursor"), limit)
         counts = queries.view_counts(user, filters)
@@ -45,7 +45,7 @@ def queue():
         offer_fields={k: title for o in offers for k, title in o.fields.items()},
         assignees=bulk.assignable_users(user) if may_assign else [],
         targets=engine.dispatch_targets(user) if any("unit" in o.fields for o in offers) else [],
-        options=queries.filter_options(user, current_app.extensions["fengqiao.case_types"]),
+        options=queries.filter_options(user, categories.filter_types()), categories=categories.choices(),
         flag=queries.deadline_flag, now=utcnow(), case_type=case_type,
         may_act=user.can("cases.act"),
     ), 422 if problems else 200
