@@ -31,7 +31,6 @@ CHANGE_TITLES = {
     "assignee": "办理人",
     "unit_name": "单位",
     "unit_names": "单位",
-    "level": "上报层级",
     "rating": "评价",
     "urge_count": "催办次数",
     "into": "并入事项",

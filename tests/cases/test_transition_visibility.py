@@ -113,3 +113,15 @@ def test_a_unit_field_listing_other_units_still_offers_only_routable_ones(app, c
     assert _unit_options(_page(app, "luojia", f"/cases/{number}"), "dispatch") == {WATER}
     refused = act(client, bearer("luojia"), number, "dispatch", fields={"unit": SHIXI_VILLAGE})
     assert refused.status_code == 422 and refused.get_json()["errors"][0]["code"] == "out_of_jurisdiction"
+
+
+def test_the_filing_community_does_not_reply_for_the_department_that_signed(client, bearer):
+    """Regression: 联系诉求人, 办结反馈 and 告知补正 named ``staff`` with no unit guard, so once
+    水务集团 signed for the case, 揽月社区's staff were offered the department's reply too."""
+    number = _dispatched(client, bearer)
+    community, water = bearer("shenli"), bearer("shuiwu")
+    act_ok(client, water, number, "acknowledge")
+    handling = {"contact", "reply", "request_materials"}
+    assert handling <= set(case_json(client, water, number)["allowed_actions"])  # the assignee who signed
+    assert not handling & set(case_json(client, community, number)["allowed_actions"])
+    assert act(client, community, number, "reply", comment="已处理", fields={"reply": "已处理"}).status_code == 403

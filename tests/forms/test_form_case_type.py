@@ -273,3 +273,19 @@ def test_the_field_editor_chooses_the_case_type_from_a_list(demo, live_server, p
     page.get_by_role("button", name="保存草稿").click()
     text = html.unescape(page.content())
     assert "办理流程：网格事件 → " in text and "办理流程变更" in text
+
+
+def test_a_case_types_page_lists_the_forms_that_open_it_and_starts_a_new_one(demo, client, login_as):
+    _add_type(demo, *EBIKE)
+    login_as("admin")
+    page = client.get("/admin/workflows/ebike_charging").get_data(as_text=True)
+    assert "尚无表单" in page
+    new_form = html.unescape(re.search(r'href="([^"]+)" data-action="new-form"', page).group(1))
+    assert new_form == "/admin/forms/new?case_type=ebike_charging"
+    editor = client.get(new_form).get_data(as_text=True)
+    assert '"case_type": "ebike_charging"' in html.unescape(editor)  # the designer starts on this type
+    assert '"case_type": "nowhere"' not in html.unescape(client.get("/admin/forms/new?case_type=nowhere").get_data(as_text=True))
+    _publish_form(demo, EBIKE_FORM)
+    page = client.get("/admin/workflows/ebike_charging").get_data(as_text=True)
+    assert "电动车违规充电隐患上报" in page and "/admin/forms/ebike-report" in page
+    assert "电动车违规充电隐患上报" not in client.get("/admin/workflows/grid_incident").get_data(as_text=True)

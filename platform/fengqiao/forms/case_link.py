@@ -20,7 +20,7 @@ from fengqiao.cases import case_types
 from fengqiao.cases.workflow import GENERAL
 from fengqiao.db import db
 from fengqiao.exceptions import Invalid
-from fengqiao.models import CaseTypeDraft, User
+from fengqiao.models import CaseTypeDraft, Form, FormVersion, User
 
 POINTER = "/case_type"
 INTAKE_ONLY = "__intake__"  # the designer's select value for 「不建立事项（仅登记）」
@@ -88,3 +88,20 @@ def require_usable(definition: Any, user: User | None) -> None:
     found = problems(definition, user)
     if found:
         raise Invalid(found)
+
+
+def forms_opening(key: str) -> list[tuple[Form, bool]]:
+    """The active forms whose submissions open cases of ``key`` (form, published?): by the
+    latest published version, or by the draft of a form being designed for it. Forms are
+    few (tens), so they are read and looked at here rather than by JSON in SQL."""
+    rows = db.execute(
+        sa.select(Form, FormVersion.definition)
+        .outerjoin(FormVersion, sa.and_(FormVersion.form_id == Form.id, FormVersion.number == Form.latest_version))
+        .where(Form.status == "active").order_by(Form.key))
+    found = []
+    for form, published in rows:
+        if isinstance(published, dict) and published.get("case_type") == key:
+            found.append((form, True))
+        elif isinstance(form.draft, dict) and form.draft.get("case_type") == key:
+            found.append((form, False))
+    return found

@@ -322,6 +322,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--lang=zh-CN",  # the browser's own words (file inputs) in Chinese, as on a clerk's machine
 ]
 
 

@@ -214,7 +214,9 @@ def _save(form: Form | None):
 def form_admin_new():
     if request.method == "POST":
         return _save(None)
-    return _edit_page(None, _as_text(NEW_DEFINITION))
+    chosen = (request.args.get("case_type") or "").strip()  # 新建上报表单 on a case type's page
+    usable = dict(case_link.usable_types(current_user))
+    return _edit_page(None, _as_text({**NEW_DEFINITION, "case_type": chosen} if chosen in usable else NEW_DEFINITION))
 
 
 @web_bp.route("/admin/forms/<key>/edit", methods=["GET", "POST"])

@@ -22,6 +22,7 @@ from fengqiao.cases.workflow_labels import EFFECT_LABELS, GUARD_LABELS, LABELS, 
 from fengqiao.db import db
 from fengqiao.errors import http_status
 from fengqiao.exceptions import Conflict, DomainError, Invalid
+from fengqiao.forms import case_link
 from fengqiao.orgs import service as orgs
 from fengqiao.orgs.scope import scope_for
 from fengqiao.params import parse_int
@@ -98,7 +99,7 @@ def _detail_page(key: str, number: int | None = None, problems=(), status: int =
                            diagram=workflow_svg(view.ctype), labels=LABELS, draft=draft, draft_author=author,
                            editable=service.type_access(current_user, key) == service.EDIT,
                            design_url=design_url(key), org_name=_unit_name(view.definition.get("org")),
-                           problems=list(problems), note=note), status
+                           problems=list(problems), note=note, forms=case_link.forms_opening(key)), status
 
 
 def _unit_name(code: str | None) -> str:
