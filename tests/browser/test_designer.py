@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from designer_steps import add_field
 from playwright.sync_api import expect
 
 from fengqiao.testing.plugin import browser_login
@@ -18,17 +19,6 @@ KEY = "neighbour-help"
 
 def _definition(page) -> dict:
     return json.loads(page.locator("textarea[name=definition]").input_value())
-
-
-def _add_field(page, title: str, name: str, kind: str, required: bool = False):
-    page.get_by_role("button", name="＋ 添加字段").click()
-    card = page.locator("details.designer-field[open]").last
-    card.get_by_label("字段名称").fill(title)
-    card.get_by_label("字段标识").fill(name)
-    card.get_by_label("类型").select_option(label=kind)
-    if required:
-        card.get_by_label("必填").check()
-    return card
 
 
 @pytest.mark.slow
@@ -44,13 +34,13 @@ def test_admin_designs_and_publishes_a_form_a_resident_fills_it_in(
     page.get_by_label("表单名称", exact=True).fill("邻里求助登记")
     page.get_by_label("表单标识", exact=True).fill(KEY)
     page.get_by_label("谁可以填写").select_option("public")
-    _add_field(page, "姓名", "name", "单行文本", required=True)
-    card = _add_field(page, "联系电话", "name", "手机号", required=True)
+    add_field(page, "姓名", "name", "单行文本", required=True)
+    card = add_field(page, "联系电话", "name", "手机号", required=True)
     expect(card.get_by_role("alert")).to_have_text("与「姓名」的标识重复")
     assert list(_definition(page)["schema"]["properties"]) == ["name", "field2"]  # not clobbered
     card.get_by_label("字段标识").fill("mobile")
     expect(card.get_by_role("alert")).not_to_be_visible()
-    card = _add_field(page, "诉求", "content", "多行文本")
+    card = add_field(page, "诉求", "content", "多行文本")
     card.get_by_label("帮助文字").fill("请写明时间、地点和需要的帮助")
 
     definition = _definition(page)

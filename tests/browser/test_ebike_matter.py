@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from designer_steps import add_field
 from playwright.sync_api import expect
 
 from fengqiao.testing.plugin import act_on_case, browser_login, case_action_form, person_page
@@ -220,17 +221,6 @@ def _check_the_published_definition(app) -> None:
 # ---- the form designer ----------------------------------------------------------------------
 
 
-def _form_field(page, title: str, name: str, kind: str, required: bool = False):
-    page.get_by_role("button", name="＋ 添加字段").click()
-    card = page.locator("details.designer-field[open]").last
-    card.get_by_label("字段名称").fill(title)
-    card.get_by_label("字段标识").fill(name)
-    card.get_by_label("类型").select_option(label=kind)
-    if required:
-        card.get_by_label("必填").check()
-    return card
-
-
 def _build_the_form(page, base: str, shot: Shots) -> None:
     page.goto(f"{base}/admin/forms")
     page.get_by_role("link", name="新建表单").click()
@@ -239,10 +229,10 @@ def _build_the_form(page, base: str, shot: Shots) -> None:
     page.get_by_label("表单标识", exact=True).fill(FORM)
     page.get_by_label("谁可以填写").select_option("staff")
     page.get_by_label("事项类型（办理流程）").select_option(label="电动车违规充电隐患（ebike_charging）")
-    _form_field(page, "隐患标题", "title", "单行文本", required=True)
-    _form_field(page, "现场照片", "photos", "图片", required=True)
-    _form_field(page, "地址", "address", "单行文本", required=True)
-    _form_field(page, "情况描述", "description", "多行文本")
+    add_field(page, "隐患标题", "title", "单行文本", required=True)
+    add_field(page, "现场照片", "photos", "图片", required=True)
+    add_field(page, "地址", "address", "单行文本", required=True)
+    add_field(page, "情况描述", "description", "多行文本")
     page.get_by_label("事项标题取自").select_option(label="隐患标题 · title")
     preview = page.locator("[data-designer-preview]")
     expect(preview.get_by_role("heading", name="电动车违规充电隐患上报")).to_be_visible()

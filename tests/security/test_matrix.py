@@ -141,6 +141,13 @@ TABLE: dict[str, Row] = {
     "web.job_status": R("login", params={"job_id": "{job}"}, hidden=NOT_SHENLIS_JOB),
     "web.job_download": R("login", params={"job_id": "{job}"}, hidden=NOT_SHENLIS_JOB),
     "api.show_job": R("login", params={"job_id": "{job}"}, hidden=NOT_SHENLIS_JOB),
+    # --- message centre (站内信): the caller's own rows; another user's id is 404 like a missing one
+    "web.inbox": R("login"),
+    "web.inbox_open": R("login", params={"notification_id": 987654}, hidden=PERSONAS[2:]),
+    "web.inbox_read": R("login", params={"notification_id": 987654}, body={}, hidden=PERSONAS[2:]),
+    "web.inbox_read_all": R("login", body={}),
+    "api.list_inbox": R("login"),
+    "api.mark_inbox_read": R("login", body={"all": True}),
     # --- metrics
     "web.metrics_page": R("metrics.view"),
     "web.ledger_page": R("metrics.view"),

@@ -42,6 +42,8 @@ CASE = {"number": "{case_a}"}
 NO_OBJECT = "creates or acts on the caller's own data; no object of another unit in the request"
 DRAFTS = ("forms.manage: admins only; a type of a unit outside the admin's scope is 404, a county-wide one "
           "403 below the county (tests/cases/test_case_type_drafts.py)")
+INBOX = ("the caller's own notifications (站内信): every query is scoped by user, another user's id is 404 "
+         "(tests/notifications/test_inbox.py)")
 UNIT_ARG = "the unit is a body field, refused as 422 with the field's message (a choice, not an object)"
 
 WRITES: dict[str, W | str] = {
@@ -49,6 +51,7 @@ WRITES: dict[str, W | str] = {
     "web.account_password": NO_OBJECT, "web.account_totp": NO_OBJECT, "web.account_totp_disable": NO_OBJECT,
     "web.login": NO_OBJECT, "web.login_totp": NO_OBJECT, "web.logout": NO_OBJECT,
     "api.issue_api_token": NO_OBJECT, "api.revoke_api_token": NO_OBJECT,
+    "web.inbox_read": INBOX, "web.inbox_read_all": INBOX, "api.mark_inbox_read": INBOX,
     "web.calendar_admin_add_day": "county calendar (orgs.manage: admins only)",
     "web.calendar_admin_import": "county calendar (orgs.manage: admins only)",
     "web.calendar_admin_remove_day": "county calendar (orgs.manage: admins only)",

@@ -43,3 +43,28 @@ def unit_staff(unit_ids: list[int]) -> list[str]:
         return []
     return list(db.scalars(sa.select(User.username).join(Membership, Membership.user_id == User.id)
                            .where(Membership.org_id.in_(unit_ids), User.active)))
+
+
+HEAD_ROLES = ("leader", "staff")  # who answers for a unit, in order of preference
+
+
+def unit_heads(unit_ids: list[int]) -> list[str]:
+    """Usernames of each unit's heads (SLA warnings go to them, not to everyone): its active
+    ``leader`` accounts, else its ``staff``, else whoever acts for it — a department or a
+    grid may have only liaison officers or grid workers."""
+    if not unit_ids:
+        return []
+    rows = db.execute(sa.select(Membership.org_id, Membership.role, User.username)
+                      .join(User, Membership.user_id == User.id)
+                      .where(Membership.org_id.in_(unit_ids), User.active)).all()
+    heads: list[str] = []
+    for unit_id in dict.fromkeys(unit_ids):
+        members = [(role, name) for org_id, role, name in rows if org_id == unit_id]
+        for role in HEAD_ROLES:
+            chosen = [name for r, name in members if r == role]
+            if chosen:
+                break
+        else:
+            chosen = [name for _r, name in members]
+        heads += [name for name in chosen if name not in heads]
+    return heads

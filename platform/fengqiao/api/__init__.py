@@ -14,6 +14,7 @@ def init_api(app: Flask) -> None:
         auth,
         cases,
         forms,
+        inbox,
         jobs,
         metrics,
         openapi,

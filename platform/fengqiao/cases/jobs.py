@@ -9,6 +9,7 @@ commits each job once at its end (``jobs/runner.py``); signals go out after that
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime, timedelta
 
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from fengqiao import signals
-from fengqiao.accounts.directory import unit_staff
+from fengqiao.accounts.directory import unit_heads, unit_staff
 from fengqiao.cases import retention, sla
 from fengqiao.cases.case_types import case_type
 from fengqiao.cases.escalation import LEVEL_TITLES, cooling_until, next_unit
@@ -24,6 +25,7 @@ from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.jobs import enqueue, job, periodic, set_progress
 from fengqiao.masking import mask_text
 from fengqiao.models import Case, CaseEvent, CaseParticipant, User
+from fengqiao.notifications.service import deliver, kind_label
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -36,10 +38,35 @@ def _open_with_deadline() -> sa.Select:
                                  Case.deadline.is_not(None))
 
 
-def _system_event(case: Case, action: str, comment: str, changes: dict, internal: bool = True) -> None:
-    db.add(CaseEvent(case_id=case.id, at=utcnow(), actor_id=None, action=action,
-                     from_state=case.state, to_state=case.state, comment=comment,
-                     changes=changes, internal=internal))
+def _system_event(case: Case, action: str, comment: str, changes: dict, internal: bool = True) -> CaseEvent:
+    event = CaseEvent(case_id=case.id, at=utcnow(), actor_id=None, action=action,
+                      from_state=case.state, to_state=case.state, comment=comment,
+                      changes=changes, internal=internal)
+    db.add(event)
+    return event
+
+
+def _handling_units(case: Case) -> list[int]:
+    """The unit that handles the case: the one it was last dispatched to, else its own."""
+    dispatched = db.scalar(sa.select(CaseParticipant.org_id).where(
+        CaseParticipant.case_id == case.id, CaseParticipant.role == "handler")
+        .order_by(CaseParticipant.id.desc()).limit(1))
+    return [dispatched or case.org_id]
+
+
+def _notify_sla(case: Case, status: str, event_id: int | None) -> None:
+    """临期/超期 warnings go to the assignee and the handling unit's heads, once per case,
+    status and deadline (the overdue history row, or a key made of them for 临期)."""
+    recipients = unit_heads(_handling_units(case))
+    if case.assignee is not None and case.assignee.active:
+        recipients.append(case.assignee.username)
+    deadline = case.deadline.astimezone(LOCAL_TZ)
+    if status == sla.OVERDUE:
+        message = f"事项 {case.number} 已超过办理期限（{deadline:%Y年%m月%d日 %H:%M}），请尽快办结"
+    else:
+        message = f"事项 {case.number} 即将超期，办理期限为 {deadline:%Y年%m月%d日 %H:%M}，请抓紧办理"
+    notify_later(case, event_id, status, message, recipients,
+                 key=None if event_id else f"sla:{case.id}:{status}:{case.deadline.isoformat()}")
 
 
 def _mark_status(now) -> tuple[int, int]:
@@ -55,9 +82,12 @@ def _mark_status(now) -> tuple[int, int]:
         case.sla_status = status
         if status == sla.OVERDUE:
             overdue += 1
-            _system_event(case, "sla_overdue", "已超过办理期限", {"deadline": case.deadline.isoformat()})
-        else:
+            event = _system_event(case, "sla_overdue", "已超过办理期限", {"deadline": case.deadline.isoformat()})
+            db.flush()
+            _notify_sla(case, status, event.id)
+        elif status == sla.DUE_SOON:
             soon += 1
+            _notify_sla(case, status, None)
     return soon, overdue
 
 
@@ -86,8 +116,12 @@ def _escalate_overdue(now) -> list[tuple[str, str]]:
         case.escalated_to_id = unit.id
         case.escalated_to = unit
         case.escalated_at = now
-        _system_event(case, "escalate", f"超期自动升级至{LEVEL_TITLES[unit.level]}：{unit.name}",
-                      {"unit": unit.code, "level": case.escalation_level, "automatic": True})
+        event = _system_event(case, "escalate", f"超期自动升级至{LEVEL_TITLES[unit.level]}：{unit.name}",
+                              {"unit": unit.code, "level": case.escalation_level, "automatic": True})
+        db.flush()
+        notify_later(case, event.id, "escalate",
+                     f"事项 {case.number} 已超期，自动升级至{LEVEL_TITLES[unit.level]}：{unit.name}，请督促办理",
+                     unit_staff([unit.id]))
         done.append((case.number, unit.code))
     for number, code in done:
         signals.send(signals.case_escalated, case_number=number, org=code, automatic=True)
@@ -169,23 +203,38 @@ def _year_start(year: int) -> datetime:
 
 
 @job("cases.notify")
-def notify(case_number: str, event: str, message: str, recipients: list[str]) -> dict:
-    """Hand a notification to whoever delivers them (SMS, 政务微信 … are plugins listening to
-    ``case_notification``); the core itself only logs it. The text is masked (phone and ID
-    numbers) before it leaves: notifications travel over channels the platform does not control."""
+def notify(case_number: str, event: str, message: str, recipients: list[str], event_id: int | None = None,
+           key: str | None = None) -> dict:
+    """Deliver a notification to the recipients' message centre (站内信) and hand it to
+    whoever else delivers them (plugins listening to ``case_notification``). The text is
+    masked (phone and ID numbers) before it leaves. Idempotent: the inbox rows are unique per
+    (event, recipient), keyed by the history row (``event_id``) or, for events that write
+    none, by ``key`` (``notify_later``'s); jobs queued before either existed get a key from
+    the case, event and message instead."""
     message = mask_text(message)
-    log.info("notify %s about %s (%s): %s", recipients, case_number, event, message)
+    if event_id is not None:
+        event_key = f"case-event:{event_id}"
+    elif key:
+        event_key = f"case-key:{key}"
+    else:
+        event_key = "case-notify:" + hashlib.sha256(f"{case_number}|{event}|{message}".encode()).hexdigest()[:40]
+    delivered = deliver(event_key, recipients, kind=event, title=f"{kind_label(event)}：事项 {case_number}",
+                        text=message, link=f"/cases/{case_number}", case_number=case_number)
+    log.info("notify %s about %s (%s, %d new in the inbox): %s", recipients, case_number, event, delivered, message)
     signals.send(signals.case_notification, case_number=case_number, event=event,
                  message=message, recipients=recipients)
     return {"recipients": len(recipients)}
 
 
-def notify_later(case: Case, event_id: int, event: str, message: str, recipients: list[str]) -> None:
-    """Enqueue a notification in the current transaction (once per history row); masked
-    already here so the job's stored arguments hold no personal numbers either."""
+def notify_later(case: Case, event_id: int | None, event: str, message: str, recipients: list[str],
+                 *, key: str | None = None) -> None:
+    """Enqueue a notification in the current transaction (once per history row, or per
+    ``key`` for events that write none, e.g. 临期); masked already here so the job's stored
+    arguments hold no personal numbers either."""
     if recipients:
-        enqueue("cases.notify", dedupe_key=f"notify:{event_id}", case_number=case.number,
-                event=event, message=mask_text(message), recipients=sorted(set(recipients)))
+        enqueue("cases.notify", dedupe_key=f"notify:{key or event_id}", case_number=case.number,
+                event=event, message=mask_text(message), recipients=sorted(set(recipients)), event_id=event_id,
+                **({"key": key} if key else {}))
 
 
 @job("cases.anonymise_expired", queue="fengqiao-low")

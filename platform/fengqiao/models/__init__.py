@@ -17,6 +17,7 @@ from fengqiao.models.forms import (
     Submission,
 )
 from fengqiao.models.jobs import JobRecord
+from fengqiao.models.notifications import Notification
 from fengqiao.models.orgs import OrgLevel, OrgUnit
 from fengqiao.models.plugins import PluginState
 from fengqiao.models.sessions import UserSession
@@ -24,6 +25,6 @@ from fengqiao.models.sessions import UserSession
 __all__ = [
     "Base", "ApiToken", "Attachment", "AuditEntry", "CacheVersion", "CaseAnonymisation", "CalendarChange", "CalendarDay", "CalendarYear",
     "Case", "CaseCounter", "CaseEvent", "CaseParticipant", "CaseTypeDraft", "CaseTypeVersion", "Form",
-    "FormDraftData", "FormVersion", "JobRecord", "Membership", "OrgLevel", "OrgUnit", "PluginState", "Submission", "User",
+    "FormDraftData", "FormVersion", "JobRecord", "Membership", "Notification", "OrgLevel", "OrgUnit", "PluginState", "Submission", "User",
     "UserSession",
 ]

@@ -42,6 +42,7 @@ def init_web(app: Flask) -> None:
         cases,
         fill,
         form_exports,
+        inbox,
         jobs,
         metrics,
         queues,
