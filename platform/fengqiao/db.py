@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from werkzeug.local import LocalProxy
@@ -159,4 +160,11 @@ def current_session() -> Session:
 
 
 db: Session = LocalProxy(current_session)  # type: ignore[assignment]
+
+
+def insert(table: Any) -> Any:
+    """``INSERT`` for the session's backend, with ``on_conflict_do_nothing`` (PostgreSQL and
+    SQLite both have it): a concurrent duplicate is skipped instead of spoiling the caller's
+    transaction."""
+    return (postgresql if db.get_bind().dialect.name == "postgresql" else sqlite).insert(table)
 """The current app's session: ``from fengqiao.db import db; db.scalars(select(...))``."""

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from fengqiao.accounts.directory import unit_staff
 from fengqiao.accounts.roles import TYPE_BOUND_ROLES, permissions_for
@@ -33,7 +32,7 @@ from fengqiao.cases.queries import entering_event, visible_case
 from fengqiao.cases.reopen import reopen
 from fengqiao.cases.routing import check_routable
 from fengqiao.cases.workflow import MERGED, CaseType, Transition
-from fengqiao.db import LOCAL_TZ, db, utcnow
+from fengqiao.db import LOCAL_TZ, db, insert, utcnow
 from fengqiao.exceptions import Conflict, DomainError, Invalid
 from fengqiao.models import (
     Case,
@@ -149,13 +148,9 @@ class Situation:
         return [p for p in self.participants if p.role == "summoned"]
 
 
-def _insert():
-    return (postgresql if db.get_bind().dialect.name == "postgresql" else sqlite).insert
-
-
 def add_participant(case: Case, unit: OrgUnit, role: str, user: User, now: datetime,
                     checkin_due: datetime | None = None) -> None:
-    db.execute(_insert()(CaseParticipant).values(
+    db.execute(insert(CaseParticipant).values(
         case_id=case.id, org_id=unit.id, role=role, added_at=now, added_by_id=user.id,
         checkin_due=checkin_due,
     ).on_conflict_do_nothing(index_elements=["case_id", "org_id"]))

@@ -21,7 +21,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao.cases import sla, workflow
@@ -29,7 +28,7 @@ from fengqiao.cases.jurisdiction import applies_to as applies_to  # re-exported 
 from fengqiao.cases.jurisdiction import holds_root, may_edit, may_view, type_org
 from fengqiao.cases.queries import cases_in
 from fengqiao.cases.workflow import GENERAL, CaseType, Registry, check_case_type, parse_case_type
-from fengqiao.db import LOCAL_TZ, db, utcnow
+from fengqiao.db import LOCAL_TZ, db, insert, utcnow
 from fengqiao.exceptions import Conflict, Forbidden, Invalid, NotFound
 from fengqiao.forms.definition import parse_definition_text
 from fengqiao.models import Case, CaseEvent, CaseTypeDraft, CaseTypeVersion, OrgUnit, User
@@ -216,8 +215,7 @@ def sync_files(app: Flask) -> list[tuple[str, int]]:
 def _insert_unless_taken(**values: Any) -> bool:
     """INSERT the version unless its (key, number) exists: ON CONFLICT DO NOTHING, so a
     concurrent sync does not spoil the caller's transaction. Whether it was inserted."""
-    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
-    inserted = db.execute(dialect.insert(CaseTypeVersion).values(**values)
+    inserted = db.execute(insert(CaseTypeVersion).values(**values)
                           .on_conflict_do_nothing(index_elements=["key", "number"])
                           .returning(CaseTypeVersion.id))
     return inserted.scalar() is not None

@@ -8,9 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
-from fengqiao.db import db, utcnow
+from fengqiao.db import db, insert, utcnow
 from fengqiao.jobs.registry import spec_for
 from fengqiao.models import JobRecord
 from fengqiao.transaction import after_commit
@@ -33,9 +32,8 @@ def enqueue(name: str, *, owner=None, dedupe_key: str | None = None, queue: str 
     if dedupe_key is None:
         job_id = db.execute(sa.insert(JobRecord).returning(JobRecord.id), values).scalar_one()
     else:  # ON CONFLICT DO NOTHING: a concurrent duplicate must not spoil the caller's transaction
-        dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
         job_id = db.execute(
-            dialect.insert(JobRecord).values(values)
+            insert(JobRecord).values(values)
             .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(JobRecord.id)
         ).scalar()
         if job_id is None:

@@ -11,9 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from fengqiao.db import db, utcnow
+from fengqiao.db import db, insert, utcnow
 from fengqiao.exceptions import Invalid, NotFound
 from fengqiao.masking import mask_text
 from fengqiao.models import Notification, User
@@ -46,10 +45,6 @@ def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, OTHER_KIND)
 
 
-def _insert():
-    return (postgresql if db.get_bind().dialect.name == "postgresql" else sqlite).insert
-
-
 def deliver(event_key: str, usernames: Iterable[str], *, kind: str, title: str, text: str, link: str,
             case_number: str | None = None) -> int:
     """One row per active recipient; a row already delivered for ``event_key`` is left as it
@@ -64,7 +59,7 @@ def deliver(event_key: str, usernames: Iterable[str], *, kind: str, title: str, 
     now, masked = utcnow(), mask_text(text)
     rows = [dict(user_id=user_id, event_key=event_key[:120], kind=kind[:32], title=title[:200], text=masked,
                  link=link[:300], case_number=case_number, created_at=now, read_at=None) for user_id in ids]
-    written = db.execute(_insert()(Notification).values(rows).on_conflict_do_nothing(
+    written = db.execute(insert(Notification).values(rows).on_conflict_do_nothing(
         index_elements=["event_key", "user_id"]).returning(Notification.id)).all()
     return len(written)
 
