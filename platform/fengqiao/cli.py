@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 invalid input (the message names the file or field), 2 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sys
 from datetime import datetime
@@ -105,12 +106,21 @@ def demo(port: int, reset: bool) -> None:
 
     # Bind first: a busy port stops the demo at once (Werkzeug says so, exit 1), not after the set-up.
     server = make_server("127.0.0.1", port, app, threaded=True)
-    with app.app_context():
-        _upgrade(app)
-        from fengqiao.demo_data import load_demo_data, load_plugin_demo_data
+    # The banner is the demo's output: set-up chatter (case types synced …) stays below WARNING,
+    # and Werkzeug's access lines repeat what fengqiao.requests logs already.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    chatty = logging.getLogger("fengqiao")
+    level = chatty.level
+    chatty.setLevel(logging.WARNING)
+    try:
+        with app.app_context():
+            _upgrade(app)
+            from fengqiao.demo_data import load_demo_data, load_plugin_demo_data
 
-        load_demo_data()
-        load_plugin_demo_data()
+            load_demo_data()
+            load_plugin_demo_data()
+    finally:
+        chatty.setLevel(level)
     from fengqiao.jobs.sweep import start_inline_ticker
 
     start_inline_ticker(app)
