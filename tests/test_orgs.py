@@ -55,8 +55,12 @@ def test_deactivate_needs_children_deactivated_first(demo):
     with demo.app_context():
         with pytest.raises(ValidationFailed):
             service.set_active(_unit("339901001001"), False)
-        for grid in ("339901001001001", "339901001001002"):
-            service.set_active(_unit(grid), False)
+        # Every child, whatever the demo county puts under 揽月社区 (its two grids, the property
+        # company 揽月花园物业服务中心): the rule is about children, not about grids.
+        children = db.scalars(sa.select(OrgUnit).where(OrgUnit.parent == _unit("339901001001"))).all()
+        assert {"339901001001001", "339901001001002"} <= {c.code for c in children}
+        for child in children:
+            service.set_active(child, False)
         service.set_active(_unit("339901001001"), False)
         db.commit()
         assert not _unit("339901001001").active  # still there: units are never deleted

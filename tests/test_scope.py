@@ -29,7 +29,8 @@ def test_org_units_api_list_and_detail(client, bearer):
     headers = bearer("shenli")  # 揽月社区 staff
     listed = client.get("/api/v1/orgs", headers=headers).get_json()
     codes = {u["code"] for u in listed["items"]}
-    assert codes == {LANYUE, f"{LANYUE}001", f"{LANYUE}002"}
+    # Its subtree: the grids and the property company 揽月花园物业服务中心 (a department under it).
+    assert codes == {LANYUE, f"{LANYUE}001", f"{LANYUE}002", f"{LANYUE}901"}
     assert client.get(f"/api/v1/orgs/{LANYUE}001", headers=headers).status_code == 200
     assert client.get(f"/api/v1/orgs/{QIAODONG}", headers=headers).status_code == 404
     assert client.get("/api/v1/orgs/339901001", headers=headers).status_code == 404  # parent street
@@ -38,7 +39,8 @@ def test_org_units_api_list_and_detail(client, bearer):
 def test_users_api_list_and_detail(client, bearer):
     headers = bearer("shenli")
     names = {u["username"] for u in client.get("/api/v1/users", headers=headers).get_json()["items"]}
-    assert names == {"gaojie", "shenli", "tangmin", "zhangmin", "liuyang"}  # 揽月社区 and its grids
+    # 揽月社区, its grids and its property company's liaison (wuye): all in its subtree
+    assert names == {"gaojie", "shenli", "tangmin", "zhangmin", "liuyang", "wuye"}
     assert client.get("/api/v1/users/zhangmin", headers=headers).status_code == 200
     assert client.get("/api/v1/users/hanzhiming", headers=headers).status_code == 404
     assert client.get("/api/v1/users/chenjing", headers=headers).status_code == 404
@@ -62,7 +64,7 @@ def test_pages_list_detail_and_export(client, login_as):
     assert export.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(export.data)).active
     exported = {row[0] for row in sheet.iter_rows(min_row=3, values_only=True)}
-    assert exported == {"gaojie", "shenli", "tangmin", "zhangmin", "liuyang"}
+    assert exported == {"gaojie", "shenli", "tangmin", "zhangmin", "liuyang", "wuye"}  # as the API's list
     assert sheet["A2"].value == "用户名"
 
 

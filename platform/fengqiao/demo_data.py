@@ -38,6 +38,7 @@ UNITS: list[tuple[str, str, str, str | None, str]] = [
     ("339901907", "燃气公司", "county", "339901", "department"),
     ("339901100901", "石溪司法所", "street", "339901100", "department"),
     ("339901001901", "澄湖派出所", "street", "339901001", "department"),
+    ("339901001001901", "揽月花园物业服务中心", "community", "339901001001", "department"),
 ]
 
 # (username, display name, role, org code, what they do)
@@ -67,6 +68,7 @@ STAFF: list[tuple[str, str, str, str, str]] = [
     ("zhifa", "执法局联络员", "department", "339901902", "综合行政执法局"),
     ("zhujian", "住建局联络员", "department", "339901903", "住建局"),
     ("shuiwu", "水务集团联络员", "department", "339901906", "水务集团"),
+    ("wuye", "物业联络员", "department", "339901001001901", "揽月花园物业服务中心（整改社区派来的隐患）"),
 ]
 
 

@@ -1,8 +1,8 @@
 """Issue 20's acceptance, in real Chromium: the county admin builds the matter 「电动车违规充电隐患」
 entirely in the UI (新建事项类型 → the designer's tables → 发布, then the reporting form in the
 form designer), a grid worker reports it from a phone with a photo, the community verifies it
-and sends it to 综合行政执法局 for 整改 (a step with its own deadline), the department must attach
-a photo, the grid worker rechecks with photos (once refused, once passed), and an overdue case
+and sends it to the property company 揽月花园物业服务中心 for 整改 (a step with its own deadline),
+the company's liaison must attach a photo, the grid worker rechecks with photos (once refused, once passed), and an overdue case
 climbs to the street. No JSON is typed anywhere; each step is photographed (ebike-NN-*.png)."""
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from playwright.sync_api import expect
 
 from fengqiao.testing.plugin import act_on_case, browser_login, case_action_form, person_page
 
-ZHIFA = "339901902"  # 综合行政执法局, a county department
+# 揽月花园物业服务中心: a department inside 揽月社区's subtree (demo_data.py), so the community may
+# send it work without any routable_departments setting (cases/routing.py) — the issue's
+# "assigned to the property company".
+PROPERTY = "339901001001901"
 FORM = "ebike-charging"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-    # A community may send work to a county department only where the county allows it
-    # (cases/routing.py): here 揽月社区 may send 电动车充电 隐患 to 执法局 directly.
-    pytest.mark.parametrize("app_config", [{"routable_departments": {"community": [ZHIFA]}}]),
 ]
 
 
@@ -302,14 +302,14 @@ def test_the_ebike_charging_matter_from_design_to_escalation(demo, live_server, 
     community = person_page(_chromium, base, "shenli")
     assert _state(community, base, number) == "已上报"
     act_on_case(community, base, number, "核实", comment="现场核实属实", shot=shot.path("verify"))
-    act_on_case(community, base, number, "分派整改", fields={"unit": ZHIFA},
+    act_on_case(community, base, number, "分派整改", fields={"unit": PROPERTY},
                 shot=shot.path("dispatch"))
     expect(community.locator("dl.facts .badge").first).to_have_text("整改中")
     expect(community.locator(".step-due")).to_contain_text("整改 截止")
     shot(community, "rectifying")
 
-    # the department must attach a photo at 整改完成
-    department = person_page(_chromium, base, "zhifa")
+    # the property company's liaison must attach a photo at 整改完成
+    department = person_page(_chromium, base, "wuye")
     _act_with_photo(department, base, number, "整改完成", "rectify_photos", None, comment="已拆除私拉电线")
     refused = case_action_form(department, "整改完成")
     expect(refused.get_by_role("alert")).to_have_text("请上传整改照片")

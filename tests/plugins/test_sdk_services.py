@@ -67,7 +67,10 @@ def test_org_lookups(app, demo):
         assert grid.level == "grid" and grid.parent == "339901001001"
         assert [u.code for u in sdk.org_ancestors(grid.code)] == [
             "339901", "339901001", "339901001001", "339901001001001"]
-        communities = sdk.org_units(level="community", under="339901001")
+        # A level is not a kind: 揽月社区's property company is a department at community level.
+        at_community_level = sdk.org_units(level="community", under="339901001")
+        assert [u.name for u in at_community_level] == ["揽月社区", "揽月花园物业服务中心", "桥东社区"]
+        communities = sdk.org_units(level="community", under="339901001", kind="territorial")
         assert [u.name for u in communities] == ["揽月社区", "桥东社区"]
         assert sdk.org_unit("nope") is None and sdk.org_ancestors("nope") == []
 

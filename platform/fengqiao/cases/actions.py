@@ -29,6 +29,7 @@ from fengqiao.cases.escalation import (
 )
 from fengqiao.cases.jobs import notify_later
 from fengqiao.cases.queries import entering_event, visible_case
+from fengqiao.cases.recipients import resolve as resolve_recipients
 from fengqiao.cases.reopen import reopen
 from fengqiao.cases.routing import check_routable
 from fengqiao.cases.workflow import MERGED, CaseType, Transition
@@ -174,6 +175,19 @@ def _notify(case: Case, event: str, message: str, recipients: list[str]) -> Call
     return enqueue
 
 
+def _notify_declared(s: Situation, t: Transition, out: Outcome, dispatched_to: int | None,
+                     told: set[str]) -> Callable[[int], None]:
+    """The transition's own ``notify`` list, resolved once the step is written (its assignee,
+    the unit it dispatched to); whoever an effect of the step already told (``told``) and the
+    actor are left out. Keyed apart from the effects' notification of the same history row."""
+    def enqueue(event_id: int) -> None:
+        names = resolve_recipients(s.case, t.notify, actor=s.user, dispatched_to=dispatched_to,
+                                   assignee_id=out.values.get("assignee_id", s.case.assignee_id))
+        message = f"事项 {s.case.number}：{t.title}，当前状态：{s.ctype.state_title(t.target)}"
+        notify_later(s.case, None, t.name, message, [n for n in names if n not in told], key=f"step:{event_id}")
+    return enqueue
+
+
 # ---- workflow transitions -------------------------------------------------------------
 
 
@@ -266,6 +280,7 @@ class TransitionAction:
         photos.claim(s, t, fields)  # the step's own files; before_after_photos, attachment_required
         out = Outcome(values={"state": t.target}, changes=dict(fields), internal=False)
         data = case.data  # set_tier writes the confirmed values back into it
+        dispatched_to, told = None, set()  # for the declared ``notify`` (effects tell their own)
         parking.check_review_on(fields, now)
         if "set_tier" in t.effects:
             tier_values, tier_changes, data = parking.regrade(s, t, fields, now)
@@ -285,8 +300,10 @@ class TransitionAction:
             unit = routed_unit(s, fields.get("unit", ""), "/fields/unit")
             out.changes["unit_name"] = unit.name
             add_participant(case, unit, "handler", s.user, now)
+            dispatched_to, staff = unit.id, unit_staff([unit.id])
+            told.update(staff)
             out.in_transaction.append(_notify(case, "dispatch", f"事项 {case.number} 已派至{unit.name}，请签收办理",
-                                              unit_staff([unit.id])))
+                                              staff))
         if "summon" in t.effects:
             units = [routed_unit(s, code, f"/fields/units/{i}") for i, code in enumerate(fields.get("units", []))]
             limit = checkin.limit_for(s.ctype, case.data)  # by category: 应急 natural minutes, else working hours
@@ -296,9 +313,11 @@ class TransitionAction:
             out.changes["unit_names"] = [u.name for u in units]
             out.changes["checkin_due"] = due.isoformat()
             out.changes["checkin_limit"] = limit
+            summoned = unit_staff([u.id for u in units])
+            told.update(summoned)
             out.in_transaction.append(_notify(
                 case, "summon", f"吹哨报到：请于{checkin.describe(limit)}内（{due.astimezone(LOCAL_TZ):%m月%d日 %H:%M}前）"
-                f"就事项 {case.number} 报到", unit_staff([u.id for u in units])))
+                f"就事项 {case.number} 报到", summoned))
         if t.deadline:
             out.values.update(sla.restart(case, t.deadline, now, s.ctype.due_soon))  # due_at stays
             out.changes["deadline_limit"] = t.deadline
@@ -308,6 +327,7 @@ class TransitionAction:
             out.values.update(sla.resume(case, now, s.ctype.due_soon))
             out.values.update(review_on=None, review_reminded_on=None)  # the review date belonged to the pause
         if "notify" in t.effects:
+            told.add("reporter")
             out.in_transaction.append(_notify(case, t.name, f"您的事项 {case.number} 有新进展：{t.title}", ["reporter"]))
         if "record_rating" in t.effects and fields.get("satisfied") in RATING_CODES:
             out.values.update(rating=fields["satisfied"], rated_at=now)  # the resident's answer at 回访
@@ -318,6 +338,8 @@ class TransitionAction:
         elif data is not case.data:
             out.values["data"] = data
         steps.apply(s, t, fields, out, now)  # a step's own limit (签收 …); "sla": "stop"
+        if t.notify:
+            out.in_transaction.append(_notify_declared(s, t, out, dispatched_to, told))
         return out
 
 

@@ -13,7 +13,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from fengqiao.cases.workflow_labels import EFFECT_LABELS, GUARD_LABELS, LEVEL_LABELS, ROLE_CHOICES
+from fengqiao.cases.workflow_labels import (
+    EFFECT_LABELS,
+    GUARD_LABELS,
+    LEVEL_LABELS,
+    NOTIFY_LABELS,
+    ROLE_CHOICES,
+)
 from fengqiao.labels import TIER_LABELS
 
 ADDED, REMOVED, CHANGED, SAME, SKIPPED = "added", "removed", "changed", "same", "skipped"
@@ -222,6 +228,7 @@ def _transition_pairs(t: dict, states: dict[str, dict]) -> list[tuple[str, str]]
         ("角色", _roles(t)),
         ("条件", _list(t.get("guards"), GUARD_LABELS)),
         ("效果", _list(t.get("effects"), EFFECT_LABELS)),
+        ("通知", _list(t.get("notify"), NOTIFY_LABELS)),
         ("字段", _fields(t.get("fields"))),
         ("时限", _timing(t)),
         ("公开说明", t.get("public_note") or ""),

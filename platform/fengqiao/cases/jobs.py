@@ -21,6 +21,7 @@ from fengqiao.accounts.directory import unit_heads, unit_staff
 from fengqiao.cases import retention, sla
 from fengqiao.cases.case_types import case_type
 from fengqiao.cases.escalation import LEVEL_TITLES, cooling_until, next_unit
+from fengqiao.cases.recipients import handling_unit_id
 from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.jobs import enqueue, job, periodic, set_progress
 from fengqiao.masking import mask_text
@@ -48,10 +49,7 @@ def _system_event(case: Case, action: str, comment: str, changes: dict, internal
 
 def _handling_units(case: Case) -> list[int]:
     """The unit that handles the case: the one it was last dispatched to, else its own."""
-    dispatched = db.scalar(sa.select(CaseParticipant.org_id).where(
-        CaseParticipant.case_id == case.id, CaseParticipant.role == "handler")
-        .order_by(CaseParticipant.id.desc()).limit(1))
-    return [dispatched or case.org_id]
+    return [handling_unit_id(case) or case.org_id]
 
 
 def _notify_sla(case: Case, status: str, event_id: int | None) -> None:

@@ -2,7 +2,9 @@
 
 Queues, reports and indexes have to be measured at real volume, and submitting a million
 forms through the API would take hours. The generator writes the rows a submission writes
-(the case and its ``submit`` event; a dispatched case also its department) in one
+(the case and its ``submit`` event; a dispatched case also its department — one hanging off
+the case's unit or a unit above it (a county bureau, its street's police station, its own
+community's property company), so a department's liaison never gets a stranger's case) in one
 transaction per batch, straight to the driver (``executemany`` on SQLite, ``COPY`` on
 PostgreSQL) with the values already in their stored form.
 
@@ -85,6 +87,7 @@ class _Unit:
     calendar: WorkCalendar
     handlers: tuple[int, ...]  # staff and grid workers of the unit and the units above it
     reporters: tuple[int, ...]  # the unit's grid workers
+    departments: tuple[int, ...]  # departments hanging off the unit or a unit above it (routing.py)
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,6 @@ class _Plan:
     unit_weights: list[float]
     types: list[_Type]
     type_weights: list[int]
-    departments: list[int]
     deadlines: dict = field(default_factory=dict)  # (path, local day, working days) → (at, provisional)
 
 
@@ -171,6 +173,12 @@ def _types(rng: random.Random) -> tuple[list[_Type], list[int]]:
     return types, weights
 
 
+def _self_and_ancestors(path: str) -> list[str]:
+    """``/a/b/c/`` → ``/a/``, ``/a/b/``, ``/a/b/c/``."""
+    codes = path.strip("/").split("/")
+    return ["/" + "/".join(codes[:i]) + "/" for i in range(1, len(codes) + 1)]
+
+
 def _plan(rng: random.Random) -> _Plan:
     units = db.execute(
         sa.select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.path, OrgUnit.level, OrgUnit.kind)
@@ -182,13 +190,21 @@ def _plan(rng: random.Random) -> _Plan:
     members = db.execute(
         sa.select(Membership.user_id, Membership.role, OrgUnit.path).join(OrgUnit, Membership.org_id == OrgUnit.id)
     ).all()
+    departments_under: dict[str, list[int]] = {}  # parent's path → its departments
+    for d in units:
+        if d.kind == "department":
+            departments_under.setdefault(d.path[:d.path.rstrip("/").rfind("/") + 1], []).append(d.id)
     grids = sum(1 for u in places if u.level == "grid")
     communities = len(places) - grids
     plan_units, weights = [], []
     for u in places:
         handlers = tuple(m.user_id for m in members if u.path.startswith(m.path) and m.role in HANDLER_ROLES)
         reporters = tuple(m.user_id for m in members if m.path == u.path and m.role == "grid_worker")
-        plan_units.append(_Unit(u.id, u.parent_id, u.path, load_calendar(u.path), handlers, reporters))
+        # A case goes only to a department its own chain of units could send it to: a county
+        # bureau or the street's police station, never another community's property company.
+        departments = tuple(d for p in _self_and_ancestors(u.path) for d in departments_under.get(p, ()))
+        plan_units.append(_Unit(u.id, u.parent_id, u.path, load_calendar(u.path), handlers, reporters,
+                                departments))
         if not grids or not communities:
             weights.append(1.0)
         else:
@@ -196,7 +212,7 @@ def _plan(rng: random.Random) -> _Plan:
     types, type_weights = _types(rng)
     if not types:
         raise NoUnits("没有可用的事项类型")
-    return _Plan(plan_units, weights, types, type_weights, [u.id for u in units if u.kind == "department"])
+    return _Plan(plan_units, weights, types, type_weights)
 
 
 def _deadline(plan: _Plan, unit: _Unit, limit: dict | None, created: datetime):
@@ -273,8 +289,8 @@ def _case_row(rng: random.Random, plan: _Plan, unit: _Unit, kind: _Type, created
         closed_at=when(closed), due_at=when(deadline), first_closed_at=when(closed),  # the first clock (sla.py)
     )
     reporter = rng.choice(unit.reporters) if kind.reported_by_grid_worker and unit.reporters else None
-    dispatched = kind.dispatches and not initial and plan.departments and rng.random() < 0.3
-    return row, (reporter, rng.choice(plan.departments) if dispatched else None)
+    dispatched = kind.dispatches and not initial and unit.departments and rng.random() < 0.3
+    return row, (reporter, rng.choice(unit.departments) if dispatched else None)
 
 
 class _Writer:

@@ -92,6 +92,16 @@ A transition's ``step_limit`` (``{"title": "签收", "default": {"working_hours"
 beside the case deadline (``"ends_step": true`` completes it without a state change, e.g.
 联系诉求人 during 办理); ``"sla": "stop"`` ends the case's clock (met or missed) while the
 case goes on, e.g. at a dispute's agreement — see ``fengqiao.cases.steps``.
+
+A transition's ``notify`` lists who is told in the message centre (站内信) once the step is
+taken — beside the effects' own notifications (派单, 吹哨, ``notify`` for the reporter):
+``assignee`` (the case's assignee after the step), ``handling_unit`` (the staff of the unit the
+case is dispatched to: this step's dispatch, else the latest), ``case_unit`` (the staff of the
+case's own unit), ``unit_heads`` (the heads of the handling unit, else of the case's unit),
+``submitter`` (the staff account that submitted the case) and ``reporter`` (the resident: kept
+for the SMS channel, the inbox skips it). The actor is never told of their own step; the message
+is 「事项 {number}：{title}」 with the new state, never the comment (it may hold personal data).
+See ``fengqiao.cases.recipients``.
 """
 
 from __future__ import annotations
@@ -104,7 +114,7 @@ from pathlib import Path
 from typing import Any
 
 from fengqiao.bundled import bundled_folder
-from fengqiao.cases.workflow_labels import LABELS, LEVEL_LABELS
+from fengqiao.cases.workflow_labels import LABELS, LEVEL_LABELS, NOTIFY_LABELS
 from fengqiao.params import parse_int
 from fengqiao.validation import problems, validator_for
 
@@ -114,6 +124,8 @@ GUARDS = ("comment_required", "assignee_required", "attachment_required", "all_c
           "four_eyes", "from_above", "before_after_photos", "dispatched_unit", "other_hand", "case_unit")
 EFFECTS = ("assign_actor", "unassign", "dispatch", "summon", "pause_sla", "resume_sla", "notify",
            "set_review", "set_tier", "record_rating")
+# who a transition's ``notify`` may name (cases/recipients.py)
+NOTIFY_RECIPIENTS = ("assignee", "handling_unit", "case_unit", "unit_heads", "submitter", "reporter")
 ROLE_NAMES = ("admin", "supervisor", "staff", "grid_worker", "department", "viewer", "leader", "mediator", "assignee")
 
 CASE_TYPE_SCHEMA: dict[str, Any] = {
@@ -209,6 +221,7 @@ CASE_TYPE_SCHEMA: dict[str, Any] = {
                             "enum": ["county", "street", "community", "grid", "building"]}},
                         "guards": {"type": "array", "items": {"enum": list(GUARDS)}},
                         "effects": {"type": "array", "items": {"enum": list(EFFECTS)}},
+                        "notify": {"type": "array", "uniqueItems": True, "items": {"enum": list(NOTIFY_RECIPIENTS)}},
                         "fields": {"type": "object"},
                         "public_note": {"type": "string"},
                         "deadline": {"$ref": "#/$defs/limit"},
@@ -249,6 +262,7 @@ class Transition:
     sla: str | None = None  # "stop": the case's clock ends here, the case goes on (调解协议)
     ends_step: bool = False  # completes the step in force without a state change (联系诉求人)
     public_note: str | None = None  # what residents read on /track for this step (cases/tracking.py)
+    notify: tuple[str, ...] = ()  # who the message centre tells of the step (cases/recipients.py)
 
 
 @dataclass(frozen=True)
@@ -441,7 +455,7 @@ TOP_PATTERNS = {
     "prefix": "编号前缀应为 2–4 个大写英文字母",
 }
 _ENUMS = {  # the list a transition's item comes from: (what it is, its valid keys and titles)
-    "roles": "角色", "guards": "条件", "effects": "效果", "levels": "单位层级",
+    "roles": "角色", "guards": "条件", "effects": "效果", "levels": "单位层级", "notify": "通知对象",
 }
 
 
@@ -453,6 +467,8 @@ def _enum_options(kind: str) -> dict[str, str]:
         return {g: LABELS["guards"].get(g, g) for g in GUARDS}
     if kind == "effects":
         return {e: LABELS["effects"].get(e, e) for e in EFFECTS}
+    if kind == "notify":
+        return {n: NOTIFY_LABELS.get(n, n) for n in NOTIFY_RECIPIENTS}
     if kind == "escalation":
         return {lvl: LEVEL_LABELS.get(lvl, lvl) for lvl in ESCALATION_LEVELS}
     return {lvl: LEVEL_LABELS.get(lvl, lvl) for lvl in ("county", "street", "community", "grid", "building")}
@@ -497,7 +513,8 @@ def _explain(problem: tuple[str, str, str], data: Any) -> tuple[str, str, str]:
 
 PART_TITLES = {"name": "标识 name", "title": "名称 title", "from": "起始状态 from", "to": "目标状态 to",
                "roles": "角色 roles", "key": "标识 key", "final": "终止 final", "fields": "字段 fields",
-               "guards": "条件 guards", "effects": "效果 effects", "levels": "单位层级 levels"}
+               "guards": "条件 guards", "effects": "效果 effects", "levels": "单位层级 levels",
+               "notify": "通知对象 notify"}
 
 
 def _where(rest: list[str]) -> str:
@@ -547,7 +564,7 @@ def parse_case_type(data: dict) -> CaseType:
                 tuple(t.get("levels", ())), tuple(t.get("guards", ())), tuple(t.get("effects", ())),
                 t.get("fields"), t.get("deadline"), step_limit=t.get("step_limit"), sla=t.get("sla"),
                 ends_step=t.get("ends_step", False),
-                public_note=t.get("public_note"),
+                public_note=t.get("public_note"), notify=tuple(t.get("notify", ())),
             )
             for t in wf["transitions"]
         },

@@ -33,6 +33,15 @@ EFFECT_LABELS = {
     "set_tier": "核定紧急程度",
     "record_rating": "记录满意度",
 }
+# who a transition's ``notify`` tells (cases/recipients.py)
+NOTIFY_LABELS = {
+    "assignee": "承办人",
+    "handling_unit": "承办单位",
+    "case_unit": "事项所属单位",
+    "unit_heads": "单位负责人",
+    "submitter": "提交人",
+    "reporter": "上报人（群众）",
+}
 LEVEL_LABELS = {"county": "县级", "street": "街道", "community": "社区", "grid": "网格", "building": "楼栋"}
 ROLE_CHOICES = {**ROLE_LABELS, "assignee": "当前承办人"}
 # Units of a time limit: the case deadline and escalation know hours and working days; a
@@ -42,4 +51,5 @@ LIMIT_UNITS = ("working_days", "hours")
 STEP_UNITS = ("working_days", "working_hours", "days", "hours")
 WAIT_UNITS = ("hours", "working_days")
 
-LABELS = {"roles": ROLE_CHOICES, "guards": GUARD_LABELS, "effects": EFFECT_LABELS, "levels": LEVEL_LABELS}
+LABELS = {"roles": ROLE_CHOICES, "guards": GUARD_LABELS, "effects": EFFECT_LABELS, "levels": LEVEL_LABELS,
+          "notify": NOTIFY_LABELS}

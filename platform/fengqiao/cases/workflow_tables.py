@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from fengqiao.cases.workflow import EFFECTS, GUARDS, ROLE_NAMES
+from fengqiao.cases.workflow import EFFECTS, GUARDS, NOTIFY_RECIPIENTS, ROLE_NAMES
 from fengqiao.cases.workflow_labels import LIMIT_UNITS, STEP_UNITS, WAIT_UNITS
 from fengqiao.params import parse_int
 
@@ -210,7 +210,7 @@ def _transition_row(i: int, t: dict) -> dict:
         "from": _list(t.get("from")), "to": str(t.get("to", "")),
         "roles": _list(t.get("roles")), "levels": _list(t.get("levels")),
         "guards": [g for g in guards if g != COMMENT], "comment": COMMENT in guards,
-        "effects": _list(t.get("effects")),
+        "effects": _list(t.get("effects")), "notify": _list(t.get("notify")),
         "step_title": str(step.get("title", "")), "step_amount": step_amount,
         "step_unit": step_unit or STEP_UNITS[0],
         "deadline_amount": deadline_amount, "deadline_unit": deadline_unit or LIMIT_UNITS[0],
@@ -255,8 +255,9 @@ def tables_from_form(form) -> dict:
                      "escalation": cells("sla-escalation", {"amount": text, "unit": text, "level": text})}
     tables["states"] = cells("states", {"orig": text, "key": text, "title": text, "final": flag, "pauses": flag})
     spec = {"orig": text, "name": text, "title": text, "from": codes, "to": text, "roles": codes, "levels": codes,
-            "guards": codes, "comment": flag, "effects": codes, "step_title": text, "step_amount": text,
-            "step_unit": text, "deadline_amount": text, "deadline_unit": text, "public_note": text}
+            "guards": codes, "comment": flag, "effects": codes, "notify": codes, "step_title": text,
+            "step_amount": text, "step_unit": text, "deadline_amount": text, "deadline_unit": text,
+            "public_note": text}
     tables["transitions"] = []
     for i in _indices(names, "transitions"):
         row = {col: kind(f"transitions-{i}-{col}") for col, kind in spec.items()}
@@ -318,7 +319,7 @@ def new_row(tables: dict, table: str, transition: int | None = None) -> dict:
     if table == "transitions":
         return {"orig": "", "name": _free_key("step", [t["name"] for t in tables["transitions"]]), "title": "",
                 "from": [], "to": "", "roles": [], "levels": [], "guards": [], "comment": False, "effects": [],
-                "step_title": "", "step_amount": "", "step_unit": STEP_UNITS[0], "deadline_amount": "",
+                "notify": [], "step_title": "", "step_amount": "", "step_unit": STEP_UNITS[0], "deadline_amount": "",
                 "deadline_unit": LIMIT_UNITS[0], "public_note": "", "fields": []}
     if table == "fields":
         rows = tables["transitions"][transition]["fields"]
@@ -545,6 +546,7 @@ def _build_transition(b: _Builder, i: int, row: dict, base: dict, follow, state_
     guards = [g for g in row.get("guards", []) if g != COMMENT] + ([COMMENT] if row.get("comment") else [])
     _put(t, "guards", _ordered(guards, base.get("guards"), GUARDS))
     _put(t, "effects", _ordered(list(row.get("effects", [])), base.get("effects"), EFFECTS))
+    _put(t, "notify", _ordered(list(row.get("notify", [])), base.get("notify"), NOTIFY_RECIPIENTS))
     step_title = str(row.get("step_title", "")).strip()
     step = b.limit(f"/transitions/{i}/step_", f"{where}「下一步时限」", row.get("step_amount", ""),
                    row.get("step_unit", ""), STEP_UNITS)
@@ -692,7 +694,8 @@ def _drop_effect(t: dict, effect: str) -> None:
 
 
 _CELLS = {"name": "name", "title": "title", "from": "from", "to": "to", "roles": "roles", "levels": "levels",
-          "guards": "guards", "effects": "effects", "public_note": "public_note", "deadline": "deadline_amount"}
+          "guards": "guards", "effects": "effects", "notify": "notify", "public_note": "public_note",
+          "deadline": "deadline_amount"}
 
 
 def cell_of(pointer: str, tables: dict) -> str | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from fengqiao.db import db
+from fengqiao.exceptions import Invalid
 from fengqiao.models import OrgUnit
 
 
@@ -41,11 +42,24 @@ def org_ancestors(code: str) -> list[OrgInfo]:
     return [OrgInfo.of(units[c]) for c in codes if c in units]
 
 
-def org_units(level: str | None = None, under: str | None = None, active_only: bool = True) -> list[OrgInfo]:
-    """Units by path order, optionally of one ``level`` and inside the subtree of ``under``."""
+KINDS = ("territorial", "department")
+
+
+def org_units(level: str | None = None, under: str | None = None, active_only: bool = True,
+              kind: str | None = None) -> list[OrgInfo]:
+    """Units by path order, optionally of one ``level``, of one ``kind`` and inside the subtree
+    of ``under``.
+
+    ``kind`` defaults to every kind, as before API 1.6: a level is not a kind — departments
+    have levels too (a county bureau is ``county``, a community's property company
+    ``community``) — so a list of communities asks for ``kind="territorial"``."""
+    if kind is not None and kind not in KINDS:
+        raise Invalid([("/kind", "单位类别只能是 territorial（属地）或 department（部门）", "enum")])
     stmt = sa.select(OrgUnit).order_by(OrgUnit.path)
     if level:
         stmt = stmt.where(OrgUnit.level == level)
+    if kind:
+        stmt = stmt.where(OrgUnit.kind == kind)
     if active_only:
         stmt = stmt.where(OrgUnit.active)
     if under:

@@ -14,16 +14,20 @@ from flask_login import current_user
 
 from fengqiao.db import db
 from fengqiao.models import OrgUnit, User
-from fengqiao.orgs.info import OrgInfo, org_ancestors, org_unit, org_units
+from fengqiao.orgs.info import OrgInfo, org_ancestors, org_unit
+from fengqiao.orgs.info import org_units as _org_units
 from fengqiao.orgs.scope import Scope, scope_for, subtree_upper_bound
 from fengqiao.params import MAX_INT
-from fengqiao.sdk.errors import not_found
+from fengqiao.sdk.errors import not_found, plugin_errors
 
 __all__ = [
     "OrgInfo", "Scope", "display_name", "display_names", "get_in_scope", "in_scope", "my_units",
     "org_ancestors", "org_in_scope", "org_scope_clause", "org_unit", "org_units", "rewrite_paths",
     "scope_for",
 ]
+
+
+org_units = plugin_errors(_org_units)  # an unknown ``kind`` leaves as ValidationFailed (422)
 
 
 def _user(user):

@@ -38,6 +38,9 @@ API_CHANGELOG = {
     "errors DomainError, NotFound, Forbidden, Conflict, Invalid; every sdk function raises APIError / "
     "ValidationFailed. <int:…> path parameters are integers in the OpenAPI document. The test kit as "
     "fengqiao.sdk.testing (migration_drift compares a plugin's own metadata).",
+    "1.6": "orgs.org_units(kind=…): only territorial units or only departments (default: every kind, as "
+    "before). A level is not a kind: departments have levels too, so a list of communities asks for "
+    "kind=\"territorial\".",
 }
 """``{version: what changed}``: what each plugin API version added."""
 

@@ -162,7 +162,7 @@
       orig: String(i), name: str(t.name), title: str(t.title), from: list(t.from), to: str(t.to),
       roles: list(t.roles), levels: list(t.levels),
       guards: guards.filter(function (g) { return g !== V.comment; }), comment: guards.indexOf(V.comment) >= 0,
-      effects: list(t.effects),
+      effects: list(t.effects), notify: list(t.notify),
       step_title: str(step.title), step_amount: stepCells[0], step_unit: stepCells[1] || V.step[0],
       deadline_amount: deadline[0], deadline_unit: deadline[1] || V.limit[0],
       public_note: str(t.public_note),
@@ -203,7 +203,7 @@
     };
     tables.states = cells("states", { orig: text, key: text, title: text, "final": flag, pauses: flag });
     var spec = { orig: text, name: text, title: text, from: codes, to: text, roles: codes, levels: codes,
-                 guards: codes, comment: flag, effects: codes, step_title: text, step_amount: text,
+                 guards: codes, comment: flag, effects: codes, notify: codes, step_title: text, step_amount: text,
                  step_unit: text, deadline_amount: text, deadline_unit: text, public_note: text };
     tables.transitions = indices("transitions").map(function (i) {
       var row = {};
@@ -331,6 +331,7 @@
     var guards = row.guards.filter(function (g) { return g !== V.comment; }).concat(row.comment ? [V.comment] : []);
     put(t, "guards", ordered(guards, base.guards, V.guards));
     put(t, "effects", ordered(row.effects, base.effects, V.effects));
+    put(t, "notify", ordered(row.notify, base.notify, V.notify));
     var stepTitle = str(row.step_title).trim();
     var step = limitOf(row.step_amount, row.step_unit, V.step);
     if (stepTitle || step !== null || str(row.step_amount).trim()) {

@@ -22,7 +22,14 @@ from fengqiao.access import requires
 from fengqiao.cases import case_types as service
 from fengqiao.cases import workflow_tables as tables_mod
 from fengqiao.cases.diagram import workflow_svg
-from fengqiao.cases.workflow import EFFECTS, GUARDS, ROLE_NAMES, check_case_type, parse_case_type
+from fengqiao.cases.workflow import (
+    EFFECTS,
+    GUARDS,
+    NOTIFY_RECIPIENTS,
+    ROLE_NAMES,
+    check_case_type,
+    parse_case_type,
+)
 from fengqiao.cases.workflow_labels import (
     LABELS,
     LEVEL_LABELS,
@@ -39,11 +46,12 @@ from fengqiao.web.blueprint import web_bp
 MANAGE = service.MANAGE
 MAX_DIAGRAM_BYTES = 256 * 1024  # a definition is a few kB; refuse anything far bigger unparsed
 # What the script needs to read the tables exactly as cases/workflow_tables.py does.
-_VOCAB = {"roles": ROLE_NAMES, "guards": GUARDS, "effects": EFFECTS, "levels": tables_mod.LEVELS,
+_VOCAB = {"roles": ROLE_NAMES, "guards": GUARDS, "effects": EFFECTS, "notify": NOTIFY_RECIPIENTS,
+          "levels": tables_mod.LEVELS,
           "limit": LIMIT_UNITS, "step": STEP_UNITS, "wait": WAIT_UNITS, "escalation": tables_mod.ESCALATION_LEVELS,
           "kinds": list(tables_mod.KINDS), "comment": tables_mod.COMMENT, "other": tables_mod.OTHER_LABEL}
 # Cells inside a transition's 更多设置: a problem there opens it.
-_MORE = re.compile(r"^transitions-(\d+)-(fields|levels|guards|effects|step_|deadline_|public_note)")
+_MORE = re.compile(r"^transitions-(\d+)-(fields|levels|guards|effects|notify|step_|deadline_|public_note)")
 
 
 def _stored(key: str, current) -> tuple[dict, Any]:

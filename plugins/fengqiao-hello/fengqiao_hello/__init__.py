@@ -41,7 +41,7 @@ def on_submission(sender, **kwargs) -> None:
 def demo_greeting() -> None:
     """Demo data (``fengqiao demo``): one greeting, so /p/hello/ is not empty. Idempotent."""
     if not db.scalar(sa.select(sa.func.count()).select_from(HelloGreeting)):
-        communities = org_units(level="community")  # a resident names where they live
+        communities = org_units(level="community", kind="territorial")  # a resident names where they live
         if communities:
             submit_form(FORM_KEY, {"name": "王阿姨", "message": "社区工作人员辛苦了！"}, channel="web",
                         org=communities[0].code)
@@ -57,7 +57,7 @@ class HelloPlugin(Plugin):
     name = "hello"
     title = "问候"
     description = "示例插件：居民留下问候，工作人员查看。"
-    api_version = ">=1.2,<2"
+    api_version = ">=1.6,<2"  # org_units(kind="territorial") came with 1.6
     demo_only = True  # a walkthrough: never on a production install
     form_definitions = "form_definitions"
     templates = "templates"

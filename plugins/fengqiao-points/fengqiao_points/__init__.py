@@ -37,7 +37,7 @@ class PointsPlugin(Plugin):
     name = "points"
     title = "积分超市"
     description = "文明积分：规则、申报公示、积分台账与积分兑换。"
-    api_version = ">=1.3,<2"
+    api_version = ">=1.6,<2"  # org_units(kind="territorial") came with 1.6
     form_definitions = "form_definitions"
     templates = "templates"
     static = "static"

@@ -40,7 +40,7 @@ def product_or_404(product_id: int) -> PointsProduct:
 def managed_units() -> list:
     """Communities and villages where the user may open accounts (pickers)."""
     scope = scope_for(current_user, "points.manage")
-    return [u for u in org_units(level="community") if scope.contains(u.path)]
+    return [u for u in org_units(level="community", kind="territorial") if scope.contains(u.path)]
 
 
 @pages.app_template_filter("points_mask")
@@ -57,7 +57,7 @@ def index():
     if q:
         stmt = stmt.where(sa.or_(PointsAccount.number == q, PointsAccount.name.contains(q)))
     page = paginate(stmt, PointsAccount.id, limit=PAGE)
-    units = {u.code: u.name for u in org_units(level="community", active_only=False)}
+    units = {u.code: u.name for u in org_units(level="community", active_only=False, kind="territorial")}
     return render("points/index.html", accounts=page.items, page=page, q=q, units=units,
                   kinds=KIND_LABELS, can_manage=current_user.can("points.manage"))
 

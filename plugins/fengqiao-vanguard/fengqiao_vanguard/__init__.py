@@ -40,7 +40,7 @@ class VanguardPlugin(Plugin):
     name = "vanguard"
     title = "党员先锋指数"
     description = "按指标体系为党员记分，支部审核，季度公示，年度评星。"
-    api_version = ">=1.3,<2"
+    api_version = ">=1.6,<2"  # org_units(kind="territorial") came with 1.6
     templates = "templates"
     static = "static"
     migrations = "migrations"

@@ -297,7 +297,7 @@ def objection_resolve(objection_id: int):
 @public
 def honour():
     """先锋榜 of a community: masked names, branch, stars and total only."""
-    communities = org_units(level="community")
+    communities = org_units(level="community", kind="territorial")  # not a property company
     org = request.args.get("org") or (communities[0].code if communities else "")
     year = _year()
     unit = org_unit(org)
