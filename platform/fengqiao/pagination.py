@@ -132,3 +132,9 @@ def keyset_page(
         text = _as_text(last[0]) if len(keys) == 1 else json.dumps([_as_text(v) for v in last])
         next_cursor = encode_cursor(text)
     return Page(rows, next_cursor)
+
+
+def capped_label(count: int, cap: int) -> str:
+    """A badge's text for a count that stopped at ``cap + 1`` rows: 「99+」 past the cap (the
+    queue tabs and the inbox bell count no further, so their cost does not grow)."""
+    return f"{cap}+" if count > cap else str(count)

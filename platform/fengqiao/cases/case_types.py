@@ -243,12 +243,23 @@ def check_edit(key: str, text: str) -> dict:
     data, problem = parse_definition_text(text, "editor")
     if problem is not None:
         raise Invalid([(problem.pointer, problem.message, "json")])
-    found = check_case_type(data)
-    if isinstance(data, dict) and data.get("key") != key and not any(p == "/key" for p, _, _ in found):
-        found.append(("/key", f"事项类型标识 key 不能修改（应为 {key}）", "const"))
+    found = definition_problems(key, data)
     if found:
         raise Invalid(found)
     return data
+
+
+def definition_problems(key: str, data: object) -> list[tuple[str, str, str]]:
+    """What is wrong with ``data`` as a definition of ``key`` (its key cannot change)."""
+    found = check_case_type(data)
+    if isinstance(data, dict) and data.get("key") != key and not any(p == "/key" for p, _, _ in found):
+        found.append(("/key", f"事项类型标识 key 不能修改（应为 {key}）", "const"))
+    return found
+
+
+def note_problems(note: str, what: str) -> list[tuple[str, str, str]]:
+    """An over-long 修改/发布/迁移说明 (``what``), as a problem at ``/note``."""
+    return [("/note", f"{what}最多 {MAX_NOTE} 个字符", "maxLength")] if len(note) > MAX_NOTE else []
 
 
 def save_version(key: str, text: str, note: str, user: User, base_version: int | None = None) -> CaseTypeVersion:
@@ -258,10 +269,8 @@ def save_version(key: str, text: str, note: str, user: User, base_version: int |
     if current.number == 0:
         raise Conflict("该事项类型尚未发布，请在设计页编辑草稿并发布", code="unpublished")
     data = check_edit(key, text)
-    found = _placement_problems(user, key, data)
     note = (note or "").strip()
-    if len(note) > MAX_NOTE:
-        found.append(("/note", f"修改说明最多 {MAX_NOTE} 个字符", "maxLength"))
+    found = _placement_problems(user, key, data) + note_problems(note, "修改说明")
     if found:
         raise Invalid(found)
     latest = _ensure_rows(key)
@@ -516,13 +525,9 @@ def save_draft(key: str, definition: Any, user: User, note: str = "") -> CaseTyp
     stays in the admin's scope and uses a prefix of its own. Saving an existing draft again
     also rebases it on the latest version (the admin has seen it: see ``publish_draft``)."""
     current = require_edit(user, key)
-    found = check_case_type(definition)
-    if isinstance(definition, dict) and definition.get("key") != key and not any(p == "/key" for p, _, _ in found):
-        found.append(("/key", f"事项类型标识 key 不能修改（应为 {key}）", "const"))
-    found += _placement_problems(user, key, definition)
     note = (note or "").strip()
-    if len(note) > MAX_NOTE:
-        found.append(("/note", f"修改说明最多 {MAX_NOTE} 个字符", "maxLength"))
+    found = (definition_problems(key, definition) + _placement_problems(user, key, definition)
+             + note_problems(note, "修改说明"))
     if found:
         raise Invalid(found)
     draft = get_draft(key)
@@ -560,9 +565,8 @@ def publish_draft(key: str, user: User, note: str = "") -> CaseTypeVersion:
     if draft is None:
         raise NotFound("该事项类型没有未发布的草稿", code="no_draft")
     note = (note or "").strip() or draft.note or ""
-    found = check_case_type(draft.definition) + _placement_problems(user, key, draft.definition)
-    if len(note) > MAX_NOTE:
-        found.append(("/note", f"发布说明最多 {MAX_NOTE} 个字符", "maxLength"))
+    found = (check_case_type(draft.definition) + _placement_problems(user, key, draft.definition)
+             + note_problems(note, "发布说明"))
     if found:
         raise Invalid(found)
     latest = _ensure_rows(key) if current.number else None
@@ -692,8 +696,7 @@ def migrate_open_cases(key: str, from_version: int, to_version: int, state_map: 
     if not problems and from_version == to_version:
         problems.append(("/to_version", "目标版本与原版本相同，请选择另一个版本", "same_version"))
     note = (note or "").strip()
-    if len(note) > MAX_NOTE:
-        problems.append(("/note", f"迁移说明最多 {MAX_NOTE} 个字符", "maxLength"))
+    problems += note_problems(note, "迁移说明")
     if problems:
         raise Invalid(problems)
     waiting = open_states(user, key, from_version)

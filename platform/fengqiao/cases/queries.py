@@ -25,7 +25,7 @@ from fengqiao.labels import TIER_LABELS
 from fengqiao.models import Case, CaseEvent, CaseParticipant, OrgUnit, User
 from fengqiao.orgs.scope import Scope, scope_for
 from fengqiao.orgs.service import get_by_code, units_in
-from fengqiao.pagination import Page, keyset_page
+from fengqiao.pagination import Page, capped_label, keyset_page
 
 # view key → tab label, in the order the tabs show
 VIEWS: dict[str, str] = {
@@ -276,7 +276,7 @@ def view_counts(user: User, filters: Filters, views=COUNTED_VIEWS) -> dict[str, 
         queue_query(user, filters, now, view).with_only_columns(Case.id).limit(COUNT_CAP + 1).subquery()
     ).scalar_subquery() for view in views]
     found = db.execute(sa.select(*capped)).one()
-    return {view: f"{COUNT_CAP}+" if n > COUNT_CAP else str(n) for view, n in zip(views, found, strict=True)}
+    return {view: capped_label(n, COUNT_CAP) for view, n in zip(views, found, strict=True)}
 
 
 def deadline_flag(case: Case, now: datetime | None = None) -> str | None:

@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from fengqiao.access import access_of, login_required
 from fengqiao.notifications import service
+from fengqiao.pagination import capped_label
 from fengqiao.params import page_limit
 from fengqiao.web.blueprint import web_bp
 
@@ -28,7 +29,7 @@ def bell() -> str | None:
         return None
     if "inbox_bell" not in g:
         count = service.unread_count(current_user._get_current_object())
-        g.inbox_bell = f"{service.BELL_CAP}+" if count > service.BELL_CAP else str(count)
+        g.inbox_bell = capped_label(count, service.BELL_CAP)
     return g.inbox_bell
 
 
