@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from fengqiao.accounts.roles import ROLE_LABELS
 from fengqiao.db import LOCAL_TZ
+from fengqiao.labels import span_text
 
 # (endpoint, label, permission or None for any signed-in user); plugins append to this.
 CORE_MENU = [
@@ -60,6 +61,8 @@ def init_web(app: Flask) -> None:
     @app.context_processor
     def _layout_context():
         return {"menu": visible_menu(), "role_labels": ROLE_LABELS, "app_title": "枫桥"}
+
+    app.add_template_filter(span_text, "span_text")  # {"working_days": 3} → 「3 个工作日」
 
     @app.template_filter("localtime")
     def _localtime(value, fmt: str = "%Y-%m-%d %H:%M"):
