@@ -192,3 +192,11 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
         statement_timeout_seconds=statement_timeout_seconds,
         extra=overrides,
     )
+
+
+def public_base_url() -> str:
+    """The site's address for links that leave it (QR codes, PDFs, messages) outside a
+    request: ``FENGQIAO_PUBLIC_URL``, default ``http://127.0.0.1:5000`` (inside an app context)."""
+    from flask import current_app
+
+    return current_app.config.get("PUBLIC_URL") or os.environ.get("FENGQIAO_PUBLIC_URL") or "http://127.0.0.1:5000"

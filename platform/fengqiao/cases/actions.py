@@ -29,6 +29,7 @@ from fengqiao.cases.escalation import (
 )
 from fengqiao.cases.jobs import notify_later
 from fengqiao.cases.queries import entering_event, visible_case
+from fengqiao.cases.recipients import recipient_units
 from fengqiao.cases.recipients import resolve as resolve_recipients
 from fengqiao.cases.reopen import reopen
 from fengqiao.cases.routing import check_routable
@@ -169,9 +170,10 @@ def routed_unit(s: Situation, code: str, pointer: str) -> OrgUnit:
     return check_routable(s.user, active_unit(code, pointer), pointer)
 
 
-def _notify(case: Case, event: str, message: str, recipients: list[str]) -> Callable[[int], None]:
+def _notify(case: Case, event: str, message: str, recipients: list[str],
+            units: list[int] | None = None) -> Callable[[int], None]:
     def enqueue(event_id: int) -> None:
-        notify_later(case, event_id, event, message, recipients)
+        notify_later(case, event_id, event, message, recipients, units=units)
     return enqueue
 
 
@@ -184,7 +186,8 @@ def _notify_declared(s: Situation, t: Transition, out: Outcome, dispatched_to: i
         names = resolve_recipients(s.case, t.notify, actor=s.user, dispatched_to=dispatched_to,
                                    assignee_id=out.values.get("assignee_id", s.case.assignee_id))
         message = f"事项 {s.case.number}：{t.title}，当前状态：{s.ctype.state_title(t.target)}"
-        notify_later(s.case, None, t.name, message, [n for n in names if n not in told], key=f"step:{event_id}")
+        notify_later(s.case, None, t.name, message, [n for n in names if n not in told], key=f"step:{event_id}",
+                     units=recipient_units(s.case, t.notify, dispatched_to=dispatched_to))
     return enqueue
 
 
@@ -303,7 +306,7 @@ class TransitionAction:
             dispatched_to, staff = unit.id, unit_staff([unit.id])
             told.update(staff)
             out.in_transaction.append(_notify(case, "dispatch", f"事项 {case.number} 已派至{unit.name}，请签收办理",
-                                              staff))
+                                              staff, [unit.id]))
         if "summon" in t.effects:
             units = [routed_unit(s, code, f"/fields/units/{i}") for i, code in enumerate(fields.get("units", []))]
             limit = checkin.limit_for(s.ctype, case.data)  # by category: 应急 natural minutes, else working hours
@@ -317,7 +320,7 @@ class TransitionAction:
             told.update(summoned)
             out.in_transaction.append(_notify(
                 case, "summon", f"吹哨报到：请于{checkin.describe(limit)}内（{due.astimezone(LOCAL_TZ):%m月%d日 %H:%M}前）"
-                f"就事项 {case.number} 报到", summoned))
+                f"就事项 {case.number} 报到", summoned, [u.id for u in units]))
         if t.deadline:
             out.values.update(sla.restart(case, t.deadline, now, s.ctype.due_soon))  # due_at stays
             out.changes["deadline_limit"] = t.deadline
@@ -427,7 +430,7 @@ class Assign(Builtin):
             add_participant(case, unit, "handler", s.user, now)
             return Outcome(values={"assignee_id": None}, changes={"unit": unit.code, "unit_name": unit.name},
                            assigned="", in_transaction=[_notify(case, "assign", f"事项 {case.number} 已转办至{unit.name}",
-                                                                 unit_staff([unit.id]))])
+                                                                 unit_staff([unit.id]), [unit.id])])
         raise Invalid([("/fields/assignee", "请选择办理人，或填写转办单位", "required")])
 
 

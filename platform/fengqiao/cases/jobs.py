@@ -26,7 +26,8 @@ from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.jobs import enqueue, job, periodic, set_progress
 from fengqiao.masking import mask_text
 from fengqiao.models import Case, CaseEvent, CaseParticipant, User
-from fengqiao.notifications.service import deliver, kind_label
+from fengqiao.notifications.fanout import URGENT_TIERS, notify_users
+from fengqiao.notifications.service import kind_label
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -63,7 +64,7 @@ def _notify_sla(case: Case, status: str, event_id: int | None) -> None:
         message = f"事项 {case.number} 已超过办理期限（{deadline:%Y年%m月%d日 %H:%M}），请尽快办结"
     else:
         message = f"事项 {case.number} 即将超期，办理期限为 {deadline:%Y年%m月%d日 %H:%M}，请抓紧办理"
-    notify_later(case, event_id, status, message, recipients,
+    notify_later(case, event_id, status, message, recipients, units=_handling_units(case),
                  key=None if event_id else f"sla:{case.id}:{status}:{case.deadline.isoformat()}")
 
 
@@ -119,7 +120,7 @@ def _escalate_overdue(now) -> list[tuple[str, str]]:
         db.flush()
         notify_later(case, event.id, "escalate",
                      f"事项 {case.number} 已超期，自动升级至{LEVEL_TITLES[unit.level]}：{unit.name}，请督促办理",
-                     unit_staff([unit.id]))
+                     unit_staff([unit.id]), units=[unit.id])
         done.append((case.number, unit.code))
     for number, code in done:
         signals.send(signals.case_escalated, case_number=number, org=code, automatic=True)
@@ -202,13 +203,15 @@ def _year_start(year: int) -> datetime:
 
 @job("cases.notify")
 def notify(case_number: str, event: str, message: str, recipients: list[str], event_id: int | None = None,
-           key: str | None = None) -> dict:
-    """Deliver a notification to the recipients' message centre (站内信) and hand it to
-    whoever else delivers them (plugins listening to ``case_notification``). The text is
-    masked (phone and ID numbers) before it leaves. Idempotent: the inbox rows are unique per
-    (event, recipient), keyed by the history row (``event_id``) or, for events that write
-    none, by ``key`` (``notify_later``'s); jobs queued before either existed get a key from
-    the case, event and message instead."""
+           key: str | None = None, units: list[int] | None = None) -> dict:
+    """Deliver a notification to the recipients' message centre (站内信) and the channels
+    they chose, and to the group robots of ``units`` (the units it is about: dispatched to,
+    summoned, escalated to); then hand it to plugins listening to ``case_notification``.
+    Nothing is delivered when a unit above the case switched the event off. The text is
+    masked (phone and ID numbers) before it leaves. Idempotent: inbox rows and deliveries are
+    unique per (event, recipient), keyed by the history row (``event_id``) or, for events that
+    write none, by ``key`` (``notify_later``'s); jobs queued before either existed get a key
+    from the case, event and message instead."""
     message = mask_text(message)
     if event_id is not None:
         event_key = f"case-event:{event_id}"
@@ -216,8 +219,11 @@ def notify(case_number: str, event: str, message: str, recipients: list[str], ev
         event_key = f"case-key:{key}"
     else:
         event_key = "case-notify:" + hashlib.sha256(f"{case_number}|{event}|{message}".encode()).hexdigest()[:40]
-    delivered = deliver(event_key, recipients, kind=event, title=f"{kind_label(event)}：事项 {case_number}",
-                        text=message, link=f"/cases/{case_number}", case_number=case_number)
+    case = db.scalar(sa.select(Case).where(Case.number == case_number))
+    delivered = notify_users(event_key, recipients, kind=event, title=f"{kind_label(event)}：事项 {case_number}",
+                             text=message, link=f"/cases/{case_number}", case_number=case_number,
+                             org_id=case.org_id if case else None, units=units or (),
+                             urgent=bool(case and case.priority in URGENT_TIERS))
     log.info("notify %s about %s (%s, %d new in the inbox): %s", recipients, case_number, event, delivered, message)
     signals.send(signals.case_notification, case_number=case_number, event=event,
                  message=message, recipients=recipients)
@@ -225,14 +231,14 @@ def notify(case_number: str, event: str, message: str, recipients: list[str], ev
 
 
 def notify_later(case: Case, event_id: int | None, event: str, message: str, recipients: list[str],
-                 *, key: str | None = None) -> None:
+                 *, key: str | None = None, units: list[int] | None = None) -> None:
     """Enqueue a notification in the current transaction (once per history row, or per
     ``key`` for events that write none, e.g. 临期); masked already here so the job's stored
-    arguments hold no personal numbers either."""
-    if recipients:
+    arguments hold no personal numbers either. ``units``: whose group robots hear of it."""
+    if recipients or units:
         enqueue("cases.notify", dedupe_key=f"notify:{key or event_id}", case_number=case.number,
                 event=event, message=mask_text(message), recipients=sorted(set(recipients)), event_id=event_id,
-                **({"key": key} if key else {}))
+                **({"key": key} if key else {}), **({"units": sorted(set(units))} if units else {}))
 
 
 @job("cases.anonymise_expired", queue="fengqiao-low")

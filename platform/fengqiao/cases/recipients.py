@@ -49,3 +49,14 @@ def resolve(case: Case, codes: tuple[str, ...] | list[str], *, actor: User, assi
         elif code == "reporter":
             names.append("reporter")  # the SMS channel's, later; the inbox skips it
     return [name for name in dict.fromkeys(names) if name != actor.username]
+
+
+def recipient_units(case: Case, codes: tuple[str, ...] | list[str], *, dispatched_to: int | None = None) -> list[int]:
+    """The units the codes name as groups (their robots hear of the step): the handling unit
+    for ``handling_unit`` and ``unit_heads``, the case's own unit for ``case_unit``."""
+    units = []
+    if {"handling_unit", "unit_heads"} & set(codes):
+        units.append(handling_unit_id(case, dispatched_to) or case.org_id)
+    if "case_unit" in codes:
+        units.append(case.org_id)
+    return sorted(set(units))

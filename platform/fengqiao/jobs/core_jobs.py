@@ -4,3 +4,4 @@ import fengqiao.cases.jobs  # noqa: F401
 import fengqiao.cases.ledgers  # noqa: F401
 import fengqiao.forms.abandoned  # noqa: F401
 import fengqiao.jobs.maintenance  # noqa: F401
+import fengqiao.notifications.sending  # noqa: F401

@@ -8,6 +8,13 @@ from fengqiao.models.calendar_days import CalendarChange, CalendarDay, CalendarY
 from fengqiao.models.case_events import CaseEvent, CaseParticipant
 from fengqiao.models.case_types import CaseTypeDraft, CaseTypeVersion
 from fengqiao.models.cases import Case
+from fengqiao.models.delivery import (
+    Delivery,
+    ExternalOrder,
+    UnitNotificationSettings,
+    UserNotificationPrefs,
+    WebhookEndpoint,
+)
 from fengqiao.models.forms import (
     Attachment,
     CaseCounter,
@@ -24,7 +31,7 @@ from fengqiao.models.sessions import UserSession
 
 __all__ = [
     "Base", "ApiToken", "Attachment", "AuditEntry", "CacheVersion", "CaseAnonymisation", "CalendarChange", "CalendarDay", "CalendarYear",
-    "Case", "CaseCounter", "CaseEvent", "CaseParticipant", "CaseTypeDraft", "CaseTypeVersion", "Form",
-    "FormDraftData", "FormVersion", "JobRecord", "Membership", "Notification", "OrgLevel", "OrgUnit", "PluginState", "Submission", "User",
-    "UserSession",
+    "Case", "CaseCounter", "CaseEvent", "CaseParticipant", "CaseTypeDraft", "CaseTypeVersion", "Delivery", "ExternalOrder", "Form",
+    "FormDraftData", "FormVersion", "JobRecord", "Membership", "Notification", "OrgLevel", "OrgUnit", "PluginState", "Submission", "UnitNotificationSettings", "User",
+    "UserNotificationPrefs", "UserSession", "WebhookEndpoint",
 ]

@@ -104,6 +104,13 @@ class PluginContext:
             self.app.extensions.setdefault("fengqiao.periodic", {})[full] = (self.plugin, Periodic(full, every))
         return full
 
+    def register_channel(self, channel) -> None:
+        """Deliver notifications through ``channel`` (a ``fengqiao.sdk.channels.Channel``)
+        while this plugin is on; its name must be unique across plugins."""
+        from fengqiao.notifications.channels import register
+
+        register(self.app, self.plugin, channel)
+
     def add_demo_data(self, load: Callable[[], Any]) -> None:
         """``load()`` adds the plugin's sample rows to the demo (``fengqiao demo`` and
         ``fengqiao demo-data load``) after the core's; it must be idempotent (skip what exists)."""

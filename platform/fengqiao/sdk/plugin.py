@@ -41,6 +41,9 @@ API_CHANGELOG = {
     "1.6": "orgs.org_units(kind=…): only territorial units or only departments (default: every kind, as "
     "before). A level is not a kind: departments have levels too, so a list of communities asks for "
     "kind=\"territorial\".",
+    "1.7": "Notification channels (fengqiao.sdk.channels): Channel, Message, Recipient and the results Delivered, "
+    "Failed, RetryAfter; ctx.register_channel(channel); channels.notify(event_key, usernames, …) tells users of a "
+    "plugin's own event in their inbox and chosen channels.",
 }
 """``{version: what changed}``: what each plugin API version added."""
 

@@ -10,7 +10,6 @@ the messages (categories ``success``, ``info``, ``error``).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from flask import flash, has_request_context, request
@@ -66,6 +65,7 @@ def external_url(endpoint: str, **values: Any) -> str:
 
     if has_request_context():
         return url_for(endpoint, _external=True, **values)
-    base = current_app.config.get("PUBLIC_URL") or os.environ.get("FENGQIAO_PUBLIC_URL") or "http://127.0.0.1:5000"
-    with current_app.test_request_context(base_url=base):
+    from fengqiao.config import public_base_url
+
+    with current_app.test_request_context(base_url=public_base_url()):
         return url_for(endpoint, _external=True, **values)
