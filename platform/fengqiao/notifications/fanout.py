@@ -17,7 +17,6 @@ import sqlalchemy as sa
 
 from fengqiao.config import public_base_url
 from fengqiao.db import LOCAL_TZ, db, insert, utcnow
-from fengqiao.jobs.outbox import enqueue
 from fengqiao.masking import mask_text
 from fengqiao.models import (
     Delivery,
@@ -28,6 +27,7 @@ from fengqiao.models import (
     UserNotificationPrefs,
 )
 from fengqiao.notifications.channels import personal_channels, unit_channels
+from fengqiao.notifications.sending import enqueue_send
 from fengqiao.notifications.service import deliver
 
 URGENT_TIERS = frozenset({"urgent", "critical"})  # 紧急, 特急: sent at night too
@@ -98,11 +98,12 @@ def queue(rows: list[dict]) -> list[int]:
     now = utcnow()
     values = [{"org_id": None, "urgent": False, "status": "pending", "attempts": 0, "next_attempt_at": now,
                "last_error": "", "response_excerpt": "", "created_at": now, **row} for row in rows]
-    ids = db.execute(insert(Delivery).values(values).on_conflict_do_nothing(
-        index_elements=["event_key", "channel", "target"]).returning(Delivery.id)).scalars().all()
-    for delivery_id in ids:
-        enqueue("notifications.send", dedupe_key=f"send:{delivery_id}:0", delivery_id=delivery_id)
-    return list(ids)
+    written = db.execute(insert(Delivery).values(values).on_conflict_do_nothing(
+        index_elements=["event_key", "channel", "target"]).returning(Delivery.id, Delivery.next_attempt_at)).all()
+    for delivery_id, due in written:
+        if due <= now:  # a held row (quiet hours) is queued by the retry sweep when its time comes
+            enqueue_send(delivery_id, 0, due)
+    return [delivery_id for delivery_id, _ in written]
 
 
 def _unit_defaults(user_ids: list[int]) -> dict[int, set[str]]:

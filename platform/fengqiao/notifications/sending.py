@@ -11,7 +11,7 @@ receivers drop duplicates by the message's event id (docs/notifications.md).
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -104,12 +104,19 @@ def send(delivery_id: int) -> dict:
 @job("notifications.retry_due")
 def retry_due() -> dict:
     """Queue a send for every pending row whose time has come (once per row and attempt)."""
-    rows = db.execute(sa.select(Delivery.id, Delivery.attempts).where(
+    rows = db.execute(sa.select(Delivery.id, Delivery.attempts, Delivery.next_attempt_at).where(
         Delivery.status == "pending", Delivery.next_attempt_at <= utcnow())
         .order_by(Delivery.next_attempt_at).limit(1000)).all()
-    for delivery_id, attempts in rows:
-        enqueue("notifications.send", dedupe_key=f"send:{delivery_id}:{attempts}", delivery_id=delivery_id)
+    for delivery_id, attempts, due in rows:
+        enqueue_send(delivery_id, attempts, due)
     return {"queued": len(rows)}
+
+
+def enqueue_send(delivery_id: int, attempts: int, due: datetime) -> None:
+    """Queue one attempt: once per row, attempt and due time (a row held through quiet hours
+    or waiting for a retry gets a new job when its time comes, not the spent one)."""
+    enqueue("notifications.send", dedupe_key=f"send:{delivery_id}:{attempts}:{int(due.timestamp())}",
+            delivery_id=delivery_id)
 
 
 periodic("notifications.retry_due", RETRY_EVERY)
