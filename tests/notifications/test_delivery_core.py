@@ -4,18 +4,25 @@ a unit's group robot reached once per event however often the job runs."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
 
 from fengqiao.cases.jobs import notify
 from fengqiao.db import LOCAL_TZ, db, utcnow
-from fengqiao.models import Delivery, Notification, OrgUnit, UnitNotificationSettings, User, UserNotificationPrefs
+from fengqiao.models import (
+    Delivery,
+    Notification,
+    OrgUnit,
+    UnitNotificationSettings,
+    User,
+    UserNotificationPrefs,
+)
 from fengqiao.notifications import sending
 from fengqiao.notifications.channels import register
 from fengqiao.notifications.fanout import hold_until, notify_users
-from fengqiao.sdk.channels import Channel, Delivered, Failed, RetryAfter
+from fengqiao.notifications.protocol import Channel, Delivered, Failed, RetryAfter
 from fengqiao.testing.plugin import submit_form
 
 INCIDENT = {"summary": "湖滨路路灯不亮", "category": "安全隐患", "description": "湖滨路东段三盏路灯夜间不亮，联系 13812345678。",

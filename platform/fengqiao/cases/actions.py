@@ -621,7 +621,7 @@ class Escalate(Builtin):
                        changes={"unit": unit.code, "unit_name": unit.name, "level": LEVEL_TITLES[unit.level]},
                        escalated_to=unit.code,
                        in_transaction=[_notify(s.case, "escalate", f"事项 {s.case.number} 已上报至{unit.name}",
-                                               unit_staff([unit.id]))])
+                                               unit_staff([unit.id]), [unit.id])])
 
 
 class Supervise(Builtin):
@@ -640,7 +640,7 @@ class Supervise(Builtin):
         recipients = [case.assignee.username] if case.assignee else unit_staff(handlers)
         return Outcome(changes={"unit": unit.code, "unit_name": unit.name},
                        in_transaction=[_notify(case, "supervise", f"{unit.name}督办事项 {case.number}：{comment}",
-                                               recipients)])
+                                               recipients, handlers)])
 
 
 class Merge(Builtin):

@@ -21,7 +21,7 @@ from fengqiao.accounts.directory import unit_heads, unit_staff
 from fengqiao.cases import retention, sla
 from fengqiao.cases.case_types import case_type
 from fengqiao.cases.escalation import LEVEL_TITLES, cooling_until, next_unit
-from fengqiao.cases.recipients import handling_unit_id
+from fengqiao.cases.recipients import handling_unit_id, recipient_units, resolve
 from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.jobs import enqueue, job, periodic, set_progress
 from fengqiao.masking import mask_text
@@ -53,18 +53,29 @@ def _handling_units(case: Case) -> list[int]:
     return [handling_unit_id(case) or case.org_id]
 
 
-def _notify_sla(case: Case, status: str, event_id: int | None) -> None:
-    """临期/超期 warnings go to the assignee and the handling unit's heads, once per case,
-    status and deadline (the overdue history row, or a key made of them for 临期)."""
-    recipients = unit_heads(_handling_units(case))
+def notify_handlers(case: Case, event_id: int, event: str, message: str) -> None:
+    """Tell whoever answers for the case now (its assignee and the handling unit's heads, and
+    that unit's group robots) of something a resident did: a rating, a reopening."""
+    units = _handling_units(case)
+    recipients = unit_heads(units)
     if case.assignee is not None and case.assignee.active:
         recipients.append(case.assignee.username)
+    notify_later(case, event_id, event, message, recipients, units=units)
+
+
+def _notify_sla(case: Case, status: str, event_id: int | None) -> None:
+    """临期/超期 warnings go to whom the type's ``sla.notify`` names (by default the assignee and
+    the handling unit's heads), once per case, status and deadline (the overdue history row,
+    or a key made of them for 临期)."""
+    codes = case_type(case.type, case.workflow_version).sla_notify(status)
+    recipients = resolve(case, codes, actor=None, assignee_id=case.assignee_id, escalated_to=case.escalated_to_id)
+    units = recipient_units(case, codes, escalated_to=case.escalated_to_id)
     deadline = case.deadline.astimezone(LOCAL_TZ)
     if status == sla.OVERDUE:
         message = f"事项 {case.number} 已超过办理期限（{deadline:%Y年%m月%d日 %H:%M}），请尽快办结"
     else:
         message = f"事项 {case.number} 即将超期，办理期限为 {deadline:%Y年%m月%d日 %H:%M}，请抓紧办理"
-    notify_later(case, event_id, status, message, recipients, units=_handling_units(case),
+    notify_later(case, event_id, status, message, recipients, units=units,
                  key=None if event_id else f"sla:{case.id}:{status}:{case.deadline.isoformat()}")
 
 
@@ -97,7 +108,8 @@ def _escalate_overdue(now) -> list[tuple[str, str]]:
     done = []
     for case in db.scalars(_open_with_deadline().where(Case.sla_status == sla.OVERDUE)
                            .order_by(Case.deadline).limit(2000)):
-        ladder = case_type(case.type, case.workflow_version).escalation
+        ctype = case_type(case.type, case.workflow_version)
+        ladder = ctype.escalation
         if case.escalation_level >= len(ladder):
             continue
         rung = ladder[case.escalation_level]
@@ -118,9 +130,11 @@ def _escalate_overdue(now) -> list[tuple[str, str]]:
         event = _system_event(case, "escalate", f"超期自动升级至{LEVEL_TITLES[unit.level]}：{unit.name}",
                               {"unit": unit.code, "level": case.escalation_level, "automatic": True})
         db.flush()
+        codes = ctype.sla_notify("escalated")  # default: the staff of the unit escalated to
         notify_later(case, event.id, "escalate",
                      f"事项 {case.number} 已超期，自动升级至{LEVEL_TITLES[unit.level]}：{unit.name}，请督促办理",
-                     unit_staff([unit.id]), units=[unit.id])
+                     resolve(case, codes, actor=None, assignee_id=case.assignee_id, escalated_to=unit.id),
+                     units=recipient_units(case, codes, escalated_to=unit.id))
         done.append((case.number, unit.code))
     for number, code in done:
         signals.send(signals.case_escalated, case_number=number, org=code, automatic=True)

@@ -30,9 +30,11 @@ def submitter(case: Case) -> str | None:
         CaseEvent.case_id == case.id, CaseEvent.action == "submit", User.active).limit(1))
 
 
-def resolve(case: Case, codes: tuple[str, ...] | list[str], *, actor: User, assignee_id: int | None,
-            dispatched_to: int | None = None) -> list[str]:
-    """Usernames (and the pseudo-recipient ``reporter``) the codes name, the actor left out."""
+def resolve(case: Case, codes: tuple[str, ...] | list[str], *, actor: User | None, assignee_id: int | None,
+            dispatched_to: int | None = None, escalated_to: int | None = None) -> list[str]:
+    """Usernames (and the pseudo-recipient ``reporter``) the codes name, the actor left out
+    (None: the system's sweep); ``escalated_unit`` (a type's sla.notify) names the staff of
+    ``escalated_to``."""
     names: list[str] = []
     handling = handling_unit_id(case, dispatched_to) if {"handling_unit", "unit_heads"} & set(codes) else None
     for code in codes:
@@ -48,13 +50,19 @@ def resolve(case: Case, codes: tuple[str, ...] | list[str], *, actor: User, assi
             names += [name for name in (submitter(case),) if name]
         elif code == "reporter":
             names.append("reporter")  # the SMS channel's, later; the inbox skips it
-    return [name for name in dict.fromkeys(names) if name != actor.username]
+        elif code == "escalated_unit" and escalated_to is not None:
+            names += unit_staff([escalated_to])
+    return [name for name in dict.fromkeys(names) if actor is None or name != actor.username]
 
 
-def recipient_units(case: Case, codes: tuple[str, ...] | list[str], *, dispatched_to: int | None = None) -> list[int]:
+def recipient_units(case: Case, codes: tuple[str, ...] | list[str], *, dispatched_to: int | None = None,
+                    escalated_to: int | None = None) -> list[int]:
     """The units the codes name as groups (their robots hear of the step): the handling unit
-    for ``handling_unit`` and ``unit_heads``, the case's own unit for ``case_unit``."""
+    for ``handling_unit`` and ``unit_heads``, the case's own unit for ``case_unit``, the unit
+    escalated to for ``escalated_unit``."""
     units = []
+    if "escalated_unit" in codes and escalated_to is not None:
+        units.append(escalated_to)
     if {"handling_unit", "unit_heads"} & set(codes):
         units.append(handling_unit_id(case, dispatched_to) or case.org_id)
     if "case_unit" in codes:

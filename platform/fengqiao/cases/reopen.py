@@ -19,6 +19,7 @@ from flask import current_app
 from fengqiao import signals
 from fengqiao.cases import sla
 from fengqiao.cases.case_types import case_type
+from fengqiao.cases.jobs import notify_handlers
 from fengqiao.cases.workflow import CaseType
 from fengqiao.db import db, utcnow
 from fengqiao.exceptions import Conflict, Invalid, NotFound
@@ -127,12 +128,14 @@ def reopen(case_id: int, *, reason: str, actor=None, by_resident: bool,
         if by_resident and case.reopen_count >= RESIDENT_REOPEN_LIMIT:
             raise Conflict(LIMIT_MESSAGE, code="reopen_limit")
         raise Conflict(STALE_MESSAGE, code="stale", pointer="/version")
-    db.execute(sa.insert(CaseEvent).values(
+    event_id = db.execute(sa.insert(CaseEvent).values(
         case_id=case.id, at=now, actor_id=getattr(actor, "id", None), action="reopen",
         from_state=from_state, to_state=target, comment=reason, internal=False,
         changes={"by": "resident" if by_resident else "staff", "previous_state": from_state,
                  "previous_rating": previous_rating},
-    ))
+    ).returning(CaseEvent.id)).scalar_one()
     db.expire(case)
+    notify_handlers(case, event_id, "reopen",
+                    f"事项 {case.number} 已{'由居民申请' if by_resident else ''}重办，请重新办理")
     signals.send(signals.case_transitioned, case_number=case.number, action="reopen",
                  from_state=from_state, to_state=target, actor=getattr(actor, "username", None))

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from fengqiao import signals
 from fengqiao.cases.case_types import case_type
+from fengqiao.cases.jobs import notify_handlers
 from fengqiao.cases.reopen import closed_time, reopen, resident_may_reopen, window_days
 from fengqiao.db import LOCAL_TZ, db, utcnow
 from fengqiao.exceptions import Conflict, Invalid, NotFound
@@ -157,12 +158,13 @@ def rate(case: Case, rating: str) -> Case:
     )
     if done.rowcount != 1:
         raise Conflict("该事项已评价，感谢您的反馈", code="already_rated", pointer="/rating")
-    db.execute(sa.insert(CaseEvent).values(
+    event_id = db.execute(sa.insert(CaseEvent).values(
         case_id=case.id, at=utcnow(), actor_id=None, action="rate", from_state=case.state,
         to_state=case.state, comment=RATINGS[rating], changes={"rating": rating}, internal=False,
-    ))
-    signals.send(signals.case_rated, case_number=case.number, rating=rating)
+    ).returning(CaseEvent.id)).scalar_one()
     db.refresh(case)
+    notify_handlers(case, event_id, "rate", f"事项 {case.number} 收到居民评价：{RATINGS[rating]}")
+    signals.send(signals.case_rated, case_number=case.number, rating=rating)
     return case
 
 

@@ -102,6 +102,14 @@ case's own unit), ``unit_heads`` (the heads of the handling unit, else of the ca
 for the SMS channel, the inbox skips it). The actor is never told of their own step; the message
 is 「事项 {number}：{title}」 with the new state, never the comment (it may hold personal data).
 See ``fengqiao.cases.recipients``.
+
+``sla.notify`` declares who hears of the clock's events: ``{"due_soon": [...], "overdue": [...],
+"escalated": [...]}`` (临期, 超期, 超期自动升级), each a list of the same codes but ``reporter`` (the
+text urges the handlers), plus ``escalated_unit`` (the staff of the unit the case escalated to,
+if it did). An event left out keeps the default (``SLA_NOTIFY_DEFAULTS``: the assignee and the
+handling unit's heads for 临期/超期, the unit escalated to for 升级); ``[]`` tells nobody. The
+units the codes name as groups (handling, case, escalated-to unit) hear of it through their
+group robots. Resolved by ``fengqiao.cases.jobs``.
 """
 
 from __future__ import annotations
@@ -114,7 +122,13 @@ from pathlib import Path
 from typing import Any
 
 from fengqiao.bundled import bundled_folder
-from fengqiao.cases.workflow_labels import LABELS, LEVEL_LABELS, NOTIFY_LABELS
+from fengqiao.cases.workflow_labels import (
+    LABELS,
+    LEVEL_LABELS,
+    NOTIFY_LABELS,
+    SLA_EVENT_LABELS,
+    SLA_NOTIFY_LABELS,
+)
 from fengqiao.params import parse_int
 from fengqiao.validation import problems, validator_for
 
@@ -126,6 +140,12 @@ EFFECTS = ("assign_actor", "unassign", "dispatch", "summon", "pause_sla", "resum
            "set_review", "set_tier", "record_rating")
 # who a transition's ``notify`` may name (cases/recipients.py)
 NOTIFY_RECIPIENTS = ("assignee", "handling_unit", "case_unit", "unit_heads", "submitter", "reporter")
+# the clock's events a type's ``sla.notify`` may declare, whom they may name, and who hears of
+# them when the type declares nothing (what the SLA sweep always did)
+SLA_EVENTS = ("due_soon", "overdue", "escalated")
+SLA_NOTIFY_RECIPIENTS = (*(c for c in NOTIFY_RECIPIENTS if c != "reporter"), "escalated_unit")
+SLA_NOTIFY_DEFAULTS = {"due_soon": ("assignee", "unit_heads"), "overdue": ("assignee", "unit_heads"),
+                       "escalated": ("escalated_unit",)}
 ROLE_NAMES = ("admin", "supervisor", "staff", "grid_worker", "department", "viewer", "leader", "mediator", "assignee")
 
 CASE_TYPE_SCHEMA: dict[str, Any] = {
@@ -153,7 +173,8 @@ CASE_TYPE_SCHEMA: dict[str, Any] = {
         "wait": {
         "type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
         "properties": {"hours": {"type": "number", "minimum": 0},
-                       "working_days": {"type": "integer", "minimum": 0}}}},
+                       "working_days": {"type": "integer", "minimum": 0}}},
+        "sla_recipients": {"type": "array", "uniqueItems": True, "items": {"enum": list(SLA_NOTIFY_RECIPIENTS)}}},
     "type": "object",
     "required": ["key", "title", "prefix", "workflow"],
     "additionalProperties": False,
@@ -184,6 +205,9 @@ CASE_TYPE_SCHEMA: dict[str, Any] = {
                     "type": "object", "required": ["after", "level"], "additionalProperties": False,
                     "properties": {"after": {"$ref": "#/$defs/wait"},
                                    "level": {"enum": ["community", "street", "county"]}}}},
+                # who hears of 临期 / 超期 / 超期升级 (cases/jobs.py); absent events: SLA_NOTIFY_DEFAULTS
+                "notify": {"type": "object", "additionalProperties": False,
+                           "properties": {event: {"$ref": "#/$defs/sla_recipients"} for event in SLA_EVENTS}},
             },
         },
         "checkin_minutes": {"type": "integer", "minimum": 1, "maximum": 10080},
@@ -288,6 +312,12 @@ class CaseType:
     @property
     def escalation(self) -> list[dict]:
         return (self.sla or {}).get("escalation", [])
+
+    def sla_notify(self, event: str) -> tuple[str, ...]:
+        """Who hears of the clock's ``event`` (due_soon, overdue, escalated): the declared codes,
+        else the defaults."""
+        declared = ((self.sla or {}).get("notify") or {}).get(event)
+        return tuple(declared) if isinstance(declared, list) else SLA_NOTIFY_DEFAULTS[event]
 
     def tier_for(self, data: dict) -> str:
         """The SLA tier's value a new case falls in (its priority), or ""."""
@@ -471,6 +501,10 @@ def _enum_options(kind: str) -> dict[str, str]:
         return {n: NOTIFY_LABELS.get(n, n) for n in NOTIFY_RECIPIENTS}
     if kind == "escalation":
         return {lvl: LEVEL_LABELS.get(lvl, lvl) for lvl in ESCALATION_LEVELS}
+    if kind == "sla_notify":
+        return {n: SLA_NOTIFY_LABELS.get(n, n) for n in SLA_NOTIFY_RECIPIENTS}
+    if kind == "sla_events":
+        return dict(SLA_EVENT_LABELS)
     return {lvl: LEVEL_LABELS.get(lvl, lvl) for lvl in ("county", "street", "community", "grid", "building")}
 
 
@@ -508,7 +542,24 @@ def _explain(problem: tuple[str, str, str], data: Any) -> tuple[str, str, str]:
             and index is not None:
         return (pointer, f"第 {index + 1} 级超期督办的层级 {_value_at(data, parts)} 无效"
                          f"（可选：{_named_options('escalation')}）", code)
+    if parts[:2] == ["sla", "notify"]:
+        return pointer, _sla_notify_message(parts[2:], data, message, code), code
     return problem
+
+
+def _sla_notify_message(rest: list[str], data: Any, message: str, code: str) -> str:
+    """A problem of ``sla.notify`` named by its event (临期/超期/超期升级) and, for a wrong
+    code or event, with the valid ones."""
+    if not rest:
+        return f"时限通知 notify：{message}"
+    event = SLA_EVENT_LABELS.get(rest[0])
+    if event is None:
+        return f"时限通知 notify 的事件 {rest[0]} 无效（可选：{_named_options('sla_events')}）"
+    where = f"{event}通知对象"
+    if code == "enum" and len(rest) == 2:
+        value = _value_at(data, ["sla", "notify", *rest])
+        return f"{where} {value} 无效（可选：{_named_options('sla_notify')}）"
+    return f"{where}：{message}"
 
 
 PART_TITLES = {"name": "标识 name", "title": "名称 title", "from": "起始状态 from", "to": "目标状态 to",

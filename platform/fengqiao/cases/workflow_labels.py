@@ -42,6 +42,11 @@ NOTIFY_LABELS = {
     "submitter": "提交人",
     "reporter": "上报人（群众）",
 }
+# who hears of a case type's 临期 / 超期 / 超期升级 (sla.notify; cases/jobs.py): the staff codes
+# above (no resident: the text urges the handlers) and the unit the case escalated to
+SLA_EVENT_LABELS = {"due_soon": "临期", "overdue": "超期", "escalated": "超期升级"}
+SLA_NOTIFY_LABELS = {**{k: v for k, v in NOTIFY_LABELS.items() if k != "reporter"},
+                     "escalated_unit": "升级到的单位"}
 LEVEL_LABELS = {"county": "县级", "street": "街道", "community": "社区", "grid": "网格", "building": "楼栋"}
 ROLE_CHOICES = {**ROLE_LABELS, "assignee": "当前承办人"}
 # Units of a time limit: the case deadline and escalation know hours and working days; a
@@ -52,4 +57,4 @@ STEP_UNITS = ("working_days", "working_hours", "days", "hours")
 WAIT_UNITS = ("hours", "working_days")
 
 LABELS = {"roles": ROLE_CHOICES, "guards": GUARD_LABELS, "effects": EFFECT_LABELS, "levels": LEVEL_LABELS,
-          "notify": NOTIFY_LABELS}
+          "notify": NOTIFY_LABELS, "sla_notify": SLA_NOTIFY_LABELS}

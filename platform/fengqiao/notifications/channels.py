@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from fengqiao.sdk.channels import Channel
+from fengqiao.notifications.protocol import Channel
 
 
 def register(app, plugin: str | None, channel: Channel) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fengqiao.sdk.channels import Recipient
+from fengqiao.notifications.protocol import Recipient
 
 
 def resident_recipient(case_id: int) -> Recipient | None:

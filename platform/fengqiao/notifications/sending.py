@@ -20,7 +20,15 @@ from fengqiao.jobs.outbox import enqueue
 from fengqiao.jobs.registry import job, periodic
 from fengqiao.models import Delivery, OrgUnit, UnitNotificationSettings, User, UserNotificationPrefs
 from fengqiao.notifications.channels import channel_named
-from fengqiao.sdk.channels import Channel, Delivered, Failed, Message, Recipient, Result, RetryAfter
+from fengqiao.notifications.protocol import (
+    Channel,
+    Delivered,
+    Failed,
+    Message,
+    Recipient,
+    Result,
+    RetryAfter,
+)
 
 log = logging.getLogger(__name__)
 BACKOFF_SECONDS = (30, 120, 600, 1800, 3600)  # after the 1st … 5th failed attempt

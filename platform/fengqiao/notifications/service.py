@@ -37,6 +37,8 @@ KIND_LABELS = {
     "park_review": "挂账复核",
     "approve_extension": "延期审批",
     "reject_extension": "延期审批",
+    "rate": "居民评价",
+    "reopen": "重办",
 }
 OTHER_KIND = "事项动态"
 
