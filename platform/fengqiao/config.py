@@ -47,6 +47,9 @@ class Settings:
     # PostgreSQL cancels a statement running longer (web processes: below the worker timeout,
     # so a request gunicorn gives up on does not leave its query running); None: no limit
     statement_timeout_seconds: int | None = None
+    # hosts, addresses or networks on private/loopback addresses that webhooks, robots and
+    # gateways may call anyway (fengqiao/outbound.py); testing and demo allow this machine
+    webhook_allow_hosts: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -175,6 +178,15 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
                                      "FENGQIAO_SESSION_MAX_HOURS: 应为 1–168 之间的整数（小时）", problems)
 
     statement_timeout_seconds = overrides.pop("statement_timeout_seconds", None)
+
+    allow = overrides.pop("webhook_allow_hosts", None)
+    if allow is None:
+        raw = env.get(ENV_PREFIX + "WEBHOOK_ALLOW_HOSTS")
+        allow = [h for h in (raw or "").replace("，", ",").split(",") if h.strip()] if raw is not None else \
+            (["127.0.0.1", "::1", "localhost"] if mode in ("demo", "testing") else [])
+    webhook_allow_hosts = tuple(h.strip() for h in allow)
+    if any(len(h) > 255 or any(c.isspace() or c in "/?#@" for c in h.split("/")[0]) for h in webhook_allow_hosts):
+        problems.append("FENGQIAO_WEBHOOK_ALLOW_HOSTS: 应为逗号分隔的主机名、IP 地址或网段（如 10.0.0.0/8）")
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -190,6 +202,7 @@ def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, st
         session_idle_minutes=session_idle_minutes,
         session_max_hours=session_max_hours,
         statement_timeout_seconds=statement_timeout_seconds,
+        webhook_allow_hosts=webhook_allow_hosts,
         extra=overrides,
     )
 

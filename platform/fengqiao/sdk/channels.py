@@ -7,6 +7,10 @@ per user), writes one delivery row per channel and target, and calls ``send`` fr
 retries: return ``Delivered``, ``Failed`` (permanent: straight to the dead-letter list) or
 ``RetryAfter`` (transient: tried again later, then dead-lettered). An exception counts as a
 transient failure. ``send`` must not touch the database; the message is masked already.
+
+Call other servers with ``post_json`` (no redirects, a 5 s timeout, and never a private or
+loopback address unless the operator listed it in ``FENGQIAO_WEBHOOK_ALLOW_HOSTS``; check a
+configured URL with ``url_problem``) and map its answer with ``http_failure``.
 """
 
 from __future__ import annotations
@@ -20,8 +24,17 @@ from fengqiao.notifications.protocol import (
     Result,
     RetryAfter,
 )
+from fengqiao.outbound import (
+    EXCERPT,
+    Answer,
+    http_failure,
+    post_json,
+    retry_after_seconds,
+    url_problem,
+)
 
-__all__ = ["Channel", "Delivered", "Failed", "Message", "Recipient", "Result", "RetryAfter", "notify"]
+__all__ = ["EXCERPT", "Answer", "Channel", "Delivered", "Failed", "Message", "Recipient", "Result", "RetryAfter",
+           "http_failure", "notify", "post_json", "retry_after_seconds", "url_problem"]
 
 
 def notify(event_key: str, usernames: list[str], *, kind: str, title: str, text: str, link: str,

@@ -43,7 +43,9 @@ API_CHANGELOG = {
     "kind=\"territorial\".",
     "1.7": "Notification channels (fengqiao.sdk.channels): Channel, Message, Recipient and the results Delivered, "
     "Failed, RetryAfter; ctx.register_channel(channel); channels.notify(event_key, usernames, …) tells users of a "
-    "plugin's own event in their inbox and chosen channels.",
+    "plugin's own event in their inbox and chosen channels. Outbound HTTP for channels: post_json, Answer, "
+    "url_problem (private and loopback addresses refused unless in FENGQIAO_WEBHOOK_ALLOW_HOSTS), http_failure, "
+    "retry_after_seconds, EXCERPT.",
 }
 """``{version: what changed}``: what each plugin API version added."""
 

@@ -54,6 +54,12 @@ def _coerce(schema: dict, raw: dict) -> dict:
     return values
 
 
+def _kept_secrets(schema: dict, posted: dict, saved: dict) -> dict:
+    """Secrets (``writeOnly``) left blank keep their saved value: the page never shows them."""
+    return {k: saved[k] for k, prop in schema.get("properties", {}).items()
+            if prop.get("writeOnly") and k not in posted and k in saved}
+
+
 @web_bp.route("/admin/plugins/<name>", methods=["GET", "POST"])
 @requires("plugins.manage")
 def plugin_admin_settings(name: str):
@@ -65,6 +71,7 @@ def plugin_admin_settings(name: str):
     values, errors = ctx.settings(), {}
     if request.method == "POST":
         values = _coerce(schema, request.form)
+        values |= _kept_secrets(schema, values, ctx.settings())
         try:
             validate(schema, values)
         except Invalid as failed:
