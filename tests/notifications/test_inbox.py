@@ -193,7 +193,10 @@ def test_api_lists_filters_pages_and_marks_read(app, client, bearer, assigned):
     headers = bearer("zhangmin")
     body = client.get("/api/v1/inbox?limit=2", headers=headers).get_json()
     assert [i["title"] for i in body["items"]] == ["催办：事项 X2", "催办：事项 X1"] and body["unread"] == 4
-    assert set(body["items"][0]) >= {"id", "kind", "title", "text", "link", "case_number", "created_at", "read"}
+    first = body["items"][0]
+    assert set(first) >= {"id", "kind", "title", "text", "link", "case_number", "created_at", "read"}
+    # the public contract's names (shared/DESIGN.md: {id, title, text, link, read, at, event})
+    assert (first["event"], first["at"]) == (first["kind"], first["created_at"]) == ("urge", first["at"])
     rest = client.get(f"/api/v1/inbox?limit=2&cursor={body['next_cursor']}", headers=headers).get_json()
     assert [i["title"] for i in rest["items"]] == ["催办：事项 X0", f"指派：事项 {assigned}"]
     assert rest["next_cursor"] is None
@@ -203,8 +206,11 @@ def test_api_lists_filters_pages_and_marks_read(app, client, bearer, assigned):
     assert marked == {"marked": 1, "unread": 3}
     unread = client.get("/api/v1/inbox?unread=1", headers=headers).get_json()["items"]
     assert len(unread) == 3 and not any(i["read"] for i in unread)
+    one = client.post(f"/api/v1/inbox/{unread[0]['id']}/read", headers=headers)
+    assert one.status_code == 200 and one.get_json() == {"marked": 1, "unread": 2}
+    assert client.post(f"/api/v1/inbox/{unread[0]['id']}/read", headers=bearer("shenli")).status_code == 404
     assert client.post("/api/v1/inbox/read", json={"all": True}, headers=headers).get_json() == \
-        {"marked": 3, "unread": 0}
+        {"marked": 2, "unread": 0}
 
 
 # ---- the bell ------------------------------------------------------------------------------

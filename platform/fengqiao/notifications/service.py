@@ -130,6 +130,9 @@ def mark_read(user: User, ids: list[int] | None = None, *, everything: bool = Fa
 
 
 def to_json(row: Notification) -> dict:
-    return {"id": row.id, "kind": row.kind, "kind_label": kind_label(row.kind), "title": row.title,
-            "text": row.text, "link": row.link, "case_number": row.case_number,
-            "created_at": row.created_at.isoformat(), "read": row.read_at is not None}
+    """A row as the API shows it: ``event`` and ``at`` are the contract's names (shared/DESIGN.md),
+    ``kind`` and ``created_at`` the same values under the names the first release used."""
+    at = row.created_at.isoformat()
+    return {"id": row.id, "title": row.title, "text": row.text, "link": row.link, "read": row.read_at is not None,
+            "at": at, "event": row.kind, "kind": row.kind, "kind_label": kind_label(row.kind),
+            "case_number": row.case_number, "created_at": at}
