@@ -214,6 +214,7 @@ COMMITTING_LAYERS = {
 COMMITTING_FUNCTIONS = {
     ("cases/jobs.py", "recompute_deadlines"): "a checkpoint per batch of a long job (SQLite write lock)",
     ("cases/jobs.py", "_on_calendar_changed"): "a receiver runs after the commit: its enqueue is its own unit",
+    ("webhooks/events.py", "emit"): "a receiver runs after the commit: its enqueue is its own unit",
     ("demo_data.py", "load_demo_data"): "the demo county is a unit of its own (commands, fixtures, benches)",
     ("demo_data.py", "load_plugin_demo_data"): "one plugin's failing loader loses only its own rows",
 }

@@ -48,6 +48,22 @@ ACTION_LABELS = {
     "account.unlock": "解除登录锁定",
     "token.issue": "签发访问令牌",
     "token.revoke": "吊销访问令牌",
+    # notification settings and deliveries (fengqiao.notifications.settings)
+    "notify.prefs": "修改个人通知设置",
+    "notify.unit_settings": "修改单位通知设置",
+    "notify.channel_config": "修改单位通知渠道配置",
+    "notify.test": "发送测试通知",
+    "notify.resend": "重新发送通知",
+    # webhook endpoints (fengqiao.webhooks.service)
+    "webhook.create": "新建 Webhook 推送地址",
+    "webhook.update": "修改 Webhook 推送地址",
+    "webhook.personal_grant": "授权 Webhook 推送个人信息",
+    "webhook.personal_revoke": "撤销 Webhook 个人信息授权",
+    "webhook.secret_rotate": "重新生成 Webhook 密钥",
+    "webhook.delete": "删除 Webhook 推送地址",
+    "webhook.deactivate": "停用 Webhook 推送地址（接收方返回 410）",
+    "webhook.resend": "重新发送 Webhook 推送",
+    "webhook.ping": "发送 Webhook 测试事件",
 }
 OUTCOME_LABELS = {"ok": "成功", "denied": "被拒绝"}
 

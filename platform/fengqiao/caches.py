@@ -2,7 +2,8 @@
 
 The busiest requests need the same few rows every time: the signed-in user and their API
 token (cache ``accounts``), the published form (``forms``), the plugin switches
-(``plugins``) and the working-day calendar (``calendar``). Each cache has a row in
+(``plugins``), the working-day calendar (``calendar``) and whether any webhook endpoint is
+active (``webhooks``: every case event asks). Each cache has a row in
 ``cache_versions`` whose stamp a trigger replaces, in the same transaction, on every change
 of the tables it is built from (:data:`SOURCES`, migration 0015), whoever makes it: a view, a
 CLI command, a worker, an operator in ``psql``.
@@ -34,13 +35,14 @@ from fengqiao.models import CacheVersion
 
 T = TypeVar("T")
 
-ACCOUNTS, FORMS, PLUGINS, CALENDAR = "accounts", "forms", "plugins", "calendar"
+ACCOUNTS, FORMS, PLUGINS, CALENDAR, WEBHOOKS = "accounts", "forms", "plugins", "calendar", "webhooks"
 
 SOURCES: Mapping[str, str] = {
     "users": ACCOUNTS, "memberships": ACCOUNTS, "org_units": ACCOUNTS, "api_tokens": ACCOUNTS,
     "forms": FORMS, "form_versions": FORMS,
     "plugin_states": PLUGINS,
     "calendar_days": CALENDAR, "calendar_years": CALENDAR,
+    "webhook_endpoints": WEBHOOKS,  # migration 0020
 }
 """Table → the cache its changes invalidate (each has the triggers of migration 0015)."""
 

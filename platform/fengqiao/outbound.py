@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 
 from fengqiao.notifications.protocol import Failed, RetryAfter
+from fengqiao.params import parse_int
 
 TIMEOUT = 5.0  # seconds per request: a slow receiver is retried later, never waited for
 EXCERPT = 500  # characters of an answer kept in the delivery log
@@ -63,9 +64,11 @@ def _listed(host: str, addresses: list[ipaddress._BaseAddress], allowed: tuple[s
     return False
 
 
-def url_problem(url: object, *, resolve: bool = True) -> str | None:
+def url_problem(url: object, *, resolve: bool = True, unresolved_ok: bool = False) -> str | None:
     """Why ``url`` may not be called, in Chinese, or None: an absolute http(s) URL with a host,
-    no user name or password in it, resolving only to public addresses unless listed."""
+    no user name or password in it, resolving only to public addresses unless listed.
+    ``unresolved_ok``: a host that does not resolve (yet) passes — when a URL is saved; the
+    check before each request resolves it again."""
     if not isinstance(url, str) or not url or len(url) > MAX_URL or any(c.isspace() for c in url):
         return "请填写以 http:// 或 https:// 开头的完整地址"
     try:
@@ -83,7 +86,7 @@ def url_problem(url: object, *, resolve: bool = True) -> str | None:
     try:
         infos = socket.getaddrinfo(host, port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        return f"无法解析主机名 {host}"
+        return None if unresolved_ok else f"无法解析主机名 {host}"
     addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
     if all(a.is_global for a in addresses) or _listed(host, addresses, allowed_hosts()):
         return None
@@ -138,8 +141,9 @@ def retry_after_seconds(headers: dict[str, str]) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isascii() and value.isdigit():
-        return float(value)
+    seconds = parse_int(value)
+    if seconds is not None:
+        return float(seconds)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -130,6 +130,10 @@ TABLE: dict[str, Row] = {
     "web.case_reveal": R("cases.view", params=CASE, body={"field": "/summary", "reason": "核实"},
                          hidden=NOT_CASE_A, expect=NO_REVEAL),
     "web.case_board": R("cases.act", params=CASE, hidden=NOT_CASE_A),
+    # orders pushed by the 12345 platform: integration accounts only (no persona holds it);
+    # the unit and the order's scope are checked in tests/inbound/test_orders.py
+    "api.receive_inbound_order": R("cases.inbound", body={}),
+    "api.inbound_order_status": R("cases.inbound", params={"source": "12345", "number": NO_SUCH}),
     # a step photo (自行处置's after photo): the case's visibility (404), then a step asking for it
     "api.upload_case_photo": R("cases.act", params=CASE, body={}, hidden=NOT_CASE_A),
     "api.upload_case_file": R("cases.act", params=CASE, body={}, hidden=NOT_CASE_A),
@@ -148,6 +152,28 @@ TABLE: dict[str, Row] = {
     "web.inbox_read_all": R("login", body={}),
     "api.list_inbox": R("login"),
     "api.mark_inbox_read": R("login", body={"all": True}),
+    "api.mark_one_inbox_read": R("login", params={"notification_id": 987654}, body={}, hidden=PERSONAS[2:]),
+    # --- notification settings: one's own; a unit's (orgs.manage, another unit is 404); deliveries
+    "web.account_notifications": R("login"),
+    "api.get_notification_settings": R("login"),
+    "api.put_notification_settings": R("login", body={}),
+    "web.notification_admin": R("orgs.manage"),
+    "web.notification_admin_channel": R("orgs.manage", params={"name": NO_SUCH}, body={}, expect={"admin": "hidden"}),
+    "web.notification_admin_test": R("orgs.manage", params={"name": NO_SUCH}, body={}, expect={"admin": "hidden"}),
+    "web.delivery_list": R("orgs.manage"),
+    "web.delivery_resend": R("orgs.manage", body={}),
+    "api.list_deliveries": R("orgs.manage"),
+    # --- webhook endpoints (orgs.manage; an endpoint of a unit outside the admin's scope is 404)
+    "web.webhook_list": R("orgs.manage"),
+    "web.webhook_new": R("orgs.manage"),
+    "web.webhook_detail": R("orgs.manage", params={"endpoint_id": 987654}, expect={"admin": "hidden"}),
+    "web.webhook_secret": R("orgs.manage", params={"endpoint_id": 987654}, expect={"admin": "hidden"}),
+    "web.webhook_delete": R("orgs.manage", params={"endpoint_id": 987654}, expect={"admin": "hidden"}),
+    "web.webhook_ping": R("orgs.manage", params={"endpoint_id": 987654}, expect={"admin": "hidden"}),
+    "web.webhook_resend": R("orgs.manage", params={"endpoint_id": 987654, "delivery_id": 987654},
+                            expect={"admin": "hidden"}),
+    "api.create_webhook": R("orgs.manage", body={}),
+    "api.list_webhooks": R("orgs.manage"),
     # --- metrics
     "web.metrics_page": R("metrics.view"),
     "web.ledger_page": R("metrics.view"),

@@ -51,7 +51,17 @@ WRITES: dict[str, W | str] = {
     "web.account_password": NO_OBJECT, "web.account_totp": NO_OBJECT, "web.account_totp_disable": NO_OBJECT,
     "web.login": NO_OBJECT, "web.login_totp": NO_OBJECT, "web.logout": NO_OBJECT,
     "api.issue_api_token": NO_OBJECT, "api.revoke_api_token": NO_OBJECT,
-    "web.inbox_read": INBOX, "web.inbox_read_all": INBOX, "api.mark_inbox_read": INBOX,
+    "web.inbox_read": INBOX, "web.inbox_read_all": INBOX, "api.mark_inbox_read": INBOX, "api.mark_one_inbox_read": INBOX,
+    "web.account_notifications": NO_OBJECT, "api.put_notification_settings": NO_OBJECT,
+    "web.notification_admin": W(body={"unit": COMMUNITY_A, "quiet_start": "22:00", "quiet_end": "07:00"}),
+    "web.notification_admin_channel": W({"name": "wecom"}, {"unit": COMMUNITY_A}),
+    "web.notification_admin_test": W({"name": "wecom"}, {"unit": COMMUNITY_A}),
+    "web.delivery_resend": "orgs.manage: admins only; a delivery of a unit outside the admin's scope is 404 "
+                           "(tests/notifications/test_dead_letters.py)",
+    **dict.fromkeys(("web.webhook_new", "web.webhook_detail", "api.create_webhook", "web.webhook_secret", "web.webhook_delete",
+                     "web.webhook_ping", "web.webhook_resend"),
+                    "orgs.manage: admins only; an endpoint of a unit outside the admin's scope is 404 "
+                    "(tests/webhooks/test_webhook_admin.py)"),
     "web.calendar_admin_add_day": "county calendar (orgs.manage: admins only)",
     "web.calendar_admin_import": "county calendar (orgs.manage: admins only)",
     "web.calendar_admin_remove_day": "county calendar (orgs.manage: admins only)",
@@ -76,6 +86,9 @@ WRITES: dict[str, W | str] = {
     "web.org_edit": W({"code": COMMUNITY_A}, {"name": "改名"}),
     "web.user_security": W({"username": "zhangmin"}, {"action": "logout_all"}),
     "api.create_submission": "public forms; the accepting unit is a query choice checked by the form",
+    "api.receive_inbound_order": "cases.inbound (integration accounts only): the unit is a body field, refused as "
+                                 "422 outside the account's units; another unit's order number is 409 "
+                                 "(tests/inbound/test_orders.py)",
     "web.form_fill": "public forms; the accepting unit is a query choice checked by the form",
     "api.request_ledger": "exports the caller's own scope", "web.ledger_page": "exports the caller's own scope",
     "web.queue_bulk": "per-case results: a case out of scope is reported as not found (test_matrix)",

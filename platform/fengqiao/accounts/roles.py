@@ -32,6 +32,7 @@ ROLE_LABELS = {
     "viewer": "只读查看",
     "leader": "领导/书记",
     "mediator": "调解员",
+    "integration": "系统对接",
 }
 
 PERMISSION_LABELS = {
@@ -47,10 +48,13 @@ PERMISSION_LABELS = {
     "plugins.manage": "管理插件",
     "cases.reveal": "查看完整个人信息",
     "audit.view": "查看审计日志",
+    "cases.inbound": "接收外部工单",
 }
 
 # The administrator's duty is the system, not residents' data.
-ADMIN_EXCLUDED = frozenset({"cases.reveal"})
+# ``cases.inbound`` (cases pushed by an external 12345 platform) belongs to the integration
+# account alone (role ``integration``, member of the unit whose subtree it may send to).
+ADMIN_EXCLUDED = frozenset({"cases.reveal", "cases.inbound"})
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSION_LABELS) - ADMIN_EXCLUDED,
@@ -65,6 +69,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "leader": frozenset({"orgs.view", "users.view", "cases.view", "cases.act", "cases.report", "metrics.view",
                          "cases.reveal"}),
     "mediator": frozenset({"orgs.view", "cases.view", "cases.act"}),
+    "integration": frozenset({"cases.inbound"}),
 }
 
 # Roles whose case permissions apply only on case types whose workflow lists them.

@@ -14,14 +14,17 @@ def init_api(app: Flask) -> None:
         auth,
         cases,
         forms,
+        inbound,
         inbox,
         jobs,
         metrics,
+        notification_settings,
         openapi,
         orgs,
         system,
         track,
         users,
+        webhooks,
     )
     from fengqiao.api.blueprint import api_bp
     from fengqiao.csrf import csrf

@@ -13,12 +13,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from fengqiao.cases.workflow import SLA_NOTIFY_DEFAULTS
 from fengqiao.cases.workflow_labels import (
     EFFECT_LABELS,
     GUARD_LABELS,
     LEVEL_LABELS,
     NOTIFY_LABELS,
     ROLE_CHOICES,
+    SLA_EVENT_LABELS,
+    SLA_NOTIFY_LABELS,
 )
 from fengqiao.labels import TIER_LABELS
 
@@ -194,11 +197,20 @@ def _basics(a: dict, b: dict) -> list[Row]:
         ("时限：临期提醒", span_text(la.get("due_soon")), span_text(lb.get("due_soon"))),
         ("时限：起算字段", _show(la.get("start_field")), _show(lb.get("start_field"))),
         ("时限：超期升级", _escalation(la.get("escalation")), _escalation(lb.get("escalation"))),
+        *((f"时限：{title}时通知", _sla_notify(la, event), _sla_notify(lb, event))
+          for event, title in SLA_EVENT_LABELS.items()),
         ("报到时限", _checkin(a), _checkin(b)),
     ]
     for key in sorted((set(a) | set(b)) - KNOWN_TOP):  # vocabulary added later still shows
         pairs.append((f"其他：{key}", _show(a.get(key)), _show(b.get(key))))
     return _rows(pairs, changed_only=True)
+
+
+def _sla_notify(sla: dict, event: str) -> str:
+    """Who hears of the clock's ``event``, as in force: the declared codes, else the defaults."""
+    declared = (sla.get("notify") if isinstance(sla.get("notify"), dict) else {}).get(event)
+    codes = declared if isinstance(declared, list) else SLA_NOTIFY_DEFAULTS.get(event, ())
+    return _list(codes, SLA_NOTIFY_LABELS) or "不通知"
 
 
 def _escalation(ladder: Any) -> str:

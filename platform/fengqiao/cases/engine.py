@@ -32,6 +32,7 @@ from fengqiao.cases.routing import routable_units
 from fengqiao.db import db, utcnow
 from fengqiao.exceptions import Conflict, Forbidden, Invalid, NotFound
 from fengqiao.models import Attachment, Case, CaseEvent, OrgUnit, User
+from fengqiao.notifications.residents import notify_closed
 from fengqiao.orgs.scope import scope_for
 from fengqiao.validation import problems, validator_for
 
@@ -43,7 +44,7 @@ SYSTEM_TITLES = {
     "submit": "提交", "rate": "居民评价", "reopen": "重办", "sla_overdue": "超期",
     "checkin_overdue": "报到超时", "deadline_recomputed": "期限重算", "merged_from": "合并重复件",
     "migrate_workflow": "流程版本迁移", "board_publish": "发布至回音壁", "board_unpublish": "撤下回音壁",
-    "park_review": "挂账复核提醒",
+    "park_review": "挂账复核提醒", "inbound": "外部工单接收",
 }
 
 
@@ -195,6 +196,8 @@ def write_outcome(case: Case, ctype, action: str, user: User, outcome: Outcome, 
         later(event_id)
     db.expire(case)
     case = db.get(Case, case.id)
+    if ctype.is_final(to_state) and not ctype.is_final(from_state):  # the resident hears of it (SMS, consent)
+        notify_closed(case.id, event_id)
     _announce(case, ctype, action, from_state, to_state, user, outcome)
     return case
 

@@ -238,6 +238,10 @@ def notify(case_number: str, event: str, message: str, recipients: list[str], ev
                              text=message, link=f"/cases/{case_number}", case_number=case_number,
                              org_id=case.org_id if case else None, units=units or (),
                              urgent=bool(case and case.priority in URGENT_TIERS))
+    if case is not None and "reporter" in recipients:  # the resident: by SMS, if they agreed to it
+        from fengqiao.notifications.residents import queue_update
+
+        queue_update(case.id, event_key, event, event_id)
     log.info("notify %s about %s (%s, %d new in the inbox): %s", recipients, case_number, event, delivered, message)
     signals.send(signals.case_notification, case_number=case_number, event=event,
                  message=message, recipients=recipients)

@@ -11,6 +11,12 @@ Each row remembers where it came from (``orig``: the index of its state or trans
 base, or a step field's original name), so renaming a row keeps its hidden settings and a
 renamed state's key follows into ``from``/``to``, ``initial`` and ``reopen_to``.
 
+``sla.notify`` (who hears of 临期/超期/超期升级) shows each event's effective recipients
+(``notify_due_soon`` …: the declared list, else the defaults); an event the definition leaves
+out is written only when its ticks differ from the defaults. The form carries a marker input
+``sla-notify`` so that a form without these pickers changes nothing, while one with every box
+unticked declares ``[]`` (nobody).
+
 "Pauses the clock" (暂停计时) is no stored flag: a state pauses when every transition into it
 (from another state) has ``pause_sla`` and every transition out of it has ``resume_sla`` (or
 ``pause_sla``, when it goes into another pausing state) — how 挂账 and 补正 are declared.
@@ -28,7 +34,15 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from fengqiao.cases.workflow import EFFECTS, GUARDS, NOTIFY_RECIPIENTS, ROLE_NAMES
+from fengqiao.cases.workflow import (
+    EFFECTS,
+    GUARDS,
+    NOTIFY_RECIPIENTS,
+    ROLE_NAMES,
+    SLA_EVENTS,
+    SLA_NOTIFY_DEFAULTS,
+    SLA_NOTIFY_RECIPIENTS,
+)
 from fengqiao.cases.workflow_labels import LIMIT_UNITS, STEP_UNITS, WAIT_UNITS
 from fengqiao.params import parse_int
 
@@ -176,6 +190,7 @@ def to_tables(definition: dict) -> dict:
     sla = d.get("sla") if isinstance(d.get("sla"), dict) else {}
     default_amount, default_unit = _limit_cells(sla.get("default"))
     tiers = sla.get("tiers") if isinstance(sla.get("tiers"), dict) else {}
+    notify = sla.get("notify") if isinstance(sla.get("notify"), dict) else {}
     return {
         "title": str(d.get("title", "")), "prefix": str(d.get("prefix", "")),
         "description": str(d.get("description", "")), "org": str(d.get("org", "") or ""),
@@ -189,6 +204,8 @@ def to_tables(definition: dict) -> dict:
                 {**dict(zip(("amount", "unit"), _limit_cells(step.get("after")), strict=True)),
                  "level": str(step.get("level", ""))}
                 for step in sla.get("escalation") or [] if isinstance(step, dict)],
+            **{f"notify_{event}": _list(notify[event]) if isinstance(notify.get(event), list)
+               else list(SLA_NOTIFY_DEFAULTS[event]) for event in SLA_EVENTS},
         },
         "states": [{"orig": str(i), "key": str(s.get("key", "")), "title": str(s.get("title", "")),
                     "final": bool(s.get("final")), "pauses": pauses_clock(s.get("key"), transitions)}
@@ -253,6 +270,8 @@ def tables_from_form(form) -> dict:
                      "default_unit": text("sla-default_unit"),
                      "tiers": cells("sla-tiers", {"value": text, "amount": text, "unit": text}),
                      "escalation": cells("sla-escalation", {"amount": text, "unit": text, "level": text})}
+    if "sla-notify" in names:  # the pickers were on the page (see the module's docstring)
+        tables["sla"].update({f"notify_{event}": codes(f"sla-notify_{event}") for event in SLA_EVENTS})
     tables["states"] = cells("states", {"orig": text, "key": text, "title": text, "final": flag, "pauses": flag})
     spec = {"orig": text, "name": text, "title": text, "from": codes, "to": text, "roles": codes, "levels": codes,
             "guards": codes, "comment": flag, "effects": codes, "notify": codes, "step_title": text,
@@ -289,6 +308,10 @@ def flatten(tables: dict) -> list[tuple[str, str]]:
         for i, row in enumerate(sla.get(table, [])):
             for col, value in row.items():
                 put(f"sla-{table}-{i}-{col}", value)
+    if any(f"notify_{event}" in sla for event in SLA_EVENTS):
+        put("sla-notify", "y")
+        for event in SLA_EVENTS:
+            put(f"sla-notify_{event}", sla.get(f"notify_{event}", []))
     for i, row in enumerate(tables.get("states", [])):
         for col, value in row.items():
             put(f"states-{i}-{col}", value)
@@ -528,10 +551,29 @@ def _build_sla(b: _Builder, d: dict) -> None:
                       "required")
         ladder.append({"after": after or {}, "level": level})
     _put(sla, "escalation", ladder)
+    _build_sla_notify(rows, sla)
     if sla:
         d["sla"] = sla
     else:
         d.pop("sla", None)
+
+
+def _build_sla_notify(rows: dict, sla: dict) -> None:
+    """``sla.notify`` from the pickers: an event stays undeclared while its ticks are the
+    defaults; a declared one keeps its order (new ticks after)."""
+    base = sla.get("notify") if isinstance(sla.get("notify"), dict) else None
+    notify = dict(base) if base is not None else {}
+    for event in SLA_EVENTS:
+        chosen = rows.get(f"notify_{event}")
+        if not isinstance(chosen, list):
+            continue
+        declared = notify.get(event) if isinstance(notify.get(event), list) else None
+        if declared is None and set(chosen) == set(SLA_NOTIFY_DEFAULTS[event]):
+            continue
+        notify[event] = _ordered([str(c) for c in chosen], declared if declared is not None
+                                 else list(SLA_NOTIFY_DEFAULTS[event]), SLA_NOTIFY_RECIPIENTS)
+    if notify or base is not None:
+        sla["notify"] = notify
 
 
 def _build_transition(b: _Builder, i: int, row: dict, base: dict, follow, state_order: list[str]) -> dict:
@@ -759,6 +801,8 @@ def _sla_cell(rest: list[str], tables: dict) -> str:
     if rest[0] == "escalation" and len(rest) > 1 and _index(rest[1], len(sla.get("escalation", []))) is not None:
         col = "level" if rest[2:3] == ["level"] else "amount"
         return f"/sla/escalation/{rest[1]}/{col}"
+    if rest[0] == "notify":
+        return f"/sla/notify_{rest[1]}" if len(rest) > 1 and rest[1] in SLA_EVENTS else "/sla/notify_due_soon"
     return f"/sla/{rest[0]}" if rest[0] in ("tiers", "escalation") else "/sla/default_amount"
 
 

@@ -48,6 +48,7 @@ SCHEMA_DIALECTS = (
 # Files beside the forms that describe case types and workflows; checked elsewhere.
 SKIPPED_SUFFIXES = (".casetype.json", ".workflow.json")
 
+CONTACT_UI_KEY = "contact"  # ``ui.contact``: {"mobile": field, "consent": field}
 _STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
 _NAME_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
 
@@ -99,6 +100,14 @@ DEFINITION_META_SCHEMA: dict[str, Any] = {
                         "when": {"type": "object", "additionalProperties": {"type": "array"}},
                         "accepting_level": {"enum": list(ACCEPTING_LEVELS)},
                     },
+                    "additionalProperties": False,
+                },
+                # Where the resident's SMS contact is (fengqiao.notifications.residents).
+                CONTACT_UI_KEY: {
+                    "type": "object",
+                    "required": ["mobile", "consent"],
+                    "properties": {"mobile": {"type": "string", "minLength": 1},
+                                   "consent": {"type": "string", "minLength": 1}},
                     "additionalProperties": False,
                 },
             },
@@ -538,6 +547,27 @@ def _hidden_problems(ui: dict[str, Any], schema: dict[str, Any], title_field: An
                 yield pointer([*where, j]), f"条件取值 {_quote([value])} 不是字段 {name} 的可选值{hint}"
 
 
+def _contact_problems(ui: dict[str, Any], schema: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """``ui.contact``: ``mobile`` names a top-level ``cn-mobile`` text field and ``consent`` a
+    top-level boolean (the resident's 同意短信 box): SMS goes out only when it is ticked."""
+    mark = ui.get(CONTACT_UI_KEY)
+    if not isinstance(mark, dict):
+        return
+    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    for slot in ("mobile", "consent"):
+        name = mark.get(slot)
+        if not isinstance(name, str) or not name:
+            continue  # the meta-schema reports it
+        prop = properties.get(name)
+        where = pointer(["ui", CONTACT_UI_KEY, slot])
+        if not isinstance(prop, dict):
+            yield where, f"ui.contact.{slot} 引用了不存在的顶层字段 {name}"
+        elif slot == "mobile" and not (prop.get("type") == "string" and prop.get("format") == "cn-mobile"):
+            yield where, f"联系手机字段 {name} 应为手机号格式的文本（\"format\": \"cn-mobile\"）"
+        elif slot == "consent" and prop.get("type") != "boolean":
+            yield where, f"同意联系字段 {name} 应为勾选框（\"type\": \"boolean\"）"
+
+
 def _title_field_problem(name: str, schema: dict[str, Any]) -> str | None:
     properties = schema.get("properties")
     prop = properties.get(name) if isinstance(properties, dict) else None
@@ -589,6 +619,7 @@ def _problems_of(data: Any) -> list[tuple[str, str]]:
             if isinstance(ui, dict):
                 found += _ui_problems(ui, schema)
                 found += _hidden_problems(ui, schema, data.get("title_field"))
+                found += _contact_problems(ui, schema)
             title_field = data.get("title_field")
             if isinstance(title_field, str) and title_field:
                 message = _title_field_problem(title_field, schema)

@@ -68,8 +68,8 @@ class UnitNotificationSettings(Base):
     org_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id", ondelete="CASCADE"), primary_key=True)
     off_kinds: Mapped[list] = mapped_column(sa.JSON, default=list)
     default_channels: Mapped[list] = mapped_column(sa.JSON, default=list)
-    quiet_start: Mapped[str] = mapped_column(sa.String(5), default="22:00")  # local time, HH:MM
-    quiet_end: Mapped[str] = mapped_column(sa.String(5), default="07:00")
+    quiet_start: Mapped[str | None] = mapped_column(sa.String(5))  # local HH:MM; None: the unit above's
+    quiet_end: Mapped[str | None] = mapped_column(sa.String(5))
     channel_config: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # {channel: {"url", "secret", …}}
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

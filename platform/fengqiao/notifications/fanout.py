@@ -28,10 +28,11 @@ from fengqiao.models import (
 )
 from fengqiao.notifications.channels import personal_channels, unit_channels
 from fengqiao.notifications.sending import enqueue_send
-from fengqiao.notifications.service import deliver
+from fengqiao.notifications.service import deliver, kind_labels
 
 URGENT_TIERS = frozenset({"urgent", "critical"})  # 紧急, 特急: sent at night too
 DEFAULT_QUIET = ("22:00", "07:00")
+OTHER_SWITCH = "other"  # the switch of every kind without a label of its own
 
 
 def settings_chain(org_id: int | None) -> list[UnitNotificationSettings]:
@@ -48,12 +49,16 @@ def settings_chain(org_id: int | None) -> list[UnitNotificationSettings]:
 
 
 def kind_enabled(kind: str, org_id: int | None) -> bool:
-    return not any(kind in (s.off_kinds or []) for s in settings_chain(org_id))
+    """Whether no unit on ``org_id``'s path switched ``kind`` off; a kind the inbox has no
+    label for (a workflow's own step, a plugin's event) is switched as 「其他事项动态」 (``other``)."""
+    switch = kind if kind in kind_labels() else OTHER_SWITCH
+    return not any(switch in (s.off_kinds or []) for s in settings_chain(org_id))
 
 
 def quiet_window(org_id: int | None) -> tuple[str, str]:
-    chain = settings_chain(org_id)
-    return (chain[0].quiet_start, chain[0].quiet_end) if chain else DEFAULT_QUIET
+    """The quiet hours of the nearest unit on the path that set its own, else the default."""
+    return next(((s.quiet_start, s.quiet_end) for s in settings_chain(org_id) if s.quiet_start and s.quiet_end),
+                DEFAULT_QUIET)
 
 
 def _hm(text: str) -> time:

@@ -43,8 +43,21 @@ KIND_LABELS = {
 OTHER_KIND = "事项动态"
 
 
+def kind_labels() -> dict[str, str]:
+    """Every kind with a label of its own: the core's and those switched-on plugins declared
+    with ``ctx.add_notification_kind`` (outside an app context, the core's alone)."""
+    from flask import current_app, has_app_context
+
+    from fengqiao.plugins.state import is_active
+
+    if not has_app_context():
+        return dict(KIND_LABELS)
+    declared = current_app.extensions.get("fengqiao.notification_kinds", {})
+    return {**KIND_LABELS, **{kind: label for kind, (plugin, label) in declared.items() if is_active(plugin)}}
+
+
 def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, OTHER_KIND)
+    return kind_labels().get(kind, OTHER_KIND)
 
 
 def deliver(event_key: str, usernames: Iterable[str], *, kind: str, title: str, text: str, link: str,
@@ -85,7 +98,7 @@ def parse_filter(unread: str | None, kind: str | None) -> InboxFilter:
     problems = []
     if unread not in (None, "", "0", "1"):
         problems.append(("/unread", "参数 unread 只能是 0 或 1", "choice"))
-    if kind and kind not in KIND_LABELS and kind != "other":
+    if kind and kind not in kind_labels() and kind != "other":
         problems.append(("/kind", "消息类别无效", "choice"))
     if problems:
         raise Invalid(problems)
@@ -98,7 +111,7 @@ def page(user: User, filters: InboxFilter, cursor: str | None, limit: int) -> Pa
     if filters.unread:
         stmt = stmt.where(Notification.read_at.is_(None))
     if filters.kind == "other":
-        stmt = stmt.where(Notification.kind.not_in(list(KIND_LABELS)))
+        stmt = stmt.where(Notification.kind.not_in(list(kind_labels())))
     elif filters.kind:
         stmt = stmt.where(Notification.kind == filters.kind)
     return keyset_page(stmt, Notification.id, cursor, limit)

@@ -111,6 +111,15 @@ class PluginContext:
 
         register(self.app, self.plugin, channel)
 
+    def add_notification_kind(self, kind: str, label: str) -> None:
+        """Give one of this plugin's ``channels.notify`` kinds a Chinese label: the inbox shows
+        and filters it by that label and unit admins can switch it off on its own (a kind
+        without one is 「事项动态」, switched with all others). ``kind`` starts with the plugin's
+        name and a dot."""
+        if not kind.startswith(f"{self.plugin}.") or len(kind) > 32 or not label:
+            raise ValueError(f"notification kind {kind!r}: '<plugin>.<name>', at most 32 characters, with a label")
+        self.app.extensions.setdefault("fengqiao.notification_kinds", {})[kind] = (self.plugin, label)
+
     def add_demo_data(self, load: Callable[[], Any]) -> None:
         """``load()`` adds the plugin's sample rows to the demo (``fengqiao demo`` and
         ``fengqiao demo-data load``) after the core's; it must be idempotent (skip what exists)."""

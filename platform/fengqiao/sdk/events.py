@@ -48,7 +48,9 @@ def send_signal(signal: NamedSignal, **kwargs: Any) -> None:
     """Send a plugin signal to receivers connected with ``ctx.connect``, once the current
     transaction commits (at once when none is open; never when it rolls back)."""
     from fengqiao.signals import send
+    from fengqiao.webhooks.events import watch
 
+    watch(signal)  # plugin events reach webhooks as ``plugin.<signal name>``
     send(signal, **kwargs)
 
 

@@ -129,20 +129,25 @@
     var sla = isObj(d.sla) ? d.sla : {};
     var def = limitCells(sla["default"]);
     var tiers = isObj(sla.tiers) ? sla.tiers : {};
+    var notify = isObj(sla.notify) ? sla.notify : {};
+    var slaRows = {
+      field: str(sla.field), default_amount: def[0], default_unit: def[1] || V.limit[0],
+      tiers: Object.keys(tiers).map(function (value) {
+        var cells = limitCells(tiers[value]);
+        return { value: value, amount: cells[0], unit: cells[1] };
+      }),
+      escalation: (Array.isArray(sla.escalation) ? sla.escalation : []).filter(isObj).map(function (step) {
+        var cells = limitCells(step.after);
+        return { amount: cells[0], unit: cells[1], level: str(step.level) };
+      })
+    };
+    V.sla_events.forEach(function (event) {  // the declared recipients, else the defaults
+      slaRows["notify_" + event] = Array.isArray(notify[event]) ? list(notify[event]) : list(V.sla_defaults[event]);
+    });
     return {
       title: str(d.title), prefix: str(d.prefix), description: str(d.description), org: str(d.org),
       initial: str(wf.initial),
-      sla: {
-        field: str(sla.field), default_amount: def[0], default_unit: def[1] || V.limit[0],
-        tiers: Object.keys(tiers).map(function (value) {
-          var cells = limitCells(tiers[value]);
-          return { value: value, amount: cells[0], unit: cells[1] };
-        }),
-        escalation: (Array.isArray(sla.escalation) ? sla.escalation : []).filter(isObj).map(function (step) {
-          var cells = limitCells(step.after);
-          return { amount: cells[0], unit: cells[1], level: str(step.level) };
-        })
-      },
+      sla: slaRows,
       states: states.map(function (s, i) {
         return { orig: String(i), key: str(s.key), title: str(s.title), "final": !!s["final"],
                  pauses: pausesClock(s.key, transitions) };
@@ -201,6 +206,9 @@
       tiers: cells("sla-tiers", { value: text, amount: text, unit: text }),
       escalation: cells("sla-escalation", { amount: text, unit: text, level: text })
     };
+    if (names.indexOf("sla-notify") >= 0) {  // the pickers were on the page
+      V.sla_events.forEach(function (event) { tables.sla["notify_" + event] = codes("sla-notify_" + event); });
+    }
     tables.states = cells("states", { orig: text, key: text, title: text, "final": flag, pauses: flag });
     var spec = { orig: text, name: text, title: text, from: codes, to: text, roles: codes, levels: codes,
                  guards: codes, comment: flag, effects: codes, notify: codes, step_title: text, step_amount: text,
@@ -317,7 +325,24 @@
       ladder.push({ after: after || {}, level: level });
     });
     put(sla, "escalation", ladder);
+    buildSlaNotify(rows, sla);
     if (Object.keys(sla).length) d.sla = sla; else delete d.sla;
+  }
+
+  function buildSlaNotify(rows, sla) {
+    var base = isObj(sla.notify) ? sla.notify : null;
+    var notify = base !== null ? clone(base) : {};
+    V.sla_events.forEach(function (event) {
+      var chosen = rows["notify_" + event];
+      if (!Array.isArray(chosen)) return;
+      var declared = Array.isArray(notify[event]) ? notify[event] : null;
+      var defaults = list(V.sla_defaults[event]);
+      var same = chosen.every(function (c) { return defaults.indexOf(c) >= 0; }) &&
+        defaults.every(function (c) { return chosen.indexOf(c) >= 0; });
+      if (declared === null && same) return;
+      notify[event] = ordered(chosen.map(String), declared !== null ? declared : defaults, V.sla_notify);
+    });
+    if (Object.keys(notify).length || base !== null) sla.notify = notify;
   }
 
   function buildTransition(row, base, follow, stateOrder) {

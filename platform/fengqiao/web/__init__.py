@@ -22,6 +22,9 @@ CORE_MENU = [
     ("web.plugin_admin_list", "插件管理", "plugins.manage"),
     ("web.calendar_admin", "工作日历", "orgs.manage"),
     ("web.audit_log", "审计日志", "audit.view"),
+    ("web.notification_admin", "通知设置", "orgs.manage"),
+    ("web.webhook_list", "Webhook 推送", "orgs.manage"),
+    ("web.account_notifications", "我的通知", None),
     ("web.account_password", "账户安全", None),
 ]
 
@@ -35,6 +38,7 @@ def init_web(app: Flask) -> None:
         admin_orgs,
         admin_plugins,
         admin_users,
+        admin_webhooks,
         admin_workflow_designer,
         admin_workflow_versions,
         admin_workflows,
@@ -46,6 +50,7 @@ def init_web(app: Flask) -> None:
         inbox,
         jobs,
         metrics,
+        notification_settings,
         queues,
         track,
         views,

@@ -27,6 +27,9 @@ from fengqiao.cases.workflow import (
     GUARDS,
     NOTIFY_RECIPIENTS,
     ROLE_NAMES,
+    SLA_EVENTS,
+    SLA_NOTIFY_DEFAULTS,
+    SLA_NOTIFY_RECIPIENTS,
     check_case_type,
     parse_case_type,
 )
@@ -34,6 +37,7 @@ from fengqiao.cases.workflow_labels import (
     LABELS,
     LEVEL_LABELS,
     LIMIT_UNITS,
+    SLA_EVENT_LABELS,
     STEP_UNITS,
     UNIT_LABELS,
     WAIT_UNITS,
@@ -49,7 +53,8 @@ MAX_DIAGRAM_BYTES = 256 * 1024  # a definition is a few kB; refuse anything far 
 _VOCAB = {"roles": ROLE_NAMES, "guards": GUARDS, "effects": EFFECTS, "notify": NOTIFY_RECIPIENTS,
           "levels": tables_mod.LEVELS,
           "limit": LIMIT_UNITS, "step": STEP_UNITS, "wait": WAIT_UNITS, "escalation": tables_mod.ESCALATION_LEVELS,
-          "kinds": list(tables_mod.KINDS), "comment": tables_mod.COMMENT, "other": tables_mod.OTHER_LABEL}
+          "kinds": list(tables_mod.KINDS), "comment": tables_mod.COMMENT, "other": tables_mod.OTHER_LABEL,
+          "sla_events": SLA_EVENTS, "sla_notify": SLA_NOTIFY_RECIPIENTS, "sla_defaults": SLA_NOTIFY_DEFAULTS}
 # Cells inside a transition's 更多设置: a problem there opens it.
 _MORE = re.compile(r"^transitions-(\d+)-(fields|levels|guards|effects|notify|step_|deadline_|public_note)")
 
@@ -114,7 +119,7 @@ def _page(key: str, current, draft, tables: dict, text: str, note: str, problems
         other_kind=tables_mod.OTHER_LABEL, escalation_levels=tables_mod.ESCALATION_LEVELS,
         org_label=_org_label(tables.get("org") or ""), open_more=open_more, blank=blank,
         state_choices={s["key"]: s["title"] or s["key"] for s in tables["states"] if s["key"]},
-        vocab=_VOCAB,
+        vocab=_VOCAB, sla_event_labels=SLA_EVENT_LABELS,
         guard_labels={g: label for g, label in LABELS["guards"].items() if g != tables_mod.COMMENT},
     ), status
 

@@ -46,7 +46,7 @@ def inbox():
     result = service.page(user, filters, request.args.get("cursor"), page_limit(PAGE_SIZE, 100))
     args = {k: v for k, v in (("unread", "1" if filters.unread else None), ("kind", filters.kind)) if v}
     return render_template("inbox/list.html", page=result, filters=filters, args=args,
-                           kinds=service.KIND_LABELS, kind_label=service.kind_label,
+                           kinds=service.kind_labels(), kind_label=service.kind_label,
                            other_label=service.OTHER_KIND)
 
 

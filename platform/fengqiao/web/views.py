@@ -129,9 +129,14 @@ def dashboard():
     queue_counts = {}
     if current_user.can("cases.view"):  # capped counts, as the queue's tabs (no full count(*))
         queue_counts = case_queries.view_counts(current_user, case_queries.Filters())
+    dead = 0
+    if current_user.can("orgs.manage"):  # unit admins: failed notifications waiting for a resend
+        from fengqiao.notifications.settings import dead_count
+
+        dead = dead_count(current_user)
     return render_template(
         "dashboard.html", unit_counts=unit_counts, queue_counts=queue_counts,
-        queue_views=case_queries.VIEWS, widgets=_widgets()
+        queue_views=case_queries.VIEWS, widgets=_widgets(), dead_deliveries=dead
     )
 
 

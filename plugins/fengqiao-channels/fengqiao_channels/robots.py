@@ -57,8 +57,9 @@ def markdown_body(message: Message, limit: int) -> str:
 
 
 def _url_schema(title: str, description: str) -> dict:
+    """The robot's URL: its key or access token is the credential, so it is never shown back."""
     return {"type": "string", "title": title, "description": description, "maxLength": 2000,
-            "pattern": r"^https?://[^\s/?#]+[^\s]*$"}
+            "pattern": r"^https?://[^\s/?#]+[^\s]*$", "writeOnly": True}
 
 
 class RobotChannel(Channel):

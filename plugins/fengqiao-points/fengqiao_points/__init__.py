@@ -74,6 +74,9 @@ class PointsPlugin(Plugin):
         from fengqiao_points import claims, demo, expiry, redemptions
         from fengqiao_points.widget import render_widget
 
+        ctx.add_notification_kind(claims.DECIDED_KIND, "积分申报结果")
+        ctx.add_notification_kind(redemptions.EXPIRED_KIND, "兑换预约释放")
+
         ctx.connect(submission_received, claims.on_submission)
         ctx.connect(case_transitioned, claims.on_transition)
         ctx.connect(org_moved, follow_unit_move)

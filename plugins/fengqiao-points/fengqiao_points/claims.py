@@ -13,6 +13,7 @@ import logging
 
 import sqlalchemy as sa
 from fengqiao.sdk.cases import case_data, perform_action
+from fengqiao.sdk.channels import notify
 from fengqiao.sdk.errors import APIError
 from fengqiao.sdk.models import db, utcnow, write_lock
 from fengqiao.sdk.orgs import scope_for
@@ -70,7 +71,7 @@ def on_submission(sender, **kwargs) -> None:
                else proposal_problem(account, rule, has_evidence=bool(data.get("photos"))))
     db.add(PointsClaim(case_number=number, account_id=account.id if account else None,
                        rule_id=rule.id if rule else None, points=rule.points if rule else 0,
-                       state="proposed"))
+                       state="proposed", proposer=current_user.username if signed_in else None))
     try:
         db.commit()
     except IntegrityError:  # a repeated signal stored it first
@@ -101,7 +102,27 @@ def on_transition(sender, **kwargs) -> None:
                                                 account.org_code if account else None)
     elif to_state != "credited":
         claim.notice_starts_at = claim.notice_ends_at = None
+    if to_state in DECIDED:
+        _tell_proposer(claim, to_state, kwargs.get("actor"))
     db.commit()
+
+
+DECIDED = {"notice": "审核通过，进入公示", "rejected": "未通过审核", "credited": "公示期满，已入账"}
+DECIDED_KIND = "points.claim_decided"
+
+
+def _tell_proposer(claim: PointsClaim, outcome: str, actor: str | None) -> None:
+    """The staff account that proposed the claim hears of its outcome (queued in this
+    transaction; once per claim and outcome). Households have no account: nobody else."""
+    if not claim.proposer or claim.proposer == actor:
+        return
+    rule = db.get(PointsRule, claim.rule_id) if claim.rule_id else None
+    account = db.get(PointsAccount, claim.account_id) if claim.account_id else None
+    what = f"（{rule.name}，{claim.points} 分）" if rule else ""
+    notify(f"points:claim:{claim.case_number}:{outcome}", [claim.proposer], kind=DECIDED_KIND,
+           title=f"积分申报{DECIDED[outcome]}：{claim.case_number}",
+           text=f"您提交的积分申报 {claim.case_number}{what}{DECIDED[outcome]}",
+           link=f"/cases/{claim.case_number}", org=account.org_code if account else None)
 
 
 def object_to(case_number: str, reason: str) -> None:

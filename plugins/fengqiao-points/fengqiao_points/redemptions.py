@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
+from fengqiao.sdk.channels import notify
 from fengqiao.sdk.errors import APIError
 from fengqiao.sdk.models import db, utcnow, write_lock
 from fengqiao.sdk.orgs import org_ancestors
@@ -85,7 +86,7 @@ def close(redemption_id: int, status: str, actor: str | None) -> int | None:
             .where(REDEMPTIONS.c.id == redemption_id, REDEMPTIONS.c.status == "reserved")
             .values(status=status, closed_at=utcnow(), closed_by=actor)
             .returning(REDEMPTIONS.c.account_id, REDEMPTIONS.c.product_id,
-                       REDEMPTIONS.c.quantity, REDEMPTIONS.c.points)
+                       REDEMPTIONS.c.quantity, REDEMPTIONS.c.points, REDEMPTIONS.c.reserved_by)
         ).first()
         if row is None:
             exists = db.scalar(sa.select(REDEMPTIONS.c.status).where(REDEMPTIONS.c.id == redemption_id))
@@ -100,11 +101,27 @@ def close(redemption_id: int, status: str, actor: str | None) -> int | None:
             reason = "取消预约，退还积分" if status == "cancelled" else "预约逾期未领取，退还积分"
             balance = ledger.post(row.account_id, row.points, kind="refund", reason=reason, actor=actor,
                                   ref=f"refund:{redemption_id}", redemption_id=redemption_id)
+        if status == "expired" and row.reserved_by:
+            _tell_expired(redemption_id, row)
         db.commit()
     except BaseException:
         db.rollback()
         raise
     return balance
+
+
+EXPIRED_KIND = "points.reservation_expired"
+
+
+def _tell_expired(redemption_id: int, row) -> None:
+    """The staff member who reserved for a household hears that it was released (in the
+    releasing transaction; once per reservation): the household may still be waiting."""
+    name = db.scalar(sa.select(PointsProduct.name).where(PointsProduct.id == row.product_id))
+    org_code = db.scalar(sa.select(PointsAccount.org_code).where(PointsAccount.id == row.account_id))
+    notify(f"points:redemption:{redemption_id}:expired", [row.reserved_by], kind=EXPIRED_KIND,
+           title=f"兑换预约已逾期释放：「{name}」×{row.quantity}",
+           text=f"您代为预约的「{name}」×{row.quantity} 逾期未领取，已释放，{row.points} 分已退回积分账户",
+           link="/p/points/", org=org_code)
 
 
 def release_overdue() -> int:

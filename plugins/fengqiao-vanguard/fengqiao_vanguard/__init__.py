@@ -75,6 +75,9 @@ class VanguardPlugin(Plugin):
         return vanguard
 
     def setup(self, ctx) -> None:
+        from fengqiao_vanguard.notices import NOTICE_KIND
+
+        ctx.add_notification_kind(NOTICE_KIND, "先锋指数公示")
         ctx.connect(hours_confirmed, on_hours_confirmed)
         ctx.connect(org_moved, follow_unit_move)
         ctx.add_permission("review", "党员先锋指数：登记党员、审核积分、公示评星", roles=("staff",))

@@ -4,6 +4,7 @@ Excel ledger. Public views show masked names, branch, stars and totals only."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from fengqiao.sdk.channels import notify
 from fengqiao.sdk.errors import APIError, ValidationFailed
 from fengqiao.sdk.files import workbook_bytes
 from fengqiao.sdk.models import db, utcnow
@@ -11,12 +12,14 @@ from fengqiao.sdk.orgs import org_unit
 from fengqiao.sdk.plugin import plugin_settings
 from fengqiao.sdk.privacy import mask_name
 from fengqiao.sdk.web import validate
-from fengqiao.sdk.workdays import add_working_days
+from fengqiao.sdk.workdays import LOCAL_TZ, add_working_days
 from sqlalchemy.exc import IntegrityError
 
 from fengqiao_vanguard.members import review_scope
 from fengqiao_vanguard.models import MEMBER_TYPES, Member, Notice, Objection, Rating
 from fengqiao_vanguard.scoring import member_score
+
+NOTICE_KIND = "vanguard.notice_opened"
 
 NOTICE_SCHEMA = {
     "type": "object",
@@ -84,11 +87,25 @@ def publish_notice(data: dict, actor) -> Notice:
                     published_by=actor.username, objection_ends=add_working_days(utcnow(), days, unit.code))
     db.add(notice)
     try:
+        db.flush()  # the notice's id for the message (a second 公示 of the quarter fails here)
+        _tell_members(notice, unit, members, actor)
         db.commit()
     except IntegrityError as err:
         db.rollback()
         raise APIError(409, [("/quarter", f"{unit.name} {year} 年第 {quarter} 季度已公示", "duplicate")]) from err
     return notice
+
+
+def _tell_members(notice: Notice, unit, members: list[Member], actor) -> None:
+    """The members linked to an account hear of the 公示 in their inbox (queued in the
+    publishing transaction: nothing is sent unless it commits; once per notice)."""
+    usernames = sorted({m.username for m in members if m.username and m.username != actor.username})
+    if usernames:
+        notify(f"vanguard:notice:{notice.id}", usernames, kind=NOTICE_KIND,
+               title=f"先锋指数公示：{unit.name} {notice.year} 年第 {notice.quarter} 季度",
+               text=f"{unit.name} {notice.year} 年第 {notice.quarter} 季度党员先锋指数已公示，"
+                    f"异议受理至 {notice.objection_ends.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}",
+               link=f"/p/vanguard/notices/{notice.id}", org=unit.code)
 
 
 def notice_open(notice: Notice) -> bool:

@@ -96,6 +96,9 @@ class VolunteerPlugin(Plugin):
         return volunteer
 
     def setup(self, ctx) -> None:
+        from fengqiao_volunteer.activities import PROMOTED_KIND
+
+        ctx.add_notification_kind(PROMOTED_KIND, "候补转正")
         ctx.add_permission("manage", "管理志愿服务（登记、活动、工时）", roles=("staff",))
         ctx.add_permission("view", "查看志愿服务", roles=("staff", "supervisor", "viewer"))
         ctx.add_menu_item("p_volunteer.index", "志愿服务", permission="volunteer.view")

@@ -11,9 +11,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from fengqiao.sdk.channels import notify
 from fengqiao.sdk.errors import APIError, ValidationFailed, not_found
 from fengqiao.sdk.models import db, utcnow, write_lock
 from fengqiao.sdk.orgs import Scope
+from fengqiao.sdk.privacy import mask_name
 from fengqiao.sdk.web import validate
 from fengqiao.sdk.workdays import LOCAL_TZ
 from sqlalchemy.exc import IntegrityError
@@ -199,8 +201,30 @@ def _cancel(enrollment_id: int, scope: Scope | None, actor: str | None) -> Enrol
         if first is not None and _take_place(enrollment.activity_id):
             first.status = "enrolled"
             _event(first, "promoted", None, "system")
+            _tell_promoted(first, actor)
     db.commit()
     return enrollment
+
+
+PROMOTED_KIND = "volunteer.promoted"
+
+
+def _tell_promoted(enrollment: Enrollment, actor: str | None) -> None:
+    """Volunteers have no account: the staff member who put this one on the waiting list
+    hears that a place came free (queued in this transaction; once per promotion)."""
+    who = db.scalar(sa.select(EnrollmentEvent.actor).where(
+        EnrollmentEvent.enrollment_id == enrollment.id, EnrollmentEvent.action == "waiting")
+        .order_by(EnrollmentEvent.id.desc()).limit(1))
+    if not who or who == actor:
+        return
+    activity = db.get(Activity, enrollment.activity_id)
+    volunteer = db.get(Volunteer, enrollment.volunteer_id)
+    starts = activity.starts_at.astimezone(LOCAL_TZ)
+    notify(f"volunteer:promoted:{enrollment.id}:{enrollment.created_at.timestamp():.0f}", [who],
+           kind=PROMOTED_KIND, title=f"候补转正：{activity.title}",
+           text=f"您登记候补的志愿者 {mask_name(volunteer.name)} 已转为正式报名：「{activity.title}」，"
+                f"{starts:%Y-%m-%d %H:%M} 开始，请通知其按时参加",
+           link=f"/p/volunteer/activities/{activity.id}", org=activity.org)
 
 
 def attendance(activity_id: int, volunteer_id: int, kind: str, *, actor: str | None = None,

@@ -11,6 +11,11 @@ from alembic import op
 
 import fengqiao.db
 
+# Whether any webhook endpoint is active is cached per process (fengqiao/caches.py): a stamp
+# replaced by a trigger on every change of webhook_endpoints, as migration 0015 does.
+SQLITE_BUMP = ("INSERT INTO cache_versions (name, version) VALUES ('webhooks', random()) "
+               "ON CONFLICT (name) DO UPDATE SET version = excluded.version;")
+
 revision = '0020_deliveries'
 down_revision = '0019_notifications'
 branch_labels = None
@@ -48,8 +53,8 @@ def upgrade() -> None:
     sa.Column('org_id', sa.Integer(), nullable=False),
     sa.Column('off_kinds', sa.JSON(), nullable=False),
     sa.Column('default_channels', sa.JSON(), nullable=False),
-    sa.Column('quiet_start', sa.String(length=5), nullable=False),
-    sa.Column('quiet_end', sa.String(length=5), nullable=False),
+    sa.Column('quiet_start', sa.String(length=5), nullable=True),
+    sa.Column('quiet_end', sa.String(length=5), nullable=True),
     sa.Column('channel_config', sa.JSON(), nullable=False),
     sa.Column('updated_at', fengqiao.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['org_id'], ['org_units.id'], name=op.f('fk_unit_notification_settings_org_id_org_units'), ondelete='CASCADE'),
@@ -95,9 +100,21 @@ def upgrade() -> None:
     with op.batch_alter_table('external_orders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_external_orders_case_id'), ['case_id'], unique=False)
 
+    postgres = op.get_bind().dialect.name == "postgresql"
+    if postgres:  # fq_new_cache_version() is migration 0015's
+        op.execute("CREATE TRIGGER fq_cache_webhook_endpoints AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+                   "ON webhook_endpoints FOR EACH STATEMENT EXECUTE FUNCTION fq_new_cache_version('webhooks')")
+    else:
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER fq_cache_webhook_endpoints_{event.lower()} AFTER {event} "
+                       f"ON webhook_endpoints BEGIN {SQLITE_BUMP} END")
+    versions = sa.table("cache_versions", sa.column("name"), sa.column("version"))
+    op.execute(versions.insert().values(
+        name="webhooks", version=sa.cast(sa.func.random() * 9e18, sa.BigInteger) if postgres else sa.func.random()))
 
 
 def downgrade() -> None:
+    op.execute(sa.text("DELETE FROM cache_versions WHERE name = 'webhooks'"))
     with op.batch_alter_table('external_orders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_external_orders_case_id'))
 
