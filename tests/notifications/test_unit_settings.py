@@ -330,7 +330,7 @@ def test_a_unit_follows_the_quiet_hours_above_until_it_sets_its_own(app, client,
     login(client, "chenghu_admin")
     assert _save(client, STREET, quiet_start="23:00", quiet_end="06:00").status_code == 302
     page = client.get(PAGE + f"?unit={COMMUNITY}").get_data(as_text=True)
-    assert 'placeholder="23:00"' in page and "当前沿用 23:00–06:00" in page
+    assert "当前沿用 23:00–06:00" in page and 'name="quiet_start" value=""' in page
     assert _channel_post(client, unit=COMMUNITY, enabled="1", url="https://robot.example/c").status_code == 302
     row = _settings(app, COMMUNITY)
     assert (row.quiet_start, row.quiet_end) == (None, None)  # its own row, still following the street

@@ -23,8 +23,6 @@ CORE_MENU = [
     ("web.calendar_admin", "工作日历", "orgs.manage"),
     ("web.audit_log", "审计日志", "audit.view"),
     ("web.notification_admin", "通知设置", "orgs.manage"),
-    ("web.webhook_list", "Webhook 推送", "orgs.manage"),
-    ("web.account_notifications", "我的通知", None),
     ("web.account_password", "账户安全", None),
 ]
 
