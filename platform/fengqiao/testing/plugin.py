@@ -22,6 +22,8 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import jinja2
+import jinja2.bccache
 import pytest
 
 from fengqiao.testing.databases import (
@@ -159,11 +161,13 @@ def pytest_xdist_auto_num_workers(config) -> int | None:
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """Under ``--dist loadgroup``, keep a module's tests on one xdist worker when they share a
-    module-scoped fixture (a security world, built wheels), so it is built once, not once
-    per worker."""
+    """Under xdist, the long tests (browser walk-throughs, servers, wheels) go first, so no
+    worker starts one while the others are finishing (the suite's tail); and under
+    ``--dist loadgroup`` a module's tests stay on one worker when they share a module-scoped
+    fixture (a security world, built wheels), so it is built once, not once per worker."""
     if not config.pluginmanager.hasplugin("xdist"):
         return
+    items.sort(key=lambda item: not (item.get_closest_marker("browser") or item.get_closest_marker("slow")))
     for item in items:
         fixtures = getattr(item, "_fixtureinfo", None)
         if fixtures is not None and any(
@@ -191,6 +195,50 @@ def app_settings_for_tests(database_url: str, tmp_path: Path, **overrides) -> di
     return config
 
 
+class _SharedTemplateCode(jinja2.BytecodeCache):
+    """Compiled templates shared by every test app of the process: each test builds a new app,
+    whose Jinja environment would otherwise parse and compile every template it renders again
+    (about a tenth of a short test). Entries are checked against the source's checksum."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if (code := self.code.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CODE = _SharedTemplateCode()
+
+
+def _share_url_builders() -> None:
+    """Werkzeug compiles two URL-building functions per route for every new app (90 % of
+    building a test app). The function depends only on the rule's parts, defaults and
+    converters, and takes the rule as its argument: compile it once per process."""
+    from werkzeug.routing.rules import Rule
+
+    original = Rule._compile_builder
+    if getattr(original, "shared", False):
+        return
+    compiled: dict = {}
+
+    def compile_builder(self, append_unknown: bool = True):
+        key = (self.rule, tuple(self._trace), repr(sorted((self.defaults or {}).items())), append_unknown,
+               tuple(sorted((name, type(c).__name__) for name, c in self._converters.items())))
+        if key not in compiled:
+            compiled[key] = original(self, append_unknown)
+        return compiled[key]
+
+    compile_builder.shared = True
+    Rule._compile_builder = compile_builder
+
+
+_share_url_builders()
+
+
 @pytest.fixture
 def app(request, database_url, tmp_path, app_config):
     from fengqiao.app import create_app
@@ -198,6 +246,7 @@ def app(request, database_url, tmp_path, app_config):
     marker = request.node.get_closest_marker("plugins")
     plugins = list(marker.args) if marker else []
     app = create_app(app_settings_for_tests(database_url, tmp_path, **{"plugins": plugins, **app_config}))
+    app.jinja_env.bytecode_cache = _TEMPLATE_CODE
     yield app
     app.extensions["fengqiao.db"].dispose()
 
