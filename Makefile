@@ -8,6 +8,9 @@ PLUGIN_PROJECTS := $(foreach d,$(sort $(dir $(PLUGIN_DIRS))),$(d:/=)$(if $(shell
 TOOLS := $(VENV)/.build-tools
 STAMP := $(VENV)/.installed
 DEMO_PORT ?= 5000
+# axe-core for the accessibility browser test (tests/browser/test_accessibility.py), from npm.
+AXE_VERSION ?= 4.14.1
+AXE_DIR := .cache/axe
 
 .PHONY: demo test lint pytest install browser fonts clean bench stack-up stack-down
 
@@ -32,8 +35,9 @@ install: $(STAMP)
 demo: install fonts
 	@$(BIN)/fengqiao demo --port $(DEMO_PORT)
 
-# Headless Chromium + CJK fonts for the browser tests (Debian packages); skipped with a
-# clear message where they cannot be installed, and the browser tests then skip.
+# Headless Chromium + CJK fonts for the browser tests (Debian packages), and axe-core (npm,
+# into the gitignored .cache/axe); skipped with a clear message where they cannot be
+# installed, and the browser tests (or only the accessibility test) then skip.
 browser:
 	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi 'noto.*cjk'; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -41,6 +45,11 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
 	    || echo "warning: could not install chromium; browser tests will be skipped"; \
 	else echo "warning: chromium missing and cannot be installed here; browser tests will be skipped"; fi
+	@if grep -qs '"version": "$(AXE_VERSION)"' $(AXE_DIR)/node_modules/axe-core/package.json; then :; \
+	elif command -v npm >/dev/null 2>&1; then \
+	  npm install --prefix $(AXE_DIR) axe-core@$(AXE_VERSION) --no-audit --no-fund --silent \
+	    || echo "warning: could not install axe-core; the accessibility test will be skipped"; \
+	else echo "warning: npm missing; the accessibility test (axe-core) will be skipped"; fi
 
 # A CJK font for certificate PDFs (embedded in each PDF, so readers need none).
 fonts:

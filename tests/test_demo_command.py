@@ -3,6 +3,7 @@ accounts by role with their shared password, and how to stop; nothing of pip or 
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
@@ -18,12 +19,23 @@ from fengqiao.testing.cli import run_cli
 
 
 def _accounts_by_role(banner: str) -> dict[str, list[str]]:
+    """Label → usernames in STAFF order (the account to try first leads its line, with what
+    to try in brackets)."""
+    order = [username for username, *_ in STAFF]
     listed = {}
     for line in banner.splitlines():
         label, sep, names = line.strip().partition("：")
         if sep and label in ROLE_LABELS.values():
-            listed[label] = names.split()
+            listed[label] = sorted(re.sub(r"（[^）]+）", " ", names).split(), key=order.index)
     return listed
+
+
+def test_each_role_line_leads_with_the_account_to_try_and_what_to_try():
+    from fengqiao.demo_data import TRY_FIRST
+
+    banner = demo_banner("http://127.0.0.1:5123/")
+    for role, (username, hint) in TRY_FIRST.items():
+        assert f"{ROLE_LABELS[role]}：{username}（{hint}）" in banner
 
 
 def test_banner_lists_every_demo_account_under_its_role():

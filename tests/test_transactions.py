@@ -217,6 +217,9 @@ COMMITTING_FUNCTIONS = {
     ("webhooks/events.py", "emit"): "a receiver runs after the commit: its enqueue is its own unit",
     ("demo_data.py", "load_demo_data"): "the demo county is a unit of its own (commands, fixtures, benches)",
     ("demo_data.py", "load_plugin_demo_data"): "one plugin's failing loader loses only its own rows",
+    **dict.fromkeys((("demo_living.py", "_escalate_some"), ("demo_living.py", "load_living_demo"),
+                     ("demo_living.py", "_settle_jobs")),
+                    "the living demo writes a year of history step by step, each step as a request would"),
 }
 
 

@@ -19,7 +19,7 @@ def test_login_dashboard_logout(client, demo):
     assert "工作台" in page and "揽月社区" in page and "沈丽" in page
     token = csrf_token(client, "/")
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
-    assert client.get("/").status_code == 302
+    assert client.get("/queues").status_code == 302  # signed out (`/` is now the residents' home)
 
 
 def test_login_without_csrf_token_is_refused(client, demo):
@@ -28,7 +28,7 @@ def test_login_without_csrf_token_is_refused(client, demo):
     response = client.post("/login", data={"username": "shenli", "password": DEMO_PASSWORD})
     assert response.status_code == 400
     assert "页面已过期" in response.get_data(as_text=True)
-    assert client.get("/").status_code == 302
+    assert client.get("/queues").status_code == 302
 
 
 def test_wrong_password_message_and_empty_fields(client, demo):

@@ -116,9 +116,11 @@ def demo(port: int, reset: bool) -> None:
         with app.app_context():
             _upgrade(app)
             from fengqiao.demo_data import load_demo_data, load_plugin_demo_data
+            from fengqiao.demo_living import load_living_demo
 
             load_demo_data()
             load_plugin_demo_data()
+            load_living_demo()  # a year of cases, once (skipped when the database has cases)
     finally:
         chatty.setLevel(level)
     from fengqiao.jobs.sweep import start_inline_ticker
@@ -131,19 +133,23 @@ def demo(port: int, reset: bool) -> None:
 
 def demo_banner(url: str) -> str:
     """What ``fengqiao demo`` (and so ``make demo``) prints: where to go, who to log in as
-    (the demo accounts grouped by role, one shared password) and how to stop."""
+    (the demo accounts grouped by role, one shared password, the account to try first with
+    what to try in brackets) and how to stop."""
     from fengqiao.accounts.roles import ROLE_LABELS
-    from fengqiao.demo_data import DEMO_PASSWORD, STAFF
+    from fengqiao.demo_data import DEMO_PASSWORD, STAFF, TRY_FIRST
 
     by_role: dict[str, list[str]] = {role: [] for role in ROLE_LABELS}
     for username, _name, role, _org, _duty in STAFF:
         by_role.setdefault(role, []).append(username)
+    for role, (first, hint) in TRY_FIRST.items():
+        if first in by_role.get(role, ()):
+            by_role[role] = [f"{first}（{hint}）", *(n for n in by_role[role] if n != first)]
     lines = [
         "",
         f"枫桥演示已启动：{url}",
         f"  工作人员登录：{url}login（演示账号的密码都是 {DEMO_PASSWORD}）",
         f"  居民办事：{url}forms",
-        "演示账号（按角色）：",
+        "演示账号（按角色，括号内为建议先试的操作）：",
         *(f"  {ROLE_LABELS.get(role, role)}：{' '.join(names)}" for role, names in by_role.items() if names),
         "按 Ctrl+C 停止演示。",
         "",
@@ -402,7 +408,9 @@ def demo_data_group() -> None:
 
 
 @demo_data_group.command("load")
-def demo_data_load() -> None:
+@click.option("--with-cases", is_flag=True,
+              help="Also add the living demo's cases (about 300 over the past year; skipped if there are cases).")
+def demo_data_load(with_cases: bool) -> None:
     """Load the demo jurisdiction into the configured database."""
     from fengqiao.demo_data import load_demo_data, load_plugin_demo_data
 
@@ -410,8 +418,13 @@ def demo_data_load() -> None:
     with app.app_context():
         added = load_demo_data()
         load_plugin_demo_data()
+        cases = 0
+        if with_cases:
+            from fengqiao.demo_living import load_living_demo
+
+            cases = load_living_demo()["cases"]
     click.echo(f"已加载演示数据：新增 {added['units']} 个单位、{added['users']} 个用户、"
-               f"发布 {added['forms']} 个表单")
+               f"发布 {added['forms']} 个表单" + (f"、{cases} 件演示事项" if with_cases else ""))
 
 
 MAX_DAYS_ARG = 10000  # ``fengqiao calendar due``: about forty years of working days

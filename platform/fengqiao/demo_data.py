@@ -71,6 +71,18 @@ STAFF: list[tuple[str, str, str, str, str]] = [
     ("wuye", "物业联络员", "department", "339901001001901", "揽月花园物业服务中心（整改社区派来的隐患）"),
 ]
 
+# The demo banner's hint per role: whom to sign in as first and what to try (one short line).
+TRY_FIRST: dict[str, tuple[str, str]] = {
+    "admin": ("admin", "配置表单、流程和插件"),
+    "supervisor": ("ducha", "督办超期和上报的事项"),
+    "viewer": ("lingdao", "看统计分析和台账"),
+    "staff": ("shenli", "受理、派单、核查结案"),
+    "leader": ("zhoujian", "审批吹哨和挂账"),
+    "mediator": ("tangmin", "调解纠纷、登记协议"),
+    "grid_worker": ("zhangmin", "手机上报事件、自行处置"),
+    "department": ("zhifa", "签收派来的事项、反馈结果"),
+}
+
 
 def load_demo_data() -> dict[str, int]:
     """Create what is missing; returns how many units and users were added. Commits once at

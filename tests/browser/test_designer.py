@@ -26,7 +26,9 @@ def test_admin_designs_and_publishes_a_form_a_resident_fills_it_in(
     demo, live_server, page, phone_page, screenshot_dir
 ):
     browser_login(page, live_server, "admin")
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="表单设计").click()
+    nav = page.get_by_role("navigation", name="主导航")
+    nav.get_by_text("系统管理", exact=True).click()  # the admin pages' group starts folded away
+    nav.get_by_role("link", name="表单设计").click()
     page.wait_for_url(f"{live_server}/admin/forms")
     page.get_by_role("link", name="新建表单").click()
     page.wait_for_url(f"{live_server}/admin/forms/new")
@@ -124,8 +126,9 @@ def test_editing_in_the_field_editor_changes_only_what_was_edited(demo, live_ser
     required = first.get_by_label("必填")
     required.click()
     required.click()
-    first.get_by_role("button", name=re.compile("下移")).click()
-    page.locator("details.designer-field").nth(1).get_by_role("button", name=re.compile("上移")).click()
+    cards = page.locator(".designer-field-card")  # a field's <details> and its move/remove buttons
+    cards.first.get_by_role("button", name=re.compile("下移")).click()
+    cards.nth(1).get_by_role("button", name=re.compile("上移")).click()
     assert _definition(page) == original
 
 

@@ -11,7 +11,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sql
 
 
 def test_login_dashboard_logout(demo, live_server, page, screenshot_dir):
-    page.goto(f"{live_server}/")
+    page.goto(f"{live_server}/")  # residents' home: staff sign in from its link
+    page.get_by_role("link", name="登录工作台").click()
     assert page.url.startswith(f"{live_server}/login")
     page.get_by_label("用户名").fill("shenli")
     page.get_by_label("密码").fill(DEMO_PASSWORD)
@@ -49,6 +50,7 @@ def test_phone_menu_opens(demo, live_server, phone_page, screenshot_dir):
     expect(nav).not_to_be_visible()
     page.get_by_text("菜单").click()
     expect(nav).to_be_visible()
+    nav.get_by_text("系统管理", exact=True).click()  # the admin pages' group starts folded away
     nav.get_by_role("link", name="组织机构").click()
     page.wait_for_url(f"{live_server}/admin/orgs")
     expect(page.get_by_role("link", name="揽月社区")).to_be_visible()

@@ -69,7 +69,7 @@ def test_supervisor_downloads_the_overdue_ledger(app, client, bearer, live_serve
         db.commit()
     browser_login(page, live_server, "ducha")
     page.goto(f"{live_server}/metrics")
-    page.get_by_role("link", name="导出台账").click()
+    page.locator("#main").get_by_role("link", name="导出台账").click()
     page.wait_for_url(re.compile(r".*/metrics/ledgers.*"))
     page.get_by_label("超期台账").check()
     page.get_by_role("button", name="生成台账").click()

@@ -41,4 +41,4 @@ def test_the_participants_table_scrolls_inside_its_card(client, demo):
     assert done.status_code == 302, _top(done.get_data(as_text=True))
     html = client.get(f"/cases/{number}").get_data(as_text=True)
     units = html.split("<h2>参与单位</h2>", 1)[1].split("</section>", 1)[0]
-    assert units.lstrip().startswith('<div class="table-wrap"><table')  # th/td never wrap: it must scroll
+    assert units.lstrip().startswith('<div class="table-wrap" tabindex="0"><table')  # th/td never wrap: it scrolls (by keyboard too)

@@ -47,7 +47,7 @@ def test_resident_fills_a_public_form(client, demo):
     assert "独居老人家中停水" in html and "揽月花园3幢陈德福家停水一天。" in html  # nothing lost
     assert _case_count(demo) == 0
     ok = client.post("/forms/livelihood-request?org=339901001001", data={**base, "caller_mobile": "13800138000"})
-    assert ok.status_code == 302 and ok.headers["Location"].endswith("/forms/livelihood-request/done")
+    assert ok.status_code == 303 and ok.headers["Location"].endswith("/forms/livelihood-request/done")
     done = client.get(ok.headers["Location"]).get_data(as_text=True)
     number = re.search(r'class="case-number">([^<]+)<', done).group(1)
     assert number.startswith("GD-") and re.search(r'class="tracking-code">[2-9A-Z]{8}<', done)
@@ -101,7 +101,7 @@ def test_uploads_survive_a_validation_error(client, demo):
     second = client.post("/forms/livelihood-request?org=339901001001", data={
         "csrf_token": token, "fq_version": "1", "request_type": "help", "summary": "停水",
         "content": "停水一天", "caller_name": "陈德福", "caller_mobile": "13800138000", "photos__kept": kept})
-    assert second.status_code == 302
+    assert second.status_code == 303
     with client.application.app_context():
         attachment = db.get(Attachment, kept)
         assert attachment.submission_id is not None and attachment.content_type == "image/png"
@@ -126,7 +126,8 @@ def test_draft_save_and_resume(client, login_as):
     assert saved.status_code == 302 and "draft=1" in saved.headers["Location"]
     resumed = client.get(saved.headers["Location"]).get_data(as_text=True)
     assert 'value="窨井盖破损"' in resumed and "草稿已保存" in resumed
-    assert "窨井盖破损" not in client.get("/forms/grid-incident").get_data(as_text=True)
+    assert 'value="窨井盖破损"' in client.get("/forms/grid-incident").get_data(as_text=True)  # the form link reopens it
+    assert "窨井盖破损" not in client.get("/forms/grid-incident?draft=0").get_data(as_text=True)  # 重新填写
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

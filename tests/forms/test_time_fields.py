@@ -35,7 +35,7 @@ def test_a_time_typed_in_the_page_is_stored_in_rfc3339(client, time_form, typed,
     response = client.post("/forms/duty-time", data={
         "csrf_token": csrf_token(client, "/forms/duty-time"), "fq_version": "1", "start": typed,
         "org": "339901001001"})  # the form names no accepting unit: the resident picks a community
-    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.status_code == 303, response.get_data(as_text=True)
     with time_form.app_context():
         assert db.scalar(sa.select(Submission.data)) == {"start": stored}
 

@@ -85,7 +85,7 @@ TABLE: dict[str, Row] = {
     "web.login": R("public", expect=SIGNED_IN_REDIRECT),
     "web.logout": R("login", fresh=True, expect={p: 302 for p in PERSONAS[2:]}),  # back to /login
     "web.login_totp": R("public", expect={p: 302 for p in PERSONAS}),  # no password step pending
-    "web.dashboard": R("login"),
+    "web.dashboard": R("public"),  # staff: the 工作台; residents: the public home (no redirect)
     "web.account_password": R("login"),
     "web.account_totp": R("login"),
     "web.account_totp_disable": R("login", body={}),
@@ -150,6 +150,10 @@ TABLE: dict[str, Row] = {
     "web.inbox_open": R("login", params={"notification_id": 987654}, hidden=PERSONAS[2:]),
     "web.inbox_read": R("login", params={"notification_id": 987654}, body={}, hidden=PERSONAS[2:]),
     "web.inbox_read_all": R("login", body={}),
+    # 我的草稿: the caller's own form drafts; an id that is not theirs is 404
+    "web.drafts_list": R("login"),
+    "web.draft_open": R("login", params={"draft_id": 987654}, hidden=PERSONAS[2:]),
+    "web.draft_delete": R("login", params={"draft_id": 987654}, body={}, hidden=PERSONAS[2:]),
     "api.list_inbox": R("login"),
     "api.mark_inbox_read": R("login", body={"all": True}),
     "api.mark_one_inbox_read": R("login", params={"notification_id": 987654}, body={}, hidden=PERSONAS[2:]),

@@ -47,7 +47,7 @@ def _post(client, token, fields, photos=0):
 def test_an_extra_field_does_not_skip_the_limit(client, demo, app_config):
     token = csrf_token(client, URL)
     statuses = [_post(client, token, {**COMPLETE, "_row": "x"}).status_code for _ in range(4)]
-    assert statuses == [302, 302, 302, 429]
+    assert statuses == [303, 303, 303, 429]
     assert _count(demo, Case) == 3
 
 
@@ -121,6 +121,6 @@ def client_submit_claiming(app, attachment_id: str) -> str:
     client = app.test_client()
     token = csrf_token(client, URL)
     response = client.post(URL, data={"csrf_token": token, **COMPLETE, "photos__kept": attachment_id})
-    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.status_code == 303, response.get_data(as_text=True)
     with app.app_context():
         return db.scalar(sa.select(Case.number).order_by(Case.id.desc()).limit(1))

@@ -142,7 +142,7 @@ def test_password_change_page_messages_and_session_rotation(app, client, login_a
     done = _change_password(client, DEMO_PASSWORD, NEW_PASSWORD)
     assert done.status_code == 302
     assert client.get("/").status_code == 200  # this browser signed in again under the new epoch
-    stale = laptop.get("/")
+    stale = laptop.get("/queues")
     assert stale.status_code == 302 and "/login" in stale.headers["Location"]  # the other one is out
     assert login(app.test_client(), "shenli", NEW_PASSWORD).status_code == 302
     assert login(app.test_client(), "shenli").status_code == 422
@@ -192,7 +192,7 @@ def test_idle_timeout_signs_out(app, client, login_as, monkeypatch):
     assert expired.status_code == 302 and "/login" in expired.headers["Location"]
     page = client.get(expired.headers["Location"]).get_data(as_text=True)
     assert "超过 30 分钟未操作" in page
-    assert client.get("/").status_code == 302
+    assert client.get("/queues").status_code == 302
 
 
 @SQLITE
@@ -240,7 +240,7 @@ def test_totp_setup_and_sign_in_with_the_second_factor(app, client, login_as):
     browser = app.test_client()
     step_one = login(browser, "admin")
     assert step_one.status_code == 302 and step_one.headers["Location"].endswith("/login/totp")
-    assert browser.get("/").status_code == 302  # not signed in yet
+    assert browser.get("/queues").status_code == 302  # not signed in yet
     token = csrf_token(browser, "/login/totp")
     wrong = browser.post("/login/totp", data={"csrf_token": token, "code": "123456"})
     assert wrong.status_code == 422 and "动态验证码不正确" in wrong.get_data(as_text=True)

@@ -42,7 +42,7 @@ def test_a_cookie_copied_before_logout_no_longer_works(app, client, login_as):
     assert thief.get("/api/v1/cases").status_code == 200
     logout = client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     assert logout.status_code == 302
-    page = thief.get("/")
+    page = thief.get("/queues")
     assert page.status_code == 302 and "/login" in page.headers["Location"]
     api = thief.get("/api/v1/cases")
     assert api.status_code == 401 and api.get_json()["errors"][0]["code"] in ("unauthorized", "session_expired")
@@ -70,7 +70,7 @@ def test_a_busy_session_still_ends_after_the_absolute_lifetime(app, client, logi
     expired = client.get("/queues")
     assert expired.status_code == 302 and "/login" in expired.headers["Location"]
     assert "登录已超过 1 小时" in client.get(expired.headers["Location"]).get_data(as_text=True)
-    assert client.get("/").status_code == 302
+    assert client.get("/queues").status_code == 302
     assert login(client, "shenli").status_code == 302  # signing in again starts a new lifetime
     assert client.get("/").status_code == 200
 

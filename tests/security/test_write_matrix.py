@@ -52,6 +52,8 @@ WRITES: dict[str, W | str] = {
     "web.login": NO_OBJECT, "web.login_totp": NO_OBJECT, "web.logout": NO_OBJECT,
     "api.issue_api_token": NO_OBJECT, "api.revoke_api_token": NO_OBJECT,
     "web.inbox_read": INBOX, "web.inbox_read_all": INBOX, "api.mark_inbox_read": INBOX, "api.mark_one_inbox_read": INBOX,
+    "web.draft_delete": "the caller's own form drafts (我的草稿): every query is scoped by user, another user's "
+                        "draft is 404 (tests/test_entry_points.py)",
     "web.account_notifications": NO_OBJECT, "api.put_notification_settings": NO_OBJECT,
     "web.notification_admin": W(body={"unit": COMMUNITY_A, "quiet_start": "22:00", "quiet_end": "07:00"}),
     "web.notification_admin_channel": W({"name": "wecom"}, {"unit": COMMUNITY_A}),

@@ -34,3 +34,38 @@ def load(form_id: int, user) -> MultiDict | None:
 def discard(form_id: int, user) -> None:
     db.execute(sa.delete(FormDraftData).where(
         FormDraftData.form_id == form_id, FormDraftData.user_id == user.id))
+
+
+def exists(form_id: int, user) -> bool:
+    if not user.is_authenticated:
+        return False
+    return db.scalar(sa.select(FormDraftData.id).where(
+        FormDraftData.form_id == form_id, FormDraftData.user_id == user.id)) is not None
+
+
+def own(user, draft_id: int) -> FormDraftData:
+    """The caller's draft ``draft_id``; another user's (or none) is the same 404."""
+    from fengqiao.exceptions import NotFound
+
+    row = db.scalar(sa.select(FormDraftData).where(
+        FormDraftData.id == draft_id, FormDraftData.user_id == user.id))
+    if row is None:
+        raise NotFound()  # the one not-found message: never says whose it is
+    return row
+
+
+def page(user, cursor: str | None, limit: int):
+    """The caller's drafts, newest first, as rows (draft, form key, form title, form status, source)."""
+    from fengqiao.models import Form
+    from fengqiao.pagination import keyset_page
+
+    stmt = (sa.select(FormDraftData, Form.key, Form.title, Form.status, Form.source)
+            .join(Form, Form.id == FormDraftData.form_id)
+            .where(FormDraftData.user_id == user.id))
+    return keyset_page(stmt, [FormDraftData.updated_at, FormDraftData.id], cursor, limit)
+
+
+def count(user, cap: int = 99) -> int:
+    """How many drafts the caller has, counted no further than ``cap + 1``."""
+    inner = sa.select(FormDraftData.id).where(FormDraftData.user_id == user.id).limit(cap + 1).subquery()
+    return db.scalar(sa.select(sa.func.count()).select_from(inner)) or 0

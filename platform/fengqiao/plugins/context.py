@@ -25,6 +25,14 @@ class Widget:
     permission: str | None = None
 
 
+@dataclass(frozen=True)
+class PublicLink:
+    plugin: str
+    endpoint: str
+    label: str
+    description: str
+
+
 @dataclass
 class ReceiverError:
     at: datetime
@@ -70,14 +78,34 @@ class PluginContext:
         signal.connect(guarded, sender=self.app, weak=False)
 
     # -- UI -------------------------------------------------------------------------------
-    def add_menu_item(self, endpoint: str, label: str, permission: str | None = None) -> None:
-        self.app.extensions["fengqiao.menu"].append((endpoint, label, permission))
+    def add_menu_item(self, endpoint: str, label: str, permission: str | None = None,
+                      group: str | None = None) -> None:
+        """A sidebar link in ``group``: a core group (工作台, 事项, 统计, 系统管理) or any other
+        title, by default the plugin's own (one group per module)."""
+        from fengqiao.web.menu import MenuItem
+
+        if group is None:
+            plugin = self.app.extensions.get("fengqiao.plugins", {}).get(self.plugin)
+            group = getattr(plugin, "title", "") or self.plugin
+        if not isinstance(group, str) or not group.strip() or len(group) > 16:
+            raise ValueError(f"menu group {group!r}: a title of 1 to 16 characters")
+        self.app.extensions["fengqiao.menu"].append(MenuItem(endpoint, label, permission, group.strip()))
         self.app.extensions["fengqiao.menu_owner"][endpoint] = self.plugin
 
     def add_widget(self, name: str, title: str, render: Callable[[], str],
                    permission: str | None = None) -> None:
         """A dashboard card: ``render()`` returns HTML (escape user data; use templates)."""
         self.app.extensions["fengqiao.widgets"].append(Widget(self.plugin, name, title, render, permission))
+
+    def add_public_link(self, endpoint: str, label: str, description: str = "") -> None:
+        """A big entry on the residents' home page (``/``) to one of this plugin's public pages
+        (``p_<plugin>.<view>``, a view marked ``@public``), with a Chinese ``label`` and a
+        one-line ``description``. Shown only while the plugin is on."""
+        if not endpoint.startswith(f"p_{self.plugin}.") or not label or len(label) > 20 or len(description) > 60:
+            raise ValueError(f"public link {endpoint!r}: 'p_{self.plugin}.<view>', a label of at most 20 "
+                             "characters and a description of at most 60")
+        self.app.extensions.setdefault("fengqiao.public_links", []).append(
+            PublicLink(self.plugin, endpoint, label, description))
 
     # -- permissions and jobs -----------------------------------------------------------
     def add_permission(self, name: str, label: str, roles: tuple[str, ...] = ("admin",)) -> str:

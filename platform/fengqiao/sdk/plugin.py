@@ -46,6 +46,9 @@ API_CHANGELOG = {
     "plugin's own event in their inbox and chosen channels. Outbound HTTP for channels: post_json, Answer, "
     "url_problem (private and loopback addresses refused unless in FENGQIAO_WEBHOOK_ALLOW_HOSTS), http_failure, "
     "retry_after_seconds, EXCERPT.",
+    "1.8": "ctx.add_menu_item(…, group=None): the staff sidebar groups entries; a plugin's entries go into a "
+    "group titled after the plugin unless group names another (工作台, 事项, 统计, 系统管理 or any title). "
+    "ctx.add_public_link(endpoint, label, description): a public page of the plugin on the residents' home (/).",
 }
 """``{version: what changed}``: what each plugin API version added."""
 

@@ -662,12 +662,14 @@
       el("span", { "class": "designer-field-name" }, [
         el("strong", { "class": "designer-field-title", text: f.title || "（未命名）" }),
         el("span", { "class": "designer-field-meta", text: fieldMeta(f) })
-      ]),
-      el("span", { "class": "designer-field-tools" }, [
-        el("button", { type: "button", "class": "btn btn-small btn-secondary", "data-action": "up", title: "上移", "aria-label": "上移「" + (f.title || f.name) + "」", disabled: index === 0 }, ["↑"]),
-        el("button", { type: "button", "class": "btn btn-small btn-secondary", "data-action": "down", title: "下移", "aria-label": "下移「" + (f.title || f.name) + "」", disabled: index === state.fields.length - 1 }, ["↓"]),
-        el("button", { type: "button", "class": "btn btn-small btn-secondary designer-danger", "data-action": "remove", title: "删除", "aria-label": "删除「" + (f.title || f.name) + "」" }, ["删除"])
       ])
+    ]);
+    // The move/remove buttons sit beside the summary, not in it (a button inside a summary is
+    // a control inside a control for screen readers and keyboards); CSS lays them over its row.
+    var tools = el("span", { "class": "designer-field-tools" }, [
+      el("button", { type: "button", "class": "btn btn-small btn-secondary", "data-action": "up", title: "上移", "aria-label": "上移「" + (f.title || f.name) + "」", disabled: index === 0 }, ["↑"]),
+      el("button", { type: "button", "class": "btn btn-small btn-secondary", "data-action": "down", title: "下移", "aria-label": "下移「" + (f.title || f.name) + "」", disabled: index === state.fields.length - 1 }, ["↓"]),
+      el("button", { type: "button", "class": "btn btn-small btn-secondary designer-danger", "data-action": "remove", title: "删除", "aria-label": "删除「" + (f.title || f.name) + "」" }, ["删除"])
     ]);
     var card = el("details", { "class": "designer-field", "data-uid": String(f.uid), open: f.open }, [
       summary, el("div", { "class": "designer-field-body" }, body)
@@ -678,7 +680,7 @@
     summary.addEventListener("click", function (event) {
       if (!event.target.closest("button")) f.open = !card.open;
     });
-    return card;
+    return el("div", { "class": "designer-field-card", "data-uid": String(f.uid) }, [card, tools]);
   }
 
   function metaCard() {
@@ -927,7 +929,7 @@
       if (title) { title.focus(); title.scrollIntoView({ block: "center" }); }
       return;
     }
-    var card = button.closest(".designer-field");
+    var card = button.closest(".designer-field-card");
     var index = state.fields.indexOf(fieldByUid(Number(card.getAttribute("data-uid"))));
     if (index < 0) return;
     var field = state.fields[index];
@@ -945,7 +947,7 @@
     }
     writeJson();
     render();
-    var moved = editor.querySelector('.designer-field[data-uid="' + field.uid + '"] [data-action="' + action + '"]');
+    var moved = editor.querySelector('.designer-field-card[data-uid="' + field.uid + '"] [data-action="' + action + '"]');
     if (moved && !moved.disabled) moved.focus();
   }
 

@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
-from flask_login import current_user
+from flask import Flask
 
 from fengqiao.accounts.roles import ROLE_LABELS
 from fengqiao.db import LOCAL_TZ
 from fengqiao.labels import span_text
+from fengqiao.web.menu import ADMIN, CASES, STATS, WORKBENCH, MenuItem, menu_groups, visible_menu
 
-# (endpoint, label, permission or None for any signed-in user); plugins append to this.
+# The staff sidebar (fengqiao.web.menu): MenuItem(endpoint, label, permission or None for any
+# signed-in user, group, icon); plugins append theirs with ctx.add_menu_item.
 CORE_MENU = [
-    ("web.dashboard", "工作台", None),
-    ("web.queue", "事项队列", "cases.view"),
-    ("web.metrics_page", "统计分析", "metrics.view"),
-    ("web.form_index", "办事表单", None),
-    ("web.org_list", "组织机构", "orgs.view"),
-    ("web.user_list", "用户管理", "users.view"),
-    ("web.form_admin_list", "表单设计", "forms.manage"),
-    ("web.workflow_admin_list", "流程设计", "forms.manage"),
-    ("web.plugin_admin_list", "插件管理", "plugins.manage"),
-    ("web.calendar_admin", "工作日历", "orgs.manage"),
-    ("web.audit_log", "审计日志", "audit.view"),
-    ("web.notification_admin", "通知设置", "orgs.manage"),
-    ("web.account_password", "账户安全", None),
+    MenuItem("web.dashboard", "工作台", None, WORKBENCH),
+    MenuItem("web.inbox", "消息中心", None, WORKBENCH),
+    MenuItem("web.drafts_list", "我的草稿", None, WORKBENCH, "稿"),
+    MenuItem("web.queue", "事项队列", "cases.view", CASES),
+    MenuItem("web.form_index", "办事表单", None, CASES),
+    MenuItem("web.board", "回音壁", None, CASES),
+    MenuItem("web.metrics_page", "统计分析", "metrics.view", STATS),
+    MenuItem("web.ledger_page", "导出台账", "metrics.view", STATS, "账"),
+    MenuItem("web.org_list", "组织机构", "orgs.view", ADMIN),
+    MenuItem("web.user_list", "用户管理", "users.view", ADMIN),
+    MenuItem("web.form_admin_list", "表单设计", "forms.manage", ADMIN),
+    MenuItem("web.workflow_admin_list", "流程设计", "forms.manage", ADMIN),
+    MenuItem("web.plugin_admin_list", "插件管理", "plugins.manage", ADMIN),
+    MenuItem("web.calendar_admin", "工作日历", "orgs.manage", ADMIN, "历"),
+    MenuItem("web.audit_log", "审计日志", "audit.view", ADMIN),
+    MenuItem("web.notification_admin", "通知设置", "orgs.manage", ADMIN),
+    MenuItem("web.webhook_list", "Webhook 推送", "orgs.manage", ADMIN, "推"),
+    MenuItem("web.account_notifications", "我的通知", None, ADMIN, "铃"),
+    MenuItem("web.account_password", "账户安全", None, ADMIN, "密"),
 ]
 
 
@@ -43,6 +50,7 @@ def init_web(app: Flask) -> None:
         attachments,
         board,
         cases,
+        drafts,
         fill,
         form_exports,
         inbox,
@@ -63,7 +71,8 @@ def init_web(app: Flask) -> None:
 
     @app.context_processor
     def _layout_context():
-        return {"menu": visible_menu(), "role_labels": ROLE_LABELS, "app_title": "枫桥"}
+        # menu_groups is called by base.html only where the sidebar is drawn (signed in)
+        return {"menu": visible_menu(), "menu_groups": menu_groups, "role_labels": ROLE_LABELS, "app_title": "枫桥"}
 
     app.add_template_filter(span_text, "span_text")  # {"working_days": 3} → 「3 个工作日」
 
@@ -72,16 +81,4 @@ def init_web(app: Flask) -> None:
         return value.astimezone(LOCAL_TZ).strftime(fmt) if value else ""
 
 
-def visible_menu() -> list[tuple[str, str]]:
-    """Menu entries the user may open; entries of switched-off plugins are hidden."""
-    if not current_user.is_authenticated:
-        return []
-    from fengqiao.plugins.state import disabled_names
-
-    owners = current_app.extensions.get("fengqiao.menu_owner", {})
-    off = disabled_names() if owners else set()
-    return [
-        (endpoint, label)
-        for endpoint, label, perm in current_app.extensions.get("fengqiao.menu", [])
-        if (perm is None or current_user.can(perm)) and owners.get(endpoint) not in off
-    ]
+__all__ = ["CORE_MENU", "init_web", "visible_menu"]

@@ -118,10 +118,16 @@ def form_fill(key: str):
     compiled = compiled_form(version)
     org_code = request.values.get("org") or None
     if request.method == "GET":
-        saved = drafts.load(version.form_id, current_user) if request.args.get("draft") else None
-        form = compiled.form_class(formdata=saved, data=None if saved else _prefill(compiled))
+        # The form's link reopens the user's draft; ?draft=0 starts blank, and a link that
+        # prefills fields (a plugin's page, a poster) starts from those, offering the draft.
+        prefill, wanted = _prefill(compiled), request.args.get("draft")
+        saved = None
+        if wanted != "0" and (wanted or not prefill):
+            saved = drafts.load(version.form_id, current_user)
+        form = compiled.form_class(formdata=saved, data=None if saved else prefill)
         form.fq_version.data = str(version.number)
-        return _render(version, compiled, form, {}, {}, org_code)
+        state = "restored" if saved else "available" if drafts.exists(version.form_id, current_user) else None
+        return _render(version, compiled, form, {}, {}, org_code, draft_state=state)
     form = compiled.form_class()
     if not form.validate_on_submit():  # only CSRF is checked by WTForms; rules are the schema's
         return _render(version, compiled, form,
@@ -155,9 +161,11 @@ def form_fill(key: str):
         drafts.discard(version.form_id, current_user)
     # The request commits the uploads, the case and the draft's removal at once; the
     # signals go out after that.
+    # The receipt lives in this browser's session (never in the URL, where the tracking code
+    # would reach access logs): 303 to a page that shows it on every reload, without resubmitting.
     session["last_submission"] = {"number": result.case_number, "code": result.tracking_code,
-                                  "title": version.definition["title"]}
-    return redirect(url_for("web.form_done", key=key))
+                                  "title": version.definition["title"], "key": key}
+    return redirect(url_for("web.form_done", key=key), 303)
 
 
 PREFILLABLE = ("text", "textarea", "select", "radio")
@@ -207,7 +215,7 @@ def _all_communities():
                            .order_by(OrgUnit.path).limit(MAX_CHOICES)))
 
 
-def _render(version, compiled, form, errors, kept, org_code, status=200):
+def _render(version, compiled, form, errors, kept, org_code, status=200, draft_state=None):
     ids = [i for values in kept.values() for i in values]
     names = {}
     if ids:
@@ -217,14 +225,14 @@ def _render(version, compiled, form, errors, kept, org_code, status=200):
     return render_template("forms/fill.html", version=version, compiled=compiled, form=form,
                            errors=errors, kept=kept, names=names, org=org_code if landing else None,
                            landing=landing, choices=choices, more_choices=more,
-                           q=request.args.get("q", "")), status
+                           q=request.args.get("q", ""), draft_state=draft_state), status
 
 
 @web_bp.get("/forms/<key>/done")
 @public
 def form_done(key: str):
     last = session.get("last_submission")
-    if not last:
+    if not last or last.get("key", key) != key:  # another form's receipt is not this one's
         abort(404)
     return render_template("forms/done.html", key=key, last=last, outcome=_outcome(last.get("number")))
 

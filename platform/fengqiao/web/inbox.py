@@ -25,7 +25,7 @@ def bell() -> str | None:
     if not current_user.is_authenticated or request.endpoint is None:
         return None
     access = access_of(current_app, request.endpoint)
-    if access is None or access.kind == "public":
+    if access is None or (access.kind == "public" and not g.get("staff_page")):  # `/` is both (views.py)
         return None
     if "inbox_bell" not in g:
         count = service.unread_count(current_user._get_current_object())

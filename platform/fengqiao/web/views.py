@@ -6,7 +6,7 @@ import time
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
@@ -15,14 +15,19 @@ from fengqiao.accounts.login_guard import second_factor_ok, sign_in
 from fengqiao.accounts.service import LoginFailed
 from fengqiao.cases import queries as case_queries
 from fengqiao.db import db
+from fengqiao.exceptions import DomainError
+from fengqiao.forms import drafts, store
 from fengqiao.health import health_report
 from fengqiao.models import OrgUnit, User
 from fengqiao.orgs.scope import scope_for
+from fengqiao.pagination import capped_label
 from fengqiao.web.account import TotpCodeForm
 from fengqiao.web.blueprint import web_bp
 from fengqiao.web.forms import LoginForm
 
 TOTP_PENDING = "_fq_totp_pending"
+GRID_REPORT_FORM = "grid-incident"  # the grid worker's 上报事件 (form_definitions/grid-incident.json)
+DRAFT_CAP = 99
 TOTP_PENDING_SECONDS = 300
 
 
@@ -116,8 +121,13 @@ def logout():
 
 
 @web_bp.get("/")
-@login_required
+@public
 def dashboard():
+    """Staff get their 工作台; residents (anonymous, or an account without a staff role) the
+    public home: report, track, the 回音壁 and the enabled modules' public pages."""
+    if not is_staff(current_user):
+        return render_template("home_public.html", links=public_links())
+    g.staff_page = True  # a staff page although the route is public: the bell shows (inbox.bell)
     scope = scope_for(current_user, "orgs.view")
     unit_counts = dict(
         db.execute(
@@ -136,8 +146,40 @@ def dashboard():
         dead = dead_count(current_user)
     return render_template(
         "dashboard.html", unit_counts=unit_counts, queue_counts=queue_counts,
-        queue_views=case_queries.VIEWS, widgets=_widgets(), dead_deliveries=dead
+        queue_views=case_queries.VIEWS, widgets=_widgets(), dead_deliveries=dead,
+        quick_report=_quick_report(), drafts=capped_label(drafts.count(current_user, DRAFT_CAP), DRAFT_CAP),
     )
+
+
+def is_staff(user) -> bool:
+    """Signed in with a role in some unit (an integration account is a program, not staff)."""
+    return user.is_authenticated and any(m.role != "integration" for m in user.memberships)
+
+
+def public_links() -> list[tuple[str, str, str]]:
+    """(url, label, description) of the enabled modules' public pages (``ctx.add_public_link``).
+    Only views marked ``@public``: the residents' home never leads to a sign-in page."""
+    from fengqiao.access import access_of
+    from fengqiao.plugins.state import is_active
+
+    shown = []
+    for link in current_app.extensions.get("fengqiao.public_links", []):
+        access = access_of(current_app, link.endpoint)
+        if access is None or access.kind != "public" or not is_active(link.plugin):
+            continue
+        shown.append((url_for(link.endpoint), link.label, link.description))
+    return shown
+
+
+def _quick_report() -> str | None:
+    """The grid worker's big 上报事件 button: the grid incident form, while they may use it."""
+    if not any(m.role == "grid_worker" for m in current_user.memberships):
+        return None
+    try:
+        store.require_usable(GRID_REPORT_FORM, current_user)
+    except DomainError:
+        return None  # archived, unpublished, or not theirs to fill in
+    return url_for("web.form_fill", key=GRID_REPORT_FORM)
 
 
 def _widgets() -> list[tuple[str, Markup]]:

@@ -59,7 +59,7 @@ def test_the_web_form_says_submitted_without_a_number(app, demo):
     resident = app.test_client()
     token = csrf_token(resident, f"/forms/agenda-proposal?org={LANYUE}")
     sent = resident.post(f"/forms/agenda-proposal?org={LANYUE}", data={**PROPOSAL, "csrf_token": token})
-    assert sent.status_code == 302, sent.get_data(as_text=True)
+    assert sent.status_code == 303, sent.get_data(as_text=True)
     done = resident.get(sent.headers["Location"]).get_data(as_text=True)
     assert "已提交" in done and "查询码" not in done and "事项编号" not in done
 

@@ -61,5 +61,7 @@ class CertificatesPlugin(Plugin):
         ctx.add_permission("view", "查看证明申请统计与已出具证明", roles=("staff", "supervisor", "viewer"))
         ctx.add_permission("revoke", "撤销已出具的证明", roles=("staff",))
         ctx.add_menu_item("p_certificates.admin_index", "证明事项清单", permission="certificates.view")
+        ctx.add_public_link("p_certificates.posting", "证明事项清单", "本社区（村）可以开具和不应开具的证明")
+        ctx.add_public_link("p_certificates.verify_form", "证明核验", "输入证明上的核验码，辨别真伪")
         ctx.add_widget("summary", "证明事项", render_widget, permission="certificates.view")
         ctx.add_demo_data(seed_demo_lists)

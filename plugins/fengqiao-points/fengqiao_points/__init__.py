@@ -86,6 +86,8 @@ class PointsPlugin(Plugin):
         ctx.add_permission("rules", "编辑积分规则", roles=("admin",))
         ctx.add_permission("adjust", "人工调整积分", roles=("admin",))
         ctx.add_menu_item("p_points.index", "积分超市", permission="points.view")
+        ctx.add_public_link("p_points.shelf", "积分超市", "查询积分、预约兑换商品")
+        ctx.add_public_link("p_points.board", "积分公示", "正在公示的积分申报，有异议可以提出")
         ctx.add_widget("overview", "积分超市", render_widget, permission="points.view")
         ctx.register_job("end_notices", claims.end_notices, every=60)
         ctx.register_job("release_reservations", redemptions.release_overdue, every=300)

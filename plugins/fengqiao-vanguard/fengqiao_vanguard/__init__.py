@@ -83,6 +83,7 @@ class VanguardPlugin(Plugin):
         ctx.add_permission("review", "党员先锋指数：登记党员、审核积分、公示评星", roles=("staff",))
         ctx.add_permission("manage", "党员先锋指数：编辑和发布指标体系", roles=("admin",))
         ctx.add_menu_item("p_vanguard.index", "先锋指数")
+        ctx.add_public_link("p_vanguard.honour", "先锋榜", "社区党员先锋指数和星级")
         from fengqiao_vanguard.demo import load_demo
 
         ctx.add_demo_data(load_demo)

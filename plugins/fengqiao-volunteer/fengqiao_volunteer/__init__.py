@@ -102,6 +102,7 @@ class VolunteerPlugin(Plugin):
         ctx.add_permission("manage", "管理志愿服务（登记、活动、工时）", roles=("staff",))
         ctx.add_permission("view", "查看志愿服务", roles=("staff", "supervisor", "viewer"))
         ctx.add_menu_item("p_volunteer.index", "志愿服务", permission="volunteer.view")
+        ctx.add_public_link("p_volunteer.star_notice", "志愿者星级公示", "公示中的志愿者星级，有异议可以提出")
         ctx.add_widget("summary", "志愿服务", render_widget, permission="volunteer.view")
         ctx.register_job("finalise_stars", finalise_star_awards, every=3600)
         ctx.connect(case_transitioned, on_wish_transition)

@@ -1,0 +1,46 @@
+/* The staff sidebar (base.html): fold it to icons on a desk and remember that per browser;
+ * close the phone drawer with Escape. Loaded in <head> without defer, so a folded sidebar is
+ * folded before the first paint; everything else waits for the page. Without JavaScript the
+ * sidebar stays open and the 菜单 drawer still works (it is a checkbox). */
+(function () {
+  "use strict";
+  var KEY = "fengqiao.nav.folded";
+  var root = document.documentElement;
+
+  function stored() {
+    try { return window.localStorage.getItem(KEY) === "1"; } catch (e) { return false; }
+  }
+  function store(folded) {
+    try { window.localStorage.setItem(KEY, folded ? "1" : "0"); } catch (e) { /* private mode */ }
+  }
+  if (stored()) root.classList.add("nav-folded");
+
+  function show(button, folded) {
+    var label = folded ? "展开侧边栏" : "收起侧边栏";
+    button.setAttribute("aria-expanded", folded ? "false" : "true");
+    button.setAttribute("aria-label", label);
+    button.title = label;
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var button = document.querySelector("[data-nav-fold]");
+    if (button) {
+      show(button, root.classList.contains("nav-folded"));
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var folded = root.classList.toggle("nav-folded");
+        store(folded);
+        show(button, folded);
+      });
+    }
+    var drawer = document.getElementById("nav-toggle");
+    if (drawer) {
+      document.addEventListener("keydown", function (event) {
+        if (event.key === "Escape" && drawer.checked) {
+          drawer.checked = false;
+          drawer.focus();
+        }
+      });
+    }
+  });
+})();
