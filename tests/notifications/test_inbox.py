@@ -195,7 +195,7 @@ def test_api_lists_filters_pages_and_marks_read(app, client, bearer, assigned):
     assert [i["title"] for i in body["items"]] == ["催办：事项 X2", "催办：事项 X1"] and body["unread"] == 4
     first = body["items"][0]
     assert set(first) >= {"id", "kind", "title", "text", "link", "case_number", "created_at", "read"}
-    # the public contract's names (shared/DESIGN.md: {id, title, text, link, read, at, event})
+    # the public contract's names (docs/notifications.md: {id, title, text, link, read, at, event})
     assert (first["event"], first["at"]) == (first["kind"], first["created_at"]) == ("urge", first["at"])
     rest = client.get(f"/api/v1/inbox?limit=2&cursor={body['next_cursor']}", headers=headers).get_json()
     assert [i["title"] for i in rest["items"]] == ["催办：事项 X0", f"指派：事项 {assigned}"]

@@ -1,4 +1,4 @@
-"""``POST /api/v1/webhooks`` as the public contract states it (shared/DESIGN.md): url, events
+"""``POST /api/v1/webhooks`` as the public contract states it (docs/notifications.md): url, events
 and the caller's own secret → 201 {id}; every delivery is signed with that secret and carries
 X-Fengqiao-Event, X-Fengqiao-Delivery, X-Fengqiao-Timestamp and X-Fengqiao-Signature."""
 

@@ -1,5 +1,5 @@
 """``/api/v1/webhooks``: integrators' endpoints registered by a unit admin over the API (the
-public contract, shared/DESIGN.md); the pages at /admin/webhooks do the same for people."""
+public contract, docs/notifications.md); the pages at /admin/webhooks do the same for people."""
 
 from __future__ import annotations
 

@@ -143,7 +143,7 @@ def mark_read(user: User, ids: list[int] | None = None, *, everything: bool = Fa
 
 
 def to_json(row: Notification) -> dict:
-    """A row as the API shows it: ``event`` and ``at`` are the contract's names (shared/DESIGN.md),
+    """A row as the API shows it: ``event`` and ``at`` are the public contract's names (docs/notifications.md),
     ``kind`` and ``created_at`` the same values under the names the first release used."""
     at = row.created_at.isoformat()
     return {"id": row.id, "title": row.title, "text": row.text, "link": row.link, "read": row.read_at is not None,

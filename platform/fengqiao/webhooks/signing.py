@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Mapping, MutableSet
 
-EVENT_ID_HEADER = "X-Fengqiao-Delivery"  # the contract's name (shared/DESIGN.md): the event's id
+EVENT_ID_HEADER = "X-Fengqiao-Delivery"  # the public contract's name (docs/notifications.md): the event's id
 EVENT_HEADER = "X-Fengqiao-Event"
 TIMESTAMP_HEADER = "X-Fengqiao-Timestamp"
 SIGNATURE_HEADER = "X-Fengqiao-Signature"
