@@ -108,7 +108,9 @@ def demo(port: int, reset: bool) -> None:
     server = make_server("127.0.0.1", port, app, threaded=True)
     # The banner is the demo's output: set-up chatter (case types synced …) stays below WARNING,
     # and Werkzeug's access lines repeat what fengqiao.requests logs already.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    access = logging.getLogger("werkzeug")
+    access_level = access.level
+    access.setLevel(logging.WARNING)
     chatty = logging.getLogger("fengqiao")
     level = chatty.level
     chatty.setLevel(logging.WARNING)
@@ -127,7 +129,10 @@ def demo(port: int, reset: bool) -> None:
 
     start_inline_ticker(app)
     click.echo(demo_banner(f"http://127.0.0.1:{port}/"))
-    server.serve_forever()  # returns on Ctrl+C, the socket closed
+    try:
+        server.serve_forever()  # returns on Ctrl+C, the socket closed
+    finally:
+        access.setLevel(access_level)  # the process may go on (a test running the command in-process)
     click.echo("演示已停止。")
 
 
