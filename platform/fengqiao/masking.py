@@ -54,6 +54,14 @@ def mask_mobile(value: str) -> str:
     return value[:3] + "****" + value[-4:] if len(value) >= 8 else "*" * len(value)
 
 
+def mask_email(value: str) -> str:
+    """z***@example.com: the first character and the domain stay."""
+    if not value or "@" not in value:
+        return "*" * len(value or "")
+    local, _, domain = value.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 def mask_name(value: str) -> str:
     """张* , 欧阳**: the surname stays, every other character becomes ``*``."""
     if not value:

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from fengqiao import audit
 from fengqiao.db import db, utcnow
 from fengqiao.exceptions import Invalid, NotFound
-from fengqiao.masking import mask_mobile, mask_text
+from fengqiao.masking import mask_email, mask_mobile, mask_text
 from fengqiao.models import (
     Delivery,
     OrgUnit,
@@ -72,14 +72,6 @@ def event_label(kind: str) -> str:
     if kind == TEST_KIND:
         return "测试消息"
     return kind_label(kind)
-
-
-def mask_email(value: str) -> str:
-    """z***@example.com: the first character and the domain stay."""
-    if not value or "@" not in value:
-        return "*" * len(value or "")
-    local, _, domain = value.partition("@")
-    return f"{local[:1]}***@{domain}"
 
 
 MASKERS = {"email": mask_email, "mobile": mask_mobile}
