@@ -71,11 +71,16 @@ class Sidebar(HTMLParser):
         if self.link is not None:
             self.link[2].append(data)
 
+    @staticmethod
+    def _title(title: str, links: list) -> str:
+        """A group's heading, or for a module shown as its one entry, that entry's label."""
+        return title or (links[0][0] if len(links) == 1 else "")
+
     def titles(self) -> list[str]:
-        return [title for title, _, _ in self.groups]
+        return [self._title(title, links) for title, _, links in self.groups]
 
     def group(self, title: str) -> tuple[bool | None, list]:
-        return next((opened, links) for t, opened, links in self.groups if t == title)
+        return next((opened, links) for t, opened, links in self.groups if self._title(t, links) == title)
 
     def current(self) -> list[tuple[str, str]]:
         return [(label, cur) for _, _, links in self.groups for label, _, cur in links if cur]
@@ -92,6 +97,9 @@ def test_admin_sees_groups_in_purpose_order_and_the_current_page(client, login_a
     login_as("admin")
     home = sidebar(client, "/")
     assert home.titles() == ["工作台", "事项", "统计", "积分超市", "志愿服务", "系统管理"]
+    # a module whose one entry is named like it is shown once, with no heading over it
+    assert [(title, [label for label, _, _ in links]) for title, _, links in home.groups][3:5] == [
+        ("", ["积分超市"]), ("", ["志愿服务"])]
     assert [label for label, _, _ in home.group("工作台")[1]] == ["工作台", "消息中心", "我的草稿"]
     assert [label for label, _, _ in home.group("事项")[1]] == ["事项队列", "办事表单", "回音壁"]
     opened, admin = home.group("系统管理")

@@ -74,8 +74,10 @@ def _current(links: list[dict]) -> None:
 
 
 def menu_groups() -> list[dict]:
-    """The sidebar: ``[{title, admin, current, items: [{endpoint, label, url, icon, current}]}]``
-    in display order; ``current`` is ``"page"``, ``"true"`` (a page under it) or ``None``."""
+    """The sidebar: ``[{title, admin, solo, current, items: [{endpoint, label, url, icon, current}]}]``
+    in display order; ``current`` is ``"page"``, ``"true"`` (a page under it) or ``None``;
+    ``solo``: a module's one entry named like its group, shown without the heading (居民议事 once,
+    not twice)."""
     groups: dict[str, list[dict]] = {}
     links = []
     for item in _entries():
@@ -90,6 +92,7 @@ def menu_groups() -> list[dict]:
     order += [ADMIN] if ADMIN in groups else []
     return [
         {"title": title, "admin": title == ADMIN, "items": groups[title],
+         "solo": title not in CORE_GROUPS and len(groups[title]) == 1 and groups[title][0]["label"] == title,
          "current": any(link["current"] for link in groups[title])}
         for title in order
     ]
