@@ -101,15 +101,15 @@ def _routable_departments(level: str) -> list[str] | None:
     return None if level in DEFAULT_DEPARTMENT_LEVELS else []
 
 
-def _acting_units(user) -> list[OrgUnit]:
-    """The active units where ``user`` holds a role that may act on cases; a dispatch centre
-    stands for the unit above it."""
+def acting_units(user, permission: str = ACT) -> list[OrgUnit]:
+    """The active units where ``user`` holds a role with ``permission`` (acting on cases, or
+    receiving external orders); a dispatch centre stands for the unit above it."""
     if user is None or not getattr(user, "is_authenticated", False):
         return []
     centres = dispatch_centres()
     units = []
     for m in user.memberships:
-        if not m.org.active or ACT not in permissions_for(m.role):
+        if not m.org.active or permission not in permissions_for(m.role):
             continue
         unit = m.org
         if unit.kind == "department" and unit.code in centres and unit.parent is not None:
@@ -120,7 +120,7 @@ def _acting_units(user) -> list[OrgUnit]:
 
 def routable_clause(user):
     """SQL condition on ``OrgUnit``: the units ``user`` may dispatch, transfer or summon to."""
-    units = _acting_units(user)
+    units = acting_units(user)
     clauses = [Scope(tuple(sorted({u.path for u in units}))).clause(OrgUnit.path)]
     every_department = False
     codes: set[str] = set()

@@ -21,7 +21,6 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from fengqiao.accounts.roles import permissions_for
 from fengqiao.db import current_session, db, utcnow
 from fengqiao.exceptions import Conflict, Invalid, NotFound
 from fengqiao.models import Case, CaseEvent, OrgUnit
@@ -96,21 +95,10 @@ class Received:
 
 def inbound_scope(user) -> Scope:
     """The subtrees ``user`` may send orders to: its ``cases.inbound`` units, a dispatch
-    centre standing for the unit above it."""
-    from fengqiao.cases.routing import dispatch_centres
+    centre standing for the unit above it (as for acting on cases)."""
+    from fengqiao.cases.routing import acting_units
 
-    if user is None or not getattr(user, "is_authenticated", False):
-        return Scope(())
-    centres = dispatch_centres()
-    paths = set()
-    for m in user.memberships:
-        if not m.org.active or PERMISSION not in permissions_for(m.role):
-            continue
-        unit = m.org
-        if unit.kind == "department" and unit.code in centres and unit.parent is not None:
-            unit = unit.parent
-        paths.add(unit.path)
-    return Scope(_minimal(paths))
+    return Scope(_minimal({unit.path for unit in acting_units(user, PERMISSION)}))
 
 
 def find_order(source: str, number: str) -> ExternalOrder | None:
