@@ -115,9 +115,11 @@ def test_unicode_digits_in_every_integer_query_parameter_of_every_route(recordin
             for name in sorted(names):
                 integer = name in INTEGER_NAMES
                 for value in BAD if integer else BAD[:1]:
-                    started = time.perf_counter()
+                    # CPU time of this process (the request runs in it): what the refusal cost, not how long
+                    # other test processes kept the CPU busy
+                    started = time.process_time()
                     response = client.get(f"{url}?{name}={quote(value)}")
-                    took = time.perf_counter() - started
+                    took = time.process_time() - started
                     if integer:
                         checked.add((rule.endpoint, name))
                     if (response.status_code >= 500 or integer and response.status_code < 400) or took > SLOW:
@@ -144,9 +146,9 @@ def test_unicode_digits_in_integer_path_parameters(world, value):
             # swap the first path segment holding this parameter's value
             built = _path_with(rule, world, name, quote(value))
             method = "GET" if "GET" in rule.methods else "POST"
-            started = time.perf_counter()
+            started = time.process_time()
             response = client.open(built, method=method)
-            took = time.perf_counter() - started
+            took = time.process_time() - started
             if response.status_code != 404 or took > SLOW:
                 failures.append(f"{method} {rule.rule} {name}={value[:8]}: {response.status_code} in {took:.2f}s")
     assert not failures, "\n".join(failures)

@@ -61,10 +61,12 @@ def test_every_json_write_route_refuses_deep_nesting(world, depth):
         url = _url(rule, world)
         for body in (nested_arrays(depth), nested_objects(depth)):
             for headers in ({}, world.api_headers("admin")):
-                started = time.perf_counter()
+                # CPU time of this process (the request runs in it): what the refusal cost, not how long
+                # other test processes kept the CPU busy
+                started = time.process_time()
                 response = world.bare.open(url, method=method, data=body, content_type="application/json",
                                            headers=headers)
-                took = time.perf_counter() - started
+                took = time.process_time() - started
                 problems = (response.get_json(silent=True) or {}).get("errors") or [{}]
                 if response.status_code != 400 or problems[0].get("code") != "too_deep" or took > SLOW:
                     failures.append(f"{method} {url} depth {depth} {body[:2]}: {response.status_code} "
@@ -102,9 +104,9 @@ def test_deep_json_in_a_cursor_is_a_4xx(world):
 
 def test_large_shallow_bodies_are_scanned_quickly():
     body = ("[" + ",".join(['{"k": [1, "[[[{{{"]}'] * 60_000) + "]").encode()  # ~1.3 MB
-    started = time.perf_counter()
+    started = time.process_time()
     assert json_depth(body) == 3
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
 
 
 @pytest.mark.parametrize(("text", "depth"), [

@@ -43,9 +43,11 @@ def test_the_bomb_is_what_the_report_describes():
 
 
 def _timed(func, *args):
-    started = time.perf_counter()
+    # CPU time of this process (the request runs in it): what the refusal cost, not how long
+    # other test processes kept the CPU busy
+    started = time.process_time()
     result = func(*args)
-    return result, time.perf_counter() - started
+    return result, time.process_time() - started
 
 
 def test_reencode_and_the_sdk_refuse_the_bomb_from_its_header():
@@ -99,11 +101,11 @@ def test_the_bomb_posted_to_a_public_form_is_refused_quickly(world):
 
 def test_the_api_takes_no_files(world):
     """The API path accepts JSON only: a multipart body carrying the bomb is 415 at once."""
-    started = time.perf_counter()
+    started = time.process_time()
     response = world.app.test_client().post(
         "/api/v1/forms/livelihood-request/submissions", content_type="multipart/form-data",
         data={"photos": [(io.BytesIO(BOMB), "现场.gif")]})
-    assert response.status_code == 415 and time.perf_counter() - started < QUICK
+    assert response.status_code == 415 and time.process_time() - started < QUICK
     assert response.get_json()["errors"][0]["code"] == "unsupported_media_type"
 
 

@@ -41,11 +41,13 @@ CASES = [["事件标题", "事件类别", "紧急程度", "详细描述", "发�
 
 class Clock:
     def __enter__(self):
-        self.began = time.perf_counter()
+        # CPU time of this process (the request runs in it): what the refusal cost, not how long
+        # other test processes kept the CPU busy
+        self.began = time.process_time()
         return self
 
     def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self.began
+        self.seconds = time.process_time() - self.began
         return False
 
 

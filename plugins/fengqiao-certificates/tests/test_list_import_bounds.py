@@ -29,9 +29,11 @@ def _post(client, data: bytes, name: str = "l.xlsx"):
 
 def test_a_forged_sheet_size_is_refused_in_under_two_seconds(demo_lists, client, login_as):
     login_as("shenli")
-    began = time.perf_counter()
+    # CPU time of this process (the request runs in it): what the refusal cost, not how long
+    # other test processes kept the CPU busy
+    began = time.process_time()
     response = _post(client, forged_dimension(GOOD))
-    assert time.perf_counter() - began < 2.0
+    assert time.process_time() - began < 2.0
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "A1:XFD200000" in page and "超过上限" in page
@@ -68,9 +70,9 @@ def test_rows_of_empty_cells_are_refused_in_under_two_seconds(demo_lists, client
     """No dimension, one row of 3.9 million ``<c/>`` (20 KB): refused after 25 s before."""
     per_row, count = shape
     login_as("shenli")
-    began = time.perf_counter()
+    began = time.process_time()
     response = _post(client, empty_cells(GOOD, per_row=per_row, count=count))
-    assert time.perf_counter() - began < 2.0
+    assert time.process_time() - began < 2.0
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "表格单元格过多" in page or "表格列数过多" in page
