@@ -126,12 +126,16 @@ def keyset_page(
     rows = list(db.scalars(stmt).unique()) if single else list(db.execute(stmt).all())
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = None
-    if more and rows:
-        last = [getattr(rows[-1] if single else rows[-1][0], k.key) for k in keys]
-        text = _as_text(last[0]) if len(keys) == 1 else json.dumps([_as_text(v) for v in last])
-        next_cursor = encode_cursor(text)
+    next_cursor = cursor_after(rows[-1] if single else rows[-1][0], keys) if more and rows else None
     return Page(rows, next_cursor)
+
+
+def cursor_after(obj: Any, key: InstrumentedAttribute | Sequence[InstrumentedAttribute]) -> str:
+    """The cursor of the page that starts right after ``obj`` in the order of ``key`` (as
+    :func:`keyset_page` writes it; a numbered page hands one on to "下一页")."""
+    keys = list(key) if isinstance(key, list | tuple) else [key]
+    last = [getattr(obj, k.key) for k in keys]
+    return encode_cursor(_as_text(last[0]) if len(keys) == 1 else json.dumps([_as_text(v) for v in last]))
 
 
 def capped_label(count: int, cap: int) -> str:

@@ -9,7 +9,7 @@ from fengqiao import audit
 from fengqiao.access import requires
 from fengqiao.api.blueprint import api_bp
 from fengqiao.api.openapi import document, query
-from fengqiao.cases import bulk, categories, engine, queries, steps
+from fengqiao.cases import bulk, categories, engine, queries, queue_order, steps
 from fengqiao.cases.export import cases_workbook
 from fengqiao.cases.facts import case_facts
 from fengqiao.cases.reveal import MAX_POINTER, MAX_REASON, reveal
@@ -170,7 +170,10 @@ LIST_PARAMS = [
 ]
 document("/cases", "get", "可见事项列表（键集分页，排序随队列：临期/超期按期限先后）",
          responses={200: "{items, next_cursor}", 401: "未登录", 422: "参数错误"},
-         params=[*LIST_PARAMS, query("cursor", "上一页返回的 next_cursor"),
+         params=[*LIST_PARAMS, query("cursor", "上一页返回的 next_cursor（只在同一排序下有效，换了 sort 为 422）"),
+                 query("sort", "排序（可选；省略则按队列的默认顺序）：-created/created 提交时间、deadline/-deadline "
+                               "办理期限（无期限的排在最后）、number/-number 事项编号",
+                       {"type": "string", "enum": list(queue_order.SORTS)}),
                  query("limit", "每页条数 1–200", {"type": "integer"})])
 document("/cases/export.xlsx", "get", "按列表相同筛选导出 Excel；只筛选一种事项类型时附带该类型的表单字段（个人信息脱敏）",
          responses={200: "xlsx 文件", 401: "未登录", 422: "参数错误"}, params=LIST_PARAMS)

@@ -116,12 +116,16 @@ def summary(results: Sequence[BulkResult]) -> str:
 
 @dataclass(frozen=True)
 class Offer:
-    """A workflow transition offered in the bulk bar (on at least one listed case)."""
+    """A workflow transition of one case type offered in the bulk bar (on at least one listed
+    case of that type). Kept per type: two types may name different steps alike (or one step
+    differently), so the bar groups them by type and shows only the selected cases' ones."""
 
     name: str
     title: str
     needs_comment: bool
     fields: dict  # field key → title
+    type: str = ""  # the case type's key
+    type_title: str = ""
 
 
 def engine_can_assign() -> bool:
@@ -131,7 +135,8 @@ def engine_can_assign() -> bool:
 
 def offered_actions(cases: Sequence[Case], user: User) -> tuple[dict[str, list[str]], list[Offer]]:
     """Hints for the queue's bulk bar: per case (number → action names) what ``user`` is
-    likely allowed to do, and the workflow transitions offered on any listed case.
+    likely allowed to do, and the workflow transitions offered on any listed case, one
+    :class:`Offer` per case type and transition (types in the order the page lists them).
 
     Read from the case types, the caller's roles and one query for the units the listed
     cases were sent to (asking the engine row by row costs several queries each: ~200 for a
@@ -145,7 +150,7 @@ def offered_actions(cases: Sequence[Case], user: User) -> tuple[dict[str, list[s
         return {c.number: [] for c in cases}, []
     can_assign = engine_can_assign()
     per_case: dict[str, list[str]] = {}
-    offers: dict[str, Offer] = {}
+    offers: dict[tuple[str, str], Offer] = {}  # (type, transition) → offer
     taking_part = _participants(cases)  # one query for the page: the units each case was sent to
     for case in cases:
         ctype = case_type(case.type, case.workflow_version)
@@ -166,14 +171,17 @@ def offered_actions(cases: Sequence[Case], user: User) -> tuple[dict[str, list[s
             names.append(t.name)
             fields = {k: p.get("title") or k for k, p in ((t.fields or {}).get("properties") or {}).items()}
             needs_comment = "comment_required" in t.guards
-            known = offers.get(t.name)
+            key = (case.type, t.name)
+            known = offers.get(key)
             if known is None:
-                offers[t.name] = Offer(t.name, t.title, needs_comment, fields)
+                offers[key] = Offer(t.name, t.title, needs_comment, fields, case.type, ctype.title)
             elif t.title not in known.title.split(" / ") or fields.keys() - known.fields.keys():
+                # the same type in another workflow version may title or field it differently
                 title = known.title if t.title in known.title.split(" / ") else f"{known.title} / {t.title}"
-                offers[t.name] = Offer(t.name, title, known.needs_comment or needs_comment,
-                                       {**known.fields, **fields})
-    return per_case, list(offers.values())
+                offers[key] = Offer(t.name, title, known.needs_comment or needs_comment,
+                                    {**known.fields, **fields}, case.type, known.type_title)
+    types = list(dict.fromkeys(type_ for type_, _ in offers))  # in the order the page lists them
+    return per_case, sorted(offers.values(), key=lambda o: types.index(o.type))  # grouped by type (stable)
 
 
 def _participants(cases: Sequence[Case]) -> dict[int, list[CaseParticipant]]:

@@ -4,7 +4,8 @@ The web queue, the API list and the Excel export all build their query with
 :func:`queue_query`, so a filter means the same thing everywhere and no path can show a
 case outside the caller's scope. Every predicate is one a b-tree can serve where that is
 possible (the case's unit path range, ``phone_tail``, ``deadline``, ``closed_at``, the
-number), and no page counts all rows: tab badges count at most :data:`COUNT_CAP`.
+number), and no page counts all rows: tab badges count at most :data:`COUNT_CAP`, the list's
+total at most :data:`TOTAL_CAP`. Sorts and pages are ``cases.queue_order``'s.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ import sqlalchemy.orm
 
 from fengqiao import caches
 from fengqiao.accounts.roles import permissions_for
+from fengqiao.cases import queue_order
 from fengqiao.db import current_session, db, utcnow
 from fengqiao.exceptions import Invalid
 from fengqiao.labels import TIER_LABELS
 from fengqiao.models import Case, CaseEvent, CaseParticipant, OrgUnit, User
 from fengqiao.orgs.scope import Scope, scope_for
 from fengqiao.orgs.service import get_by_code, units_in
-from fengqiao.pagination import Page, capped_label, keyset_page
+from fengqiao.pagination import Page, capped_label
 
 # view key → tab label, in the order the tabs show
 VIEWS: dict[str, str] = {
@@ -40,6 +42,8 @@ VIEWS: dict[str, str] = {
 COUNTED_VIEWS = ("mine", "unclaimed", "due_soon", "overdue", "escalated")
 COUNT_CAP = 99  # badges show "99+" beyond this: counting stops there (the cost of a page grows
 # with the cap: five badges each read up to COUNT_CAP + 1 cases; the list shows them all)
+TOTAL_CAP = 1000  # "共 N 件" above the list counts this far ("共 1000+ 件"), and numbered pages
+# (OFFSET) reach only this far: past it "下一页" goes on by cursor
 MAX_QUERY = 100
 
 FULL_NUMBER = re.compile(r"^[A-Z]{1,10}-\d{8}-\d{6}$")
@@ -130,11 +134,13 @@ class Filters:
     q: str | None = None
     assigned_to_me: bool = False
     category: str | None = None  # checked by cases.categories.parse_queue_filters
+    sort: str | None = None  # a key of queue_order.SORTS; None: the view's own order
 
     def args(self) -> dict[str, str]:
         """The filters as query-string arguments (links keep them when paging or switching)."""
         found = {"type": self.type_, "category": self.category, "state": self.state,
-                 "org": self.org.code if self.org else None, "priority": self.priority, "q": self.q}
+                 "org": self.org.code if self.org else None, "priority": self.priority, "q": self.q,
+                 "sort": self.sort}
         return {k: v for k, v in found.items() if v}
 
 
@@ -162,11 +168,16 @@ def parse_filters(args: Mapping[str, str], user: User) -> Filters:
         if type_ and state_type and type_ != state_type:
             problems.append(("/state", "所选状态不属于所选事项类型，请重新选择", "state_type"))
         type_ = type_ or state_type
+    sort = None
+    try:
+        sort = queue_order.parse_sort(args.get("sort"))
+    except Invalid as failed:
+        problems += failed.problems
     if problems:
         raise Invalid(problems)
     return Filters(view=view, type_=type_, state=state, org=org,
                    priority=(args.get("priority") or "").strip() or None, q=q or None,
-                   assigned_to_me=assignee == "me")
+                   assigned_to_me=assignee == "me", sort=sort)
 
 
 def _open():
@@ -246,25 +257,24 @@ def queue_query(user: User, filters: Filters, now: datetime | None = None, view:
     return stmt
 
 
-def order_of(view: str) -> tuple[tuple, bool]:
-    """Sort keys (last one unique) and direction for ``view``: deadlines first in the
-    deadline views, oldest first among the unclaimed, newest first elsewhere."""
-    if view in ("overdue", "due_soon"):
-        return (Case.deadline, Case.id), False
-    if view == "unclaimed":
-        return (Case.id,), False
-    if view == "closed":
-        return (Case.closed_at, Case.id), True
-    return (Case.id,), True
-
-
-def queue_page(user: User, filters: Filters, cursor: str | None, limit: int) -> Page:
-    """One page of the queue; form data and assignees' memberships stay unloaded (a list
-    shows neither)."""
-    keys, descending = order_of(filters.view)
+def queue_page(user: User, filters: Filters, cursor: str | None, limit: int, page: int | None = None) -> Page:
+    """One page of the queue in the filters' sort (else the view's own order): after
+    ``cursor``, or the numbered ``page`` (OFFSET: the caller keeps it within
+    :data:`TOTAL_CAP`). Form data and assignees' memberships stay unloaded (a list shows
+    neither)."""
+    order = queue_order.order_for(filters.sort, filters.view)
     stmt = queue_query(user, filters).options(
         sa.orm.defer(Case.data), sa.orm.joinedload(Case.assignee).lazyload(User.memberships))
-    return keyset_page(stmt, keys, cursor, limit, descending)
+    if page is not None and not cursor:
+        return queue_order.offset_page(stmt, order, (page - 1) * limit, limit)
+    return queue_order.cursor_page(stmt, order, cursor, limit)
+
+
+def queue_total(user: User, filters: Filters) -> int:
+    """How many cases the queue holds under the filters, counted up to ``TOTAL_CAP + 1``
+    (a LIMITed subquery: the cost stops growing there); shown with :func:`capped_label`."""
+    return db.scalar(sa.select(sa.func.count()).select_from(
+        queue_query(user, filters).with_only_columns(Case.id).limit(TOTAL_CAP + 1).subquery()))
 
 
 def view_counts(user: User, filters: Filters, views=COUNTED_VIEWS) -> dict[str, str]:

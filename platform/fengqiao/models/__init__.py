@@ -27,11 +27,12 @@ from fengqiao.models.jobs import JobRecord
 from fengqiao.models.notifications import Notification
 from fengqiao.models.orgs import OrgLevel, OrgUnit
 from fengqiao.models.plugins import PluginState
+from fengqiao.models.queue_filters import SavedQueueFilter
 from fengqiao.models.sessions import UserSession
 
 __all__ = [
     "Base", "ApiToken", "Attachment", "AuditEntry", "CacheVersion", "CaseAnonymisation", "CalendarChange", "CalendarDay", "CalendarYear",
     "Case", "CaseCounter", "CaseEvent", "CaseParticipant", "CaseTypeDraft", "CaseTypeVersion", "Delivery", "ExternalOrder", "Form",
-    "FormDraftData", "FormVersion", "JobRecord", "Membership", "Notification", "OrgLevel", "OrgUnit", "PluginState", "Submission", "UnitNotificationSettings", "User",
+    "FormDraftData", "FormVersion", "JobRecord", "Membership", "Notification", "OrgLevel", "OrgUnit", "PluginState", "SavedQueueFilter", "Submission", "UnitNotificationSettings", "User",
     "UserNotificationPrefs", "UserSession", "WebhookEndpoint",
 ]

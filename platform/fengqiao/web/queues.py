@@ -1,8 +1,10 @@
-"""The staff queue page (/queues): views as tabs, filters and search, bulk actions.
+"""The staff queue page (/queues): views as tabs, filters and search, sorting, numbered
+pages, saved filters, bulk actions.
 
 The page only reads arguments and renders: which cases a view holds is decided in
-``cases.queries`` (the same functions as the API list and the Excel export), and bulk
-actions run through ``cases.bulk``, case by case through the workflow engine.
+``cases.queries`` (the same functions as the API list and the Excel export), their order and
+pages in ``cases.queue_order``, the chips in ``cases.saved_filters``, and bulk actions run
+through ``cases.bulk``, case by case through the workflow engine.
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ from flask import render_template, request, url_for
 from flask_login import current_user
 
 from fengqiao.access import requires
-from fengqiao.cases import bulk, categories, engine, queries
+from fengqiao.cases import bulk, categories, engine, queries, queue_order, saved_filters
 from fengqiao.cases.case_types import case_type
 from fengqiao.db import utcnow
-from fengqiao.exceptions import DomainError
+from fengqiao.exceptions import DomainError, Invalid
 from fengqiao.pagination import Page
-from fengqiao.params import page_limit
+from fengqiao.params import int_arg, page_limit
 from fengqiao.web.blueprint import web_bp
 
 PAGE_SIZE = 50
@@ -28,11 +30,14 @@ MAX_PAGE_SIZE = 200
 def queue():
     user = current_user._get_current_object()
     problems, filters, limit = [], queries.Filters(), PAGE_SIZE
-    page, counts = Page([], None), {}
+    page, counts, pager = Page([], None), {}, None
     try:
         filters = categories.parse_queue_filters(request.args, user)
         limit = page_limit(PAGE_SIZE, MAX_PAGE_SIZE)
-        page = queries.queue_page(user, filters, request.args.get("cursor"), limit)
+        number, cursor = _page_number(), request.args.get("cursor")
+        pager = queue_order.pager(queries.queue_total(user, filters), queries.TOTAL_CAP, limit, number, bool(cursor))
+        if not pager.message:  # a number past the last page: an empty page saying so
+            page = queries.queue_page(user, filters, cursor, limit, number)
         counts = queries.view_counts(user, filters)
     except DomainError as err:  # a bad filter or a garbled cursor: say so above the filter bar
         problems = err.problems
@@ -47,8 +52,18 @@ def queue():
         targets=engine.dispatch_targets(user) if any("unit" in o.fields for o in offers) else [],
         options=queries.filter_options(user, categories.filter_types()), categories=categories.choices(),
         flag=queries.deadline_flag, now=utcnow(), case_type=case_type,
-        may_act=user.can("cases.act"),
+        may_act=user.can("cases.act"), pager=None if problems else pager,
+        sort=queue_order.effective_sort(filters.sort, filters.view), sorts=queue_order.SORTS,
+        saved=saved_filters.bar(user, request.args),
     ), 422 if problems else 200
+
+
+def _page_number() -> int | None:
+    """``page=N`` (a numbered page; none with a cursor, which is where "下一页" went on)."""
+    number = int_arg("page", None, minimum=1, message="页码应为正整数", code="range")
+    if number is not None and request.args.get("cursor"):
+        raise Invalid([("/page", "页码和翻页参数不能同时使用，请从第一页重新开始", "conflict")])
+    return number
 
 
 @web_bp.post("/queues/bulk")
