@@ -7,6 +7,7 @@ climbs to the street. No JSON is typed anywhere; each step is photographed (ebik
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -342,6 +343,7 @@ def test_the_ebike_charging_matter_from_design_to_escalation(demo, live_server, 
     shot(worker, "closed-phone")
 
     community.goto(f"{base}/cases/{number}")
+    community.get_by_role("tab", name=re.compile("流转记录")).click()  # the photos show in its tab
     history = community.locator("ol.timeline").inner_text()
     for step in ["核实", "分派整改", "整改完成", "复查不通过", "复查通过"]:
         assert step in history, step

@@ -273,7 +273,7 @@ def test_the_case_page_offers_the_reported_urgency_and_shows_the_regrade(app, cl
     assert '<option value="normal" selected>一般</option>' in form
     act_ok(client, staff, reported, "accept", fields={"urgency": "difficult"})
     html = web.get(f"/cases/{reported}").get_data(as_text=True)
-    history = html[html.index("办理记录"):]
+    history = html[html.index('class="timeline"'):]  # the 流转记录 tab
     assert "一般 → 疑难" in history and "difficult" not in history
 
 
@@ -281,7 +281,7 @@ def test_confirming_the_reported_urgency_changes_nothing_but_is_recorded(app, cl
     before = case_row(app, reported)
     act_ok(client, bearer("shenli"), reported, "accept")  # no field: the reported value stands
     html = login_as("shenli").get(f"/cases/{reported}").get_data(as_text=True)
-    history = html[html.index("办理记录"):]
+    history = html[html.index('class="timeline"'):]  # the 流转记录 tab
     assert "一般（确认无误）" in history and "一般 → 一般" not in history
     case = case_row(app, reported)
     assert (case.priority, case.sla_limit, case.deadline, case.sla_status) == \

@@ -37,7 +37,7 @@ def test_the_case_page_shows_the_steps_deadline_and_the_history_records_it(app, 
     browser = app.test_client()
     login(browser, "luojia")
     page = browser.get(f"/cases/{number}").get_data(as_text=True)
-    facts = page[:page.index("办理记录")]
+    facts = page[:page.index('id="case-history"')]  # the header and 详情, before the 流转记录 tab
     assert f'<span class="step-due">整改 截止 {due}</span>' in facts
     assert "step-overdue" not in facts and "已超时" not in facts
     history = page[page.index('class="timeline"'):]

@@ -18,6 +18,7 @@ from fengqiao.access import requires
 from fengqiao.cases import engine, photos, queries, sla, steps
 from fengqiao.cases.case_types import case_type
 from fengqiao.cases.facts import participants
+from fengqiao.cases.related import related
 from fengqiao.cases.reveal import MAX_REASON, Revealed, reveal
 from fengqiao.cases.visibility import case_definition, withheld_attachments
 from fengqiao.db import db, utcnow
@@ -129,14 +130,17 @@ def _page(case, user, errors: dict[str, str], posted=None, revealed: Revealed | 
     failed = errors or reveal_errors
     history = engine.history(case)
     hidden = withheld_attachments(case, user)
+    units = participants(case)
     response = make_response(render_template(
         "cases/detail.html", case=case, ctype=ctype, sections=sections,
         actions=[a for a in actions if not a.builtin or a.name == "claim"],
         more_actions=[a for a in actions if a.builtin and a.name != "claim"],
         history=history, action_title=lambda name: engine.action_title(ctype, name),
-        changes_of=_changes_reader(ctype, definition, history), step_files=_step_files(case, ctype, history, hidden),
+        changes_of=changes_reader(ctype, definition, history), step_files=_step_files(case, ctype, history, hidden),
         tier=tier_label(ctype, case.priority, definition), form_title=(definition or {}).get("title"),
-        units=participants(case), sla_titles=sla.STATUS_TITLES, targets=engine.dispatch_targets(user),
+        units=units, sla_titles=sla.STATUS_TITLES, flag=queries.deadline_flag(case),
+        handling_unit=handling_unit(case, units),
+        related=related(case, history, scope_for(user, "cases.view"), units), targets=engine.dispatch_targets(user),
         unit_actions=engine.routing_actions(ctype, actions),
         clock=sla.clock_parts(case), step=steps.step_view(case, utcnow()), step_records=steps.records(ctype, case),
         errors=errors, posted=posted or {},
@@ -147,6 +151,13 @@ def _page(case, user, errors: dict[str, str], posted=None, revealed: Revealed | 
     if revealed:
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def handling_unit(case, units):
+    """The unit handling the case now: the last unit it was dispatched to as lead handler, else
+    its own unit (a community's case it handles itself)."""
+    leads = [p.org for p in units if p.role == "handler"]
+    return leads[-1] if leads else case.org
 
 
 def _step_files(case, ctype, history, hidden: set) -> dict[int, list[Attachment]]:
@@ -171,7 +182,7 @@ def _step_files(case, ctype, history, hidden: set) -> dict[int, list[Attachment]
     return {event_id: [found[i] for i in ids if i in found] for event_id, ids in named.items()}
 
 
-def _changes_reader(ctype, definition, history):
+def changes_reader(ctype, definition, history):
     """``changes_of(event)`` for the history: titled, labelled rows (no field keys or codes),
     with usernames as people's names (one query for the page)."""
     names = {str(e.changes.get("assignee")) for e in history if isinstance(e.changes, dict) and e.changes.get("assignee")}
