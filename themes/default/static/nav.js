@@ -1,7 +1,8 @@
 /* The staff sidebar (base.html): fold it to icons on a desk and remember that per browser;
- * close the phone drawer with Escape. Loaded in <head> without defer, so a folded sidebar is
- * folded before the first paint; everything else waits for the page. Without JavaScript the
- * sidebar stays open and the 菜单 drawer still works (it is a checkbox). */
+ * close the phone drawer with Escape; scroll the current entry into the sidebar's view.
+ * Loaded in <head> without defer, so a folded sidebar is folded before the first paint;
+ * everything else waits for the page. Without JavaScript the sidebar stays open and the 菜单
+ * drawer still works (it is a checkbox). */
 (function () {
   "use strict";
   var KEY = "fengqiao.nav.folded";
@@ -32,6 +33,16 @@
         store(folded);
         show(button, folded);
       });
+    }
+    // The sidebar scrolls on its own: a long menu (an admin's 系统管理 under every module) would
+    // leave the current entry below its fold, so bring the entry into the sidebar's view.
+    var nav = document.getElementById("sidenav");
+    var current = nav && nav.querySelector("[aria-current]");
+    if (current) {
+      var box = nav.getBoundingClientRect(), entry = current.getBoundingClientRect();
+      if (entry.bottom > box.bottom || entry.top < box.top) {
+        nav.scrollTop += entry.top - box.top - (box.height - entry.height) / 2;
+      }
     }
     var drawer = document.getElementById("nav-toggle");
     if (drawer) {
