@@ -348,13 +348,37 @@ def forms_group() -> None:
     """Form definitions."""
 
 
+def _definition_files(paths: tuple[Path, ...]) -> tuple[list, list]:
+    """Definitions and problems of .json files and .xlsx workbooks (fengqiao.forms.xlsform)."""
+    from fengqiao.forms.definition import check_files
+    from fengqiao.forms.xlsform import check_workbook_files, is_workbook
+
+    workbooks = [p for p in paths if p.is_file() and is_workbook(p)]
+    definitions, problems = check_files([p for p in paths if p not in workbooks])
+    more, more_problems = check_workbook_files(workbooks)
+    keys = {d.key for d in definitions}
+    for definition in more:
+        if definition.key in keys:
+            more_problems.append(f"表单 key 重复：{definition.key}")
+        keys.add(definition.key)
+    return definitions + more, problems + more_problems
+
+
+@forms_group.command("template")
+@click.argument("output", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def forms_template(output: Path) -> None:
+    """Write the example workbook for forms designed in Excel (docs/xlsform.md)."""
+    from fengqiao.forms.xlsform import template_workbook
+
+    output.write_bytes(template_workbook())
+    click.echo(f"已写入模板工作簿 {output}")
+
+
 @forms_group.command("check")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 def forms_check(paths: tuple[Path, ...]) -> None:
-    """Validate definition files: exit 0 when all are valid, 1 with one line per problem."""
-    from fengqiao.forms.definition import check_files
-
-    definitions, problems = check_files(paths)
+    """Validate definition files (.json, or .xlsx workbooks): exit 0 when all are valid, 1 with one line per problem."""
+    definitions, problems = _definition_files(paths)
     for problem in problems:
         click.echo(str(problem), err=True)
     if problems:
@@ -367,12 +391,12 @@ def forms_check(paths: tuple[Path, ...]) -> None:
 @click.option("--publish", is_flag=True, help="Publish each imported definition as a new version.")
 @click.option("--allow-breaking", is_flag=True, help="Publish even when fields break old submissions.")
 def forms_import(paths: tuple[Path, ...], publish: bool, allow_breaking: bool) -> None:
-    """Import definitions as drafts, or --publish them (refuses breaking changes)."""
+    """Import definitions (.json, or .xlsx workbooks designed in Excel) as drafts, or
+    --publish them (refuses breaking changes)."""
     from fengqiao.db import db
-    from fengqiao.forms.definition import check_files
     from fengqiao.forms.store import BreakingChange, announce_published, import_definition
 
-    definitions, problems = check_files(paths)
+    definitions, problems = _definition_files(paths)
     if problems:
         _fail("\n".join(str(p) for p in problems))
     app = make_app()

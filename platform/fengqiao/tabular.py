@@ -252,3 +252,73 @@ def _sheet_rows(book, sheet, rows: int, columns: int) -> Iterator[list[Any]]:
             yield list(row)
     finally:
         book.close()
+
+
+def read_sheets(data: bytes, *, rows: int = 1_000, columns: int = 100, cells: int | None = None,
+                seconds: float = 5.0, unpacked: int | None = None,
+                sheets: int = 20) -> dict[str, list[tuple[int, list[Any]]]]:
+    """Every worksheet of an .xlsx by name, each as :func:`read_table` reads the first one:
+    (row number, cells) of its non-blank rows, within the same limits per sheet (``cells``
+    and ``seconds`` for the whole workbook). For workbooks whose meaning is spread over
+    named sheets (the XLSForm-like form definitions, :mod:`fengqiao.forms.xlsform`)."""
+    cells = cells if cells is not None else rows * columns
+    unpacked = unpacked if unpacked is not None else max(16 << 20, cells * 200)
+    deadline = _clock() + seconds
+    unreadable = refuse("无法读取该文件：不是有效的 Excel（.xlsx）文件", "format")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise unreadable from None
+    if len(members) > MAX_ENTRIES:
+        raise refuse(f"无法读取该文件：Excel 文件内部条目过多（超过 {MAX_ENTRIES} 个）", "format")
+    if sum(m.file_size for m in members) > unpacked:
+        raise refuse(f"文件过大：Excel 文件解压后超过 {unpacked >> 20} MB")
+    from openpyxl import load_workbook
+    from openpyxl.reader.excel import ExcelReader
+
+    try:
+        reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+        reader.read_manifest()
+        reader.read_workbook()
+        names = {m.filename for m in members}
+        parts = [rel.target for _sheet, rel in reader.parser.find_sheets()
+                 if rel.target in names and "chartsheet" not in rel.Type]
+        if len(parts) > sheets:
+            raise refuse(f"工作表过多：最多 {sheets} 个")
+        for name in parts:  # every sheet is read here, so every one is counted first
+            with archive.open(name) as xml:
+                _scan_sheet(xml, rows, cells, seconds, deadline, first=True)
+    except Invalid:
+        raise
+    except Exception:
+        raise unreadable from None
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+        titles = list(book.sheetnames)
+    except Exception:
+        raise unreadable from None
+    found: dict[str, list[tuple[int, list[Any]]]] = {}
+    try:
+        for title in titles:
+            sheet = book[title]
+            if not hasattr(sheet, "iter_rows"):
+                continue
+            left = max(cells - sum(len(r) for rs in found.values() for _n, r in rs), 0)
+            found[title] = _counted(_sheet_rows_open(sheet, rows, columns), rows, columns, left,
+                                    seconds, deadline)
+    finally:
+        book.close()
+    return found
+
+
+def _sheet_rows_open(sheet, rows: int, columns: int) -> Iterator[list[Any]]:
+    """:func:`_sheet_rows` for one sheet of a workbook the caller closes."""
+    if (sheet.max_row or 0) > rows or (sheet.max_column or 0) > columns:
+        from openpyxl.utils import get_column_letter
+
+        declared = f"A1:{get_column_letter(sheet.max_column or 1)}{sheet.max_row or 1}"
+        raise refuse(f"表格声明的范围 {declared} 超过上限：最多 {rows:,} 行、{columns} 列")
+    sheet.reset_dimensions()
+    for row in sheet.iter_rows(values_only=True):
+        yield list(row)
