@@ -1,0 +1,313 @@
+// The offline queue (待上传), shared by the pages and the service worker (importScripts).
+//
+// A form submitted without a network is kept in IndexedDB exactly as the browser would have
+// posted it (name/value pairs, photos as File blobs), with the form key, the pinned version,
+// a fresh Idempotency-Key and the time. Sending turns the pairs into the JSON instance by the
+// form's schema (as fengqiao.forms.render.extract does on the server), uploads each photo
+// once (POST /api/v1/forms/{key}/uploads; the id is kept in the item, so a resend names the
+// same ids) and posts the JSON with the Idempotency-Key: a duplicate send replays one case.
+// The server's answer is final: 201/200 done, 422 kept with the field errors, anything
+// else retried later with backoff.
+(function (root) {
+  "use strict";
+
+  var DB_NAME = "fengqiao-offline";
+  var STORE = "outbox";
+  var LOCK = "fengqiao-outbox";
+  var SHANGHAI = "+08:00";
+  var MAX_BACKOFF = 30 * 60 * 1000;
+
+  function openDb() {
+    return new Promise(function (resolve, reject) {
+      var req = indexedDB.open(DB_NAME, 1);
+      req.onupgradeneeded = function () {
+        var store = req.result.createObjectStore(STORE, { keyPath: "id" });
+        store.createIndex("user", "user");
+      };
+      req.onsuccess = function () { resolve(req.result); };
+      req.onerror = function () { reject(req.error); };
+    });
+  }
+
+  // One request in its own transaction; resolves when the transaction has committed (a
+  // QuotaExceededError arrives as the transaction's abort and is passed on, not swallowed).
+  function run(mode, op) {
+    return openDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var t = db.transaction(STORE, mode);
+        var req = op(t.objectStore(STORE));
+        var value;
+        req.onsuccess = function () { value = req.result; };
+        t.oncomplete = function () { db.close(); resolve(value); };
+        t.onerror = t.onabort = function () { db.close(); reject(t.error || req.error); };
+      });
+    });
+  }
+
+  function put(item) { return run("readwrite", function (s) { return s.put(item); }); }
+  function get(id) { return run("readonly", function (s) { return s.get(id); }); }
+  function remove(id) { return run("readwrite", function (s) { return s.delete(id); }); }
+  function list(user) {
+    return run("readonly", function (s) { return s.index("user").getAll(String(user)); }).then(function (items) {
+      return items.sort(function (a, b) { return a.created < b.created ? -1 : 1; });
+    });
+  }
+
+  function uuid() {
+    if (root.crypto && root.crypto.randomUUID) return root.crypto.randomUUID();
+    var b = root.crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  // A new queue item from a form's posted pairs (everything but the page's own controls).
+  var PAGE_FIELDS = ["csrf_token", "fq_version", "_action", "_row", "org"];
+  function newItem(user, key, title, version, org, pairs) {
+    return {
+      id: uuid(), user: String(user), key: key, title: title, version: version, org: org || null,
+      entries: pairs.filter(function (p) { return PAGE_FIELDS.indexOf(p[0]) < 0; }),
+      created: new Date().toISOString(), idempotency_key: uuid(), state: "queued",
+      attempts: 0, next_try: 0, uploads: {}, errors: [], message: "", case_number: null,
+    };
+  }
+
+  // ---- the posted pairs → the JSON instance (mirrors fengqiao.forms.render._extract) ----
+
+  function isFile(value) { return value !== null && typeof value === "object" && "size" in value; }
+  function mainType(prop) {
+    var t = prop.type;
+    if (Array.isArray(t)) t = t.filter(function (x) { return x !== "null"; })[0];
+    return t;
+  }
+  function choiceValues(prop) {
+    if (Array.isArray(prop.enum)) return prop.enum;
+    var options = prop.oneOf || prop.anyOf;
+    return Array.isArray(options) ? options.map(function (o) { return o.const; }) : null;
+  }
+  function lookup(prop, raw) {
+    var choices = choiceValues(prop) || [];
+    for (var i = 0; i < choices.length; i++) if (String(choices[i]) === raw) return choices[i];
+    return raw;
+  }
+  function filled(value) {
+    if (Array.isArray(value)) return value.length > 0;
+    if (value !== null && typeof value === "object") return Object.keys(value).some(function (k) { return filled(value[k]); });
+    return value !== null && value !== undefined && value !== "" && value !== false;
+  }
+  function withOffset(raw, kind) {
+    var m = kind === "date-time" ? /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.exec(raw) : /^\d\d:\d\d(:\d\d)?$/.exec(raw);
+    if (!m) return raw; // already has an offset, or wrong: the server's format check reports it
+    return raw + (m[1] ? "" : ":00") + SHANGHAI;
+  }
+
+  function convert(schema, entries) {
+    var files = [];
+    function values(name) {
+      var out = [];
+      entries.forEach(function (e, i) { if (e[0] === name) out.push({ value: e[1], index: i }); });
+      return out;
+    }
+    function typed(prop, raw) {
+      var t = mainType(prop);
+      if (t === "integer" || t === "number") {
+        var text = String(raw || "").trim().replace(/，/g, "").replace(/,/g, "");
+        if (text === "") return null;
+        var n = Number(text);
+        if (!isFinite(n) || (t === "integer" && !Number.isInteger(n))) return text; // the server names it
+        return n;
+      }
+      if (t === "boolean") return raw !== undefined && raw !== "" && raw !== "false";
+      if (choiceValues(prop)) return raw === undefined || raw === "" ? null : lookup(prop, raw);
+      if (raw === undefined) return null;
+      if (prop.format === "date-time" || prop.format === "time") return raw ? withOffset(raw, prop.format) : raw;
+      return raw;
+    }
+    function object(props, prefix, ptr) {
+      var data = {};
+      Object.keys(props || {}).forEach(function (name) {
+        var prop = props[name] || {}, full = prefix + name, p = ptr + "/" + name, t = mainType(prop);
+        var items = prop.items && typeof prop.items === "object" ? prop.items : {};
+        if (t === "object" && prop.properties) {
+          data[name] = object(prop.properties, full + "-", p);
+        } else if (t === "array" && items.format === "attachment") {
+          data[name] = values(full + "__kept").map(function (x) { return x.value; });
+          values(full).forEach(function (x) {
+            if (isFile(x.value) && x.value.name) files.push({ index: x.index, pointer: p });
+          });
+        } else if (t === "array" && mainType(items) === "object") {
+          data[name] = rows(items, full, p);
+        } else if (t === "array") {
+          data[name] = values(full).map(function (x) { return lookup(items, x.value); });
+        } else {
+          var found = values(full);
+          data[name] = typed(prop, found.length ? found[0].value : undefined);
+        }
+      });
+      return data;
+    }
+    function rows(items, full, ptr) {
+      var seen = {}, numbers = [], out = [];
+      entries.forEach(function (e) {
+        if (e[0].indexOf(full + "-") !== 0) return;
+        var n = parseInt(e[0].slice(full.length + 1), 10);
+        if (!isNaN(n) && !seen[n]) { seen[n] = true; numbers.push(n); }
+      });
+      numbers.sort(function (a, b) { return a - b; });
+      numbers.forEach(function (n) {
+        var before = files.length;
+        var row = object(items.properties, full + "-" + n + "-", ptr + "/" + out.length);
+        if (filled(row) || files.length > before) out.push(row);
+        else files.length = before;
+      });
+      return out;
+    }
+    return { data: object(schema.properties, "", ""), files: files };
+  }
+
+  function listAt(data, pointer) {
+    var tokens = pointer.replace(/^\//, "").split("/"), node = data;
+    for (var i = 0; i < tokens.length - 1; i++) node = node[tokens[i]];
+    var last = tokens[tokens.length - 1];
+    if (!Array.isArray(node[last])) node[last] = [];
+    return node[last];
+  }
+
+  // ---- sending ----
+
+  // The session to send with: the CSRF token and the signed-in user, read from 待上传 fresh
+  // from the network (a page cached while offline may be another session's). Null when the
+  // session has ended: the items wait for the same user to sign in again.
+  function session() {
+    return fetch("/outbox", { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+      if (!r.ok || r.redirected) return null;
+      return r.text().then(function (html) {
+        var token = /name="csrf_token" value="([^"]+)"/.exec(html);
+        var user = /data-outbox-user="([^"]+)"/.exec(html);
+        return token && user ? { token: token[1], user: user[1] } : null;
+      });
+    });
+  }
+
+  function problemsOf(response) {
+    return response.json().then(function (body) {
+      var errors = (body && body.errors) || [];
+      return errors.map(function (e) { return { pointer: e.pointer || e.field || "", message: e.message || "填写内容不符合要求" }; });
+    }, function () { return []; });
+  }
+
+  function query(item) {
+    return "?version=" + encodeURIComponent(item.version) + (item.org ? "&org=" + encodeURIComponent(item.org) : "");
+  }
+
+  function Outcome(state, message, errors) { this.state = state; this.message = message; this.errors = errors || []; }
+
+  // The server's answer → an outcome (thrown to stop the item), or the response when 2xx.
+  function judge(response) {
+    if (response.ok) return response;
+    if (response.status === 422) {
+      return problemsOf(response).then(function (errors) { throw new Outcome("rejected", "内容需要修改", errors); });
+    }
+    if (response.status === 401) throw new Outcome("login", "登录已过期，请重新登录后自动提交");
+    if (response.status === 403 || response.status === 404 || response.status === 410) {
+      throw new Outcome("rejected", response.status === 410 ? "表单已停用，无法提交" : "无权提交此表单或表单不存在");
+    }
+    if (response.status === 413) throw new Outcome("rejected", "照片或文件过大，请删减后重新提交");
+    throw new Outcome("failed", "服务器暂时无法处理（" + response.status + "），稍后自动重试");
+  }
+
+  function sendOne(item, sess) {
+    var base = "/api/v1/forms/" + encodeURIComponent(item.key);
+    var converted, def;
+    item.state = "sending";
+    return put(item).then(function () {
+      return fetch(base + "?version=" + encodeURIComponent(item.version), { credentials: "same-origin" });
+    }).then(judge).then(function (r) { return r.json(); }).then(function (body) {
+      def = body;
+      converted = convert(def.schema, item.entries);
+      // photos one by one, each id kept at once (a resend uploads nothing twice)
+      return converted.files.reduce(function (chain, slot) {
+        return chain.then(function () {
+          if (item.uploads[slot.index]) return null;
+          var file = item.entries[slot.index][1];
+          var body = new FormData();
+          body.append("pointer", slot.pointer);
+          body.append("file", file, file.name);
+          return fetch(base + "/uploads" + query(item), {
+            method: "POST", body: body, credentials: "same-origin", headers: { "X-CSRFToken": sess.token },
+          }).then(judge).then(function (r) { return r.json(); }).then(function (saved) {
+            item.uploads[slot.index] = saved.id;
+            return put(item);
+          });
+        });
+      }, Promise.resolve());
+    }).then(function () {
+      converted.files.forEach(function (slot) { listAt(converted.data, slot.pointer).push(item.uploads[slot.index]); });
+      return fetch(base + "/submissions" + query(item), {
+        method: "POST", credentials: "same-origin", body: JSON.stringify(converted.data),
+        headers: { "Content-Type": "application/json", "Idempotency-Key": item.idempotency_key, "X-CSRFToken": sess.token },
+      });
+    }).then(judge).then(function (r) { return r.json(); }).then(function (body) {
+      item.state = "done";
+      item.case_number = body.case_number || null;
+      item.errors = []; item.message = "";
+      return put(item);
+    }, function (err) {
+      if (err instanceof Outcome) {
+        item.state = err.state; item.message = err.message; item.errors = err.errors;
+      } else { // the network went away mid-way
+        item.state = "failed"; item.message = "网络中断，稍后自动重试"; item.errors = [];
+      }
+      if (item.state === "failed") {
+        item.attempts += 1;
+        item.next_try = Date.now() + Math.min(MAX_BACKOFF, 15000 * Math.pow(2, item.attempts - 1));
+      }
+      return put(item);
+    });
+  }
+
+  function due(item, force) {
+    if (item.state === "queued" || item.state === "login") return true;
+    if (item.state === "sending") return true; // a page closed mid-send: the key makes it safe
+    return item.state === "failed" && (force || Date.now() >= item.next_try);
+  }
+
+  function withLock(fn) {
+    var locks = root.navigator && root.navigator.locks;
+    return locks ? locks.request(LOCK, fn) : fn();
+  }
+
+  function anyDue(force) {
+    return run("readonly", function (s) { return s.getAll(); }).then(function (items) {
+      return items.some(function (i) { return due(i, force); });
+    });
+  }
+
+  // Send every due item of the signed-in user, one at a time; resolves with the items. An
+  // empty queue asks the server nothing (an open page must not keep an idle session alive).
+  function drain(force) {
+    return withLock(function () {
+      return anyDue(force).then(function (some) { return some ? session() : null; }).then(function (sess) {
+        if (!sess) return [];
+        return list(sess.user).then(function (items) {
+          return items.filter(function (i) { return due(i, force); }).reduce(function (chain, item) {
+            return chain.then(function () { return sendOne(item, sess); });
+          }, Promise.resolve()).then(function () { return list(sess.user); });
+        });
+      }, function () { return []; }); // offline: nothing to do now
+    });
+  }
+
+  // The earliest time a failed item may be retried (ms since the epoch), or null.
+  function nextRetry() {
+    return run("readonly", function (s) { return s.getAll(); }).then(function (items) {
+      var times = items.filter(function (i) { return i.state === "failed"; }).map(function (i) { return i.next_try; });
+      return times.length ? Math.min.apply(null, times) : null;
+    });
+  }
+
+  root.FqOutbox = {
+    put: put, get: get, remove: remove, list: list, newItem: newItem, uuid: uuid,
+    convert: convert, listAt: listAt, drain: drain, nextRetry: nextRetry, SYNC_TAG: "fengqiao-outbox",
+  };
+})(self);
