@@ -37,7 +37,7 @@ def test_hello_is_not_loaded_in_production(database_url, tmp_path, plugins):
         assert hello["state"] == "disabled"
         assert hello["reason"] == "示例插件，仅在演示（demo）和测试模式下启用"
         if plugins is None:  # the other installed plugins still load with "*"
-            assert {"points", "vanguard", "volunteer", "certificates"} <= set(app.extensions["fengqiao.plugins"])
+            assert {"points", "vanguard", "volunteer", "certificates", "grid"} <= set(app.extensions["fengqiao.plugins"])
     finally:
         app.extensions["fengqiao.db"].dispose()
 

@@ -99,6 +99,26 @@ def id_card_problem(value: Any) -> str | None:
     return None
 
 
+# GB/T 2260: the first two digits of an area code name a province-level unit.
+PROVINCE_CODES = frozenset({"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36",
+                            "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62",
+                            "63", "64", "65", "71", "81", "82"})
+# 港澳台居民居住证 numbers have the same form, with these area codes of their own.
+RESIDENCE_PERMIT_AREAS = frozenset({"810000", "820000", "830000"})
+ID_CARD_REGION_MESSAGE = "身份证号码前 6 位地区码无效"
+
+
+def id_card_region_problem(value: Any) -> str | None:
+    """The message for an area code whose province part is no province (``00…``, ``99…``) or
+    that names a whole province; only the shape of the code is judged (prefecture and county
+    codes change over time). The residence permits' 810000, 820000 and 830000 pass."""
+    if not isinstance(value, str) or len(value) < 6:
+        return None
+    if value[:6] in RESIDENCE_PERMIT_AREAS:
+        return None
+    return None if value[:2] in PROVINCE_CODES and value[2:6] != "0000" else ID_CARD_REGION_MESSAGE
+
+
 @FORMAT_CHECKER.checks("cn-id-card")
 def is_cn_id_card(value: Any) -> bool:
     """18-character resident ID-card number (GB 11643) with a real, past birth date."""
@@ -120,12 +140,26 @@ def uscc_check_char(first17: str) -> str:
     return USCC_CHARSET[(31 - total % 31) % 31]
 
 
+USCC_SHAPE_MESSAGE = "统一社会信用代码应为 18 位数字或大写字母（不含 I、O、S、V、Z）"
+USCC_CHECKSUM_MESSAGE = "统一社会信用代码校验位不正确"
+
+
+def uscc_problem(value: Any) -> str | None:
+    """The specific Chinese message for an invalid credit code (shape, then check character),
+    None when it is valid or not a string."""
+    if not isinstance(value, str):
+        return None
+    if _USCC_SHAPE.fullmatch(value) is None:
+        return USCC_SHAPE_MESSAGE
+    if uscc_check_char(value[:17]) != value[17]:
+        return USCC_CHECKSUM_MESSAGE
+    return None
+
+
 @FORMAT_CHECKER.checks("cn-uscc")
 def is_cn_uscc(value: Any) -> bool:
     """Unified social credit code (统一社会信用代码, GB 32100-2015) with a valid check character."""
-    if not isinstance(value, str):
-        return True
-    return _USCC_SHAPE.fullmatch(value) is not None and uscc_check_char(value[:17]) == value[17]
+    return uscc_problem(value) is None
 
 
 @FORMAT_CHECKER.checks("cn-postcode")

@@ -108,12 +108,15 @@ class PluginContext:
             PublicLink(self.plugin, endpoint, label, description))
 
     # -- permissions and jobs -----------------------------------------------------------
-    def add_permission(self, name: str, label: str, roles: tuple[str, ...] = ("admin",)) -> str:
-        """Declare ``<plugin>.<name>`` and grant it to ``roles`` (admins always have it)."""
+    def add_permission(self, name: str, label: str, roles: tuple[str, ...] = ("admin",), *,
+                       admin: bool = True) -> str:
+        """Declare ``<plugin>.<name>`` and grant it to ``roles``. Admins have it too unless
+        ``admin=False``: a permission to residents' sensitive data, like the core's
+        ``cases.reveal``, is not the system administrator's."""
         full = f"{self.plugin}.{name}"
         registry = self.app.extensions["fengqiao.permissions"]
         registry.labels[full] = label
-        for role in {*roles, "admin"}:
+        for role in {*roles, *(("admin",) if admin else ())}:
             registry.extra.setdefault(role, set()).add(full)
         return full
 

@@ -49,6 +49,10 @@ API_CHANGELOG = {
     "1.8": "ctx.add_menu_item(…, group=None): the staff sidebar groups entries; a plugin's entries go into a "
     "group titled after the plugin unless group names another (工作台, 事项, 统计, 系统管理 or any title). "
     "ctx.add_public_link(endpoint, label, description): a public page of the plugin on the residents' home (/).",
+    "1.9": "web.id_card_problem (a resident ID-card number checked by GB 11643: shape, province-level area code, "
+    "birth date, check character; the Chinese message of the first problem) and web.credit_code_problem "
+    "(统一社会信用代码, GB 32100), for plugins that keep such numbers outside a form's schema. "
+    "ctx.add_permission(…, admin=False): a permission admins do not get (sensitive residents' data).",
 }
 """``{version: what changed}``: what each plugin API version added."""
 

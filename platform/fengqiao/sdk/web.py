@@ -25,9 +25,9 @@ from fengqiao.ratelimit import rate_limited
 from fengqiao.sdk.errors import DomainError, NotFound, plugin_errors
 
 __all__ = [
-    "MAX_INT", "Page", "current_user", "document", "external_url", "flash_problems", "int_arg", "json_body",
-    "login_required", "paginate", "parse_int", "public", "query", "rate_limited", "render", "requires",
-    "validate",
+    "MAX_INT", "Page", "credit_code_problem", "current_user", "document", "external_url", "flash_problems",
+    "id_card_problem", "int_arg", "json_body", "login_required", "paginate", "parse_int", "public", "query",
+    "rate_limited", "render", "requires", "validate",
 ]
 
 json_body = plugin_errors(jsonbody.json_body)
@@ -56,6 +56,32 @@ def flash_problems(err: DomainError) -> None:
     if isinstance(err, NotFound) or getattr(err, "status", None) == 404:
         raise err
     flash("；".join(message for _pointer, message, _code in err.problems), "error")
+
+
+def id_card_problem(value: str) -> str | None:
+    """Why ``value`` is not a resident ID-card number (GB 11643), in Chinese, or None when it is
+    one: 18 characters (17 ASCII digits, then a digit or upper-case ``X``), a province-level
+    area code (or 810000/820000/830000 of a 港澳台居民居住证), a real birth date not in the
+    future, the right check character — judged in that order, so the message names the first
+    thing to fix. Normalise first (trim, upper-case a trailing ``x``): what is checked is what
+    you store. The forms' ``cn-id-card`` format checks the same except the area code."""
+    from fengqiao.forms.formats import ID_CARD_LENGTH_MESSAGE, id_card_region_problem
+    from fengqiao.forms.formats import id_card_problem as problem
+
+    if not isinstance(value, str):
+        return ID_CARD_LENGTH_MESSAGE
+    shape = problem(value)
+    if shape == ID_CARD_LENGTH_MESSAGE:
+        return shape
+    return id_card_region_problem(value) or shape
+
+
+def credit_code_problem(value: str) -> str | None:
+    """Why ``value`` is not a 统一社会信用代码 (GB 32100: 18 characters of the code's 31-character
+    set, the right check character), in Chinese, or None when it is one. Upper-case first."""
+    from fengqiao.forms.formats import USCC_SHAPE_MESSAGE, uscc_problem
+
+    return uscc_problem(value) if isinstance(value, str) else USCC_SHAPE_MESSAGE
 
 
 def external_url(endpoint: str, **values: Any) -> str:
