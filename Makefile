@@ -12,7 +12,7 @@ DEMO_PORT ?= 5000
 AXE_VERSION ?= 4.14.1
 AXE_DIR := .cache/axe
 
-.PHONY: demo test lint pytest install browser fonts clean bench stack-up stack-down
+.PHONY: demo test lint pytest install browser fonts clean bench screenshots stack-up stack-down
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,11 @@ pytest: install browser
 	$(BIN)/python -m pytest -n auto --maxprocesses=4 --dist loadgroup $(PYTEST_ARGS)
 
 test: lint pytest
+
+# The browser tests again, writing what each saw to test-artifacts/*.png (make test skips the
+# screenshots: they are for people, and the long full-page ones cost Chromium seconds each).
+screenshots: install browser
+	FENGQIAO_SCREENSHOTS=1 $(BIN)/python -m pytest -n auto --maxprocesses=4 --dist loadgroup -m browser $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -271,6 +271,8 @@ def test_the_field_editor_chooses_the_case_type_from_a_list(demo, live_server, p
     select.select_option("whistle")
     assert definition()["case_type"] == "whistle" and "opens_case" not in definition()
     page.get_by_role("button", name="保存草稿").click()
+    page.wait_for_load_state()  # the click navigates: read the page it leads to, not the one it leaves
+    page.get_by_text("办理流程变更").first.wait_for()
     text = html.unescape(page.content())
     assert "办理流程：网格事件 → " in text and "办理流程变更" in text
 

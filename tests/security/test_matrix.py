@@ -92,6 +92,11 @@ TABLE: dict[str, Row] = {
     "web.board": R("public"),
     "web.form_index": R("public"),
     "web.form_fill": R("public", params={"key": "livelihood-request"}),
+    # the installable app (issue 24): manifest and service worker for everyone, 待上传 for the
+    # signed-in (the queue itself is in the browser; the page is an empty shell)
+    "web.web_manifest": R("public"),
+    "web.service_worker": R("public"),
+    "web.outbox": R("login"),
     # the receipt lives in the submitter's own session: without one, nobody sees anything
     "web.form_done": R("public", params={"key": "livelihood-request"}, expect={p: "hidden" for p in PERSONAS}),
     "web.track": R("public", query="number={case_a}&code={code}", expect=TRACK_ONLY_RESIDENT),
@@ -103,6 +108,8 @@ TABLE: dict[str, Row] = {
     "api.list_forms": R("public"),
     "api.show_form": R("public", params={"key": "livelihood-request"}),
     "api.create_submission": R("public", params={"key": "livelihood-request"}, body={}),
+    # one file for a form's upload field, named by the JSON submission after it (offline queue)
+    "api.upload_form_file": R("public", params={"key": "livelihood-request"}, body={}),
     "api.issue_api_token": R("public", body={}),
     "api.revoke_api_token": R("login", fresh=True, expect={p: 204 for p in PERSONAS[2:]}),
     "api.openapi_document": R("public"),
@@ -121,6 +128,7 @@ TABLE: dict[str, Row] = {
     "web.form_submissions_export": R("cases.view", params={"key": "grid-incident"}, absent=("case_a",),
                                      hidden=NOT_CASE_A, expect={p: "ok" for p in NOT_CASE_A}),
     "web.case_detail": R("cases.view", params=CASE, hidden=NOT_CASE_A),
+    "web.case_print": R("cases.view", params=CASE, hidden=NOT_CASE_A),  # 打印: the page's scope
     "api.show_case": R("cases.view", params=CASE, hidden=NOT_CASE_A),
     "web.case_attachment": R("cases.view", params={**CASE, "attachment_id": "{attachment_a}"},
                              hidden=NOT_CASE_A),
@@ -141,6 +149,12 @@ TABLE: dict[str, Row] = {
                          hidden=NOT_CASE_A),
     "api.bulk_act": R("cases.act", params={"action": "claim"}, body={"numbers": ["{case_a}"], "version": 0}),
     "web.queue_bulk": R("cases.act", body={}),
+    # 保存的筛选: the caller's own rows (422 without a name: past the checks); another user's id is 404
+    "web.queue_filter_save": R("cases.view", body={}),
+    "web.queue_filter_delete": R("cases.view", params={"filter_id": 987654}, body={}, hidden=PERSONAS[2:]),
+    "api.list_queue_filters": R("cases.view"),
+    "api.save_queue_filter": R("cases.view", body={}),  # 422: no name
+    "api.delete_queue_filter": R("cases.view", params={"filter_id": 987654}, hidden=PERSONAS[2:]),
     # --- jobs: only the one who started it (and admins)
     "web.job_status": R("login", params={"job_id": "{job}"}, hidden=NOT_SHENLIS_JOB),
     "web.job_download": R("login", params={"job_id": "{job}"}, hidden=NOT_SHENLIS_JOB),
@@ -213,6 +227,9 @@ TABLE: dict[str, Row] = {
     "web.form_admin_export": R("forms.manage", params={"key": "livelihood-request"}),
     "web.form_admin_new": R("forms.manage"),
     "web.form_admin_import": R("forms.manage", body={}),
+    "web.form_admin_import_xlsx": R("forms.manage", body={}),  # 422: no workbook, past the checks
+    "web.form_admin_xlsform_template": R("forms.manage"),
+    "web.form_admin_export_xlsx": R("forms.manage", params={"key": "livelihood-request"}),
     "web.form_admin_preview": R("forms.manage", body={}),
     "web.form_admin_publish": R("forms.manage", params={"key": NO_SUCH}, expect={"admin": "hidden"}),
     "web.form_admin_archive": R("forms.manage", params={"key": NO_SUCH}, expect={"admin": "hidden"}),
@@ -409,7 +426,7 @@ def test_permission_matrix(world):
     assert not problems, f"{len(problems)} cells differ:\n" + "\n".join(problems)
 
 
-@pytest.mark.parametrize("endpoint", ["web.case_detail", "api.show_case", "web.case_attachment"])
+@pytest.mark.parametrize("endpoint", ["web.case_detail", "api.show_case", "web.case_attachment", "web.case_print"])
 def test_matrix_fails_when_a_scope_check_is_removed(world, monkeypatch, endpoint):
     """Remove the object-level check from the case routes: the matrix must notice."""
     import sqlalchemy as sa

@@ -71,6 +71,7 @@ WRITES: dict[str, W | str] = {
     "web.form_admin_edit": "forms are county-wide (forms.manage: admins only)",
     "web.form_admin_publish": "forms are county-wide (forms.manage: admins only)",
     "web.form_admin_import": "forms are county-wide (forms.manage: admins only)",
+    "web.form_admin_import_xlsx": "forms are county-wide (forms.manage: admins only)",
     "web.form_admin_new": "forms are county-wide (forms.manage: admins only)",
     "web.form_admin_preview": "forms are county-wide (forms.manage: admins only)",
     "web.workflow_admin_edit": "workflows are county-wide (forms.manage: admins only)",
@@ -88,12 +89,20 @@ WRITES: dict[str, W | str] = {
     "web.org_edit": W({"code": COMMUNITY_A}, {"name": "改名"}),
     "web.user_security": W({"username": "zhangmin"}, {"action": "logout_all"}),
     "api.create_submission": "public forms; the accepting unit is a query choice checked by the form",
+    "api.upload_form_file": "public forms' upload fields: the file belongs to nothing until a submission of the "
+                            "caller's claims it (forms/submit.py)",
     "api.receive_inbound_order": "cases.inbound (integration accounts only): the unit is a body field, refused as "
                                  "422 outside the account's units; another unit's order number is 409 "
                                  "(tests/inbound/test_orders.py)",
     "web.form_fill": "public forms; the accepting unit is a query choice checked by the form",
     "api.request_ledger": "exports the caller's own scope", "web.ledger_page": "exports the caller's own scope",
     "web.queue_bulk": "per-case results: a case out of scope is reported as not found (test_matrix)",
+    "web.queue_filter_save": "the caller's own saved queue filters (保存的筛选); the filter is checked against "
+                             "the caller's scope like the queue, a unit outside it is 422 (tests/cases/test_saved_filters.py)",
+    "web.queue_filter_delete": "the caller's own saved queue filters (保存的筛选): every query is scoped by user, "
+                               "another user's filter is 404 (tests/cases/test_saved_filters.py)",
+    "api.save_queue_filter": "the caller's own saved queue filters, as web.queue_filter_save",
+    "api.delete_queue_filter": "the caller's own saved queue filters, as web.queue_filter_delete",
     "api.bulk_act": "per-case results: a case out of scope is reported as not found (test_matrix)",
     "web.track_rate": "residents: number + 查询码 (test_matrix)", "web.track_reopen": "residents (test_matrix)",
     "api.rate_case": "residents: number + 查询码 (test_matrix)", "api.reopen_case": "residents (test_matrix)",
@@ -179,6 +188,45 @@ WRITES: dict[str, W | str] = {
     # --- agenda (居民议事): items are scoped by their unit's code
     "p_agenda.decision": W({"item_id": "{agenda_a}"}, {"decision": "decline", "reply": "不予采纳"}),
     "papi_agenda.decide": W({"item_id": "{agenda_a}"}, {"decision": "decline", "reply": "不予采纳"}),
+    # --- grid (网格基础信息): addresses, households, people and units, scoped by the address's grid
+    "papi_grid.bulk_addresses": UNIT_ARG, "p_grid.bulk": UNIT_ARG,
+    "papi_grid.set_keeper": W({"address_id": "{grid_building_a}"}, {"name": "韩某"}),
+    "papi_grid.move_address": W({"address_id": "{grid_building_a}"}, {"grid": "339901001002001"}),
+    "papi_grid.add_person": W(body={"address": "{grid_room_a}", "name": "韩某", "id_card": "339902199001011236",
+                                    "relation": "tenant", "residence_type": "floating"}),
+    "papi_grid.move_out": W({"person_id": "{grid_person_a}"}, {"moved_out": "2024-01-01"}),
+    "papi_grid.move_in": W({"person_id": "{grid_person_a}"}, {"address": "{grid_room_a}", "relation": "tenant",
+                                                             "residence_type": "floating"}),
+    "papi_grid.set_care": W({"person_id": "{grid_person_a}"}, {"care_tags": []}),
+    "papi_grid.add_special": W({"person_id": "{grid_person_a}"}, {"group": "youth"}),
+    "papi_grid.set_rental": W({"household_id": "{grid_household_a}"}, {"rented": False}),
+    "papi_grid.add_unit": W(body={"address": "{grid_room_a}", "name": "韩记小店", "category": "shop"}),
+    "p_grid.keeper": W({"address_id": "{grid_building_a}"}, {"name": "韩某"}),
+    "p_grid.move": W({"address_id": "{grid_building_a}"}, {"grid": "339901001002001"}),
+    "p_grid.add_person": W({"address_id": "{grid_room_a}"}, {"name": "韩某", "id_card": "339902199001011236",
+                                                            "relation": "tenant", "residence_type": "floating"}),
+    "p_grid.rental": W({"address_id": "{grid_room_a}"}, {"rented": ""}),
+    "p_grid.add_unit_here": W({"address_id": "{grid_room_a}"}, {"name": "韩记小店", "category": "shop"}),
+    "p_grid.move_out": W({"person_id": "{grid_person_a}"}, {"moved_out": "2024-01-01"}),
+    "p_grid.move_in": W({"person_id": "{grid_person_a}"}, {"address_code": "{grid_room_code_a}", "relation": "tenant",
+                                                          "residence_type": "floating"}),
+    "p_grid.care": W({"person_id": "{grid_person_a}"}),
+    "p_grid.special": W({"person_id": "{grid_person_a}"}, {"group": "youth"}),
+    "p_grid.units_add": "the address is typed as its standard code: another grid's code answers the same field "
+                        "message (422) as an unknown one (plugins/fengqiao-grid/tests/test_grid_pages.py)",
+    **dict.fromkeys(("papi_grid.import_people_api", "p_grid.import_upload"),
+                    "the rooms are named inside the uploaded workbook: another grid's room is reported as an unknown "
+                    "address at its row and column (422), and nothing is written "
+                    "(plugins/fengqiao-grid/tests/test_grid_import.py)"),
+    **dict.fromkeys(("papi_grid.import_addresses_api", "p_grid.import_addresses_upload"),
+                    "the grid is a cell of the uploaded workbook: a grid outside the caller's scope is refused at its "
+                    "row and column (422), and nothing is written (plugins/fengqiao-grid/tests/test_grid_import.py)"),
+    # grid: the worker's day (visits, patrols, diary, the monthly dispute return)
+    "papi_grid.add_visit": W(body={"address": "{grid_room_a}", "purpose": "home_visit", "spawn_case": False}),
+    "p_grid.visit_new": W({"address_id": "{grid_room_a}"}, {"purpose": "home_visit"}),
+    "papi_grid.add_diary": W(body={"grid": "339901001001001", "household": "{grid_household_a}", "text": "韩某"}),
+    "papi_grid.add_patrol": UNIT_ARG, "papi_grid.add_return": UNIT_ARG, "p_grid.add_patrol": UNIT_ARG,
+    "p_grid.add_diary": UNIT_ARG, "p_grid.add_return": UNIT_ARG,
 }
 
 
@@ -258,6 +306,21 @@ def _objects(world) -> dict:
 
         found["agenda_a"] = db.scalar(sa.select(AgendaItem.id).where(
             AgendaItem.submission_id == proposed.get_json()["submission_id"]))
+    made = bare.post("/api/v1/p/grid/addresses/bulk", headers=bearer("shenli"), json={
+        "grid": "339901001001001", "estate": "揽月花园", "buildings": [3], "units": 1, "floors": 1, "per_floor": 1})
+    assert made.status_code == 201, made.get_data(as_text=True)
+    with world.app.app_context():
+        from fengqiao_grid.models import GridAddress
+
+        rooms = {a.kind: a for a in db.scalars(sa.select(GridAddress).where(GridAddress.label.startswith("揽月花园3幢")))}
+    person = bare.post("/api/v1/p/grid/people", headers=bearer("shenli"), json={
+        "address": rooms["room"].id, "name": "王秀英", "id_card": "339901198001010013", "relation": "head",
+        "residence_type": "registered"})
+    assert person.status_code == 201, person.get_data(as_text=True)
+    household = bare.get(f"/api/v1/p/grid/addresses/{rooms['room'].id}", headers=bearer("shenli")).get_json()
+    found.update(grid_building_a=rooms["building"].id, grid_room_a=rooms["room"].id,
+                 grid_room_code_a=rooms["room"].code, grid_person_a=person.get_json()["id"],
+                 grid_household_a=household["household"]["id"])
     found.update(case_a=world.case_a, case_b=world.case_b)
     return found
 

@@ -13,6 +13,7 @@ def init_api(app: Flask) -> None:
     from fengqiao.api import (  # noqa: F401  (routes)
         auth,
         cases,
+        form_uploads,
         forms,
         inbound,
         inbox,
@@ -21,6 +22,7 @@ def init_api(app: Flask) -> None:
         notification_settings,
         openapi,
         orgs,
+        queue_filters,
         system,
         track,
         users,

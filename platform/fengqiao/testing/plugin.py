@@ -17,6 +17,7 @@ Loaded automatically through the ``pytest11`` entry point once ``fengqiao`` is i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -400,10 +401,35 @@ def _chromium():
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.skip("browser tests need the playwright package (pip install playwright)")
-    with sync_playwright() as p:
+    with sync_playwright() as p, _screenshots_when_asked():
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+SCREENSHOTS = "FENGQIAO_SCREENSHOTS"
+
+
+@contextlib.contextmanager
+def _screenshots_when_asked():
+    """Screenshots are for people to look at (``make screenshots``), not assertions: unless
+    ``FENGQIAO_SCREENSHOTS=1``, ``page.screenshot(path=…)`` and ``locator.screenshot`` only
+    return empty bytes. A full-page screenshot of a long page costs Chromium 0.5–2.5 s, and
+    the suite takes ~80 of them."""
+    if os.environ.get(SCREENSHOTS) == "1":
+        yield
+        return
+    from playwright.sync_api import Locator, Page
+
+    def skipped(self, *args, **kwargs) -> bytes:
+        return b""
+
+    saved = Page.screenshot, Locator.screenshot
+    Page.screenshot = Locator.screenshot = skipped
+    try:
+        yield
+    finally:
+        Page.screenshot, Locator.screenshot = saved
 
 
 @pytest.fixture
