@@ -268,7 +268,7 @@ def _visit(browser, workspace: Workspace, pages, screenshot_dir: Path, menu_rule
 
 
 def test_workspace_pages(workspace, _chromium, screenshot_dir):
-    problems = _visit(_chromium, workspace, PAGES, screenshot_dir)
+    problems = _visit(_chromium, workspace, PAGES, screenshot_dir, menu_rule=True)
 
     # 200 % zoom (a 1280 × 800 window showing 640 × 400 CSS px): the same checks as on a phone
     for theme, path, name in (("default", "/p/volunteer/", "volunteer"), ("elder", "/", "elder-staff-home")):
