@@ -18,17 +18,16 @@ Target (issue 23): the import at ≥ 50 % of the baseline's rows/s.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import math
 import os
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import report
+from servers import demo_app, two_databases
 
 ROWS = int(os.environ.get("FENGQIAO_BENCH_GRID_ROWS", "10000"))
 TARGET = 0.5
@@ -154,52 +153,14 @@ def compare(base_app, import_app, n: int) -> dict[str, float]:
             "read": read_seconds(content), "bytes": len(content)}
 
 
-@contextlib.contextmanager
-def databases(backend: str) -> Iterator[tuple[str, str] | None]:
-    with tempfile.TemporaryDirectory(prefix="fq-bench-grid-") as tmp:
-        if backend == "sqlite":
-            yield f"sqlite:///{tmp}/baseline.db", f"sqlite:///{tmp}/import.db"
-            return
-        from fengqiao.testing.services import start_postgres
-
-        try:
-            server = start_postgres()
-        except (RuntimeError, OSError) as err:
-            print(f"PostgreSQL: skipped — {err}")
-            report.skipped("grid_import", f"PostgreSQL: {err}"[:120], "postgresql")
-            yield None
-            return
-        names = [server.create_database("fq_bench_grid"), server.create_database("fq_bench_grid")]
-        try:
-            yield server.url(names[0]), server.url(names[1])
-        finally:
-            for name in names:
-                server.drop_database(name)
-            server.stop()  # only stops a throwaway server this bench started
-
-
-def make_app(url: str, folder: Path):
-    from fengqiao.app import create_app
-    from fengqiao.demo_data import load_demo_data
-    from fengqiao.migrate import upgrade
-
-    app = create_app({"mode": "testing", "database_url": url, "instance_path": str(folder),
-                      "secret_key": "bench-secret-key-0123456789abcdefghijkl", "redis_url": None,
-                      "plugins": ["grid"]})
-    app.logger.setLevel("WARNING")
-    upgrade(app.extensions["fengqiao.db"].engine)
-    with app.app_context():
-        load_demo_data()
-    return app
-
-
 def main() -> None:
     results = []
     for backend in ("sqlite", "postgresql"):
-        with databases(backend) as urls, tempfile.TemporaryDirectory(prefix="fq-bench-grid-app-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="fq-bench-grid-") as tmp, \
+                two_databases(backend, tmp, "grid_import") as urls:
             if urls is None:
                 continue
-            apps = [make_app(url, Path(tmp) / str(i)) for i, url in enumerate(urls)]
+            apps = [demo_app(url, Path(tmp) / str(i), ["grid"]) for i, url in enumerate(urls)]
             try:
                 results.append((backend, compare(apps[0], apps[1], ROWS)))
             finally:

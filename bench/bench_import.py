@@ -16,7 +16,6 @@ Target (issue 12): import ≥ 50 % of the baseline's rows/s.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import os
 import tempfile
@@ -25,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import report
+from servers import demo_app, two_databases
 
 ROWS = int(os.environ.get("FENGQIAO_BENCH_IMPORT_ROWS", "100000"))
 FORMAT = os.environ.get("FENGQIAO_BENCH_IMPORT_FORMAT", "csv")
@@ -63,45 +63,6 @@ def write_source(folder: Path) -> Path:
     return path
 
 
-@contextlib.contextmanager
-def databases(backend: str, folder: Path) -> Iterator[tuple[str, str] | None]:
-    """Two fresh databases: one for the baseline, one for the import."""
-    if backend == "sqlite":
-        yield f"sqlite:///{folder / 'baseline.db'}", f"sqlite:///{folder / 'import.db'}"
-        return
-    from fengqiao.testing.services import start_postgres
-
-    try:
-        server = start_postgres()
-    except (RuntimeError, OSError) as err:
-        print(f"PostgreSQL: skipped — {err}")
-        report.skipped("import", f"PostgreSQL: {err}"[:120], "postgresql")
-        yield None
-        return
-    names = [server.create_database("fq_bench_import"), server.create_database("fq_bench_import")]
-    try:
-        yield server.url(names[0]), server.url(names[1])
-    finally:
-        for name in names:
-            server.drop_database(name)
-        server.stop()  # only stops a throwaway server this bench started
-
-
-def make_app(url: str, folder: Path):
-    from fengqiao.app import create_app
-    from fengqiao.demo_data import load_demo_data
-    from fengqiao.migrate import upgrade
-
-    app = create_app({"mode": "testing", "database_url": url, "instance_path": str(folder / "instance"),
-                      "secret_key": "bench-secret-key-0123456789abcdefghijkl", "redis_url": None,
-                      "plugins": []})
-    app.logger.setLevel("WARNING")
-    upgrade(app.extensions["fengqiao.db"].engine)
-    with app.app_context():
-        load_demo_data()
-    return app
-
-
 def baseline(url: str, folder: Path, source: Path) -> float:
     """Seconds for plain Core executemany of the already-validated rows (one transaction)."""
     from fengqiao.cases import creation, importer
@@ -109,7 +70,7 @@ def baseline(url: str, folder: Path, source: Path) -> float:
     from fengqiao.db import db, utcnow
     from fengqiao.forms import store
 
-    app = make_app(url, folder)
+    app = demo_app(url, folder / "instance", [])
     try:
         with app.app_context():
             _form, version = store.published("grid-incident")
@@ -142,7 +103,7 @@ def product(url: str, folder: Path, source: Path) -> tuple[float, dict[str, floa
     from fengqiao.cases import importer
     from fengqiao.forms import store
 
-    app = make_app(url, folder)
+    app = demo_app(url, folder / "instance", [])
     try:
         with app.app_context():
             began = time.perf_counter()
@@ -170,7 +131,7 @@ def main() -> None:
         print(f"{ROWS:,} rows in a {FORMAT} file of {source.stat().st_size / 1e6:.1f} MB; "
               "3 rows per case (case, submission, submit event)")
         for backend in ("sqlite", "postgresql"):
-            with databases(backend, folder) as urls:
+            with two_databases(backend, folder, "import") as urls:
                 if urls is None:
                     continue
                 base = baseline(urls[0], folder / f"{backend}-base", source)

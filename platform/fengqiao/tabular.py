@@ -153,7 +153,25 @@ def _csv_rows(data: bytes, unpacked: int) -> Iterator[list[Any]]:
 
 def _xlsx_rows(data: bytes, rows: int, columns: int, cells: int, unpacked: int,
                seconds: float, deadline: float) -> Iterator[list[Any]]:
-    unreadable = refuse("无法读取该文件：不是有效的 Excel（.xlsx）文件", "format")
+    book = _checked_workbook(data, rows, cells, unpacked, seconds, deadline, every_sheet=False)
+    try:
+        sheet = book.worksheets[0]
+    except Exception:
+        book.close()
+        raise refuse(UNREADABLE, "format") from None
+    return _sheet_rows(book, sheet, rows, columns)
+
+
+UNREADABLE = "无法读取该文件：不是有效的 Excel（.xlsx）文件"
+
+
+def _checked_workbook(data: bytes, rows: int, cells: int, unpacked: int, seconds: float,
+                      deadline: float, *, every_sheet: bool, sheets: int | None = None):
+    """The workbook opened read-only by openpyxl, once the archive passed every limit: its
+    entries and unpacked size, the number of worksheets (``sheets``) and the rows and cells of
+    each sheet that will be read (the first, or ``every_sheet``), counted in the XML before
+    openpyxl parses it. The caller closes the workbook."""
+    unreadable = refuse(UNREADABLE, "format")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -173,20 +191,21 @@ def _xlsx_rows(data: bytes, rows: int, columns: int, cells: int, unpacked: int,
         names = {m.filename for m in members}
         parts = [rel.target for _sheet, rel in reader.parser.find_sheets()
                  if rel.target in names and "chartsheet" not in rel.Type]
+        if sheets is not None and len(parts) > sheets:
+            raise refuse(f"工作表过多：最多 {sheets} 个")
         # load_workbook parses a sheet without a <dimension> to its end: count them all first
+        # (as the first sheet: fully, when every sheet is going to be read)
         for index, name in enumerate(parts):
             with archive.open(name) as xml:
-                _scan_sheet(xml, rows, cells, seconds, deadline, first=index == 0)
+                _scan_sheet(xml, rows, cells, seconds, deadline, first=every_sheet or index == 0)
     except Invalid:
         raise
     except Exception:  # zipfile/XML/KeyError of a damaged or mislabelled file
         raise unreadable from None
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
-        sheet = book.worksheets[0]
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     except Exception:
         raise unreadable from None
-    return _sheet_rows(book, sheet, rows, columns)
 
 
 def _scan_sheet(xml: io.BufferedIOBase, rows: int, cells: int, seconds: float,
@@ -240,16 +259,10 @@ def _check_cells(found: int, in_row: int, cells: int) -> None:
 
 
 def _sheet_rows(book, sheet, rows: int, columns: int) -> Iterator[list[Any]]:
-    """The sheet's rows (gaps as empty rows), never padded to the declared dimension."""
+    """The sheet's rows (gaps as empty rows), never padded to the declared dimension; closes
+    the workbook when done."""
     try:
-        if (sheet.max_row or 0) > rows or (sheet.max_column or 0) > columns:
-            from openpyxl.utils import get_column_letter
-
-            declared = f"A1:{get_column_letter(sheet.max_column or 1)}{sheet.max_row or 1}"
-            raise refuse(f"表格声明的范围 {declared} 超过上限：最多 {rows:,} 行、{columns} 列")
-        sheet.reset_dimensions()
-        for row in sheet.iter_rows(values_only=True):
-            yield list(row)
+        yield from _sheet_rows_open(sheet, rows, columns)
     finally:
         book.close()
 
@@ -264,40 +277,12 @@ def read_sheets(data: bytes, *, rows: int = 1_000, columns: int = 100, cells: in
     cells = cells if cells is not None else rows * columns
     unpacked = unpacked if unpacked is not None else max(16 << 20, cells * 200)
     deadline = _clock() + seconds
-    unreadable = refuse("无法读取该文件：不是有效的 Excel（.xlsx）文件", "format")
+    book = _checked_workbook(data, rows, cells, unpacked, seconds, deadline, every_sheet=True, sheets=sheets)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        raise unreadable from None
-    if len(members) > MAX_ENTRIES:
-        raise refuse(f"无法读取该文件：Excel 文件内部条目过多（超过 {MAX_ENTRIES} 个）", "format")
-    if sum(m.file_size for m in members) > unpacked:
-        raise refuse(f"文件过大：Excel 文件解压后超过 {unpacked >> 20} MB")
-    from openpyxl import load_workbook
-    from openpyxl.reader.excel import ExcelReader
-
-    try:
-        reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
-        reader.read_manifest()
-        reader.read_workbook()
-        names = {m.filename for m in members}
-        parts = [rel.target for _sheet, rel in reader.parser.find_sheets()
-                 if rel.target in names and "chartsheet" not in rel.Type]
-        if len(parts) > sheets:
-            raise refuse(f"工作表过多：最多 {sheets} 个")
-        for name in parts:  # every sheet is read here, so every one is counted first
-            with archive.open(name) as xml:
-                _scan_sheet(xml, rows, cells, seconds, deadline, first=True)
-    except Invalid:
-        raise
-    except Exception:
-        raise unreadable from None
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
         titles = list(book.sheetnames)
     except Exception:
-        raise unreadable from None
+        book.close()
+        raise refuse(UNREADABLE, "format") from None
     found: dict[str, list[tuple[int, list[Any]]]] = {}
     try:
         for title in titles:

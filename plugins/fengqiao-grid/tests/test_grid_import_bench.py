@@ -30,6 +30,8 @@ def _load(name: str, as_name: str):
 def bench():
     if "report" not in sys.modules:  # the bench records its rows through bench/report.py
         _load("report", "report")
+    if "servers" not in sys.modules:  # and opens its databases and apps through bench/servers.py
+        _load("servers", "servers")
     return _load("bench_grid_import", "_bench_grid_import")
 
 
