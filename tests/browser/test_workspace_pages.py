@@ -57,10 +57,12 @@ PAGES = [
     ("elder-staff-home", "shenli", "/", "elder"),
     ("elder-points", "shenli", "/p/points/", "elder"),
 ]
-# Being rebuilt (issue 22 §2, §3): checked apart, with the 列 menu rule for hidden columns.
+# The pages of issue 22 §2 and §3, in both themes.
 QUEUE_AND_CASE = [
     ("queue", "shenli", "/queues", "default"),
     ("case", "shenli", "/cases/{case}", "default"),
+    ("elder-queue", "shenli", "/queues", "elder"),
+    ("elder-case", "shenli", "/cases/{case}", "elder"),
 ]
 
 # Every text of the sidebar's and the top bar's labels that is drawn on more than one line: the
