@@ -45,13 +45,16 @@ class CaseSummary:
 
 
 def case_summaries(scope: Scope, *, case_type: str | None = None, state: str | None = None,
+                   org: str | None = None, open_only: bool = False,
                    limit: int = 30, cursor: str | None = None) -> Page:
     """The cases ``scope`` may see (``scope_for(user, "cases.view")``: owned by a unit in it or
     dispatched to one — the one scoping rule of the core's own lists), newest first, as a
-    keyset ``Page`` of ``CaseSummary``; narrow by ``case_type`` and ``state``. ``cursor`` is the
-    previous page's ``next_cursor`` (default: the request's ``?cursor=``)."""
+    keyset ``Page`` of ``CaseSummary``; narrow by ``case_type``, ``state``, the owning unit's
+    code ``org`` (1.10) and ``open_only`` (not closed, 1.10) in the query, so a page is full
+    of what was asked for. ``cursor`` is the previous page's ``next_cursor`` (default: the
+    request's ``?cursor=``)."""
     from fengqiao.cases.queries import cases_in
-    from fengqiao.models import Case
+    from fengqiao.models import Case, OrgUnit
     from fengqiao.sdk.web import paginate
 
     stmt = cases_in(scope)
@@ -59,6 +62,10 @@ def case_summaries(scope: Scope, *, case_type: str | None = None, state: str | N
         stmt = stmt.where(Case.type == case_type)
     if state:
         stmt = stmt.where(Case.state == state)
+    if org:
+        stmt = stmt.where(Case.org_id == sa.select(OrgUnit.id).where(OrgUnit.code == org).scalar_subquery())
+    if open_only:
+        stmt = stmt.where(Case.closed_at.is_(None))
     page = paginate(stmt, Case.id, limit=limit, cursor=cursor)
     return Page([CaseSummary.of(case) for case in page.items], page.next_cursor)
 

@@ -53,6 +53,8 @@ API_CHANGELOG = {
     "birth date, check character; the Chinese message of the first problem) and web.credit_code_problem "
     "(统一社会信用代码, GB 32100), for plugins that keep such numbers outside a form's schema. "
     "ctx.add_permission(…, admin=False): a permission admins do not get (sensitive residents' data).",
+    "1.10": "cases.case_summaries(…, org=None, open_only=False): narrow to the cases one unit owns and to open "
+    "ones in the query, so a page holds only those (the grid plugin's 今天 lists a grid's open cases).",
 }
 """``{version: what changed}``: what each plugin API version added."""
 

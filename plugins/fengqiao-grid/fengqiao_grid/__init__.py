@@ -35,7 +35,7 @@ class GridPlugin(Plugin):
     name = "grid"
     title = "网格基础信息"
     description = "标准地址、实有人口、实有单位：网格员一次采集，处处复用。"
-    api_version = ">=1.9,<2"  # web.id_card_problem and web.credit_code_problem came with 1.9
+    api_version = ">=1.10,<2"  # id_card_problem/credit_code_problem (1.9), case_summaries(org=, open_only=) (1.10)
     templates = "templates"
     static = "static"
     migrations = "migrations"

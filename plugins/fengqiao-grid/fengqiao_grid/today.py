@@ -37,8 +37,8 @@ def _grid_choice(grids) -> str:
 
 def _open_cases(grid: str, limit: int = 20) -> list:
     """The grid's open cases the caller may see (the core's scoped list, newest first)."""
-    page = case_summaries(scope_for(current_user, "cases.view"), limit=100, cursor="")
-    return [c for c in page.items if c.org == grid and c.closed_at is None][:limit]
+    return case_summaries(scope_for(current_user, "cases.view"), org=grid, open_only=True,
+                          limit=limit, cursor="").items
 
 
 def _overdue_units(grid: str, day) -> list:
