@@ -20,6 +20,7 @@ from fengqiao.sdk.files import read_table, workbook_bytes
 from fengqiao.sdk.models import db, utcnow
 
 from fengqiao_grid.access import MANAGE, grid_for, my_grids
+from fengqiao_grid.checks import cell_text
 from fengqiao_grid.models import GridAddress
 
 MAX_ROWS = 10_000
@@ -43,14 +44,6 @@ def template_bytes() -> bytes:
     return workbook_bytes("标准地址导入模板", HEADERS, [["", "幸福小区", "3", "1", "602"]])
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _position(name: str) -> int:
     digits = re.match(r"[0-9]+", name)
     return int(digits.group(0)) if digits else 0
@@ -62,10 +55,10 @@ def read_addresses(content: bytes, filename: str) -> list[tuple[int, str, str, s
     rows = read_table(content, filename or "addresses.xlsx", rows=READ_ROWS, columns=len(COLUMNS) + 10,
                       seconds=READ_SECONDS)
     head = next((i for i, (_n, row) in enumerate(rows[:5])
-                 if {"小区", "楼栋", "户"} <= {_text(c) for c in row}), None)
+                 if {"小区", "楼栋", "户"} <= {cell_text(c) for c in row}), None)
     if head is None:
         raise ValidationFailed([("/file", "未找到表头：前几行中应有“小区”“楼栋”“单元”“户”等列（可先下载导入模板）", "format")])
-    cells = [_text(c) for c in rows[head][1]]
+    cells = [cell_text(c) for c in rows[head][1]]
     index = {key: cells.index(header) for key, header in LABEL.items() if header in cells}
     missing = [LABEL[k] for k in ("estate", "building", "entrance", "room") if k not in index]
     if missing:
@@ -84,7 +77,7 @@ def read_addresses(content: bytes, filename: str) -> list[tuple[int, str, str, s
         problems.append((f"/rows/{number}/{key}", f"第 {number} 行「{LABEL[key]}」：{message}", code))
 
     for number, row in body:
-        v = {key: _text(row[i]) if i < len(row) else "" for key, i in index.items()}
+        v = {key: cell_text(row[i]) if i < len(row) else "" for key, i in index.items()}
         bad = len(problems)
         grid = v.get("grid") or default
         if not grid:

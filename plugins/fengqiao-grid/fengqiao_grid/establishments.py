@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from fengqiao.sdk.errors import DomainError, Invalid
+from fengqiao.sdk.errors import Invalid
 from fengqiao.sdk.models import db, utcnow
 from fengqiao.sdk.privacy import mask_mobile, mask_name
-from fengqiao.sdk.web import credit_code_problem, validate
+from fengqiao.sdk.web import credit_code_problem
 
 from fengqiao_grid.access import MANAGE, address_in_scope
+from fengqiao_grid.checks import schema_problems
 from fengqiao_grid.models import CATEGORIES, GridAddress, GridEstablishment
 
 UNIT_BODY = {
@@ -39,11 +40,7 @@ def add_unit(data: dict, actor: str) -> GridEstablishment:
             data[key] = data[key].strip()
     if isinstance(data.get("credit_code"), str):
         data["credit_code"] = data["credit_code"].upper()
-    try:
-        validate(UNIT_BODY, data)
-        problems = []
-    except DomainError as err:
-        problems = list(err.problems)
+    problems = schema_problems(UNIT_BODY, data)
     code = data.get("credit_code") or ""
     if isinstance(code, str) and code and not any(p[0] == "/credit_code" for p in problems):
         message = credit_code_problem(code)

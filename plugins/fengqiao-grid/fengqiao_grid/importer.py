@@ -30,6 +30,7 @@ from fengqiao.sdk.web import id_card_problem
 from fengqiao.sdk.workdays import today_local
 
 from fengqiao_grid.access import MANAGE, VIEW, addresses_in_scope
+from fengqiao_grid.checks import cell_text
 from fengqiao_grid.models import (
     CARE_TAGS,
     RELATIONS,
@@ -91,17 +92,9 @@ def template_bytes() -> bytes:
     return workbook_bytes("实有人口导入模板", HEADERS, [example])
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _header(rows: list[tuple[int, list]]) -> tuple[int, dict[str, int]]:
     for index, (_number, row) in enumerate(rows[:5]):
-        cells = [_text(c) for c in row]
+        cells = [cell_text(c) for c in row]
         if "姓名" in cells and "身份证号" in cells:
             return index, {key: cells.index(header) for key, header in LABEL.items() if header in cells}
     raise ValidationFailed([("/file", "未找到表头：前几行中应有“姓名”“身份证号”等列（可先下载导入模板）", "format")])
@@ -112,7 +105,7 @@ def _date(value: Any) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    text = _text(value).replace("/", "-").replace(".", "-")
+    text = cell_text(value).replace("/", "-").replace(".", "-")
     match = re.fullmatch(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})", text)
     if not match:
         raise ValueError(text)
@@ -195,7 +188,7 @@ def read_people(content: bytes, filename: str) -> list[dict]:
         problems.append((f"/rows/{number}/{key}", f"第 {number} 行「{LABEL[key]}」：{message}", code))
 
     for number, row in body:
-        values = {key: _text(row[i]) if i < len(row) else "" for key, i in index.items()}
+        values = {key: cell_text(row[i]) if i < len(row) else "" for key, i in index.items()}
         raw_date = row[index["moved_in"]] if "moved_in" in index and index["moved_in"] < len(row) else None
         bad = len(problems)
         room, miss = rooms.find(values)

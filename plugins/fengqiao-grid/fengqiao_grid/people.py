@@ -13,13 +13,14 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from fengqiao.sdk.errors import Conflict, DomainError, Invalid
+from fengqiao.sdk.errors import Conflict, Invalid
 from fengqiao.sdk.models import db, utcnow
 from fengqiao.sdk.privacy import audit, mask_id_card, mask_mobile, mask_name, mask_text
 from fengqiao.sdk.web import id_card_problem, validate
 from fengqiao.sdk.workdays import today_local
 
 from fengqiao_grid.access import MANAGE, VIEW, address_in_scope, addresses_in_scope
+from fengqiao_grid.checks import schema_problems
 from fengqiao_grid.models import (
     CARE_TAGS,
     RELATIONS,
@@ -84,14 +85,6 @@ SPECIAL_BODY = {
         "note": {"type": "string", "title": "说明", "maxLength": 1000},
     },
 }
-
-
-def _problems(schema: dict, data: dict) -> list:
-    try:
-        validate(schema, data)
-    except DomainError as err:
-        return list(err.problems)
-    return []
 
 
 def _day(value, pointer: str, label: str, problems: list, default: date | None = None) -> date | None:
@@ -184,7 +177,7 @@ def add_person(data: dict, actor: str) -> GridPerson:
     data = {**data, "id_card": normalise_id_card(data.get("id_card"))}
     if isinstance(data.get("name"), str):
         data["name"] = data["name"].strip()
-    problems = _problems(PERSON_BODY, data)
+    problems = schema_problems(PERSON_BODY, data)
     card = data.get("id_card")
     if isinstance(card, str) and card and not any(p[0] == "/id_card" for p in problems):
         message = id_card_problem(card)
@@ -217,7 +210,7 @@ def add_person(data: dict, actor: str) -> GridPerson:
 
 def move_out(person: GridPerson, data: dict, actor: str) -> GridResidence:
     """Close the person's open stay with its date (once: a second move-out is a 409)."""
-    problems = _problems(MOVE_OUT_BODY, data)
+    problems = schema_problems(MOVE_OUT_BODY, data)
     day = _day(data.get("moved_out"), "/moved_out", "迁出日期", problems)
     if problems:
         raise Invalid(problems)
@@ -237,7 +230,7 @@ def move_out(person: GridPerson, data: dict, actor: str) -> GridResidence:
 def move_in(person: GridPerson, data: dict, actor: str) -> GridResidence:
     """A new stay at a room (the person must have moved out of the last one first)."""
     address = _room(data)
-    problems = _problems(MOVE_IN_BODY, data)
+    problems = schema_problems(MOVE_IN_BODY, data)
     day = _day(data.get("moved_in"), "/moved_in", "迁入日期", problems, default=today_local())
     if address is not None and address.kind != "room":
         problems.append(("/address", "只能迁入具体的户（门牌）", "not_a_room"))

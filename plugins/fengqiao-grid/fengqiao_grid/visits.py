@@ -24,7 +24,6 @@ from fengqiao.sdk.files import safe_image
 from fengqiao.sdk.forms import submit_form
 from fengqiao.sdk.models import db, utcnow
 from fengqiao.sdk.privacy import mask_text
-from fengqiao.sdk.web import validate
 from fengqiao.sdk.workdays import today_local
 from sqlalchemy.exc import IntegrityError
 
@@ -35,6 +34,7 @@ from fengqiao_grid.access import (
     grid_for,
     household_in_scope,
 )
+from fengqiao_grid.checks import schema_problems
 from fengqiao_grid.models import GridAddress
 from fengqiao_grid.models_visits import (
     CASE_CATEGORY,
@@ -97,14 +97,6 @@ RETURN_BODY = {
 }
 
 
-def _problems(schema: dict, data: dict) -> list:
-    try:
-        validate(schema, data)
-    except DomainError as err:
-        return list(err.problems)
-    return []
-
-
 def _day(value, pointer: str, label: str, problems: list) -> date:
     """A ``YYYY-MM-DD`` date not after today; today when left out (the schema checked the shape)."""
     if not value:
@@ -153,7 +145,7 @@ def record_visit(data: dict, actor: str, raw_photos: list[bytes] | None = None) 
     """Record a visit (and spawn its case when asked). ``raw_photos``: uploaded files (the
     page); an API body brings ``photos`` as base64. Everything is checked before anything is
     written, all field problems at once."""
-    problems = _problems(VISIT_BODY, data)
+    problems = schema_problems(VISIT_BODY, data)
     if problems and any(p[0] in ("", "/address") for p in problems):
         raise Invalid(problems)
     address = address_in_scope(data["address"], MANAGE, "/address")
@@ -221,7 +213,7 @@ def visit_json(visit: GridVisit, label: str) -> dict:
 
 
 def record_patrol(data: dict, actor: str) -> GridPatrol:
-    problems = _problems(PATROL_BODY, data)
+    problems = schema_problems(PATROL_BODY, data)
     grid = grid_for(data.get("grid"), MANAGE)
     day = _day(data.get("date"), "/date", "巡查日期", problems)
     route = _text(data, "route")
@@ -237,7 +229,7 @@ def record_patrol(data: dict, actor: str) -> GridPatrol:
 
 
 def record_diary(data: dict, actor: str) -> GridDiaryEntry:
-    problems = _problems(DIARY_BODY, data)
+    problems = schema_problems(DIARY_BODY, data)
     household = None
     if isinstance(data.get("household"), int) and not any(p[0] == "/household" for p in problems):
         household = household_in_scope(data["household"], MANAGE, "/household")  # an object: 404 first
@@ -273,7 +265,7 @@ def record_return(data: dict, actor: str) -> GridDisputeReturn:
     """The grid's return for a month: ``zero_report`` with ``confirmed`` (the worker ticks that
     nothing was found), or ``items_count`` ≥ 1 with ``items_text``. One per grid and month: a
     second is a conflict (409), never a silent overwrite."""
-    problems = _problems(RETURN_BODY, data)
+    problems = schema_problems(RETURN_BODY, data)
     grid = grid_for(data.get("grid"), MANAGE)
     month = data.get("month") if isinstance(data.get("month"), str) else ""
     if not any(p[0] == "/month" for p in problems) and month > month_of(today_local()):
