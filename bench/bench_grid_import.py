@@ -131,7 +131,7 @@ def import_seconds(app, content: bytes, expected: int) -> float:
 
 
 def read_seconds(content: bytes) -> float:
-    """Reading the workbook alone, as the import does (the sdk's bounded reader, openpyxl read-only)."""
+    """Reading the workbook alone, as the import does (the sdk's bounded reader: calamine, see fengqiao.tabular)."""
     from fengqiao_grid import importer
 
     from fengqiao.sdk.files import read_table
