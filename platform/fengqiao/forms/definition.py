@@ -26,6 +26,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from fengqiao.forms import relevance
 from fengqiao.forms.formats import FORMAT_CHECKER
 from fengqiao.input_guard import MAX_JSON_DEPTH, too_deep
 from fengqiao.masking import ACCEPTING_LEVELS, CONDITION_TYPES, HIDDEN_UI_KEY, PERSONAL_KINDS
@@ -40,7 +41,7 @@ RESERVED_FIELD_NAMES = frozenset({
     "extra_validators", "Meta",
 })
 CASE_TYPE_PATTERN = r"^[a-z][a-z0-9_]{1,63}$"
-WIDGETS = ("textarea", "radio", "select", "checkboxes", "image", "file", "hidden")
+WIDGETS = ("textarea", "radio", "select", "checkboxes", "image", "file", "hidden", "address")
 SCHEMA_DIALECTS = (
     "https://json-schema.org/draft/2020-12/schema",
     "https://json-schema.org/draft/2020-12/schema#",
@@ -89,6 +90,8 @@ DEFINITION_META_SCHEMA: dict[str, Any] = {
                 "help": _STRING_MAP,
                 "placeholders": _STRING_MAP,
                 "trim": _NAME_LIST,
+                # When the page shows a field: an expression tree per field (fengqiao.forms.relevance).
+                "relevant": {"type": "object", "additionalProperties": {"type": "object"}},
                 # Personal fields and how they are masked (fengqiao.masking).
                 "personal": {"type": "object", "additionalProperties": {"enum": list(PERSONAL_KINDS)}},
                 # Fields withheld from the handling unit, on a condition (fengqiao.cases.visibility).
@@ -470,6 +473,14 @@ def _ui_problems(ui: dict[str, Any], schema: dict[str, Any]) -> Iterator[tuple[s
             if message:
                 yield pointer(["ui", *path]), message
 
+    widgets = ui.get("widgets") if isinstance(ui.get("widgets"), dict) else {}
+    for name, widget in widgets.items():
+        prop = known.get(name)
+        if widget == "address" and isinstance(prop, dict) and (
+                prop.get("type") != "string" or "format" in prop or not choices_free(prop) or "[]" in name):
+            yield pointer(["ui", "widgets", name]), (
+                f"地址选择控件（address）只能用于不在重复分组中的普通文本字段，{name} 不是")
+
     sections = ui.get("sections")
     placed: dict[str, str] = {}
     for s, section in enumerate(sections if isinstance(sections, list) else []):
@@ -496,6 +507,11 @@ def _condition_choices(prop: dict[str, Any]) -> list[Any] | None:
     if prop.get("type") == "boolean":
         return [True, False]
     return None
+
+
+def choices_free(prop: dict[str, Any]) -> bool:
+    """Whether a field is free text rather than a choice (``enum`` / ``oneOf``)."""
+    return "enum" not in prop and "oneOf" not in prop
 
 
 def _condition_value_ok(prop: dict[str, Any], value: Any) -> bool:
@@ -620,6 +636,8 @@ def _problems_of(data: Any) -> list[tuple[str, str]]:
                 found += _ui_problems(ui, schema)
                 found += _hidden_problems(ui, schema, data.get("title_field"))
                 found += _contact_problems(ui, schema)
+                found += [(pointer(["ui", "relevant", *at]), message) for at, message
+                          in relevance.problems(ui.get("relevant"), field_paths(schema, containers=True), schema)]
             title_field = data.get("title_field")
             if isinstance(title_field, str) and title_field:
                 message = _title_field_problem(title_field, schema)

@@ -44,6 +44,7 @@ WIDGET = "widget"
 HELP = "help"
 PLACEHOLDER = "placeholder"
 TRIM = "trim"
+RELEVANCE = "relevance"  # ui.relevant: when the page shows a field (the schema's if/then is compared too)
 ROUTING = "routing"  # case type, intake-only or access: where new submissions go, who may file
 
 ACCESS_TITLES = {"public": "公开（无需登录）", "staff": "工作人员（需登录）"}
@@ -371,6 +372,13 @@ def _compare_ui(old: dict, new: dict, skip: set[str]) -> Iterator[FieldChange]:
                 name, kind, False,
                 f"{name} 的{label}由 {_show(before.get(name))} 改为 {_show(after.get(name))}",
             )
+    before_rel = old.get("relevant") if isinstance(old.get("relevant"), dict) else {}
+    after_rel = new.get("relevant") if isinstance(new.get("relevant"), dict) else {}
+    for name in [*before_rel, *(n for n in after_rel if n not in before_rel)]:
+        if name in skip or _is_under(name, skip) or _canon(before_rel.get(name)) == _canon(after_rel.get(name)):
+            continue
+        verb = "新增" if name not in before_rel else "取消了" if name not in after_rel else "修改了"
+        yield FieldChange(name, RELEVANCE, False, f"{name} {verb}显示条件（ui.relevant）")
     before_trim, after_trim = set(_names(old.get("trim"))), set(_names(new.get("trim")))
     for name in sorted(after_trim - before_trim):
         if name not in skip and not _is_under(name, skip):

@@ -45,6 +45,8 @@ class FieldSpec:
     max_items: int | None = None
     condition: Condition | None = None
     required_when: str | None = None  # "condition" or the name whose filling requires it
+    relevant: dict | None = None  # ``ui.relevant``: the page shows the field while this holds
+    widget: str | None = None  # ``ui.widgets``' entry (``address``: the picker on a text field)
 
     @property
     def is_container(self) -> bool:
@@ -112,6 +114,14 @@ def _conditions(schema: dict) -> dict[str, tuple[Condition, bool]]:
     return found
 
 
+def _branch_required(schema: dict) -> set[str]:
+    """Names some top-level ``then``/``else`` requires (a field with ``ui.relevant`` listed
+    there is required while shown)."""
+    blocks = [schema] + [s for s in schema.get("allOf", []) if isinstance(s, dict)]
+    return {name for block in blocks for branch in ("then", "else") if isinstance(block.get(branch), dict)
+            for name in block[branch].get("required", []) if isinstance(name, str)}
+
+
 def build_specs(schema: dict, ui: dict, prefix: str = "", in_group: bool = False) -> list[FieldSpec]:
     """Field specs for an object schema's properties in ``ui.order`` (then schema order)."""
     props: dict = schema.get("properties", {})
@@ -140,11 +150,15 @@ def build_specs(schema: dict, ui: dict, prefix: str = "", in_group: bool = False
             choices=choices_of(sub.get("items", {}) if kind == "checkboxes" else sub),
             min_items=sub.get("minItems", 0),
             max_items=sub.get("maxItems"),
+            widget=widget,
         )
+        spec.relevant = (ui.get("relevant") or {}).get(path)
         if name in conditions:
             spec.condition, cond_required = conditions[name]
             if cond_required:
                 spec.required_when = "condition"
+        elif spec.relevant is not None and name in _branch_required(schema):
+            spec.required_when = "condition"
         elif name in dependents:
             spec.required_when = dependents[name]
         if kind == "object":

@@ -303,6 +303,7 @@
   function widgetFor(f, old) {
     switch (f.type) {
       case "textarea": return "textarea";
+      case "text": return old === "address" ? "address" : undefined; // the address picker stays
       case "radio": return "radio";
       case "image": return "image";
       case "select": return old === "select" ? "select" : undefined;
@@ -451,6 +452,26 @@
         if (now !== undefined && present[now]) marks[now + k.slice(top.length)] = ui.personal[k];
       });
       if (Object.keys(marks).length) ui.personal = marks; else delete ui.personal;
+    }
+    if (isObj(ui.relevant)) { // ui.relevant (a form designed in Excel) follows renamed fields, and
+      // gives way to a condition set here (the page would otherwise show by the old one)
+      var relevant = {}, condChanged = conditionSignature(state) !== state.condSig;
+      var renameRefs = function (tree) {
+        if (!isObj(tree)) return tree;
+        var out = clone(tree);
+        if (typeof out.field === "string" && rename[out.field] !== undefined) out.field = rename[out.field];
+        ["and", "or"].forEach(function (k) { if (Array.isArray(out[k])) out[k] = out[k].map(renameRefs); });
+        if (has(out, "not")) out.not = renameRefs(out.not);
+        return out;
+      };
+      Object.keys(ui.relevant).forEach(function (k) {
+        var top = topName(k), now = rename[top];
+        if (now === undefined || !present[now]) return;
+        var f = state.fields.filter(function (x) { return x.name === now; })[0];
+        if (k === top && condChanged && f && f.cond) return;
+        relevant[now + k.slice(top.length)] = k === top ? renameRefs(ui.relevant[k]) : ui.relevant[k];
+      });
+      if (Object.keys(relevant).length) ui.relevant = relevant; else delete ui.relevant;
     }
     var personalMarks = isObj(ui.personal) ? ui.personal : {};
     state.fields.forEach(function (f) { // the field editor's choice, for whole top-level fields

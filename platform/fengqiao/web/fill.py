@@ -176,7 +176,8 @@ def _prefill(compiled) -> dict:
     links from a plugin's page or a poster open the form already filled in. Only a start:
     the resident sees and may change every value, and the server validates on submit."""
     return {spec.name: request.args[spec.name][:500] for spec in compiled.specs
-            if spec.kind in PREFILLABLE and spec.name in request.args and spec.condition is None}
+            if spec.kind in PREFILLABLE and spec.name in request.args and spec.condition is None
+            and spec.relevant is None}
 
 
 def _schema_problems(version, extracted) -> list:

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from fengqiao.forms import relevance
 from fengqiao.forms.definition import RESERVED_FIELD_NAMES, WIDGETS, check_definition
 from fengqiao.forms.xlsform import expressions
 from fengqiao.masking import PERSONAL_KINDS
@@ -360,7 +361,7 @@ class _Converter:
 
     def _root(self, tree: list[Item], choices: dict, table: Table) -> dict[str, Any]:
         self.ui = {"order": [], "sections": [], "widgets": {}, "help": {}, "placeholders": {},
-                   "trim": [], "personal": {}}
+                   "trim": [], "personal": {}, "relevant": {}}
         flat: list[tuple[Item, str | None]] = []  # (item, group relevant)
         sections: dict[str, dict[str, Any]] = {}
         for item in tree:
@@ -397,6 +398,7 @@ class _Converter:
         names = {i.cells.get("name", "") for i, _g in items}
         blocks: dict[str, dict[str, Any]] = {}
         dependent: dict[str, list[str]] = {}
+        tests: dict[str, list[str]] = {}  # field → the fields its 相关 tests
         for item, group_relevant in items:
             name = item.cells.get("name", "")
             if not self._name_ok(table, item, name, seen):
@@ -418,8 +420,11 @@ class _Converter:
                 is_required = False
             conditional_keywords = self._conditional_keywords(item, table, relevant, multiple)
             if relevant:
+                tests[name] = [n for n in expressions.references(relevant) if n != name]
                 block = self._relevant_block(item, table, relevant, multiple, names, blocks)
                 if block is not None:
+                    if not expressions.renderer_reads(block["if"], multiple):
+                        self.ui["relevant"][path] = expressions.relevant_tree(relevant)
                     branch = block["then"] if "then" in block else block["else"]
                     if is_required:
                         branch.setdefault("required", []).append(name)
@@ -433,6 +438,9 @@ class _Converter:
                 value = self._json(table, item.row, "extra", extra)
                 if value is not None:
                     _merge_into(prop, value)
+        for trail in relevance.cycles(tests):
+            self.problem(table, seen[trail[0]], "relevant",
+                         f"相关条件互相引用：{' → '.join(trail)}（这些题目隐藏后都无法再显示）")
         schema["properties"] = properties
         if required:
             schema["required"] = required

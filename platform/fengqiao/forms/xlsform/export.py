@@ -94,7 +94,7 @@ class _Writer:
         self.list_names.add(name)
         return name
 
-    def conditions(self, schema: dict[str, Any]) -> dict[str, dict[str, str]]:
+    def conditions(self, schema: dict[str, Any], prefix: str = "") -> dict[str, dict[str, str]]:
         """Per field: the ``relevant``/``relevant_constraint``/required-there cells of the
         container's condition blocks, or {} when one block is not of the importer's shape
         (then all stay in 扩展 as written)."""
@@ -107,7 +107,7 @@ class _Writer:
         found: dict[str, dict[str, str]] = {}
         try:
             for block in blocks:
-                self._block(block, props, schema.get("required", []), found)
+                self._block(block, props, schema.get("required", []), found, prefix)
         except (expressions.NotExpressible, KeyError, TypeError, AttributeError, ValueError):
             found = {}
         dependent = schema.get("dependentRequired")
@@ -118,7 +118,8 @@ class _Writer:
                         found.setdefault(name, {}).setdefault("triggers", []).append(trigger)
         return found
 
-    def _block(self, block: Any, props: dict, required: list, found: dict[str, dict[str, str]]) -> None:
+    def _block(self, block: Any, props: dict, required: list, found: dict[str, dict[str, str]],
+               prefix: str = "") -> None:
         if not isinstance(block, dict) or "if" not in block:
             raise ValueError(block)
         test = block["if"]
@@ -144,9 +145,7 @@ class _Writer:
         branch = block[branches[0]]
         if not set(branch) <= {"required", "properties"}:
             raise ValueError(branch)
-        text = expressions.test_text(test)
-        if branches[0] == "else":
-            text = f"not({text})"
+        trees = self.ui.get("relevant") if isinstance(self.ui.get("relevant"), dict) else {}
         targets = list(branch.get("required", [])) + [n for n in branch.get("properties", {})
                                                       if n not in branch.get("required", [])]
         for name in targets:
@@ -158,14 +157,26 @@ class _Writer:
             if keywords == {} and name in branch.get("required", []) and name in branch.get("properties", {}):
                 raise ValueError(name)  # {} for a required target is not what the importer writes
             cells = found.setdefault(name, {})
-            cells["relevant"] = text
+            cells["relevant"] = self._relevant_text(test, branches[0], trees.get(f"{prefix}{name}"))
             cells["relevant_constraint"] = expressions.own_text(keywords)
             cells["required"] = "是" if name in branch.get("required", []) else ""
+
+    @staticmethod
+    def _relevant_text(test: dict[str, Any], branch: str, tree: Any) -> str:
+        """The 相关 cell: the field's ``ui.relevant`` tree as written when it has one (what the
+        author wrote, and the importer derives the same block from it), else the block's test."""
+        if isinstance(tree, dict):
+            try:
+                return expressions.tree_text(tree)
+            except (expressions.NotExpressible, KeyError, TypeError):
+                pass
+        text = expressions.test_text(test)
+        return f"not({text})" if branch == "else" else text
 
     def fields(self, schema: dict[str, Any], prefix: str, order: list[str] | None = None) -> list[dict[str, str]]:
         props = schema.get("properties", {})
         required = schema.get("required", [])
-        conditions = self.conditions(schema)
+        conditions = self.conditions(schema, prefix)
         names = [n for n in (order or []) if n in props] + [n for n in props if n not in (order or [])]
         rows: list[dict[str, str]] = []
         for name in names:

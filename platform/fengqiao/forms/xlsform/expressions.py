@@ -281,6 +281,10 @@ def _root(node: Node, this: str | None, multiple: set[str]) -> dict[str, Any]:
         raise Untranslatable("“相关”条件中不能使用 .（请用 ${字段名}）")
     if atom.field is None:  # ``.``: the constraint's own field, absent passes
         return {"properties": {field: atom.keywords}}
+    if atom.keywords == {"const": ""}:  # ``${x} = ''``: x is empty (normalising drops "")
+        return {"not": {"required": [field]}}
+    if atom.keywords == {"not": {"const": ""}}:  # ``${x} != ''``: x is filled
+        return {"required": [field]}
     if set(atom.keywords) == {"not"}:  # ``${x} != 'v'`` also holds while x is empty
         return {"not": _field_schema(field, atom.keywords["not"])}
     return _field_schema(field, atom.keywords)
@@ -293,7 +297,7 @@ def _merge_objects(parts: list[dict[str, Any]]) -> dict[str, Any] | None:
     properties: dict[str, Any] = {}
     required: list[str] = []
     for part in parts:
-        for name, keywords in part["properties"].items():
+        for name, keywords in part.get("properties", {}).items():
             if name in properties:
                 merged = _merge([properties[name], keywords])
                 if merged is None:
@@ -302,7 +306,10 @@ def _merge_objects(parts: list[dict[str, Any]]) -> dict[str, Any] | None:
             else:
                 properties[name] = keywords
         required += [n for n in part.get("required", []) if n not in required]
-    return {"properties": properties, "required": required} if required else {"properties": properties}
+    merged: dict[str, Any] = {"properties": properties} if properties else {}
+    if required:
+        merged["required"] = required
+    return merged
 
 
 def _same_field_choices(parts: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -506,6 +513,11 @@ def own_text(keywords: dict[str, Any], subject: str = ".") -> str:
 
 def test_text(test: dict[str, Any]) -> str:
     """An ``if`` schema written by :func:`relevant` back to its expression."""
+    if set(test) == {"required"} and test["required"]:  # ``${x} != ''``
+        return " and ".join(f"${{{name}}} != ''" for name in test["required"])
+    if set(test) == {"not"} and isinstance(test["not"], dict) and set(test["not"]) == {"required"} \
+            and len(test["not"]["required"]) == 1:  # ``${x} = ''``
+        return f"${{{test['not']['required'][0]}}} = ''"
     if set(test) != {"properties", "required"}:
         raise NotExpressible(test)
     properties, required = test["properties"], test["required"]
@@ -529,3 +541,79 @@ def test_text(test: dict[str, Any]) -> str:
     if len(parts) == 1 and text.startswith("(") and text.endswith(")"):
         text = text[1:-1]
     return text
+
+
+# ---- the browser's copy of a condition (``ui.relevant``, fengqiao.forms.relevance) --------------
+
+_TREE_OPS = {"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+def relevant_tree(text: str) -> dict[str, Any]:
+    """A ``相关`` cell as the expression tree of ``ui.relevant`` (``fengqiao.forms.relevance``):
+    what the form page evaluates to show or hide the field. Call after :func:`relevant`
+    accepted the text (the same parse; errors are raised the same way)."""
+    return _tree(parse(text))
+
+
+def _tree(node: Node) -> dict[str, Any]:
+    if node[0] in ("and", "or"):
+        return {node[0]: [_tree(n) for n in node[1]]}
+    if node[0] == "not":
+        return {"not": _tree(node[1])}
+    if node[0] == "call" and node[1] in ("selected", "regex"):
+        args = node[2]
+        if len(args) != 2 or args[0][0] != "ref" or args[1][0] != "lit":
+            raise Untranslatable(f"{node[1]}() 的第一个参数应为 ${{字段名}}，第二个为带引号的文字")
+        return {"field": args[0][1], "op": node[1], "value": str(args[1][1])}
+    if node[0] != "cmp":
+        raise Untranslatable("条件应为比较、selected() 或 regex()")
+    op, left, right = node[1], node[2], node[3]
+    if _subject(left) is None and _subject(right) is not None:
+        op, left, right = _FLIP[op], right, left
+    subject = _subject(left)
+    if subject is None or subject[1] is None or right[0] != "lit":
+        raise Untranslatable("比较的一侧应为 ${字段名}，另一侧为数字或带引号的文字")
+    measure, field = subject
+    value = right[1]
+    if measure == "value" and value == "" and op in ("=", "!="):
+        return {"field": field, "op": "empty" if op == "=" else "filled"}
+    out: dict[str, Any] = {"field": field, "op": _TREE_OPS[op], "value": value}
+    if measure != "value":
+        out["of"] = measure
+    return out
+
+
+def tree_text(tree: dict[str, Any]) -> str:
+    """A ``ui.relevant`` tree back to the ``相关`` expression it came from (export)."""
+    for key in ("and", "or"):
+        if key in tree:
+            return f" {key} ".join(_operand(child) for child in tree[key])
+    if "not" in tree:
+        return f"not({tree_text(tree['not'])})"
+    field, op = f"${{{tree['field']}}}", tree["op"]
+    if op == "filled":
+        return f"{field} != ''"
+    if op == "empty":
+        return f"{field} = ''"
+    if op in ("selected", "regex"):
+        return f"{op}({field}, {literal(tree['value'])})"
+    subject = {"length": f"string-length({field})", "count": f"count({field})"}.get(tree.get("of", ""), field)
+    return f"{subject} {op} {literal(tree['value'])}"
+
+
+def _operand(tree: dict[str, Any]) -> str:
+    text = tree_text(tree)
+    return f"({text})" if "and" in tree or "or" in tree else text
+
+
+def renderer_reads(test: dict[str, Any], multiple: set[str]) -> bool:
+    """Whether the form page's own condition reader (``schema_tools._conditions``: one field
+    equal to one of some values) shows the field exactly when the server applies the
+    condition; otherwise the converter writes ``ui.relevant``."""
+    if set(test) != {"properties", "required"} or len(test["properties"]) != 1:
+        return False
+    (name, keywords), = test["properties"].items()
+    if test["required"] != [name] or name in multiple:
+        return False
+    values = [keywords["const"]] if set(keywords) == {"const"} else keywords.get("enum") if set(keywords) == {"enum"} else None
+    return bool(values) and all(isinstance(v, str | int | float) and v != "" for v in values)
