@@ -57,6 +57,7 @@ def _without_address(definition: dict) -> dict:
     ui["sections"][0]["fields"].remove("address")
     del ui["placeholders"]["address"]
     ui["trim"].remove("address")
+    ui.get("widgets", {}).pop("address", None)  # the address picker
     return changed
 
 

@@ -11,6 +11,7 @@ from flask import Flask
 
 def init_api(app: Flask) -> None:
     from fengqiao.api import (  # noqa: F401  (routes)
+        addresses,
         auth,
         cases,
         form_uploads,

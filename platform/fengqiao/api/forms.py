@@ -74,7 +74,7 @@ document("/forms/{key}", "get", "表单最新（或指定）版本的定义", se
          responses={200: "{key,title,version,schema,ui}", 401: "工作人员表单需登录", 404: "不存在", 410: "已停用"})
 document("/forms/{key}/submissions", "post", "提交表单并生成事项", secured=False,
          body={"type": "object", "description": "表单数据，按表单 schema 校验"},
-         params=[query("org", "受理单位代码（社区/村等属地单位）。未填时：工作人员为本人所在单位，其他提交人为表单的受理单位（accepting_unit）；表单未指定受理单位时须填写，否则 422 /org"),
+         params=[query("org", "受理单位代码（社区/村等属地单位）。未填时：地址字段（address 控件）为标准地址的由该地址所在网格受理，否则工作人员为本人所在单位，其他提交人为表单的受理单位（accepting_unit）；表单未指定受理单位时须填写，否则 422 /org"),
                  query("version", "按指定版本校验", {"type": "integer"}),
                  {"name": "Idempotency-Key", "in": "header", "required": False,
                   "description": "按调用方（登录用户或匿名客户端地址）和表单区分；同一键、不同内容返回 422 idempotency_mismatch",

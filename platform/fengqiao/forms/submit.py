@@ -84,10 +84,46 @@ NO_ORG = ("/org", "请选择您所在的社区（村），以便由属地受理"
 RESIDENT_LEVELS = ("community", "grid", "building")  # where a resident's own case may land
 
 
-def _org_for(org_code: str | None, user, definition: dict | None = None):
-    """The unit (id, code, path) that owns the case: the one asked for, else a signed-in staff
-    member's deepest unit, else the form's ``accepting_unit``; a resident naming no unit of a
-    form without one is refused (never a silent landing at the county root)."""
+def address_fields(definition: dict | None) -> list[tuple[str, ...]]:
+    """Where a definition has ``address`` widgets: paths of object keys (``ui.widgets``
+    order), never inside a repeatable group (which row would decide?)."""
+    widgets = ((definition or {}).get("ui") or {}).get("widgets") or {}
+    return [tuple(path.split(".")) for path, widget in widgets.items()
+            if widget == "address" and isinstance(path, str) and "[]" not in path]
+
+
+def _address_unit(definition: dict | None, data: dict | None):
+    """The unit answering for the first standard address the data names in an ``address``
+    field (through the address provider: a plugin), when that unit is an active territorial
+    one inside the case type's jurisdiction; else None (the usual rules decide)."""
+    paths = address_fields(definition)
+    if not paths or not isinstance(data, dict):
+        return None
+    from fengqiao.addresses import resolve_address
+
+    ctype = case_type(definition.get("case_type")) if definition.get("opens_case") is not False else None
+    for path in paths:
+        value: Any = data
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        hit = resolve_address(value) if isinstance(value, str) and value.strip() else None
+        if hit is None:
+            continue
+        unit = db.execute(
+            sa.select(UNITS.c.id, UNITS.c.code, UNITS.c.path, UNITS.c.active, UNITS.c.kind, UNITS.c.level)
+            .where(UNITS.c.code == hit.org_code)
+        ).first()
+        if unit is not None and unit.active and unit.kind == "territorial" and (
+                ctype is None or not ctype.org or applies_to(ctype, unit)):
+            return unit
+    return None
+
+
+def _org_for(org_code: str | None, user, definition: dict | None = None, data: dict | None = None):
+    """The unit (id, code, path) that owns the case: the one asked for, else the grid of a
+    standard address picked in an ``address`` field, else a signed-in staff member's deepest
+    unit, else the form's ``accepting_unit``; a resident naming no unit of a form without one
+    is refused (never a silent landing at the county root)."""
     if org_code:
         unit = db.execute(
             sa.select(UNITS.c.id, UNITS.c.code, UNITS.c.path, UNITS.c.active, UNITS.c.kind, UNITS.c.level)
@@ -98,6 +134,8 @@ def _org_for(org_code: str | None, user, definition: dict | None = None):
         staff = user is not None and getattr(user, "is_authenticated", False) and user.memberships
         if not staff and unit.level not in RESIDENT_LEVELS:  # a resident files where they live
             raise ValidationFailed([("/org", "请选择您所在的社区（村），以便由属地受理", "org_level")])
+        return unit
+    if (unit := _address_unit(definition, data)) is not None:
         return unit
     if user is not None and getattr(user, "is_authenticated", False) and user.memberships:
         return min(user.memberships, key=lambda m: -m.org.depth).org
@@ -218,7 +256,7 @@ def submit(
         return earlier
     cleaned = clean(version, data)
     attachments = _claim_attachments(version, cleaned)
-    org = _org_for(org_code, user, version.definition)
+    org = _org_for(org_code, user, version.definition, cleaned)
     submitter = user if user is not None and getattr(user, "is_authenticated", False) else None
     if version.definition.get("opens_case") is False:  # intake-only: the plugin keeps the record
         return _store_intake(session, version, cleaned, org, submitter, channel, idempotency_key, attachments)

@@ -23,3 +23,14 @@ def prune() -> dict:
 
 
 periodic("jobs.prune", every=6 * 3600)
+
+
+@job("jobs.prune_idempotency", queue="fengqiao-low")
+def prune_idempotency() -> dict:
+    """Delete the idempotency keys of plugin write routes older than 30 days (fengqiao.idempotency)."""
+    from fengqiao.idempotency import prune_idempotency_keys
+
+    return {"deleted": prune_idempotency_keys()}
+
+
+periodic("jobs.prune_idempotency", every=24 * 3600)

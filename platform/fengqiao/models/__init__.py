@@ -23,6 +23,7 @@ from fengqiao.models.forms import (
     FormVersion,
     Submission,
 )
+from fengqiao.models.idempotency import IdempotencyKey
 from fengqiao.models.jobs import JobRecord
 from fengqiao.models.notifications import Notification
 from fengqiao.models.orgs import OrgLevel, OrgUnit
@@ -33,6 +34,6 @@ from fengqiao.models.sessions import UserSession
 __all__ = [
     "Base", "ApiToken", "Attachment", "AuditEntry", "CacheVersion", "CaseAnonymisation", "CalendarChange", "CalendarDay", "CalendarYear",
     "Case", "CaseCounter", "CaseEvent", "CaseParticipant", "CaseTypeDraft", "CaseTypeVersion", "Delivery", "ExternalOrder", "Form",
-    "FormDraftData", "FormVersion", "JobRecord", "Membership", "Notification", "OrgLevel", "OrgUnit", "PluginState", "SavedQueueFilter", "Submission", "UnitNotificationSettings", "User",
+    "FormDraftData", "FormVersion", "IdempotencyKey", "JobRecord", "Membership", "Notification", "OrgLevel", "OrgUnit", "PluginState", "SavedQueueFilter", "Submission", "UnitNotificationSettings", "User",
     "UserNotificationPrefs", "UserSession", "WebhookEndpoint",
 ]

@@ -6,7 +6,7 @@ import inspect
 from pathlib import Path
 from typing import Any
 
-API_VERSION = "1.10"
+API_VERSION = "1.11"
 """The plugin API this core implements; plugins declare a range such as ``">=1,<2"``."""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +24,20 @@ class Widget:
     title: str
     render: Callable[[], str]
     permission: str | None = None
+
+
+@dataclass
+class CasePanel:
+    plugin: str
+    name: str
+    title: str
+    render: Callable[[Any], str | None]
+    permission: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The panel's id on the case page (its tab's anchor)."""
+        return f"case-p-{self.plugin}-{self.name}"
 
 
 @dataclass(frozen=True)
@@ -97,6 +112,20 @@ class PluginContext:
         """A dashboard card: ``render()`` returns HTML (escape user data; use templates)."""
         self.app.extensions["fengqiao.widgets"].append(Widget(self.plugin, name, title, render, permission))
 
+    def add_case_panel(self, name: str, title: str, render: Callable[[Any], str | None],
+                       permission: str | None = None) -> None:
+        """A tab of the staff case page titled ``title``: ``render(case)`` gets the case as a
+        ``fengqiao.sdk.cases.CaseSummary`` (never the core's model) and returns HTML, or None
+        when it has nothing for this case (no tab). Shown after the page's own scope check, to
+        viewers holding ``permission`` over the case's unit; one that raises is logged and
+        shows 「该部分暂时无法显示」."""
+        if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", name or "") or not title or len(title) > 12:
+            raise ValueError(f"case panel {name!r}: a name of [a-z0-9_-] and a title of at most 12 characters")
+        panels = self.app.extensions.setdefault("fengqiao.case_panels", [])
+        if any(p.plugin == self.plugin and p.name == name for p in panels):
+            raise ValueError(f"case panel {name!r} is already registered by plugin {self.plugin!r}")
+        panels.append(CasePanel(self.plugin, name, title, render, permission))
+
     def add_public_link(self, endpoint: str, label: str, description: str = "") -> None:
         """A big entry on the residents' home page (``/``) to one of this plugin's public pages
         (``p_<plugin>.<view>``, a view marked ``@public``), with a Chinese ``label`` and a
@@ -141,6 +170,14 @@ class PluginContext:
         from fengqiao.notifications.channels import register
 
         register(self.app, self.plugin, channel)
+
+    def provide_addresses(self, provider) -> None:
+        """Be the address book (``fengqiao.sdk.addresses``) while this plugin is on:
+        ``provider`` has ``search(text, limit)`` and ``resolve(text)`` returning ``AddressHit``.
+        One plugin at most provides addresses."""
+        from fengqiao.addresses import register
+
+        register(self.app, self.plugin, provider)
 
     def add_notification_kind(self, kind: str, label: str) -> None:
         """Give one of this plugin's ``channels.notify`` kinds a Chinese label: the inbox shows

@@ -70,6 +70,9 @@ def _forget(app: Flask, name: str) -> None:
     for endpoint in [e for e, owner in owners.items() if owner == name]:
         del owners[endpoint]
     ext["fengqiao.widgets"][:] = [w for w in ext["fengqiao.widgets"] if w.plugin != name]
+    ext["fengqiao.case_panels"][:] = [p for p in ext["fengqiao.case_panels"] if p.plugin != name]
+    if ext.get("fengqiao.address_provider", (None,))[0] == name:
+        del ext["fengqiao.address_provider"]
     prefix = f"{name}."
     for job in [j for j in ext["fengqiao.jobs"] if j.startswith(prefix)]:
         del ext["fengqiao.jobs"][job]
@@ -94,6 +97,7 @@ def load_plugins(app: Flask) -> None:
         "fengqiao.login_blueprints": set(),  # plugin routes: login unless @public (access.py)
         "fengqiao.menu_owner": {},
         "fengqiao.widgets": [],
+        "fengqiao.case_panels": [],
         "fengqiao.permissions": PermissionRegistry(),
     })
     app.extensions.setdefault("fengqiao.menu", [])

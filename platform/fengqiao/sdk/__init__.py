@@ -16,6 +16,7 @@ topic, each importing only what it needs (plugins/AUTHORING.md, "The sdk"):
 - ``workdays`` the working-day calendar and local time
 - ``files``    PDFs, QR codes, Excel, uploaded tables and pictures
 - ``channels`` notification channels and telling users of a plugin's own events
+- ``addresses`` standard addresses: search and resolve, whoever provides them
 - ``testing``  helpers for a plugin's tests
 
 ``from fengqiao.sdk import X`` still works for every name of API 1.4 (loaded on first use
@@ -52,7 +53,7 @@ _SUBMODULE_OF = {
 }
 
 SUBMODULES = ("plugin", "models", "web", "errors", "orgs", "cases", "forms", "events", "privacy", "workdays",
-              "files", "channels", "testing")
+              "files", "channels", "addresses", "testing")
 
 __all__ = sorted(_SUBMODULE_OF)  # the names of API 1.4, kept for plugins written against it
 

@@ -8,11 +8,9 @@ command commits its own work (``db.commit()``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 import sqlalchemy as sa
 
+from fengqiao.cases.summary import CaseSummary
 from fengqiao.db import db
 from fengqiao.orgs.scope import Scope
 from fengqiao.pagination import Page
@@ -22,37 +20,21 @@ __all__ = [
     "CaseSummary", "case_data", "case_info", "case_summaries", "perform_action", "tracking_matches",
 ]
 
-
-@dataclass(frozen=True)
-class CaseSummary:
-    """One case as a list shows it (no submitted data: use ``case_data``)."""
-
-    number: str
-    type: str
-    title: str
-    state: str
-    org: str  # the owning unit's code
-    assignee: str | None  # username
-    deadline: datetime | None
-    created_at: datetime
-    closed_at: datetime | None
-
-    @classmethod
-    def of(cls, case) -> CaseSummary:
-        return cls(case.number, case.type, case.title, case.state, case.org.code,
-                   case.assignee.username if case.assignee else None, case.deadline,
-                   case.created_at, case.closed_at)
+MAX_NUMBERS = 1000
+"""At most this many case numbers in ``case_summaries(numbers=…)`` (more: pass a select)."""
 
 
 def case_summaries(scope: Scope, *, case_type: str | None = None, state: str | None = None,
-                   org: str | None = None, open_only: bool = False,
+                   org: str | None = None, open_only: bool = False, numbers=None,
                    limit: int = 30, cursor: str | None = None) -> Page:
     """The cases ``scope`` may see (``scope_for(user, "cases.view")``: owned by a unit in it or
     dispatched to one — the one scoping rule of the core's own lists), newest first, as a
     keyset ``Page`` of ``CaseSummary``; narrow by ``case_type``, ``state``, the owning unit's
     code ``org`` (1.10) and ``open_only`` (not closed, 1.10) in the query, so a page is full
-    of what was asked for. ``cursor`` is the previous page's ``next_cursor`` (default: the
-    request's ``?cursor=``)."""
+    of what was asked for. ``numbers`` (1.11) keeps only those case numbers: a collection of
+    at most ``MAX_NUMBERS``, or a ``select`` of one column of them over the plugin's own table
+    (its cases at an address, say), so a plugin's links list only what the caller may open.
+    ``cursor`` is the previous page's ``next_cursor`` (default: the request's ``?cursor=``)."""
     from fengqiao.cases.queries import cases_in
     from fengqiao.models import Case, OrgUnit
     from fengqiao.sdk.web import paginate
@@ -66,6 +48,12 @@ def case_summaries(scope: Scope, *, case_type: str | None = None, state: str | N
         stmt = stmt.where(Case.org_id == sa.select(OrgUnit.id).where(OrgUnit.code == org).scalar_subquery())
     if open_only:
         stmt = stmt.where(Case.closed_at.is_(None))
+    if numbers is not None:
+        if not isinstance(numbers, sa.Select):
+            numbers = [n for n in numbers if isinstance(n, str)]
+            if len(numbers) > MAX_NUMBERS:
+                raise ValueError(f"numbers: at most {MAX_NUMBERS} case numbers (or a select)")
+        stmt = stmt.where(Case.number.in_(numbers))
     page = paginate(stmt, Case.id, limit=limit, cursor=cursor)
     return Page([CaseSummary.of(case) for case in page.items], page.next_cursor)
 

@@ -55,6 +55,16 @@ API_CHANGELOG = {
     "ctx.add_permission(…, admin=False): a permission admins do not get (sensitive residents' data).",
     "1.10": "cases.case_summaries(…, org=None, open_only=False): narrow to the cases one unit owns and to open "
     "ones in the query, so a page holds only those (the grid plugin's 今天 lists a grid's open cases).",
+    "1.11": "Standard addresses (fengqiao.sdk.addresses): AddressHit(code, label, org_code, org_name), the "
+    "AddressProvider protocol (search(text, limit), resolve(text)), search_addresses and resolve_address (empty "
+    "without a provider or with its plugin off); ctx.provide_addresses(provider) makes a plugin the address book "
+    "(one at most). Forms' ui.widgets \"address\" (the address picker, GET /api/v1/addresses/search); a submission "
+    "naming no unit whose address field resolves is accepted by the address's grid. ctx.add_case_panel(name, title, "
+    "render, permission=None): a plugin's tab on the staff case page (render(case) gets a CaseSummary, returns HTML "
+    "or None; a failing panel shows 「该部分暂时无法显示」); case_summaries(…, numbers=…); CaseSummary.state_title. "
+    "web.idempotent: a plugin write route honours Idempotency-Key (first 2xx kept per caller and route, replayed "
+    "with Idempotent-Replayed: true; another body under the same key is 422 idempotency_mismatch); a plugin page "
+    "declaring data-offline-endpoint on its form is filled offline into the core's 待上传 (docs/offline.md).",
 }
 """``{version: what changed}``: what each plugin API version added."""
 

@@ -19,6 +19,7 @@ from flask_login import current_user
 from fengqiao import jsonbody, params, validation
 from fengqiao.access import login_required, public, requires
 from fengqiao.apidocs import document, query
+from fengqiao.idempotency import idempotent
 from fengqiao.pagination import Page, keyset_page
 from fengqiao.params import MAX_INT, parse_int
 from fengqiao.ratelimit import rate_limited
@@ -26,7 +27,7 @@ from fengqiao.sdk.errors import DomainError, NotFound, plugin_errors
 
 __all__ = [
     "MAX_INT", "Page", "credit_code_problem", "current_user", "document", "external_url", "flash_problems",
-    "id_card_problem", "int_arg", "json_body", "login_required", "paginate", "parse_int", "public", "query",
+    "id_card_problem", "idempotent", "int_arg", "json_body", "login_required", "paginate", "parse_int", "public", "query",
     "rate_limited", "render", "requires", "validate",
 ]
 

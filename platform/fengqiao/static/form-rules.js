@@ -261,6 +261,11 @@
           var next = holds ? schema.then : schema["else"];
           if (next !== undefined) out = out.concat(errorsOf(next, instance, path));
           break;
+        case "contains":
+          if (Array.isArray(instance) && !instance.some(function (item) { return !errorsOf(v, item, path).length; })) {
+            add(kw, "填写内容不符合要求");
+          }
+          break;
         case "multipleOf":
           if (typeof instance === "number" && !Number.isInteger(instance / v)) add(kw, "应为 " + num(v) + " 的整数倍");
           break;
@@ -304,6 +309,41 @@
     return problems(definition.schema, cleaned);
   }
 
-  root.FqRules = { normalise: normalise, problems: problems, check: check };
+  // ---- ui.relevant (fengqiao.forms.relevance.holds): when the page shows a field ----
+  function isNumber(v) { return typeof v === "number"; }
+  function compare(op, left, right) {
+    if (op === "=") return equal(left, right);
+    if (!isNumber(left) || !isNumber(right)) return false;
+    return op === "<" ? left < right : op === "<=" ? left <= right : op === ">" ? left > right : left >= right;
+  }
+  // Whether ``tree`` holds for ``scope``, the object holding the field (values as submitted).
+  function relevant(tree, scope) {
+    if (Array.isArray(tree.and)) return tree.and.every(function (t) { return relevant(t, scope); });
+    if (Array.isArray(tree.or)) return tree.or.some(function (t) { return relevant(t, scope); });
+    if ("not" in tree) return !relevant(tree.not, scope);
+    var value = isObject(scope) && Object.prototype.hasOwnProperty.call(scope, tree.field) ? scope[tree.field] : undefined;
+    var op = tree.op;
+    if (op === "empty") return isEmpty(value);
+    if (op === "!=") return !relevant({ field: tree.field, op: "=", value: tree.value, of: tree.of }, scope);
+    if (isEmpty(value)) return false;
+    if (op === "filled") return true;
+    if (op === "selected") {
+      return Array.isArray(value) ? value.some(function (v) { return equal(v, tree.value); }) : equal(value, tree.value);
+    }
+    if (op === "regex") return typeof value === "string" && new RegExp(tree.value, "u").test(value);
+    if (tree.of === "length") value = typeof value === "string" ? length(value) : undefined;
+    else if (tree.of === "count") value = Array.isArray(value) ? value.length : undefined;
+    return value !== undefined && compare(op, value, tree.value);
+  }
+  function references(tree, out) {
+    out = out || [];
+    if (!isObject(tree)) return out;
+    if (typeof tree.field === "string" && out.indexOf(tree.field) < 0) out.push(tree.field);
+    (Array.isArray(tree.and) ? tree.and : Array.isArray(tree.or) ? tree.or : []).forEach(function (t) { references(t, out); });
+    if ("not" in tree) references(tree.not, out);
+    return out;
+  }
+
+  root.FqRules = { normalise: normalise, problems: problems, check: check, relevant: relevant, references: references };
   if (typeof module !== "undefined" && module.exports) module.exports = root.FqRules;
 })(typeof self !== "undefined" ? self : this);

@@ -72,6 +72,55 @@
     };
   }
 
+  // A queue item for a plugin page's JSON write (static/offline-endpoint.js): ``endpoint`` a
+  // path under /api/v1/p/, ``body`` the JSON without the photos, ``files`` [[field, Blob]] sent
+  // as base64 strings in ``body[field]`` (encoded at each send, so a resend is the same body),
+  // ``page`` the page that reopens a refused item, ``labels`` {field: title} for its errors.
+  var PLUGIN_API = /^\/api\/v1\/p\/[a-z0-9_-]+\/[A-Za-z0-9_\/-]*$/;
+  function newJsonItem(user, spec) {
+    return {
+      id: uuid(), user: String(user), kind: "json", endpoint: spec.endpoint, page: spec.page, title: spec.title,
+      body: spec.body, files: spec.files || [], labels: spec.labels || {}, preview: spec.preview || "",
+      key: null, version: null, org: null, entries: [],
+      created: new Date().toISOString(), idempotency_key: uuid(), state: "queued",
+      attempts: 0, next_try: 0, uploads: {}, errors: [], message: "", case_number: null,
+    };
+  }
+
+  // A plugin form's posted pairs → {body, files} by the endpoint's JSON Schema, as the page's
+  // own POST handler reads them: text trimmed, a blank one left out unless required; ASCII
+  // digits of an integer field as a number (anything else stays text for the server to name);
+  // a boolean true when its checkbox was posted; files (kept as files) under their field.
+  function jsonBody(schema, fixed, pairs) {
+    var props = (schema && schema.properties) || {}, required = (schema && schema.required) || [];
+    var body = JSON.parse(JSON.stringify(fixed || {})), files = [];
+    Object.keys(props).forEach(function (name) {
+      if (name in body) return;
+      var posted = pairs.filter(function (p) { return p[0] === name; }).map(function (p) { return p[1]; });
+      var t = mainType(props[name]);
+      if (posted.some(isFile)) {
+        posted.forEach(function (f) { if (isFile(f) && f.name && f.size) files.push([name, f]); });
+        return;
+      }
+      if (t === "boolean") { body[name] = posted.length > 0; return; }
+      var raw = posted.length ? String(posted[0]).trim() : "";
+      if (raw === "") {
+        if (posted.length && required.indexOf(name) >= 0) body[name] = "";
+        return;
+      }
+      body[name] = (t === "integer" || t === "number") && /^[0-9]{1,9}$/.test(raw) ? parseInt(raw, 10) : raw;
+    });
+    return { body: body, files: files };
+  }
+
+  function base64(blob) {
+    return blob.arrayBuffer().then(function (buffer) {
+      var bytes = new Uint8Array(buffer), chunks = [];
+      for (var i = 0; i < bytes.length; i += 0x8000) chunks.push(String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000)));
+      return btoa(chunks.join(""));
+    });
+  }
+
   // ---- the posted pairs → the JSON instance (mirrors fengqiao.forms.render._extract) ----
 
   function isFile(value) { return value !== null && typeof value === "object" && "size" in value; }
@@ -216,11 +265,45 @@
     throw new Outcome("failed", "服务器暂时无法处理（" + response.status + "），稍后自动重试");
   }
 
+  // A plugin's JSON write: the same Idempotency-Key on every send, so a resend replays it.
+  function sendJson(item, sess) {
+    item.state = "sending";
+    return put(item).then(function () {
+      if (!PLUGIN_API.test(item.endpoint || "")) throw new Outcome("rejected", "无法提交：目标地址无效");
+      var body = JSON.parse(JSON.stringify(item.body || {}));
+      return item.files.reduce(function (chain, pair) {
+        return chain.then(function () {
+          return base64(pair[1]).then(function (text) { (body[pair[0]] = body[pair[0]] || []).push(text); });
+        });
+      }, Promise.resolve()).then(function () {
+        return fetch(item.endpoint, {
+          method: "POST", credentials: "same-origin", body: JSON.stringify(body),
+          headers: { "Content-Type": "application/json", "Idempotency-Key": item.idempotency_key, "X-CSRFToken": sess.token },
+        });
+      });
+    }).then(judgeJson).then(function (r) { return r.json(); });
+  }
+
+  // A plugin route's answer: a conflict (already recorded …) is shown with its message; the
+  // same key still being processed elsewhere is tried again later.
+  function judgeJson(response) {
+    if (response.status === 409) {
+      return response.clone().json().catch(function () { return {}; }).then(function (body) {
+        var busy = ((body && body.errors) || []).some(function (e) { return e.code === "idempotency_busy"; });
+        if (busy) throw new Outcome("failed", "正在处理中，稍后自动重试");
+        return problemsOf(response).then(function (errors) { throw new Outcome("rejected", "内容需要修改", errors); });
+      });
+    }
+    if (response.status === 403 || response.status === 404) throw new Outcome("rejected", "无权提交或登记对象不存在");
+    return judge(response);
+  }
+
   function sendOne(item, sess) {
+    if (item.kind === "json") return settle(item, sendJson(item, sess));
     var base = "/api/v1/forms/" + encodeURIComponent(item.key);
     var converted, def;
     item.state = "sending";
-    return put(item).then(function () {
+    var sent = put(item).then(function () {
       return fetch(base + "?version=" + encodeURIComponent(item.version), { credentials: "same-origin" });
     }).then(judge).then(function (r) { return r.json(); }).then(function (body) {
       def = body;
@@ -247,7 +330,13 @@
         method: "POST", credentials: "same-origin", body: JSON.stringify(converted.data),
         headers: { "Content-Type": "application/json", "Idempotency-Key": item.idempotency_key, "X-CSRFToken": sess.token },
       });
-    }).then(judge).then(function (r) { return r.json(); }).then(function (body) {
+    }).then(judge).then(function (r) { return r.json(); });
+    return settle(item, sent);
+  }
+
+  // The answer of a send → the item's state, stored.
+  function settle(item, sent) {
+    return sent.then(function (body) {
       item.state = "done";
       item.case_number = body.case_number || null;
       item.errors = []; item.message = "";
@@ -307,7 +396,7 @@
   }
 
   root.FqOutbox = {
-    put: put, get: get, remove: remove, list: list, newItem: newItem, uuid: uuid,
+    put: put, get: get, remove: remove, list: list, newItem: newItem, newJsonItem: newJsonItem, jsonBody: jsonBody, uuid: uuid,
     convert: convert, listAt: listAt, drain: drain, nextRetry: nextRetry, SYNC_TAG: "fengqiao-outbox",
   };
 })(self);

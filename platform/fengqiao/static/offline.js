@@ -47,12 +47,26 @@
 
   // The forms are fetched for offline use where they are wanted: on the form pages, 待上传,
   // and when the app is opened from the home screen (not on every staff page of a desk).
-  var wanted = /^\/(forms|outbox)(\/|$)/.test(location.pathname) ||
+  // A plugin page marks itself (data-offline-keep-page) and the pages it links to
+  // (a[data-offline-keep]) for offline use: the worker keeps those under /p/ (static/sw.js).
+  var keepPage = document.querySelector("[data-offline-keep-page]");
+  var wanted = /^\/(forms|outbox)(\/|$)/.test(location.pathname) || !!keepPage ||
     (window.matchMedia && window.matchMedia("(display-mode: standalone)").matches);
+  function keptUrls() {
+    var urls = keepPage ? [location.pathname + location.search] : [];
+    document.querySelectorAll("a[data-offline-keep]").forEach(function (a) {
+      var path = a.pathname + a.search;
+      if (a.origin === location.origin && urls.indexOf(path) < 0) urls.push(path);
+    });
+    return urls;
+  }
   navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function () {
     return navigator.serviceWorker.ready;
   }).then(function (reg) {
-    if (wanted && navigator.onLine && reg.active) reg.active.postMessage({ type: "precache" });
+    if (!navigator.onLine || !reg.active) return;
+    if (wanted) reg.active.postMessage({ type: "precache" });
+    var urls = keptUrls();
+    if (urls.length) reg.active.postMessage({ type: "keep", urls: urls });
   }).catch(function () { return null; });
 
   navigator.serviceWorker.addEventListener("message", function (event) {

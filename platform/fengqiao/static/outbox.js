@@ -32,6 +32,7 @@
 
   var definitions = {};
   function definition(item) {
+    if (item.kind === "json") return Promise.resolve(null); // a plugin page's write: its own labels
     var url = "/api/v1/forms/" + encodeURIComponent(item.key) + "?version=" + item.version;
     if (!definitions[url]) {
       definitions[url] = fetch(url, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; })
@@ -56,6 +57,7 @@
   // A line to tell queued items of one form apart: the first plain text field (事件标题 …)
   // that is not personal data (ui.personal, or a 身份证号/手机号 format), cut short.
   function preview(item, def) {
+    if (item.kind === "json") return item.preview || "";
     if (!def || !def.schema || !def.schema.properties) return "";
     var personal = (def.ui && def.ui.personal) || {};
     var props = def.schema.properties;
@@ -67,6 +69,14 @@
       if (entry) { var text = Array.from(entry[1].trim()); return text.slice(0, 30).join("") + (text.length > 30 ? "…" : ""); }
     }
     return "";
+  }
+
+  // "/photos/0" → "照片 · 第 1 项" by the labels the page gave the item.
+  function jsonLabel(item, pointer) {
+    var tokens = (pointer || "").replace(/^\//, "").split("/");
+    if (!tokens[0]) return "";
+    var name = (item.labels || {})[tokens[0]] || tokens[0];
+    return tokens.length > 1 && /^\d+$/.test(tokens[1]) ? name + " · 第 " + (parseInt(tokens[1], 10) + 1) + " 项" : name;
   }
 
   function stateText(item) {
@@ -88,7 +98,8 @@
     li.appendChild(head);
     var line = preview(item, def);
     if (line) li.appendChild(el("span", "outbox-preview", line));
-    var files = item.entries.filter(function (e) { return e[1] && typeof e[1] === "object" && e[1].name; }).length;
+    var files = item.kind === "json" ? (item.files || []).length
+      : item.entries.filter(function (e) { return e[1] && typeof e[1] === "object" && e[1].name; }).length;
     var when = el("time", "muted small", "保存于 " + new Date(item.created).toLocaleString("zh-CN", { hour12: false }) +
       (files ? "，含 " + files + " 个附件" : ""));
     when.setAttribute("datetime", item.created);
@@ -109,7 +120,7 @@
     if (item.errors && item.errors.length) {
       var ul = el("ul", "outbox-errors");
       item.errors.forEach(function (e) {
-        var name = def ? label(def.schema, e.pointer) : e.pointer;
+        var name = item.kind === "json" ? jsonLabel(item, e.pointer) : def ? label(def.schema, e.pointer) : e.pointer;
         var row = el("li", "", (name ? name + "：" : "") + e.message);
         row.setAttribute("data-pointer", e.pointer);
         ul.appendChild(row);
@@ -119,7 +130,9 @@
     var buttons = el("div", "outbox-buttons");
     if (item.state === "rejected") {
       var fix = el("a", "btn btn-small", "打开修改");
-      fix.href = "/forms/" + encodeURIComponent(item.key) + "?outbox=" + encodeURIComponent(item.id);
+      var page = item.kind === "json" && /^\/p\/[^/]/.test(item.page || "") ? item.page : "/forms/" + encodeURIComponent(item.key);
+      fix.href = page +
+        "?outbox=" + encodeURIComponent(item.id);
       buttons.appendChild(fix);
     }
     var drop = el("button", "btn btn-small btn-secondary", "删除");

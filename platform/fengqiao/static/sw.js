@@ -7,6 +7,9 @@
 //   or other data of anybody ever goes into a cache);
 // - the caches of pages and definitions are the signed-in user's: a signed-out page
 //   (the login page after 退出) deletes them (static/offline.js);
+// - a plugin page that a signed-in page marks for offline use (static/offline.js: links with
+//   data-offline-keep, a page with data-offline-keep-page) is kept too, only pages under /p/
+//   and at most MAX_KEPT of them, with the plugins' static files;
 // - Background Sync ("fengqiao-outbox") sends the 待上传 queue when the network is back.
 /* global FqOutbox */
 importScripts("/static/offline-queue.js");
@@ -18,13 +21,18 @@ var SHELL_FILES = [
   "/theme/fengqiao.css", "/theme/nav.css", "/theme/theme.css", "/theme/nav.js",
   "/theme/favicon.svg", "/theme/bell.svg",
   "/static/forms.js", "/static/home.css", "/static/offline.js", "/static/offline-queue.js",
-  "/static/offline-forms.js", "/static/form-rules.js", "/static/outbox.js", "/static/offline.css",
+  "/static/offline-forms.js", "/static/offline-endpoint.js", "/static/form-rules.js", "/static/outbox.js", "/static/offline.css",
+  "/static/address-picker.js",
   "/static/icons/icon-192.png", "/static/icons/icon-512.png",
 ];
 var FORM_PAGE = /^\/forms\/[^/]+$/;
 var FORM_API = /^\/api\/v1\/forms(\/[^/]+)?$/;
 var PRECACHE_EVERY = 5 * 60 * 1000;
 var MAX_FORMS = 40;
+var PLUGIN_PAGE = /^\/p\/[a-z0-9_-]+\/[^?#]*$/;
+var PLUGIN_STATIC = /^\/p\/[a-z0-9_-]+\/static\//;
+var MAX_KEPT = 60;
+var keptAt = {}; // plugin page → when it was last fetched for keeping (ms)
 var lastPrecache = 0;
 
 self.addEventListener("install", function (event) {
@@ -110,6 +118,45 @@ function queueFromWorker(url, form) {
   });
 }
 
+// The same for a plugin page's form marked for offline use (static/offline-endpoint.js): the
+// kept copy of the page says where and how its JSON goes; the posted pairs become that body.
+function unescapeHtml(text) {
+  return text.replace(/&(#(\d+)|#x([0-9a-f]+)|quot|amp|lt|gt|apos);/gi, function (all, code, dec, hex) {
+    if (dec) return String.fromCharCode(parseInt(dec, 10));
+    if (hex) return String.fromCharCode(parseInt(hex, 16));
+    return { quot: '"', amp: "&", lt: "<", gt: ">", apos: "'" }[code.toLowerCase()];
+  });
+}
+
+function pluginPostOrQueue(request, url) {
+  var copy = request.clone();
+  return fetch(request).catch(function () {
+    return Promise.all([
+      copy.formData(),
+      caches.match(pageKey(url), { cacheName: PAGES }).then(function (r) { return r ? r.text() : ""; }),
+    ]).then(function (found) {
+      var tag = /<form\b[^>]*\bdata-offline-endpoint="[^"]*"[^>]*>/.exec(found[1]);
+      if (!tag) return offlinePage();
+      var attrs = {};
+      tag[0].replace(/\s(data-offline-[a-z-]+)="([^"]*)"/g, function (all, name, value) { attrs[name] = unescapeHtml(value); });
+      if (!attrs["data-offline-user"]) return offlinePage();
+      var pairs = [];
+      found[0].forEach(function (value, name) { pairs.push([name, value]); });
+      var schema = JSON.parse(attrs["data-offline-schema"] || "{}"), labels = {};
+      Object.keys(schema.properties || {}).forEach(function (n) { labels[n] = schema.properties[n].title || n; });
+      var made = FqOutbox.jsonBody(schema, JSON.parse(attrs["data-offline-body"] || "{}"), pairs);
+      var item = FqOutbox.newJsonItem(attrs["data-offline-user"], {
+        endpoint: attrs["data-offline-endpoint"], page: url.pathname, title: attrs["data-offline-title"] || "待上传",
+        body: made.body, files: made.files, labels: labels, preview: "",
+      });
+      return FqOutbox.put(item).then(function () {
+        if (self.registration.sync) self.registration.sync.register(FqOutbox.SYNC_TAG).catch(function () { return null; });
+        return Response.redirect(self.location.origin + "/outbox?queued=1", 303);
+      });
+    }).catch(offlinePage);
+  });
+}
+
 self.addEventListener("fetch", function (event) {
   var request = event.request;
   var url = new URL(request.url);
@@ -118,10 +165,16 @@ self.addEventListener("fetch", function (event) {
     event.respondWith(postOrQueue(request, url));
     return;
   }
+  if (request.method === "POST" && request.mode === "navigate" && PLUGIN_PAGE.test(url.pathname)) {
+    event.respondWith(pluginPostOrQueue(request, url));
+    return;
+  }
   if (request.method !== "GET") return;
   if (request.mode === "navigate") {
     if (keptPage(url)) {
       event.respondWith(networkFirst(request, PAGES, pageKey(url)).catch(offlinePage));
+    } else if (PLUGIN_PAGE.test(url.pathname) && !PLUGIN_STATIC.test(url.pathname)) {
+      event.respondWith(pluginPage(request, url));
     } else {
       event.respondWith(fetch(request).catch(offlinePage));
     }
@@ -129,7 +182,8 @@ self.addEventListener("fetch", function (event) {
   }
   if (FORM_API.test(url.pathname)) {
     event.respondWith(networkFirst(request, API, url.href));
-  } else if (url.pathname.indexOf("/static/") === 0 || url.pathname.indexOf("/theme/") === 0) {
+  } else if (url.pathname.indexOf("/static/") === 0 || url.pathname.indexOf("/theme/") === 0 ||
+             PLUGIN_STATIC.test(url.pathname)) {
     event.respondWith(networkFirst(request, SHELL, url.href));
   }
 });
@@ -160,8 +214,60 @@ function precache() {
   }).catch(function () { lastPrecache = 0; });
 }
 
+// A plugin page: from the network; a copy is refreshed only when the page was marked for
+// offline use before (keep), and answers when there is no network.
+function pluginPage(request, url) {
+  var key = pageKey(url);
+  return fetch(request).then(function (response) {
+    if (usable(response)) {
+      var copy = response.clone();
+      caches.open(PAGES).then(function (cache) {
+        return cache.match(key).then(function (hit) { return hit ? cache.put(key, copy) : null; });
+      });
+    }
+    return response;
+  }, function () {
+    return caches.match(key, { cacheName: PAGES }).then(function (hit) { return hit || offlinePage(); });
+  });
+}
+
+// The plugin pages a signed-in page marked for offline use (the visit form of each household
+// listed on 今天): fetched now as this user, each at most every PRECACHE_EVERY.
+function keep(urls) {
+  var origin = self.location.origin, now = Date.now();
+  var wanted = (Array.isArray(urls) ? urls : []).map(function (path) {
+    try { return typeof path === "string" && path.charAt(0) === "/" ? new URL(path, origin) : null; } catch (e) { return null; }
+  }).filter(function (url) {
+    return url && url.origin === origin && PLUGIN_PAGE.test(url.pathname) && !PLUGIN_STATIC.test(url.pathname) &&
+      !(keptAt[url.href] && now - keptAt[url.href] < PRECACHE_EVERY);
+  }).slice(0, MAX_KEPT);
+  return caches.open(PAGES).then(function (cache) {
+    return Promise.all(wanted.map(function (url) {
+      keptAt[url.href] = now;
+      return fetch(url.href, { credentials: "same-origin" }).then(function (response) {
+        if (!usable(response)) return null;
+        return Promise.all([cache.put(pageKey(url), response.clone()), response.text().then(keepAssets)]);
+      }).catch(function () { delete keptAt[url.href]; return null; });
+    }));
+  });
+}
+
+// The scripts and styles a kept page loads (a plugin's own under /p/{name}/static/): into the
+// shell cache, which holds nobody's data, unless already there.
+function keepAssets(html) {
+  var found = [], re = /(?:src|href)="(\/(?:static|theme|p\/[a-z0-9_-]+\/static)\/[^"?#]+\.(?:js|css)(?:\?[^"#]*)?)"/g, m;
+  while ((m = re.exec(html)) && found.length < 30) if (found.indexOf(m[1]) < 0) found.push(m[1]);
+  return caches.open(SHELL).then(function (cache) {
+    return Promise.all(found.map(function (path) {
+      var url = self.location.origin + path;
+      return cache.match(url).then(function (hit) { return hit || cache.add(url).catch(function () { return null; }); });
+    }));
+  });
+}
+
 function clearUserCaches() {
   lastPrecache = 0;
+  keptAt = {};
   return Promise.all([caches.delete(PAGES), caches.delete(API)]);
 }
 
@@ -175,6 +281,7 @@ self.addEventListener("message", function (event) {
   var type = event.data && event.data.type;
   if (type === "precache") event.waitUntil(precache());
   else if (type === "clear") event.waitUntil(clearUserCaches());
+  else if (type === "keep") event.waitUntil(keep(event.data.urls));
 });
 
 self.addEventListener("sync", function (event) {

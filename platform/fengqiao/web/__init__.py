@@ -80,6 +80,9 @@ def init_web(app: Flask) -> None:
         return {"menu": visible_menu(), "menu_groups": menu_groups, "role_labels": ROLE_LABELS, "app_title": "枫桥"}
 
     app.add_template_filter(span_text, "span_text")  # {"working_days": 3} → 「3 个工作日」
+    from fengqiao.addresses import providing
+
+    app.add_template_global(providing, "addresses_provided")  # the forms' address picker searches
 
     @app.template_filter("localtime")
     def _localtime(value, fmt: str = "%Y-%m-%d %H:%M"):

@@ -31,6 +31,7 @@ from fengqiao.models import Attachment, Submission, User
 from fengqiao.orgs.scope import scope_for
 from fengqiao.params import finite_float, parse_int
 from fengqiao.web.blueprint import web_bp
+from fengqiao.web.case_panels import case_panels
 
 # ``{{ text|mask_text }}`` in any template: free text with phone and ID numbers masked.
 web_bp.add_app_template_filter(mask_text, "mask_text")
@@ -147,6 +148,7 @@ def _page(case, user, errors: dict[str, str], posted=None, revealed: Revealed | 
         may_reveal=audit.may_reveal(user, case.org.path), revealed=revealed,
         reveal_errors=reveal_errors or {}, max_reason=MAX_REASON,
         attachments=[a for a in case_attachments(case) if a.id not in hidden],
+        panels=case_panels(case, user),  # plugins' tabs (ctx.add_case_panel), after the scope check
     ), 422 if failed else 200)
     if revealed:
         response.headers["Cache-Control"] = "no-store"

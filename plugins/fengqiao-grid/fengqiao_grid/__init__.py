@@ -18,6 +18,7 @@ from fengqiao_grid.models import (
     GridResidence,
     GridSpecialRecord,
 )
+from fengqiao_grid.models_cases import GridCaseAddress  # which standard address a case is about
 from fengqiao_grid.models_visits import (  # the worker's day: visits, patrols, diary, returns
     GridDiaryEntry,
     GridDisputeReturn,
@@ -28,14 +29,14 @@ from fengqiao_grid.models_visits import (  # the worker's day: visits, patrols, 
 
 __all__ = ["GridAddress", "GridAddressMove", "GridEstablishment", "GridHousehold", "GridPerson", "GridPlugin",
            "GridResidence", "GridSpecialRecord", "GridDiaryEntry", "GridDisputeReturn", "GridPatrol", "GridVisit",
-           "GridVisitPhoto"]
+           "GridVisitPhoto", "GridCaseAddress"]
 
 
 class GridPlugin(Plugin):
     name = "grid"
     title = "网格基础信息"
     description = "标准地址、实有人口、实有单位：网格员一次采集，处处复用。"
-    api_version = ">=1.10,<2"  # id_card_problem/credit_code_problem (1.9), case_summaries(org=, open_only=) (1.10)
+    api_version = ">=1.11,<2"  # case summaries by unit (1.10); address provider, case panels, idempotent (1.11)
     templates = "templates"
     static = "static"
     migrations = "migrations"
@@ -52,6 +53,7 @@ class GridPlugin(Plugin):
 
     def blueprint(self):
         from fengqiao_grid import (
+            case_panel,  # noqa: F401  (an address's cases join the pages blueprint)
             import_views,  # noqa: F401  (adds the import's routes)
             today,  # noqa: F401  (the worker's day joins the pages blueprint)
         )
@@ -61,6 +63,7 @@ class GridPlugin(Plugin):
 
     def api_blueprint(self):
         from fengqiao_grid import (
+            api_ledgers,  # noqa: F401  (the 台账 downloads join the API blueprint)
             api_visits,  # noqa: F401  (the worker's day joins the API blueprint)
             import_views,  # noqa: F401  (adds the import's routes)
         )
@@ -76,6 +79,12 @@ class GridPlugin(Plugin):
         ctx.add_menu_item("p_grid.today", "今天（网格员）", permission="grid.manage")
         ctx.add_menu_item("p_grid.index", "标准地址与人口", permission="grid.view")
         ctx.add_menu_item("p_grid.units", "实有单位", permission="grid.view")
-        from fengqiao_grid import demo
+        from fengqiao.sdk.events import case_created
+
+        from fengqiao_grid import case_links, case_panel, demo
+        from fengqiao_grid.lookup import GridAddresses
 
         ctx.add_demo_data(demo.load)
+        ctx.connect(case_created, case_links.on_case_created)  # link new cases to their standard address
+        ctx.add_case_panel("address", "地址与住户", case_panel.panel, permission="grid.view")
+        ctx.provide_addresses(GridAddresses())  # the forms' address picker, and other plugins' look-ups

@@ -14,7 +14,15 @@ import sqlalchemy as sa
 from fengqiao.sdk.errors import Invalid, not_found
 from fengqiao.sdk.orgs import org_in_scope, org_scope_clause
 from fengqiao.sdk.privacy import mask_text
-from fengqiao.sdk.web import current_user, document, json_body, paginate, query, requires
+from fengqiao.sdk.web import (
+    current_user,
+    document,
+    idempotent,
+    json_body,
+    paginate,
+    query,
+    requires,
+)
 from fengqiao.sdk.workdays import today_local
 from flask import request
 
@@ -27,6 +35,8 @@ from fengqiao_grid.models_visits import GridDiaryEntry, GridDisputeReturn, GridP
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MONTH_Q = query("month", "月份 YYYY-MM（默认本月）")
 CURSOR_Q = query("cursor", "上一页返回的 next_cursor")
+IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 128},
+                   "description": "离线待上传重发时保证只登记一次：按网格员和接口区分；同一键、不同内容返回 422"}
 
 
 def _grid_arg(required: bool = False) -> str | None:
@@ -67,6 +77,7 @@ VISIT_LIST = "{items: [{id, grid, address, household, unit, date, purpose, purpo
 
 @api.post("/visits")
 @requires(MANAGE)
+@idempotent  # a phone's 待上传 queue sends again after a lost answer: one visit, one case
 def add_visit():
     visit = visits.record_visit(json_body({"type": "object"}), current_user.username)
     out = {"id": visit.id}
@@ -76,9 +87,10 @@ def add_visit():
 
 
 document("/p/grid/visits", "post", "登记走访（住户或实有单位；可附照片，可一键上报网格事件）", tag=TAG,
-         body=visits.VISIT_BODY,
-         responses={201: "{id, case_number?}", 403: "需要 grid.manage 权限", 404: f"/address 地址或 /unit 单位{NOT_IN_SCOPE}",
-                    422: "字段错误（/findings 上报事件须填写走访情况；/photos 照片格式或大小 …）"})
+         body=visits.VISIT_BODY, params=[IDEMPOTENCY_KEY],
+         responses={201: "{id, case_number?}", 200: "同一网格员以同一 Idempotency-Key 重发相同内容：返回第一次的结果", 403: "需要 grid.manage 权限", 404: f"/address 地址或 /unit 单位{NOT_IN_SCOPE}",
+                    422: "字段错误（/findings 上报事件须填写走访情况；/photos 照片格式或大小 …）；"
+                         "同一 Idempotency-Key 用于不同内容（idempotency_mismatch）"})
 
 
 @api.get("/visits")

@@ -59,7 +59,7 @@ class GridAddress(Model):
     kind: Mapped[str] = mapped_column(sa.String(16))
     name: Mapped[str] = mapped_column(sa.String(50))  # 幸福小区 | 3 | 1 | 602
     position: Mapped[int] = mapped_column(sa.Integer(), default=0)  # numeric order among siblings
-    code: Mapped[str] = mapped_column(sa.String(120))
+    code: Mapped[str] = mapped_column(sa.String(120), index=True)  # the address book resolves codes
     label: Mapped[str] = mapped_column(sa.String(200), index=True)
     keeper_user: Mapped[str | None] = mapped_column(sa.String(64))
     keeper_name: Mapped[str] = mapped_column(sa.String(50), default="")  # personal: shown masked

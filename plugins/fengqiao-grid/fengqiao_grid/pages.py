@@ -14,6 +14,7 @@ from fengqiao.sdk.errors import DomainError, Invalid, NotFound, not_found
 from fengqiao.sdk.orgs import display_names
 from fengqiao.sdk.privacy import mask_id_card, mask_mobile, mask_name, mask_text
 from fengqiao.sdk.web import current_user, paginate, parse_int, render, requires
+from fengqiao.sdk.workdays import today_local
 from flask import Blueprint, flash, redirect, request, url_for
 
 from fengqiao_grid import addresses, establishments, people
@@ -115,7 +116,7 @@ def _index(form: Form | None = None, status: int = 200):
     return render("grid/index.html", grids=grids, grid=grid, q=q, page=page, tops=tops, kinds=KINDS,
                   figures=grid_figures([g.code for g in grids][:200]),
                   managed={g.code for g in my_grids(MANAGE)}, form=form or Form("bulk"),
-                  max_rooms=addresses.MAX_ROOMS), status
+                  max_rooms=addresses.MAX_ROOMS, month=today_local().strftime("%Y-%m")), status
 
 
 @pages.get("/")

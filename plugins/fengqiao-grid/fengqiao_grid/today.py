@@ -131,7 +131,7 @@ def _visit_form(address: GridAddress, form: Form | None = None, status: int = 20
                             .order_by(GridEstablishment.id)))
     form = form or Form("visit", {"date": today_local().isoformat(), "purpose": "home_visit"})
     return render("grid/visit_new.html", address=address, units=units, purposes=PURPOSES, form=form,
-                  max_photos=visits.MAX_PHOTOS), status
+                  max_photos=visits.MAX_PHOTOS, max_photo=visits.MAX_PHOTO, visit_body=visits.VISIT_BODY), status
 
 
 @pages.route("/addresses/<int:address_id>/visit", methods=["GET", "POST"])

@@ -34,6 +34,7 @@ from fengqiao_grid.access import (
     grid_for,
     household_in_scope,
 )
+from fengqiao_grid.case_links import link_case
 from fengqiao_grid.checks import schema_problems
 from fengqiao_grid.models import GridAddress
 from fengqiao_grid.models_visits import (
@@ -196,6 +197,7 @@ def spawn_case(visit: GridVisit, address: GridAddress, unit_name: str | None, ac
     except DomainError as err:  # the form refused what we built: say so at the field that caused it
         raise ValidationFailed([("/spawn_case", "网格事件上报失败：" + "；".join(m for _p, m, _c in err.problems),
                                  "case_refused")]) from err
+    link_case(receipt["case_number"], address)  # before case_created goes out: the visit's room, not a guess
     return receipt["case_number"]
 
 

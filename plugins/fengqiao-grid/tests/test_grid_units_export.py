@@ -67,7 +67,7 @@ def test_people_export_is_masked_with_chinese_headers(app, client, bearer, estat
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
     title, *rows = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert title[0] == "实有人口" and rows[0] == PEOPLE_HEADERS and rows[0][:3] == ["人员编号", "姓名", "身份证号"]
+    assert title[0] == "实有人口台账（揽月花园1–8幢网格）" and rows[0] == PEOPLE_HEADERS and rows[0][:3] == ["人员编号", "姓名", "身份证号"]
     assert len(rows) == 2  # only people living there now
     row = dict(zip(rows[0], rows[1], strict=True))
     assert row["姓名"] == "欧阳**" and row["身份证号"] == numbers[0][:6] + "*" * 8 + numbers[0][14:]
