@@ -96,22 +96,7 @@
     return out.filter(function (p) { if (seen[p.pointer]) return false; seen[p.pointer] = true; return true; });
   }
 
-  function notice(kind, text, link) {
-    var old = document.querySelector(".offline-notice");
-    if (old) old.remove();
-    var box = document.createElement("div");
-    box.className = "alert alert-" + kind + " offline-notice";
-    box.setAttribute("role", kind === "error" ? "alert" : "status");
-    box.textContent = text;
-    if (link) {
-      var a = document.createElement("a");
-      a.href = "/outbox";
-      a.textContent = " 查看待上传";
-      box.appendChild(a);
-    }
-    form.parentNode.insertBefore(box, form);
-    box.scrollIntoView({ block: "center" });
-  }
+  function notice(kind, text, link) { FqOutbox.notice(form, kind, text, link); }
 
   function fieldOf(pointer) {
     var name = pointer.replace(/^\//, "").split("/")[0];
@@ -151,13 +136,6 @@
     if (!el) return "";
     var text = el.tagName === "SELECT" ? (el.selectedOptions[0] || {}).textContent || "" : el.value || "";
     return Array.from(text.trim()).slice(0, 30).join("");
-  }
-
-  function storageProblem(err) {
-    if (err && err.name === "QuotaExceededError") {
-      return "手机存储空间不足，无法保存到待上传。请清理手机空间或删减照片后重试（填写的内容仍在本页）。";
-    }
-    return "无法保存到待上传：" + ((err && (err.message || err.name)) || "未知错误") + "（填写的内容仍在本页）";
   }
 
   // Online the page posts as always, with any photo over its limit made smaller first (a
@@ -215,7 +193,7 @@
       form.reset();
       notice("success", "已保存到待上传，联网后自动提交。", true);
       return null;
-    }).catch(function (err) { notice("error", storageProblem(err)); });
+    }).catch(function (err) { notice("error", FqOutbox.storageProblem(err)); });
   }
 
   // ---- reopening a refused item ----

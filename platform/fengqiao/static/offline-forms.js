@@ -9,29 +9,7 @@
   var user = form.getAttribute("data-offline-user");
   var editing = null; // the queue item being corrected
 
-  function notice(kind, text, link) {
-    var old = document.querySelector(".offline-notice");
-    if (old) old.remove();
-    var box = document.createElement("div");
-    box.className = "alert alert-" + kind + " offline-notice";
-    box.setAttribute("role", kind === "error" ? "alert" : "status");
-    box.textContent = text;
-    if (link) {
-      var a = document.createElement("a");
-      a.href = "/outbox";
-      a.textContent = " 查看待上传";
-      box.appendChild(a);
-    }
-    form.parentNode.insertBefore(box, form);
-    box.scrollIntoView({ block: "center" });
-  }
-
-  function storageProblem(err) {
-    if (err && err.name === "QuotaExceededError") {
-      return "手机存储空间不足，无法保存到待上传。请清理手机空间或删减照片后重试（填写的内容仍在本页）。";
-    }
-    return "无法保存到待上传：" + ((err && (err.message || err.name)) || "未知错误") + "（填写的内容仍在本页）";
-  }
+  function notice(kind, text, link) { FqOutbox.notice(form, kind, text, link); }
 
   function pairs(submitter) {
     var data = new FormData(form, submitter || undefined);
@@ -116,7 +94,7 @@
       form.dispatchEvent(new Event("change"));
       notice("success", "已保存到待上传，联网后自动提交。", true);
       return null;
-    }).catch(function (err) { notice("error", storageProblem(err)); });
+    }).catch(function (err) { notice("error", FqOutbox.storageProblem(err)); });
   }
 
   // ---- reopening a refused item ----

@@ -395,8 +395,37 @@
     });
   }
 
+  // ---- for the pages that queue (offline-forms.js, offline-endpoint.js; never the worker) ----
+
+  // A message above ``form``: kind "success" or "error", with a link to 待上传 when ``link``.
+  function notice(form, kind, text, link) {
+    var old = document.querySelector(".offline-notice");
+    if (old) old.remove();
+    var box = document.createElement("div");
+    box.className = "alert alert-" + kind + " offline-notice";
+    box.setAttribute("role", kind === "error" ? "alert" : "status");
+    box.textContent = text;
+    if (link) {
+      var a = document.createElement("a");
+      a.href = "/outbox";
+      a.textContent = " 查看待上传";
+      box.appendChild(a);
+    }
+    form.parentNode.insertBefore(box, form);
+    box.scrollIntoView({ block: "center" });
+  }
+
+  // Why an item could not be kept, in Chinese (a full phone is said as such, not swallowed).
+  function storageProblem(err) {
+    if (err && err.name === "QuotaExceededError") {
+      return "手机存储空间不足，无法保存到待上传。请清理手机空间或删减照片后重试（填写的内容仍在本页）。";
+    }
+    return "无法保存到待上传：" + ((err && (err.message || err.name)) || "未知错误") + "（填写的内容仍在本页）";
+  }
+
   root.FqOutbox = {
     put: put, get: get, remove: remove, list: list, newItem: newItem, newJsonItem: newJsonItem, jsonBody: jsonBody, uuid: uuid,
     convert: convert, listAt: listAt, drain: drain, nextRetry: nextRetry, SYNC_TAG: "fengqiao-outbox",
+    notice: notice, storageProblem: storageProblem,
   };
 })(self);
