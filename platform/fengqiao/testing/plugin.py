@@ -20,6 +20,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
+import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -27,6 +30,7 @@ import jinja2
 import jinja2.bccache
 import pytest
 
+from fengqiao.testing import groups
 from fengqiao.testing.databases import (
     PostgresTestDatabase,
     SqliteTemplates,
@@ -34,7 +38,7 @@ from fengqiao.testing.databases import (
     migrate,
 )
 from fengqiao.testing.services import Postgres, Redis, start_postgres, start_redis
-from fengqiao.testing.speedups import memoise_url_builders
+from fengqiao.testing.speedups import memoise_rule_parsing, memoise_url_builders
 
 TEST_SECRET = "fengqiao-test-secret-key-0123456789abcdef"
 _DEMO_PRELOADED = pytest.StashKey[bool]()
@@ -73,8 +77,24 @@ def redis_server() -> Iterator[Redis]:
 
 
 @pytest.fixture(scope="session")
-def _sqlite_templates(tmp_path_factory) -> SqliteTemplates:
-    return SqliteTemplates(tmp_path_factory.mktemp("sqlite-templates"))
+def _sqlite_folder(tmp_path_factory) -> Iterator[Path]:
+    """Where this process's SQLite files live: in memory (/dev/shm) where there is one, as a
+    test's database is written, checkpointed and thrown away, and on a disk each commit and
+    each close (the WAL's checkpoint) waits for it. ``FENGQIAO_TEST_SQLITE_DIR`` picks another
+    folder; without either they go under pytest's tmp_path."""
+    base = os.environ.get("FENGQIAO_TEST_SQLITE_DIR") or ("/dev/shm" if os.access("/dev/shm", os.W_OK) else "")
+    if not base:
+        yield tmp_path_factory.mktemp("sqlite")
+        return
+    folder = Path(tempfile.mkdtemp(prefix="fengqiao-sqlite-", dir=base))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_templates(_sqlite_folder: Path) -> SqliteTemplates:
+    (_sqlite_folder / "templates").mkdir()
+    return SqliteTemplates(_sqlite_folder / "templates")
 
 
 @pytest.fixture(scope="session")
@@ -85,7 +105,7 @@ def _sqlite_template(_sqlite_templates: SqliteTemplates) -> Path:
 
 @pytest.fixture(scope="session")
 def _pg_database(pg_server: Postgres) -> Iterator[PostgresTestDatabase]:
-    name = pg_server.create_database()
+    name = pg_server.create_database(durable=False)  # thrown away at the end: no flush per commit
     url = pg_server.url(name)
     migrate(url)
     database = PostgresTestDatabase(url)
@@ -113,17 +133,23 @@ def _demo_maker(key: tuple, tmp_path_factory) -> Callable[[str], None]:
     return make
 
 
+_UNSAFE_IN_NAME = re.compile(r"[^\w.-]")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path, tmp_path_factory) -> Iterator[str]:
+def database_url(request, tmp_path_factory) -> Iterator[str]:
     """A migrated database: empty, or already holding the demo county when the test uses
     ``demo`` (a snapshot per set of plugins, taken once per test process)."""
     snapshot = _demo_snapshot(request)
     make = _demo_maker(snapshot, tmp_path_factory) if snapshot else None
     request.node.stash[_DEMO_PRELOADED] = snapshot is not None
     if request.param == "sqlite":
-        path = tmp_path / "fengqiao.db"
+        name = _UNSAFE_IN_NAME.sub("_", request.node.name)[:60]
+        path = request.getfixturevalue("_sqlite_folder") / f"{name}-{uuid.uuid4().hex[:8]}.db"
         request.getfixturevalue("_sqlite_templates").copy_to(path, snapshot, make)
         yield f"sqlite:///{path}"
+        for leftover in (path.name, f"{path.name}-wal", f"{path.name}-shm"):  # the app has let go of it
+            (path.parent / leftover).unlink(missing_ok=True)
         return
     database: PostgresTestDatabase = request.getfixturevalue("_pg_database")
     database.reset(snapshot, make)
@@ -138,7 +164,7 @@ def empty_database_url(request, tmp_path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
     server: Postgres = request.getfixturevalue("pg_server")
-    name = server.create_database()
+    name = server.create_database(durable=False)
     yield server.url(name)
     server.drop_database(name)
 
@@ -148,6 +174,7 @@ def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "browser: drives headless Chromium through Playwright")
     config.addinivalue_line("markers", "slow: takes 5 s or more on a quiet machine (`-m 'not slow'` skips it)")
     memoise_url_builders()  # every test builds an app: compile each route's URL builder once
+    memoise_rule_parsing()  # … and parse each route string once
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)  # only with pytest-xdist
@@ -161,11 +188,14 @@ def pytest_xdist_auto_num_workers(config) -> int | None:
     return cpus + 1
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads xdist_group into the node ids
 def pytest_collection_modifyitems(config, items) -> None:
     """Under xdist, the long tests (browser walk-throughs, servers, wheels) go first, so no
     worker starts one while the others are finishing (the suite's tail); and under
     ``--dist loadgroup`` a module's tests stay on one worker when they share a module-scoped
-    fixture (a security world, built wheels), so it is built once, not once per worker."""
+    fixture (a security world, built wheels), so it is built once, not once per worker.
+    (``--dist loadgroup`` hands out the groups first, largest first, then the other tests in
+    this order; fengqiao/testing/groups.py carries the groups to the controller.)"""
     if not config.pluginmanager.hasplugin("xdist"):
         return
     items.sort(key=lambda item: not (item.get_closest_marker("browser") or item.get_closest_marker("slow")))
@@ -174,6 +204,21 @@ def pytest_collection_modifyitems(config, items) -> None:
         if fixtures is not None and any(
                 defs[-1].scope in ("module", "package", "class") for defs in fixtures.name2fixturedefs.values() if defs):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    groups.write(config, items)
+
+
+@pytest.hookimpl(optionalhook=True)  # xdist's controller, for each worker it starts
+def pytest_configure_node(node) -> None:
+    node.workerinput[groups.WORKER_KEY] = str(groups.folder(node.config) / f"{node.gateway.id}.json")
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    return groups.scheduler(config, log) if config.getvalue("dist") == "loadgroup" else None
+
+
+def pytest_unconfigure(config) -> None:
+    groups.remove_folder(config)
 
 
 @pytest.fixture
@@ -438,6 +483,18 @@ def page(_chromium):
     context = _chromium.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _close_browser_contexts(request) -> Iterator[None]:
+    """After a browser test, close the contexts it opened itself (``person_page``: one per
+    person of a walk-through), else each keeps its pages, renderer and service worker alive in
+    the test process's Chromium until the last test."""
+    yield
+    browser = request.node.funcargs.get("_chromium") if "_chromium" in request.fixturenames else None
+    for context in browser.contexts if browser is not None else ():
+        with contextlib.suppress(Exception):  # already closed, or the browser is gone
+            context.close()
 
 
 @pytest.fixture
