@@ -19,6 +19,7 @@ from flask_login import current_user
 from fengqiao import jsonbody, params, validation
 from fengqiao.access import login_required, public, requires
 from fengqiao.apidocs import document, query
+from fengqiao.forms import formats
 from fengqiao.idempotency import idempotent
 from fengqiao.pagination import Page, keyset_page
 from fengqiao.params import MAX_INT, parse_int
@@ -66,23 +67,18 @@ def id_card_problem(value: str) -> str | None:
     future, the right check character — judged in that order, so the message names the first
     thing to fix. Normalise first (trim, upper-case a trailing ``x``): what is checked is what
     you store. The forms' ``cn-id-card`` format checks the same except the area code."""
-    from fengqiao.forms.formats import ID_CARD_LENGTH_MESSAGE, id_card_region_problem
-    from fengqiao.forms.formats import id_card_problem as problem
-
     if not isinstance(value, str):
-        return ID_CARD_LENGTH_MESSAGE
-    shape = problem(value)
-    if shape == ID_CARD_LENGTH_MESSAGE:
+        return formats.ID_CARD_LENGTH_MESSAGE
+    shape = formats.id_card_problem(value)
+    if shape == formats.ID_CARD_LENGTH_MESSAGE:
         return shape
-    return id_card_region_problem(value) or shape
+    return formats.id_card_region_problem(value) or shape
 
 
 def credit_code_problem(value: str) -> str | None:
     """Why ``value`` is not a 统一社会信用代码 (GB 32100: 18 characters of the code's 31-character
     set, the right check character), in Chinese, or None when it is one. Upper-case first."""
-    from fengqiao.forms.formats import USCC_SHAPE_MESSAGE, uscc_problem
-
-    return uscc_problem(value) if isinstance(value, str) else USCC_SHAPE_MESSAGE
+    return formats.uscc_problem(value) if isinstance(value, str) else formats.USCC_SHAPE_MESSAGE
 
 
 def external_url(endpoint: str, **values: Any) -> str:

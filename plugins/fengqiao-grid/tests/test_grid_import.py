@@ -5,6 +5,7 @@ before the file is parsed; the page (upload → result table) and its template."
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -72,6 +73,15 @@ def test_a_clean_file_is_imported_whole(app, client, bearer, estate):
         heads = {h.address_id: h.head_person_id for h in db.scalars(sa.select(GridHousehold))}
         assert sorted(heads.values()) == sorted([people["王秀英"].id, people["李建国"].id])
         assert stays[people["李小明"].id].household_id == stays[people["李建国"].id].household_id
+        # the values every row shares are written into the statements once (importer._once)
+        made_at = {p.created_at for p in people.values()} | {s.recorded_at for s in stays.values()} | {
+            h.created_at for h in db.scalars(sa.select(GridHousehold))}
+        assert len(made_at) == 1 and abs(made_at.pop() - datetime.now(UTC)) < timedelta(minutes=5)
+        assert {(s.moved_out_on, s.moved_out_reason, s.closed_by, s.recorded_by) for s in stays.values()} == {
+            (None, "", None, "zhangmin")}
+        assert {(h.rented, h.landlord_name, h.landlord_mobile) for h in db.scalars(sa.select(GridHousehold))} == {
+            (False, "", "")}
+        assert str(people["李小明"].birth_date) == "2015-01-01" and people["李小明"].created_by == "zhangmin"
         logged = audit_history(record=f"grid-import:{GRID_A1}")
         assert [e.detail for e in logged] == [{"people": 3}] and logged[0].actor == "zhangmin"
     shown = client.get(f"/api/v1/p/grid/people/{people['李建国'].id}", headers=bearer("zhangmin")).get_json()
