@@ -104,3 +104,49 @@ def test_first_start_fills_every_queue_tab_and_tile_and_a_second_load_adds_nothi
     assert queue.status_code == 200 and "未找到符合条件的事项" not in queue.get_data(as_text=True)
     for number in numbers:  # a case page of every type and of the odd states renders
         assert other.get(f"/cases/{number}").status_code == 200, number
+
+
+def _showcase_plans():
+    import copy
+    import random
+
+    from fengqiao.demo_living import SEED, _plans
+
+    plans = _plans(random.Random(SEED), utcnow())
+    return plans, copy.deepcopy(plans)
+
+
+@pytest.mark.plugins("grid")
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_with_an_address_book_open_showcase_incidents_name_its_rooms_two_a_room(app, demo):
+    from fengqiao.addresses import resolve_address
+    from fengqiao.demo_data import load_plugin_demo_data
+    from fengqiao.demo_living import PLACES, _at_standard_addresses, _closes
+
+    with app.app_context():
+        assert load_plugin_demo_data() == ["grid"]
+        plans, bare = _showcase_plans()
+        _at_standard_addresses(plans)
+        changed = [(p, b) for p, b in zip(plans, bare, strict=True) if p != b]
+        assert len(changed) == 8
+        labels = []
+        for plan, before in changed:
+            assert plan.form == "grid-incident" and plan.org == PLACES[0][0] and not _closes(plan.steps)
+            label = plan.data["location"]["address"]
+            hit = resolve_address(label)  # what the grid plugin's case_created receiver links by
+            assert hit is not None and hit.label == label and hit.org_code == PLACES[0][0] and label.endswith("室")
+            assert plan.data["summary"].startswith(label) and label in plan.data["description"]
+            assert {k: v for k, v in plan.data.items() if k not in ("location", "summary", "description")} == {
+                k: v for k, v in before.data.items() if k not in ("location", "summary", "description")}
+            labels.append(label)
+        assert sorted(labels.count(label) for label in set(labels)) == [2, 2, 2, 2]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_without_an_address_book_the_demo_plans_are_unchanged(app, demo):
+    from fengqiao.demo_living import _at_standard_addresses
+
+    with app.app_context():
+        plans, bare = _showcase_plans()
+        _at_standard_addresses(plans)
+        assert plans == bare

@@ -62,6 +62,7 @@ PLACES = [
 PLACE_WEIGHTS = [30, 14, 10, 8, 10, 8, 10, 10]  # 揽月花园 (zhangmin, shenli) is the showcase
 # county departments with a demo liaison: (code, username)
 DEPARTMENTS = [("339901902", "zhifa"), ("339901903", "zhujian"), ("339901906", "shuiwu")]
+SHOWCASE_ROOMS = "揽月花园 室"  # rooms of the showcase grid's estate, as the address book is searched
 PROPERTY = ("339901001001901", "wuye")  # 揽月花园物业, reachable from 揽月社区
 CENTRE = "wangqing"  # 县指挥中心（12345）
 STREET_LEADER = "zhoujian"  # 澄湖街道: approves 吹哨
@@ -387,8 +388,7 @@ def _plans(rng: random.Random, now: datetime) -> list[Plan]:
             p = place(i == 0)
             dept = PROPERTY if p[2] == "339901001001" and rng.random() < 0.3 else None
             steps = _incident_steps(rng, p, path, dept)
-            finished = steps and steps[-1].action in ("verify_pass", "self_handle", "reject", "write_off")
-            add("grid-incident", _incident(rng), p[1], p[0], steps, not finished)
+            add("grid-incident", _incident(rng), p[1], p[0], steps, not _closes(steps))
     # due soon (urgent: 24 hours, reported a few hours ago) and overdue (long past their deadline)
     showcase = PLACES[0]
     for n in range(6):
@@ -576,6 +576,7 @@ def load_living_demo(now: datetime | None = None) -> dict[str, int]:
     real_now = (now or db_module.utcnow()).astimezone(UTC)
     rng = random.Random(SEED)
     plans = _plans(rng, real_now)
+    _at_standard_addresses(plans)
     users = _users()
     app = current_app._get_current_object()
     dispatcher = app.extensions["fengqiao.dispatcher"]
@@ -601,6 +602,28 @@ def load_living_demo(now: datetime | None = None) -> dict[str, int]:
     if hasattr(dispatcher, "flush"):  # their notifications are written before the demo's banner
         dispatcher.flush(timeout=30)
     return {"cases": len(plans)}
+
+
+def _closes(steps: list[Step]) -> bool:
+    """Whether an incident's steps end it (verified, handled on the spot, rejected, written off)."""
+    return bool(steps) and steps[-1].action in ("verify_pass", "self_handle", "reject", "write_off")
+
+
+def _at_standard_addresses(plans: list[Plan], rooms: int = 4, each: int = 2) -> None:
+    """Where a plugin keeps the standard addresses (``fengqiao.addresses``), the showcase grid's
+    first open incidents name ``rooms`` of its rooms, ``each`` incidents a room: their case pages
+    then show the address with its other open cases. No random draw is added, so the rest of the demo is
+    the same with or without an address book."""
+    from fengqiao.addresses import search_addresses
+
+    grid = PLACES[0][0]
+    hits = [h for h in search_addresses(SHOWCASE_ROOMS) if h.org_code == grid][:rooms]
+    incidents = [p for p in plans if p.form == "grid-incident" and p.org == grid and not _closes(p.steps)]
+    for n, plan in enumerate(incidents[:len(hits) * each]):
+        label, before = hits[n // each].label, plan.data["location"]["address"]
+        plan.data["location"]["address"] = label
+        plan.data["summary"] = (label + plan.data["summary"].removeprefix(before))[:100]
+        plan.data["description"] = plan.data["description"].replace(before, label, 1)[:2000]
 
 
 def _settle_jobs(after_id: int, now: datetime) -> None:

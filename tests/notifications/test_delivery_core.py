@@ -100,7 +100,7 @@ def test_a_chosen_channel_and_a_unit_robot_are_reached_once_per_event(app, demo,
     number = submit_form(client, "grid-incident", INCIDENT, headers=bearer("zhangmin"))["case_number"]
     with app.app_context():
         _prefs("shenli")
-        db.add(UnitNotificationSettings(org_id=_unit_id(COMMUNITY),
+        db.add(UnitNotificationSettings(org_id=_unit_id(COMMUNITY), quiet_start="00:00", quiet_end="00:00",  # at any hour
                                         channel_config={"robot": {"enabled": True, "url": "http://127.0.0.1:9/x"}}))
         db.commit()
         args = dict(case_number=number, event="urge", message="请加快办理，联系人 13812345678", recipients=["shenli"],
