@@ -68,3 +68,36 @@ def test_loadgroup_groups_reach_the_controller(request, tmp_path, monkeypatch):
                                                 "tests/a.py::test_two": "tests/a.py"}
     finally:
         groups.remove_folder(request.config)
+
+
+def test_test_apps_share_compiled_statements(app, database_url, tmp_path):
+    """PostgreSQL: one engine per URL for the process, its pool emptied before each reset;
+    SQLite: new engines with the first one's dialect and statement cache. Either way a
+    statement a test app compiled is not compiled again by the next app."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine.default import CACHE_HIT
+
+    from fengqiao.app import create_app
+    from fengqiao.db import db
+    from fengqiao.models import User
+    from fengqiao.testing.speedups import drop_kept_connections, share_compiled_statements
+
+    assert share_compiled_statements()  # installed by the pytest plugin; a second call changes nothing
+    other = create_app(app_settings_for_tests(database_url, tmp_path / "other"))
+    first, second = app.extensions["fengqiao.db"].engine, other.extensions["fengqiao.db"].engine
+    assert first.dialect is second.dialect and first._compiled_cache is second._compiled_cache
+    assert (first is second) == (first.dialect.name == "postgresql")
+    users = User.__table__
+    statement = sa.select(users.c.username).where(users.c.username == sa.bindparam("name"))
+    with app.app_context():
+        db.connection().execute(statement, {"name": "a"}).all()
+    with other.app_context():
+        assert db.connection().execute(statement, {"name": "b"}).context.cache_hit == CACHE_HIT  # not compiled again
+    assert first.dialect.server_version_info  # the shared dialect is initialised, whichever engine connected
+    if first.dialect.name == "postgresql":
+        with first.connect():
+            assert first.pool.checkedout() == 1
+        assert first.pool.checkedin() >= 1
+        drop_kept_connections(str(first.url.render_as_string(hide_password=False)))
+        assert first.pool.checkedin() == 0  # a fresh pool: nothing handed on to the next test
+    other.extensions["fengqiao.db"].dispose()

@@ -38,7 +38,12 @@ from fengqiao.testing.databases import (
     migrate,
 )
 from fengqiao.testing.services import Postgres, Redis, start_postgres, start_redis
-from fengqiao.testing.speedups import memoise_rule_parsing, memoise_url_builders
+from fengqiao.testing.speedups import (
+    drop_kept_connections,
+    memoise_rule_parsing,
+    memoise_url_builders,
+    share_compiled_statements,
+)
 
 TEST_SECRET = "fengqiao-test-secret-key-0123456789abcdef"
 _DEMO_PRELOADED = pytest.StashKey[bool]()
@@ -152,6 +157,7 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
             (path.parent / leftover).unlink(missing_ok=True)
         return
     database: PostgresTestDatabase = request.getfixturevalue("_pg_database")
+    drop_kept_connections(database.url)
     database.reset(snapshot, make)
     yield database.url
 
@@ -175,6 +181,7 @@ def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "slow: takes 5 s or more on a quiet machine (`-m 'not slow'` skips it)")
     memoise_url_builders()  # every test builds an app: compile each route's URL builder once
     memoise_rule_parsing()  # … and parse each route string once
+    share_compiled_statements()  # … and compile each SQL statement once
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)  # only with pytest-xdist

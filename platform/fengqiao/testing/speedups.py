@@ -12,6 +12,7 @@ import copy
 import functools
 from collections.abc import Callable
 
+from sqlalchemy.engine import Engine
 from werkzeug.routing.rules import Rule
 
 
@@ -73,3 +74,51 @@ def memoise_rule_parsing() -> bool:
     memoised.memoised = True  # type: ignore[attr-defined]
     Rule._parse_rule = memoised  # type: ignore[method-assign]
     return True
+
+
+_KEPT_ENGINES: dict[tuple[str, int | None], Engine] = {}
+_SQLITE_MODEL: list[Engine] = []
+
+
+def share_compiled_statements() -> bool:
+    """Test apps share SQLAlchemy's compiled statements. SQLAlchemy caches them per engine,
+    keyed by the engine's dialect, so each test's new engine compiled every statement it ran
+    again: a fifth of a test's time. On PostgreSQL a test process has one database, so it keeps
+    one engine per URL (each test still ends by emptying its pool, ``Database.dispose``, and
+    :func:`drop_kept_connections` empties it again before the reset). SQLite test files differ
+    per test: their engines are new but take the dialect (initialised: server version,
+    features) and statement cache of one in-memory engine (one sqlite3 library, one dialect
+    configuration: ``make_engine`` sets no dialect options)."""
+    import fengqiao.app as app_module
+
+    make = app_module.make_engine
+    if getattr(make, "shared", False):
+        return True
+
+    @functools.wraps(make)
+    def shared(url: str, statement_timeout_seconds: int | None = None) -> Engine:
+        if url.startswith("sqlite"):
+            if not _SQLITE_MODEL:  # an in-memory engine, connected once: that initialises its dialect
+                model = make("sqlite://")
+                with model.connect():
+                    pass
+                _SQLITE_MODEL.append(model)
+            engine = make(url, statement_timeout_seconds)
+            engine.dialect, engine._compiled_cache = _SQLITE_MODEL[0].dialect, _SQLITE_MODEL[0]._compiled_cache
+            return engine
+        key = (url, statement_timeout_seconds)
+        if key not in _KEPT_ENGINES:
+            _KEPT_ENGINES[key] = make(url, statement_timeout_seconds)
+        return _KEPT_ENGINES[key]
+
+    shared.shared = True  # type: ignore[attr-defined]
+    app_module.make_engine = shared
+    return True
+
+
+def drop_kept_connections(url: str) -> None:
+    """Close the pooled connections of the kept engines of ``url`` (a test that left an app
+    undisposed would otherwise hand its connections, ended by the reset, to the next test)."""
+    for (kept_url, _timeout), engine in _KEPT_ENGINES.items():
+        if kept_url == url:
+            engine.dispose()
