@@ -267,31 +267,6 @@ class _SharedTemplateCode(jinja2.BytecodeCache):
 _TEMPLATE_CODE = _SharedTemplateCode()
 
 
-def _share_url_builders() -> None:
-    """Werkzeug compiles two URL-building functions per route for every new app (90 % of
-    building a test app). The function depends only on the rule's parts, defaults and
-    converters, and takes the rule as its argument: compile it once per process."""
-    from werkzeug.routing.rules import Rule
-
-    original = Rule._compile_builder
-    if getattr(original, "shared", False):
-        return
-    compiled: dict = {}
-
-    def compile_builder(self, append_unknown: bool = True):
-        key = (self.rule, tuple(self._trace), repr(sorted((self.defaults or {}).items())), append_unknown,
-               tuple(sorted((name, type(c).__name__) for name, c in self._converters.items())))
-        if key not in compiled:
-            compiled[key] = original(self, append_unknown)
-        return compiled[key]
-
-    compile_builder.shared = True
-    Rule._compile_builder = compile_builder
-
-
-_share_url_builders()
-
-
 @pytest.fixture
 def app(request, database_url, tmp_path, app_config):
     from fengqiao.app import create_app
